@@ -1,0 +1,1 @@
+"""The aggregator: consumes the event stream into ClickHouse; owns the schema and migrations."""

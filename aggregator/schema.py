@@ -1,0 +1,63 @@
+"""ClickHouse schema: numbered SQL migrations applied once each, recorded in a version table.
+
+Migrations are files `migrations/NNNN_name.sql`, one or more statements
+separated by `;` at the end of a line, each idempotent (`IF NOT EXISTS`), so a
+migration interrupted halfway can simply run again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from footfall.connections import ClickHouse
+
+VERSION_TABLE = "schema_migrations"
+_NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>\w+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+def migrations() -> list[Migration]:
+    found = []
+    for entry in resources.files("aggregator").joinpath("migrations").iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(
+                Migration(int(match["version"]), match["name"], _statements(entry.read_text()))
+            )
+    return sorted(found, key=lambda m: m.version)
+
+
+def migrate(client: ClickHouse) -> list[Migration]:
+    """Apply every migration not yet recorded; returns those applied now."""
+    client.command(
+        f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} "
+        "(version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
+        "ENGINE = MergeTree ORDER BY version"
+    )
+    applied = {row[0] for row in client.query(f"SELECT version FROM {VERSION_TABLE}").result_rows}
+    done = []
+    for migration in migrations():
+        if migration.version in applied:
+            continue
+        for statement in migration.statements:
+            client.command(statement)
+        client.insert(
+            VERSION_TABLE, [[migration.version, migration.name]], column_names=["version", "name"]
+        )
+        done.append(migration)
+    return done
+
+
+def _statements(sql: str) -> tuple[str, ...]:
+    without_comments = "\n".join(
+        line for line in sql.splitlines() if not line.lstrip().startswith("--")
+    )
+    return tuple(s.strip() for s in re.split(r";\s*$", without_comments, flags=re.M) if s.strip())

@@ -1,0 +1,79 @@
+"""The collector's application factory.
+
+`setup(app, settings)` mounts the collector on any application (so `footfall
+serve` can put every component on one port); `create_app(settings)` builds a
+collector alone. A cleanup context owns the Redis client and the two background
+tasks: the group committer and the site-change listener.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from collector import appkeys, counters, handlers
+from collector.committer import Committer
+from collector.events import MAX_BATCH_BODY
+from collector.pipeline import Pipeline
+from collector.site_cache import SiteCache
+from collector.snippet import Snippet
+from collector.visitors import Salts
+from footfall.clock import Clock, system_clock
+from footfall.connections import async_redis
+from footfall.settings import Settings
+from footfall.web import READY_CHECKS, json_errors, setup_operations
+
+
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
+    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BATCH_BODY)
+    setup(app, settings, clock=clock)
+    return app
+
+
+def setup(app: web.Application, settings: Settings, *, clock: Clock = system_clock) -> None:
+    if not settings.redis_url:
+        raise ValueError("the collector needs a Redis URL (settings.redis_url)")
+    app[appkeys.SETTINGS] = settings
+    app[appkeys.CLOCK] = clock
+    app[appkeys.SNIPPET] = Snippet.load()
+    app[appkeys.COUNTER_CACHE] = {}
+    setup_operations(app)
+    app[READY_CHECKS].append(("redis", _redis_ready(app)))
+    app.cleanup_ctx.append(_redis_context)
+    app.router.add_post("/api/event", handlers.post_event)
+    app.router.add_post("/api/events", handlers.post_events)
+    app.router.add_route("OPTIONS", "/api/event", handlers.preflight)
+    app.router.add_route("OPTIONS", "/api/events", handlers.preflight)
+    app.router.add_get("/api/counters", counters.get_counters)
+    app.router.add_get("/snippet.js", handlers.get_snippet)
+
+
+async def _redis_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[appkeys.SETTINGS]
+    redis = async_redis(settings.redis_url)
+    sites = SiteCache(redis)
+    committer = Committer(redis, settings.visit_gap * 1000)
+    app[appkeys.REDIS] = redis
+    app[appkeys.SITES] = sites
+    app[appkeys.COMMITTER] = committer
+    app[appkeys.PIPELINE] = Pipeline(sites, Salts(redis))
+    writer = asyncio.create_task(committer.run(), name="collector-committer")
+    listener = asyncio.create_task(sites.listen(), name="collector-site-notices")
+    yield
+    listener.cancel()
+    await committer.close()
+    await writer
+    with contextlib.suppress(asyncio.CancelledError):
+        await listener
+    await redis.aclose()
+
+
+def _redis_ready(app: web.Application):  # type: ignore[no-untyped-def]
+    async def check() -> str | None:
+        await app[appkeys.REDIS].ping()
+        return None
+
+    return check

@@ -1,0 +1,89 @@
+"""The public counters: total visits (or page views), online now, article views and readers.
+
+Served from Redis with an in-process cache of one second per (site, article), so
+a page served a million times a day costs Redis a handful of reads a second.
+Answers carry `Cache-Control`, an `ETag` and open CORS, for any page to embed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+import orjson
+import redis.exceptions
+from aiohttp import web
+
+from collector import appkeys
+from footfall import keys
+from footfall.sites import Site
+from footfall.web import ApiError
+
+CACHE_MS = 1000
+CACHE_CONTROL = "public, max-age=5"
+MAX_CACHED = 50_000
+CORS = {"Access-Control-Allow-Origin": "*"}
+UNAVAILABLE = {**CORS, "Retry-After": "5"}
+
+
+async def read_counters(redis, site: Site, article: str, now: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The counters of one site (and article) at `now`, straight from Redis."""
+    since = f"({now - site.online_window * 1000}"
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hget(keys.totals(site.domain), site.counter_measure)
+        pipe.zcount(keys.online(site.domain), since, "+inf")
+        if article:
+            pipe.hget(keys.article_views(site.domain), article)
+            pipe.zcount(keys.readers(site.domain, article), since, "+inf")
+        replies = await pipe.execute()
+    counters = {"total": int(replies[0] or 0) + site.counter_offset, "online": replies[1]}
+    if article:
+        counters["views"] = int(replies[2] or 0)
+        counters["readers"] = replies[3]
+    return counters
+
+
+async def get_counters(request: web.Request) -> web.Response:
+    """GET /api/counters?d=DOMAIN[&a=ARTICLE | &u=PAGE_URL]"""
+    query = request.query
+    domain = query.get("d", "").strip()
+    if not domain:
+        raise ApiError(400, "missing the site's domain (d)", "d", CORS)
+    try:
+        site = await request.app[appkeys.SITES].lookup(domain)
+        if site is None or not site.public_counters:
+            raise ApiError(404, f"no public counters for {domain}", "d", CORS)
+        article = _article(site, query.get("a", ""), query.get("u", ""))
+        now = request.app[appkeys.CLOCK]()
+        body = await _cached_body(request.app, site, article, now)
+    except (redis.exceptions.RedisError, OSError):
+        raise ApiError(503, "counters unavailable, retry later", "", UNAVAILABLE) from None
+    etag = f'"{hashlib.blake2b(body, digest_size=8).hexdigest()}"'
+    headers = {**CORS, "Cache-Control": CACHE_CONTROL, "ETag": etag}
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type="application/json", headers=headers)
+
+
+def _article(site: Site, article: str, url: str) -> str:
+    if len(article) > 200:
+        raise ApiError(400, "article id longer than 200 characters", "a", CORS)
+    if article or not url:
+        return article
+    parts = urlsplit(url)
+    if len(url) > 2000 or parts.scheme not in ("http", "https"):
+        raise ApiError(400, "u must be an http(s) URL of the page", "u", CORS)
+    return site.article_of(url)
+
+
+async def _cached_body(app: web.Application, site: Site, article: str, now: int) -> bytes:
+    cache = app[appkeys.COUNTER_CACHE]
+    key = (site, article)
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < CACHE_MS:
+        return hit[1]
+    body = orjson.dumps(await read_counters(app[appkeys.REDIS], site, article, now))
+    if len(cache) >= MAX_CACHED:
+        cache.clear()
+    cache[key] = (now, body)
+    return body

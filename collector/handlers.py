@@ -1,0 +1,147 @@
+"""The collector's HTTP handlers: events in, the snippet out.
+
+Each handler reads the request, runs the ingest steps, hands the events to the
+group committer, and turns refusals into JSON 4xx answers and an unreachable
+Redis into 503 with Retry-After. An event is answered 202 only once it is in
+Redis.
+"""
+
+from __future__ import annotations
+
+import redis.exceptions
+from aiohttp import web
+
+from collector import appkeys
+from collector.client_ip import client_ip
+from collector.committer import Ingest
+from collector.events import MAX_BATCH_BODY, MAX_BODY, Hit, decode_batch, decode_event
+from collector.pipeline import Dropped, Origin
+from collector.refusals import DropReason, Refused
+from footfall.metrics import EVENTS_ACCEPTED, EVENTS_REFUSED
+from footfall.tokens import bearer, is_admin
+from footfall.web import json_error, json_response
+
+RETRY_AFTER_SECONDS = "5"
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization",
+    "Access-Control-Max-Age": "86400",
+}
+_REDIS_ERRORS = (redis.exceptions.RedisError, OSError)
+
+
+async def post_event(request: web.Request) -> web.Response:
+    """Plausible's Events API: one event, JSON or text/plain, answered 202."""
+    try:
+        hit = decode_event(await read_body(request, MAX_BODY))
+        now = request.app[appkeys.CLOCK]()
+        events = await request.app[appkeys.PIPELINE].run(hit, origin_of(request), now)
+        await commit(request, events)
+    except Refused as refused:
+        return refusal(refused)
+    except _REDIS_ERRORS:
+        return refusal(_unavailable())
+    except Dropped as dropped:
+        EVENTS_REFUSED.labels(dropped.reason).inc()
+        return web.Response(
+            status=202, text="ok", headers={**CORS, "X-Footfall-Dropped": dropped.reason}
+        )
+    return web.Response(status=202, text="ok", headers=CORS)
+
+
+async def post_events(request: web.Request) -> web.Response:
+    """A JSON array of events, for servers that batch; all are stored or none is.
+
+    With an API token, each event may carry the visitor's `ip` and `ua`.
+    """
+    try:
+        hits = decode_batch(await read_body(request, MAX_BATCH_BODY))
+        trusted = holds_api_token(request)
+        if not trusted:
+            refuse_forwarded_origins(hits)
+        now = request.app[appkeys.CLOCK]()
+        pipeline = request.app[appkeys.PIPELINE]
+        own = origin_of(request)
+        events: list[Ingest] = []
+        dropped = 0
+        for i, hit in enumerate(hits):
+            origin = Origin(hit.ip or own.ip, hit.user_agent or own.user_agent)
+            try:
+                events += await pipeline.run(hit, origin, now, where=f"[{i}].")
+            except Dropped as drop:
+                EVENTS_REFUSED.labels(drop.reason).inc()
+                dropped += 1
+        await commit(request, events)
+    except Refused as refused:
+        return refusal(refused)
+    except _REDIS_ERRORS:
+        return refusal(_unavailable())
+    return json_response({"accepted": len(hits) - dropped, "dropped": dropped}, 202, CORS)
+
+
+async def preflight(request: web.Request) -> web.Response:
+    return web.Response(status=204, headers=CORS)
+
+
+async def get_snippet(request: web.Request) -> web.Response:
+    return request.app[appkeys.SNIPPET].response(request)
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The body, refused with 413 past `limit` bytes.
+
+    Any media type is read as JSON: sendBeacon says text/plain, curl says
+    form-urlencoded, and either way a body that is not JSON gets a clear 400.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit)
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        raise _too_large(limit)
+    return body
+
+
+def origin_of(request: web.Request) -> Origin:
+    trusted = request.app[appkeys.SETTINGS].trusted_proxies
+    ip = client_ip(request.remote, request.headers.get("X-Forwarded-For"), trusted)
+    return Origin(ip, request.headers.get("User-Agent", ""))
+
+
+def holds_api_token(request: web.Request) -> bool:
+    token = bearer(request.headers.get("Authorization", ""))
+    return is_admin(token, request.app[appkeys.SETTINGS].admin_token)
+
+
+def refuse_forwarded_origins(hits: list[Hit]) -> None:
+    for i, hit in enumerate(hits):
+        if hit.ip is not None or hit.user_agent is not None:
+            field = f"[{i}].ip" if hit.ip is not None else f"[{i}].ua"
+            raise Refused(
+                401,
+                DropReason.UNAUTHORIZED,
+                "the ip and ua fields need an API token (Authorization: Bearer ...)",
+                field,
+            )
+
+
+async def commit(request: web.Request, events: list[Ingest]) -> None:
+    if events:
+        await request.app[appkeys.COMMITTER].commit(events)
+        EVENTS_ACCEPTED.inc(len(events))
+
+
+def refusal(refused: Refused) -> web.Response:
+    EVENTS_REFUSED.labels(refused.reason).inc()
+    headers = {**CORS, "X-Footfall-Dropped": refused.reason}
+    if refused.status == 503:
+        headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return json_error(refused.status, refused.message, refused.field, headers)
+
+
+def _unavailable() -> Refused:
+    return Refused(503, DropReason.UNAVAILABLE, "the event store is unavailable, retry later")
+
+
+def _too_large(limit: int) -> Refused:
+    return Refused(413, DropReason.TOO_LARGE, f"body larger than {limit} bytes", "")

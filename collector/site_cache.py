@@ -1,0 +1,71 @@
+"""The collector's view of the site registry: Redis's mirror, cached in process.
+
+Whoever changes a site writes ClickHouse, then the mirror (`ff:sites`), then
+publishes the domain on `ff:sites:changed`; this cache listens and refreshes
+that entry. A domain not in the cache is looked up in Redis once and, if absent,
+remembered as unknown for a few seconds, so a flood of events for an unknown
+domain costs no Redis round trip each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import redis.asyncio
+import redis.exceptions
+
+from footfall import keys
+from footfall.sites import Site, normalize_domain, site_from_json
+
+log = logging.getLogger(__name__)
+UNKNOWN_TTL = 5.0
+
+
+class SiteCache:
+    def __init__(self, redis: redis.asyncio.Redis):
+        self._redis = redis
+        self._sites: dict[str, Site] = {}
+        self._unknown: dict[str, float] = {}
+
+    async def lookup(self, domain: str) -> Site | None:
+        domain = normalize_domain(domain)
+        site = self._sites.get(domain)
+        if site is not None:
+            return site
+        if self._unknown.get(domain, 0.0) > time.monotonic():
+            return None
+        return await self._refresh(domain)
+
+    async def listen(self) -> None:
+        """Follow change notices until cancelled; after a reconnect, forget everything."""
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.subscribe(keys.SITES_CHANNEL)
+                    self.forget()
+                    async for message in pubsub.listen():
+                        if message["type"] == "message":
+                            await self._refresh(message["data"].decode())
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+                log.warning("site notices: Redis unreachable, retrying")
+                self.forget()
+                await asyncio.sleep(1.0)
+
+    def forget(self) -> None:
+        self._sites.clear()
+        self._unknown.clear()
+
+    async def _refresh(self, domain: str) -> Site | None:
+        raw = await self._redis.hget(keys.SITES, domain)
+        if raw is None:
+            self._sites.pop(domain, None)
+            self._unknown[domain] = time.monotonic() + UNKNOWN_TTL
+            if len(self._unknown) > 100_000:
+                self._unknown.clear()
+            return None
+        site = site_from_json(raw)
+        self._sites[domain] = site
+        self._unknown.pop(domain, None)
+        return site

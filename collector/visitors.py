@@ -1,0 +1,58 @@
+"""The cookieless visitor id: a keyed hash of (daily salt, site, IP, user agent).
+
+Salts live in Redis, one per UTC day, created by whichever collector needs it
+first and expiring after two days, so no visitor can be followed across days
+and every collector computes the same id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import redis.asyncio
+
+from footfall import keys
+
+SALT_TTL_SECONDS = 2 * 86_400
+
+
+def utc_day(ts_ms: int) -> str:
+    return dt.datetime.fromtimestamp(ts_ms / 1000, dt.UTC).strftime("%Y-%m-%d")
+
+
+def visitor_id(salt: bytes, site: str, ip: str, user_agent: str) -> int:
+    digest = hashlib.blake2b(
+        f"{site}\x00{ip}\x00{user_agent}".encode(errors="surrogatepass"), key=salt, digest_size=8
+    ).digest()
+    return int.from_bytes(digest, "big")
+
+
+class Salts:
+    """The daily salts, fetched from Redis once a day per process."""
+
+    def __init__(self, redis: redis.asyncio.Redis):
+        self._redis = redis
+        self._by_day: dict[str, bytes] = {}
+
+    async def for_time(self, ts_ms: int) -> bytes:
+        day = utc_day(ts_ms)
+        salt = self._by_day.get(day)
+        if salt is None:
+            salt = await self._fetch(day)
+            self._by_day = {d: s for d, s in self._by_day.items() if d >= _previous(day)}
+            self._by_day[day] = salt
+        return salt
+
+    async def _fetch(self, day: str) -> bytes:
+        key = keys.salt(day)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, secrets.token_bytes(16), nx=True, ex=SALT_TTL_SECONDS)
+            pipe.get(key)
+            _, salt = await pipe.execute()
+        return salt
+
+
+def _previous(day: str) -> str:
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()

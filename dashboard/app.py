@@ -1,0 +1,57 @@
+"""The dashboard's application factory (for now: the Sites API).
+
+`setup(app, settings, clickhouse)` mounts it on any application; the ClickHouse
+client is given, not made, because in the embedded default one process owns the
+chdb folder and every component of that process shares its client. At start
+the Redis mirror of the sites is rebuilt from ClickHouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from dashboard import appkeys, sites_api
+from dashboard.sites import SiteRegistry
+from footfall.connections import AsyncClickHouse, async_redis
+from footfall.settings import Settings
+from footfall.web import READY_CHECKS, json_errors, setup_operations
+
+
+def create_app(settings: Settings, clickhouse: AsyncClickHouse) -> web.Application:
+    app = web.Application(middlewares=[json_errors])
+    setup(app, settings, clickhouse)
+    return app
+
+
+def setup(app: web.Application, settings: Settings, clickhouse: AsyncClickHouse) -> None:
+    if not settings.redis_url:
+        raise ValueError("the dashboard needs a Redis URL (settings.redis_url)")
+    app[appkeys.SETTINGS] = settings
+    app[appkeys.CLICKHOUSE] = clickhouse
+    setup_operations(app)
+    app[READY_CHECKS].append(("clickhouse", _clickhouse_ready(clickhouse)))
+    app.cleanup_ctx.append(_context)
+    app.router.add_get("/api/v1/sites", sites_api.list_sites)
+    app.router.add_post("/api/v1/sites", sites_api.create_site)
+    app.router.add_get("/api/v1/sites/{domain}", sites_api.get_site)
+    app.router.add_put("/api/v1/sites/{domain}", sites_api.update_site)
+    app.router.add_delete("/api/v1/sites/{domain}", sites_api.delete_site)
+
+
+async def _context(app: web.Application) -> AsyncIterator[None]:
+    redis = async_redis(app[appkeys.SETTINGS].redis_url)
+    app[appkeys.REDIS] = redis
+    app[appkeys.SITES] = SiteRegistry(app[appkeys.CLICKHOUSE], redis)
+    await app[appkeys.SITES].sync_mirror()
+    yield
+    await redis.aclose()
+
+
+def _clickhouse_ready(clickhouse: AsyncClickHouse):  # type: ignore[no-untyped-def]
+    async def check() -> str | None:
+        await clickhouse.query("SELECT 1")
+        return None
+
+    return check

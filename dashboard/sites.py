@@ -1,0 +1,101 @@
+"""The site registry: ClickHouse's `sites` table is the record, Redis's `ff:sites` its mirror.
+
+Every change writes ClickHouse first, then the mirror, then publishes the
+domain on `ff:sites:changed` so collectors refresh their cache. `sync_mirror()`
+rebuilds the mirror from ClickHouse (at start, or after Redis lost it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import msgspec
+import redis.asyncio
+
+from footfall import keys
+from footfall.connections import AsyncClickHouse
+from footfall.sites import Site, check_site, normalize_domain, site_to_json
+
+COLUMNS = [
+    "domain",
+    "timezone",
+    "public_counters",
+    "counter_measure",
+    "counter_offset",
+    "online_window",
+    "article_pattern",
+    "updated_at",
+    "deleted",
+    "version",
+]
+_FIELDS = COLUMNS[:7]
+
+
+class SiteExists(Exception):
+    pass
+
+
+class SiteRegistry:
+    def __init__(self, clickhouse: AsyncClickHouse, redis: redis.asyncio.Redis):
+        self._clickhouse = clickhouse
+        self._redis = redis
+
+    async def list(self) -> list[Site]:
+        rows = await self._clickhouse.query(
+            f"SELECT {', '.join(_FIELDS)} FROM sites FINAL WHERE NOT deleted ORDER BY domain"
+        )
+        return [_site(row) for row in rows]
+
+    async def get(self, domain: str) -> Site | None:
+        rows = await self._clickhouse.query(
+            f"SELECT {', '.join(_FIELDS)} FROM sites FINAL "
+            "WHERE domain = {domain:String} AND NOT deleted",
+            {"domain": normalize_domain(domain)},
+        )
+        return _site(rows[0]) if rows else None
+
+    async def add(self, site: Site) -> Site:
+        site = check_site(site)
+        if await self.get(site.domain) is not None:
+            raise SiteExists(site.domain)
+        await self._write(site, deleted=False)
+        return site
+
+    async def update(self, site: Site) -> Site:
+        site = check_site(site)
+        await self._write(site, deleted=False)
+        return site
+
+    async def delete(self, site: Site) -> None:
+        await self._write(site, deleted=True)
+
+    async def sync_mirror(self) -> int:
+        """Make the Redis mirror equal ClickHouse; returns the number of sites."""
+        sites = await self.list()
+        mirrored = {d.decode() for d in await self._redis.hkeys(keys.SITES)}
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(keys.SITES)
+            if sites:
+                pipe.hset(keys.SITES, mapping={s.domain: site_to_json(s) for s in sites})
+            for domain in mirrored | {s.domain for s in sites}:
+                pipe.publish(keys.SITES_CHANNEL, domain)
+            await pipe.execute()
+        return len(sites)
+
+    async def _write(self, site: Site, *, deleted: bool) -> None:
+        now_ns = time.time_ns()
+        updated_at = dt.datetime.fromtimestamp(now_ns / 1e9, dt.UTC)
+        row = [*msgspec.structs.astuple(site), updated_at, deleted, now_ns]
+        await self._clickhouse.insert("sites", [row], COLUMNS)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if deleted:
+                pipe.hdel(keys.SITES, site.domain)
+            else:
+                pipe.hset(keys.SITES, site.domain, site_to_json(site))
+            pipe.publish(keys.SITES_CHANNEL, site.domain)
+            await pipe.execute()
+
+
+def _site(row: tuple) -> Site:
+    return Site(**dict(zip(_FIELDS, row, strict=True)))

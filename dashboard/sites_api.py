@@ -1,0 +1,94 @@
+"""The Sites API: `/api/v1/sites` and `/api/v1/sites/{domain}`, behind a Bearer token.
+
+A site is answered as its settings plus the `snippet` tag to paste into its
+pages. PUT changes the fields it is given and keeps the others.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from aiohttp import web
+
+from dashboard import appkeys
+from dashboard.auth import require_token
+from dashboard.sites import SiteExists
+from footfall.sites import InvalidSite, Site, normalize_domain, site_document, site_from_json
+from footfall.web import ApiError, json_response
+
+MAX_BODY = 16 * 1024
+
+
+async def list_sites(request: web.Request) -> web.Response:
+    _authorize(request)
+    sites = await request.app[appkeys.SITES].list()
+    return json_response({"sites": [_public(request, s) for s in sites]})
+
+
+async def create_site(request: web.Request) -> web.Response:
+    _authorize(request)
+    site = _decode(await _body(request))
+    try:
+        site = await request.app[appkeys.SITES].add(site)
+    except SiteExists:
+        raise ApiError(409, f"site {site.domain} already exists", "domain") from None
+    return json_response(_public(request, site), 201)
+
+
+async def get_site(request: web.Request) -> web.Response:
+    _authorize(request)
+    return json_response(_public(request, await _existing(request)))
+
+
+async def update_site(request: web.Request) -> web.Response:
+    _authorize(request)
+    site = await _existing(request)
+    try:
+        changes = msgspec.json.decode(await _body(request))
+    except msgspec.DecodeError as e:
+        raise ApiError(400, f"malformed JSON: {e}") from None
+    if not isinstance(changes, dict):
+        raise ApiError(400, "send a JSON object of the fields to change")
+    domain = changes.pop("domain", site.domain)
+    if not isinstance(domain, str) or normalize_domain(domain) != site.domain:
+        raise ApiError(400, "a site's domain cannot be changed", "domain")
+    merged = _decode(msgspec.json.encode({**msgspec.structs.asdict(site), **changes}))
+    site = await request.app[appkeys.SITES].update(merged)
+    return json_response(_public(request, site))
+
+
+async def delete_site(request: web.Request) -> web.Response:
+    _authorize(request)
+    await request.app[appkeys.SITES].delete(await _existing(request))
+    return json_response({"deleted": True})
+
+
+def _authorize(request: web.Request) -> None:
+    require_token(request, request.app[appkeys.SETTINGS].admin_token)
+
+
+async def _existing(request: web.Request) -> Site:
+    domain = request.match_info["domain"]
+    site = await request.app[appkeys.SITES].get(domain)
+    if site is None:
+        raise ApiError(404, f"no site {domain}", "domain")
+    return site
+
+
+async def _body(request: web.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ApiError(413, f"body larger than {MAX_BODY} bytes")
+    body = await request.content.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise ApiError(413, f"body larger than {MAX_BODY} bytes")
+    return body
+
+
+def _decode(body: bytes) -> Site:
+    try:
+        return site_from_json(body)
+    except InvalidSite as e:
+        raise ApiError(400, e.message, e.field) from None
+
+
+def _public(request: web.Request, site: Site) -> dict[str, object]:
+    return site_document(site, request.app[appkeys.SETTINGS].base_url)

@@ -1,0 +1,218 @@
+"""The `footfall` command: start any component or all of them, and manage sites.
+
+Commands gather options, build settings and hand over; startup errors become a
+one-line message. Site commands go through a running server's API when one
+owns this data dir (in the embedded default only one process may open the chdb
+folder), and straight to ClickHouse and Redis when none runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from footfall import runtime
+from footfall.settings import SETTINGS, Settings, load_settings
+from footfall.sites import snippet_tag
+from footfall.sites_client import ApiSites, DirectSites, SitesClient, SitesError
+
+
+class Context:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+
+pass_settings = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option(
+    "--config", type=click.Path(exists=True, dir_okay=False), help="A TOML settings file."
+)
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """footfall: self-hosted traffic analytics."""
+    try:
+        ctx.obj = Context(load_settings(toml_path=config))
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@main.command()
+@click.option("--host", help="Address to bind (default: setting `host`).")
+@click.option("--port", type=int, help="Port (default: setting `port`, 8000).")
+@pass_settings
+def serve(ctx: Context, host: str | None, port: int | None) -> None:
+    """Run every component in one process, on one port."""
+    from footfall import serve as servers
+
+    settings = ctx.settings.replace(**_given(host=host, port=port))
+    settings = runtime.with_admin_token(settings)
+    with _startup_errors(), runtime.redis_available(settings) as settings:
+        clickhouse = servers.open_clickhouse(settings)
+        app = servers.all_in_one_app(settings, clickhouse)
+        with runtime.announced(settings, settings.base_url):
+            servers.run(app, settings, settings.port, banner=lambda: _banner(settings))
+
+
+@main.command()
+@click.option("--port", type=int, default=8001, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes sharing the port (SO_REUSEPORT).")  # fmt: skip
+@pass_settings
+def collector(ctx: Context, port: int, workers: int) -> None:
+    """Run the collector alone (needs FOOTFALL_REDIS_URL)."""
+    from footfall import serve as servers
+
+    _require_redis(ctx.settings)
+    with _startup_errors():
+        servers.run_collectors(ctx.settings, port, workers)
+
+
+@main.command()
+@click.option("--port", type=int, default=8002, show_default=True)
+@pass_settings
+def dashboard(ctx: Context, port: int) -> None:
+    """Run the dashboard and its APIs alone (needs FOOTFALL_REDIS_URL)."""
+    import dashboard.app
+    from footfall import serve as servers
+
+    _require_redis(ctx.settings)
+    settings = runtime.with_admin_token(ctx.settings.replace(port=port))
+    with _startup_errors():
+        app = dashboard.app.create_app(settings, servers.open_clickhouse(settings))
+        with runtime.announced(settings, settings.base_url):
+            servers.run(app, settings, port, banner=lambda: click.echo(settings.base_url))
+
+
+@main.command()
+@pass_settings
+def migrate(ctx: Context) -> None:
+    """Create or upgrade every ClickHouse table."""
+    from aggregator.schema import migrate as apply
+    from footfall.connections import clickhouse
+
+    _refuse_if_served(ctx.settings)
+    with _startup_errors():
+        applied = apply(clickhouse(ctx.settings.clickhouse))
+    click.echo(f"applied {len(applied)} migration(s)" if applied else "schema up to date")
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """List every setting, its variable and default."""
+    for s in SETTINGS:
+        click.echo(f"FOOTFALL_{s.name.upper():<18} {s.default!s:<12} {s.help}")
+
+
+@main.group()
+def site() -> None:
+    """Manage sites."""
+
+
+@site.command("add")
+@click.argument("domain")
+@click.option("--timezone", help="IANA timezone, e.g. Asia/Ho_Chi_Minh (default UTC).")
+@click.option("--public-counters/--no-public-counters", default=None,
+              help="Serve the public counters for this site.")  # fmt: skip
+@click.option("--counter-measure", type=click.Choice(["visits", "pageviews"]))
+@click.option("--counter-offset", type=int, help="Count carried over from an older counter.")
+@click.option("--online-window", type=int, help="Seconds a visitor counts as online.")
+@click.option("--article-pattern", help="URL regex with a group named 'article'.")
+@pass_settings
+def site_add(ctx: Context, domain: str, **options: Any) -> None:
+    """Register a site."""
+    with _site_errors():
+        _print_site(_sites(ctx.settings).add({"domain": domain, **_given(**options)}))
+
+
+@site.command("list")
+@pass_settings
+def site_list(ctx: Context) -> None:
+    """List the sites."""
+    with _site_errors():
+        sites = _sites(ctx.settings).list()
+    for s in sites:
+        counters = "public counters" if s["public_counters"] else "no public counters"
+        click.echo(f"{s['domain']:<32} {s['timezone']:<24} {counters}")
+
+
+@site.command("delete")
+@click.argument("domain")
+@pass_settings
+def site_delete(ctx: Context, domain: str) -> None:
+    """Delete a site (its events stay in ClickHouse)."""
+    with _site_errors():
+        _sites(ctx.settings).delete(domain)
+    click.echo(f"deleted {domain}")
+
+
+def _sites(settings: Settings) -> SitesClient:
+    url = runtime.running_server(settings)
+    if url:
+        return ApiSites(url, runtime.with_admin_token(settings).admin_token)
+    return DirectSites(settings)
+
+
+@contextlib.contextmanager
+def _site_errors() -> Iterator[None]:
+    try:
+        yield
+    except SitesError as e:
+        where = f" ({e.field})" if e.field else ""
+        raise click.ClickException(f"{e.message}{where}") from None
+
+
+def _print_site(site: dict[str, Any]) -> None:
+    click.echo(json.dumps({k: v for k, v in site.items() if k != "snippet"}, indent=2))
+    click.echo("\nPaste into the site's pages:\n  " + site["snippet"])
+
+
+def _banner(settings: Settings) -> None:
+    url = settings.base_url
+    click.echo(
+        f"\nfootfall is running at {url}\n"
+        f"  events:    POST {url}/api/event\n"
+        f"  counters:  {url}/api/counters?d=DOMAIN\n"
+        f"  sites API: {url}/api/v1/sites  (Authorization: Bearer "
+        f"{settings.admin_token})\n"
+        f"  health:    {url}/health  {url}/ready  {url}/metrics\n\n"
+        f"Add a site:  footfall site add example.com --public-counters\n"
+        f"Then paste into its pages:\n  {snippet_tag(url, 'example.com')}\n"
+        f"\n(Press CTRL+C to quit)",
+        err=False,
+    )
+    sys.stdout.flush()
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _require_redis(settings: Settings) -> None:
+    if not settings.redis_url:
+        raise click.ClickException(
+            "set FOOTFALL_REDIS_URL (only `footfall serve` starts its own Redis)"
+        )
+
+
+def _refuse_if_served(settings: Settings) -> None:
+    url = runtime.running_server(settings)
+    if url and settings.clickhouse.startswith("chdb://"):
+        raise click.ClickException(
+            f"footfall serve ({url}) owns this data dir; it migrated at start"
+        )
+
+
+@contextlib.contextmanager
+def _startup_errors() -> Iterator[None]:
+    """Turn the errors a user can cause at startup into one clean line."""
+    try:
+        yield
+    except (OSError, RuntimeError, ValueError) as error:
+        raise click.ClickException(f"{type(error).__name__}: {error}") from error

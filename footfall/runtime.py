@@ -1,0 +1,69 @@
+"""What a running footfall process needs around its components, on the embedded default.
+
+The data dir holds the embedded Redis (`redis/`), chdb (`clickhouse/`), the
+generated admin token (`admin-token`) and, while `footfall serve` runs, a
+`server.json` naming its URL, so the CLI can reach the server that owns the
+chdb folder instead of opening it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Iterator
+
+from footfall.redis_server import EmbeddedRedis
+from footfall.settings import Settings
+
+SERVER_FILE = "server.json"
+TOKEN_FILE = "admin-token"
+
+
+@contextlib.contextmanager
+def redis_available(settings: Settings) -> Iterator[Settings]:
+    """The settings with a Redis URL: the configured one, or an embedded server's for the
+    duration of the block, its data (AOF) under the data dir."""
+    if settings.redis_url:
+        yield settings
+        return
+    with EmbeddedRedis(settings.data_dir / "redis") as server:
+        yield settings.replace(redis_url=server.url)
+
+
+def with_admin_token(settings: Settings) -> Settings:
+    """The settings with an admin token: the configured one, else the data dir's (made once)."""
+    if settings.admin_token:
+        return settings
+    path = settings.data_dir / TOKEN_FILE
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(32))
+    return settings.replace(admin_token=path.read_text().strip())
+
+
+@contextlib.contextmanager
+def announced(settings: Settings, url: str) -> Iterator[None]:
+    """Write server.json for the block's duration."""
+    path = settings.data_dir / SERVER_FILE
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def running_server(settings: Settings) -> str | None:
+    """The URL of a live `footfall serve` on this data dir, if any."""
+    path = settings.data_dir / SERVER_FILE
+    try:
+        info = json.loads(path.read_text())
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return str(info["url"])

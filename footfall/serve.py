@@ -1,0 +1,92 @@
+"""Composing components into runnable servers: all in one (`serve`), or the collector alone.
+
+This is the one place that imports the components: each exposes `setup(app,
+...)`, and a server is an application with some of them mounted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+
+from aiohttp import web
+
+import collector.app
+import dashboard.app
+from aggregator.schema import migrate
+from collector.events import MAX_BATCH_BODY
+from footfall.clock import Clock, system_clock
+from footfall.connections import AsyncClickHouse, clickhouse
+from footfall.settings import Settings
+from footfall.web import json_errors
+
+
+def all_in_one_app(
+    settings: Settings, clickhouse_client: AsyncClickHouse, *, clock: Clock = system_clock
+) -> web.Application:
+    """Every component on one application (one port): what `footfall serve` runs."""
+    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BATCH_BODY)
+    collector.app.setup(app, settings, clock=clock)
+    dashboard.app.setup(app, settings, clickhouse_client)
+    return app
+
+
+def open_clickhouse(settings: Settings) -> AsyncClickHouse:
+    """The ClickHouse client of this process, with the schema brought up to date."""
+    client = clickhouse(settings.clickhouse)
+    migrate(client)
+    return AsyncClickHouse(client)
+
+
+def run(app: web.Application, settings: Settings, port: int, *, banner: Callable[[], None]) -> None:
+    web.run_app(
+        app,
+        host=settings.host,
+        port=port,
+        reuse_port=True,
+        print=lambda _: banner(),
+        loop=new_event_loop(),
+        access_log=None,
+    )
+
+
+def run_collectors(settings: Settings, port: int, workers: int) -> None:
+    """N collector processes sharing one port (SO_REUSEPORT); the kernel spreads connections."""
+    if workers == 1:
+        run(collector.app.create_app(settings), settings, port, banner=_collector_banner(port))
+        return
+    context = multiprocessing.get_context("fork")
+    children = [
+        context.Process(target=run_collectors, args=(settings, port, 1), daemon=False)
+        for _ in range(workers)
+    ]
+    for child in children:
+        child.start()
+
+    def stop(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.pid:
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        child.join()
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def _collector_banner(port: int) -> Callable[[], None]:
+    def banner() -> None:
+        print(f"footfall collector (pid {os.getpid()}) listening on port {port}", flush=True)
+
+    return banner

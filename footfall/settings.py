@@ -1,0 +1,134 @@
+"""Settings: one table of (name, default, help), read from FOOTFALL_* variables and TOML.
+
+Every component takes a `Settings` object; nothing reads the environment or a
+fixed path on its own. `footfall settings` prints the table, and a test checks
+that README.md documents every row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "./data", "Folder for the embedded ClickHouse and Redis data."),
+    Setting(
+        "redis_url",
+        "",
+        "Redis URL (redis://host:port/db). Empty: start an embedded redis-server "
+        "under the data dir.",
+    ),
+    Setting(
+        "clickhouse_dsn",
+        "",
+        "ClickHouse DSN: chdb:///dir (embedded) or http://user:pass@host:8123/db. "
+        "Empty: chdb://<data dir>/clickhouse.",
+    ),
+    Setting(
+        "trusted_proxies",
+        "",
+        "Comma-separated addresses or CIDR ranges whose X-Forwarded-For is believed.",
+    ),
+    Setting("admin_token", "", "If set, an API token with full rights, for automation."),
+    Setting("host", "127.0.0.1", "Address the HTTP servers bind."),
+    Setting("port", 8000, "Port of `footfall serve` (every component on one port)."),
+    Setting(
+        "public_url",
+        "",
+        "URL at which browsers reach footfall, used in the snippet tag. "
+        "Empty: http://<host>:<port>.",
+    ),
+    Setting("visit_gap", 1800, "Seconds of silence after which a page view starts a new visit."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+ENV_PREFIX = "FOOTFALL_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("./data")
+    redis_url: str = ""
+    clickhouse_dsn: str = ""
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    admin_token: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    visit_gap: int = 1800
+
+    @property
+    def clickhouse(self) -> str:
+        """The DSN in force: the configured one, else chdb under the data dir."""
+        return self.clickhouse_dsn or f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in changes.items()})
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, toml_path: str | Path | None = None
+) -> Settings:
+    """Settings from a TOML file (optional), overridden by FOOTFALL_* variables.
+
+    The TOML file is FOOTFALL_CONFIG when `toml_path` is not given; its keys are
+    the setting names (`redis_url = "redis://..."`).
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    toml_path = toml_path or env.get(ENV_PREFIX + "CONFIG")
+    if toml_path:
+        with open(toml_path, "rb") as f:
+            for key, value in tomllib.load(f).items():
+                if key not in _BY_NAME:
+                    raise ValueError(f"{toml_path}: unknown setting {key!r}")
+                values[key] = value
+    for setting in SETTINGS:
+        raw = env.get(ENV_PREFIX + setting.name.upper())
+        if raw is not None:
+            values[setting.name] = raw
+    return Settings().replace(**values)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name not in _BY_NAME:
+        raise ValueError(f"unknown setting {name!r}")
+    default = _BY_NAME[name].default
+    if name == "data_dir":
+        return Path(value)
+    if name == "trusted_proxies":
+        return _networks(value)
+    if isinstance(default, int):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"setting {name} must be a whole number, not {value!r}") from None
+    return str(value)
+
+
+def _networks(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    if isinstance(value, tuple):
+        return value
+    items = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        return tuple(ipaddress.ip_network(i.strip(), strict=False) for i in items if i.strip())
+    except ValueError as e:
+        raise ValueError(f"setting trusted_proxies: {e}") from None

@@ -1,0 +1,108 @@
+"""The site: its settings, their validation, the article rule, and the Redis mirror format.
+
+ClickHouse's `sites` table is the record (the dashboard writes it); the Redis
+hash `ff:sites` mirrors it for the collector, which reads nothing else.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zoneinfo
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import msgspec
+
+from footfall.validation import error_field, error_text
+
+DEFAULT_ONLINE_WINDOW = 300
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
+_LAST_SEGMENT = re.compile(r"/(?P<article>[^/]+?)(?:\.[A-Za-z0-9]{1,5})?/?$")
+
+
+class InvalidSite(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class Site(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    domain: str
+    timezone: str = "UTC"
+    public_counters: bool = False
+    counter_measure: Literal["visits", "pageviews"] = "visits"
+    counter_offset: Annotated[int, msgspec.Meta(ge=0, le=2**53)] = 0
+    online_window: Annotated[int, msgspec.Meta(ge=10, le=86_400)] = DEFAULT_ONLINE_WINDOW
+    article_pattern: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+    def article_of(self, url: str) -> str:
+        """The article id of a page URL by this site's rule ("" when the rule finds none).
+
+        The default rule takes the last path segment without its extension; a
+        custom rule is a regex searched in the whole URL, with a group named
+        `article`.
+        """
+        if self.article_pattern:
+            match = _compiled(self.article_pattern).search(url)
+        else:
+            match = _LAST_SEGMENT.search(urlsplit(url).path)
+        return (match.group("article") or "") if match else ""
+
+
+def snippet_tag(base_url: str, domain: str) -> str:
+    """The script tag an editor pastes into the site's pages."""
+    return f'<script defer data-domain="{domain}" src="{base_url}/snippet.js"></script>'
+
+
+def site_document(site: Site, base_url: str) -> dict[str, object]:
+    """A site as the Sites API answers it: its settings and the tag to paste."""
+    return {**msgspec.structs.asdict(site), "snippet": snippet_tag(base_url, site.domain)}
+
+
+def normalize_domain(domain: str) -> str:
+    domain = domain.strip().lower().rstrip(".")
+    return domain.removeprefix("www.")
+
+
+def check_site(site: Site) -> Site:
+    """Validate what msgspec's types cannot; returns the site with its domain normalized."""
+    domain = normalize_domain(site.domain)
+    if not _DOMAIN.match(domain):
+        raise InvalidSite("domain", f"not a domain name: {site.domain!r}")
+    try:
+        zoneinfo.ZoneInfo(site.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidSite("timezone", f"unknown timezone: {site.timezone!r}") from None
+    if site.article_pattern:
+        try:
+            pattern = _compiled(site.article_pattern)
+        except re.error as e:
+            raise InvalidSite("article_pattern", f"not a regular expression: {e}") from None
+        if "article" not in pattern.groupindex:
+            raise InvalidSite("article_pattern", "the pattern needs a group named 'article'")
+    return msgspec.structs.replace(site, domain=domain) if domain != site.domain else site
+
+
+_decoder = msgspec.json.Decoder(Site)
+
+
+def site_from_json(data: bytes | str) -> Site:
+    """Decode and validate a site from JSON; errors are `InvalidSite` naming the field."""
+    try:
+        site = _decoder.decode(data)
+    except msgspec.ValidationError as e:
+        raise InvalidSite(error_field(str(e)), error_text(str(e))) from None
+    except msgspec.DecodeError as e:
+        raise InvalidSite("", f"malformed JSON: {e}") from None
+    return check_site(site)
+
+
+def site_to_json(site: Site) -> bytes:
+    return msgspec.json.encode(site)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)

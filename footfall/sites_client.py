@@ -1,0 +1,121 @@
+"""Site management for the CLI, by either road: a running server's Sites API, or direct.
+
+Both answer with the Sites API's JSON shapes and raise `SitesError` with the
+API's message and field, so the CLI reads the same whichever road it took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from aggregator.schema import migrate
+from dashboard.sites import SiteExists, SiteRegistry
+from footfall import runtime
+from footfall.connections import AsyncClickHouse, ClickHouse, async_redis, clickhouse
+from footfall.settings import Settings
+from footfall.sites import InvalidSite, site_document, site_from_json
+
+T = TypeVar("T")
+
+
+class SitesError(Exception):
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class SitesClient(Protocol):
+    def add(self, body: dict[str, Any]) -> dict[str, Any]: ...
+    def list(self) -> list[dict[str, Any]]: ...
+    def delete(self, domain: str) -> None: ...
+
+
+class ApiSites:
+    """Through the Sites API of the server that owns the data dir."""
+
+    def __init__(self, base_url: str, token: str):
+        self._base_url = base_url.rstrip("/")
+        self._token = token
+
+    def add(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/api/v1/sites", body)
+
+    def list(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/v1/sites")["sites"]
+
+    def delete(self, domain: str) -> None:
+        self._call("DELETE", f"/api/v1/sites/{domain}")
+
+    def _call(self, method: str, path: str, body: object = None) -> Any:
+        request = urllib.request.Request(
+            self._base_url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self._token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as e:
+            error = json.loads(e.read() or b"{}")
+            raise SitesError(error.get("error", str(e)), error.get("field", "")) from None
+        except urllib.error.URLError as e:
+            raise SitesError(f"cannot reach {self._base_url}: {e.reason}") from None
+
+
+class DirectSites:
+    """Straight to ClickHouse and Redis (the data dir's embedded Redis, started for the call)."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+
+    def add(self, body: dict[str, Any]) -> dict[str, Any]:
+        async def add(registry: SiteRegistry) -> dict[str, Any]:
+            try:
+                site = await registry.add(site_from_json(json.dumps(body)))
+            except InvalidSite as e:
+                raise SitesError(e.message, e.field) from None
+            except SiteExists as e:
+                raise SitesError(f"site {e} already exists", "domain") from None
+            return site_document(site, self._settings.base_url)
+
+        return self._run(add)
+
+    def list(self) -> list[dict[str, Any]]:
+        async def list_sites(registry: SiteRegistry) -> list[dict[str, Any]]:
+            return [site_document(s, self._settings.base_url) for s in await registry.list()]
+
+        return self._run(list_sites)
+
+    def delete(self, domain: str) -> None:
+        async def delete(registry: SiteRegistry) -> None:
+            site = await registry.get(domain)
+            if site is None:
+                raise SitesError(f"no site {domain}", "domain")
+            await registry.delete(site)
+
+        self._run(delete)
+
+    def _run(self, action: Callable[[SiteRegistry], Awaitable[T]]) -> T:
+        with runtime.redis_available(self._settings) as settings:
+            client = clickhouse(settings.clickhouse)
+            migrate(client)
+            return asyncio.run(_with_registry(client, settings.redis_url, action))
+
+
+async def _with_registry(
+    client: ClickHouse, redis_url: str, action: Callable[[SiteRegistry], Awaitable[T]]
+) -> T:
+    store = AsyncClickHouse(client)
+    redis = async_redis(redis_url)
+    try:
+        return await action(SiteRegistry(store, redis))
+    finally:
+        await redis.aclose()
+        store.close()

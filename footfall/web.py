@@ -1,0 +1,113 @@
+"""What every footfall HTTP application shares: JSON errors, health, readiness, metrics.
+
+Every error a client can cause is answered as `{"error": "...", "field": "..."}`
+with a 4xx, including aiohttp's own (unknown path, wrong method, body too
+large). Readiness is the conjunction of the checks each mounted component adds
+to `READY_CHECKS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import orjson
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from footfall.metrics import REGISTRY
+
+log = logging.getLogger(__name__)
+
+ReadyCheck = Callable[[], Awaitable[str | None]]
+"""Returns None when ready, else what is wrong."""
+
+READY_CHECKS = web.AppKey("ready_checks", list[tuple[str, ReadyCheck]])
+
+
+class ApiError(Exception):
+    """A client's mistake: rendered by `json_errors` as `{"error", "field"}` with its status."""
+
+    def __init__(
+        self, status: int, message: str, field: str = "", headers: dict[str, str] | None = None
+    ):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+        self.headers = headers
+
+
+def json_response(data: object, status: int = 200, headers: dict[str, str] | None = None):
+    return web.Response(
+        body=orjson.dumps(data), status=status, content_type="application/json", headers=headers
+    )
+
+
+def json_error(
+    status: int, error: str, field: str = "", headers: dict[str, str] | None = None
+) -> web.Response:
+    body: dict[str, str] = {"error": error}
+    if field:
+        body["field"] = field
+    return json_response(body, status, headers)
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler) -> web.StreamResponse:  # type: ignore[no-untyped-def]
+    """aiohttp's HTTP errors as JSON; an unexpected exception as a logged JSON 500."""
+    try:
+        return await handler(request)
+    except ApiError as e:
+        return json_error(e.status, e.message, e.field, e.headers)
+    except web.HTTPException as e:
+        if e.status < 400 or e.content_type == "application/json":
+            raise
+        headers = {k: v for k, v in e.headers.items() if k.lower() in ("allow", "retry-after")}
+        return json_error(e.status, e.reason if e.text is None else _plain(e.text), "", headers)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return json_error(500, "internal error")
+
+
+def _plain(text: str) -> str:
+    # aiohttp's default bodies are "404: Not Found"; keep the words.
+    code, sep, rest = text.partition(": ")
+    return rest.strip() if sep and code.isdigit() else text.strip()
+
+
+async def health(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    problems = {}
+    for name, check in request.app[READY_CHECKS]:
+        try:
+            problem = await asyncio.wait_for(check(), timeout=2.0)
+        except Exception as e:
+            problem = f"{type(e).__name__}: {e}"
+        if problem:
+            problems[name] = problem
+    if problems:
+        return json_response({"status": "unavailable", "problems": problems}, 503)
+    return json_response({"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(
+        body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
+    )
+
+
+def setup_operations(app: web.Application) -> None:
+    """Add /health, /ready and /metrics once per application, however many components mount."""
+    if READY_CHECKS in app:
+        return
+    app[READY_CHECKS] = []
+    app.router.add_get("/health", health)
+    app.router.add_get("/ready", ready)
+    app.router.add_get("/metrics", metrics)

@@ -1,0 +1,100 @@
+"""Fixtures from one builder: a real Redis on a free port, chdb in a temporary folder.
+
+`make_client(**overrides)` builds footfall's all-in-one application (collector
+and Sites API) through the same factory `footfall serve` uses, with a clock the
+test moves; the one-line fixtures below name the common cases.
+"""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from footfall.clock import ManualClock
+from footfall.connections import AsyncClickHouse, sync_redis
+from footfall.redis_server import EmbeddedRedis
+from footfall.serve import all_in_one_app, open_clickhouse
+from footfall.settings import Settings
+
+ADMIN_TOKEN = "test-admin-token"
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory):
+    with EmbeddedRedis(tmp_path_factory.mktemp("redis"), appendonly=False) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def clickhouse_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"chdb://{tmp_path_factory.mktemp('clickhouse')}"
+
+
+@pytest.fixture(scope="session")
+def clickhouse_session(clickhouse_dsn: str):
+    """One chdb client for the session: one process may own a chdb path, and only one."""
+    return open_clickhouse(Settings(clickhouse_dsn=clickhouse_dsn)).client
+
+
+@pytest.fixture
+def redis_db(redis_server: EmbeddedRedis) -> redis.Redis:
+    """A sync client of an empty Redis."""
+    client = sync_redis(redis_server.url)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def ch(clickhouse_session):
+    """The session's ClickHouse client, with the site registry emptied."""
+    clickhouse_session.command("TRUNCATE TABLE sites")
+    return clickhouse_session
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def settings(tmp_path, redis_server, redis_db, ch, clickhouse_dsn) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        redis_url=redis_server.url,
+        clickhouse_dsn=clickhouse_dsn,
+        admin_token=ADMIN_TOKEN,
+    )
+
+
+@pytest.fixture
+def make_client(aiohttp_client, settings: Settings, clock: ManualClock, ch):
+    async def make(**overrides):
+        app = all_in_one_app(settings.replace(**overrides), AsyncClickHouse(ch), clock=clock)
+        return await aiohttp_client(app, headers={"User-Agent": BROWSER_UA})
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client):
+    return await make_client()
+
+
+@pytest.fixture
+def add_site(client):
+    """Register a site through the Sites API, as an operator would."""
+
+    async def add(domain: str = "news.example", **fields) -> dict:
+        response = await client.post(
+            "/api/v1/sites", json={"domain": domain, **fields}, headers=AUTH
+        )
+        assert response.status == 201, await response.text()
+        return await response.json()
+
+    return add
