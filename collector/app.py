@@ -60,9 +60,11 @@ async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.SITES] = sites
     app[appkeys.COMMITTER] = committer
     app[appkeys.PIPELINE] = Pipeline(sites, Salts(redis))
+    stop_listening = asyncio.Event()
     writer = asyncio.create_task(committer.run(), name="collector-committer")
-    listener = asyncio.create_task(sites.listen(), name="collector-site-notices")
+    listener = asyncio.create_task(sites.listen(stop_listening), name="collector-site-notices")
     yield
+    stop_listening.set()
     listener.cancel()
     await committer.close()
     await writer

@@ -10,6 +10,7 @@ domain costs no Redis round trip each.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -38,20 +39,26 @@ class SiteCache:
             return None
         return await self._refresh(domain)
 
-    async def listen(self) -> None:
-        """Follow change notices until cancelled; after a reconnect, forget everything."""
-        while True:
+    async def listen(self, stop: asyncio.Event) -> None:
+        """Follow change notices until `stop` is set; after a reconnect, forget everything.
+
+        The loop also polls `stop` each second, because redis-py can swallow a
+        task's cancellation while it waits on a subscription.
+        """
+        while not stop.is_set():
             try:
-                async with self._redis.pubsub() as pubsub:
+                async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(keys.SITES_CHANNEL)
                     self.forget()
-                    async for message in pubsub.listen():
-                        if message["type"] == "message":
+                    while not stop.is_set():
+                        message = await pubsub.get_message(timeout=1.0)
+                        if message is not None:
                             await self._refresh(message["data"].decode())
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
                 log.warning("site notices: Redis unreachable, retrying")
                 self.forget()
-                await asyncio.sleep(1.0)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
 
     def forget(self) -> None:
         self._sites.clear()

@@ -16,7 +16,7 @@ def system_clock() -> int:
 class ManualClock:
     """A clock that stands still until a test moves it."""
 
-    def __init__(self, start_ms: int = 1_700_000_000_000):
+    def __init__(self, start_ms: int = 1_700_049_600_000):  # 2023-11-15 12:00 UTC
         self.now_ms = start_ms
 
     def __call__(self) -> int:

@@ -15,7 +15,8 @@ def error_field(message: str) -> str:
     `Object missing required field domain - at $[2]` -> `[2].domain`.
     """
     at = _AT.search(message)
-    path = at.group("path").lstrip(".") if at else ""
+    # msgspec writes a map's value as `[...]`: the map's own name says enough.
+    path = at.group("path").replace("[...]", "").lstrip(".") if at else ""
     named = _NAMED.search(message)
     if named:
         path = f"{path}.{named.group('name')}" if path else named.group("name")

@@ -1,0 +1,123 @@
+"""The `footfall` command, run as a user runs it: site management with and without a server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from footfall.redis_server import free_port
+from tests.conftest import BROWSER_UA
+
+FOOTFALL = [sys.executable, "-m", "footfall"]
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FOOTFALL_")}
+    return {**clean, "FOOTFALL_DATA_DIR": str(tmp_path / "data")}
+
+
+def footfall(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*FOOTFALL, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_sites_are_managed_with_no_server_running(env):
+    added = footfall(env, "site", "add", "news.example", "--public-counters", "--timezone",
+                     "Asia/Ho_Chi_Minh", "--counter-offset", "34231142")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert '"counter_offset": 34231142' in added.stdout
+    assert 'src="http://127.0.0.1:8000/snippet.js"' in added.stdout
+
+    listed = footfall(env, "site", "list")
+    assert "news.example" in listed.stdout
+    assert "Asia/Ho_Chi_Minh" in listed.stdout
+
+    again = footfall(env, "site", "add", "news.example")
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+
+
+def test_a_bad_site_is_refused_with_the_field_named(env):
+    result = footfall(env, "site", "add", "news.example", "--timezone", "Mars/Base")
+    assert result.returncode == 1
+    assert "unknown timezone" in result.stderr and "(timezone)" in result.stderr
+
+
+@pytest.fixture
+def server(env):
+    """`footfall serve` in its own process, on the embedded default."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*FOOTFALL, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/ready", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail(f"footfall serve did not start: {process.stdout.read()}")
+    yield url, process
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+
+
+def test_the_cli_works_while_serve_owns_the_data_dir(env, server):
+    url, _ = server
+    added = footfall(env, "site", "add", "live.example")
+    assert added.returncode == 0, added.stderr
+    assert f'src="{url}/snippet.js"' in added.stdout  # the answer came from the running server
+
+    event = urllib.request.Request(
+        url + "/api/event",
+        data=json.dumps({"n": "pageview", "u": "https://live.example/a.html"}).encode(),
+        headers={"User-Agent": BROWSER_UA, "Content-Type": "text/plain"},
+    )
+    with urllib.request.urlopen(event, timeout=5) as response:
+        assert response.status == 202
+
+    assert "live.example" in footfall(env, "site", "list").stdout
+
+
+def test_serve_prints_where_to_look_and_stops_cleanly(env, server):
+    url, process = server
+    data_dir = Path(env["FOOTFALL_DATA_DIR"])
+    assert (data_dir / "server.json").exists()
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert f"footfall is running at {url}" in output
+    assert "<script defer" in output
+    assert not (data_dir / "server.json").exists()
+
+
+def test_the_settings_table_is_printed(env):
+    result = footfall(env, "settings")
+    assert "FOOTFALL_REDIS_URL" in result.stdout
+    assert "FOOTFALL_TRUSTED_PROXIES" in result.stdout
+
+
+def test_a_lone_collector_needs_a_redis_url(env):
+    result = footfall(env, "collector", "--port", str(free_port()))
+    assert result.returncode == 1
+    assert "FOOTFALL_REDIS_URL" in result.stderr

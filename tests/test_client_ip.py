@@ -1,0 +1,29 @@
+"""Whose address counts: the peer's, or X-Forwarded-For's behind a trusted proxy."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from collector.client_ip import client_ip
+
+PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "trusted", "expected"),
+    [
+        ("203.0.113.5", None, PROXIES, "203.0.113.5"),
+        ("203.0.113.5", "198.51.100.1", PROXIES, "203.0.113.5"),  # untrusted peer: header ignored
+        ("10.0.0.2", "198.51.100.1", PROXIES, "198.51.100.1"),
+        ("10.0.0.2", "198.51.100.1", (), "10.0.0.2"),  # no trusted proxies configured
+        ("10.0.0.2", "6.6.6.6, 198.51.100.1, 10.0.0.9", PROXIES, "198.51.100.1"),  # spoofed left
+        ("10.0.0.2", "10.0.0.7, 10.0.0.9", PROXIES, "10.0.0.2"),  # only proxies
+        ("10.0.0.2", "garbage, 198.51.100.1", PROXIES, "198.51.100.1"),
+        ("10.0.0.2", "198.51.100.1, garbage", PROXIES, "10.0.0.2"),  # a broken hop: stop there
+        ("::1", "2001:db8::7", PROXIES, "2001:db8::7"),
+    ],
+)
+def test_client_ip(peer, forwarded_for, trusted, expected):
+    assert client_ip(peer, forwarded_for, trusted) == expected

@@ -1,0 +1,141 @@
+"""The Sites API: CRUD behind a Bearer token, ClickHouse as the record, Redis as the mirror."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from footfall import keys
+from tests.conftest import AUTH
+from tests.helpers import pageview
+
+
+async def test_a_created_site_is_stored_in_clickhouse_and_mirrored_in_redis(client, ch, redis_db):
+    body = {
+        "domain": "baochinhphu.example",
+        "timezone": "Asia/Ho_Chi_Minh",
+        "public_counters": True,
+        "counter_measure": "pageviews",
+        "counter_offset": 1000,
+        "online_window": 600,
+        "article_pattern": r"-(?P<article>\d+)\.htm",
+    }
+    response = await client.post("/api/v1/sites", json=body, headers=AUTH)
+    assert response.status == 201
+    created = await response.json()
+    assert {k: created[k] for k in body} == body
+    assert 'data-domain="baochinhphu.example"' in created["snippet"]
+    rows = ch.query("SELECT domain, timezone FROM sites FINAL WHERE NOT deleted").result_rows
+    assert rows == [("baochinhphu.example", "Asia/Ho_Chi_Minh")]
+    assert json.loads(redis_db.hget(keys.SITES, "baochinhphu.example"))["online_window"] == 600
+
+
+async def test_sites_are_listed_and_read_back(client, add_site):
+    await add_site("b.example")
+    await add_site("a.example")
+    listed = await (await client.get("/api/v1/sites", headers=AUTH)).json()
+    assert [s["domain"] for s in listed["sites"]] == ["a.example", "b.example"]
+    one = await client.get("/api/v1/sites/a.example", headers=AUTH)
+    assert (await one.json())["timezone"] == "UTC"
+
+
+async def test_put_changes_the_given_fields_and_keeps_the_others(client, add_site):
+    await add_site("news.example", timezone="Asia/Ho_Chi_Minh")
+    response = await client.put(
+        "/api/v1/sites/news.example", json={"public_counters": True}, headers=AUTH
+    )
+    assert response.status == 200
+    site = await response.json()
+    assert (site["public_counters"], site["timezone"]) == (True, "Asia/Ho_Chi_Minh")
+
+
+async def test_a_new_site_is_accepted_by_the_collector_at_once(client, add_site):
+    assert (await client.post("/api/event", json=pageview())).status == 404
+    await add_site("news.example")
+    assert (await client.post("/api/event", json=pageview())).status == 202
+
+
+async def test_a_deleted_site_is_refused_by_the_collector(client, add_site, redis_db):
+    await add_site("news.example")
+    assert (await client.post("/api/event", json=pageview())).status == 202
+    response = await client.delete("/api/v1/sites/news.example", headers=AUTH)
+    assert await response.json() == {"deleted": True}
+    assert not redis_db.hexists(keys.SITES, "news.example")
+    for _ in range(50):  # the change notice reaches the collector's cache
+        if (await client.post("/api/event", json=pageview())).status == 404:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        pytest.fail("the collector kept accepting events for a deleted site")
+    assert (await client.get("/api/v1/sites/news.example", headers=AUTH)).status == 404
+
+
+async def test_a_change_by_another_process_reaches_the_collector(client, add_site, redis_db):
+    """The notice on ff:sites:changed is what a dashboard in another process publishes."""
+    await add_site("news.example", public_counters=False)
+    assert (await client.get("/api/counters?d=news.example")).status == 404
+    site = json.loads(redis_db.hget(keys.SITES, "news.example"))
+    redis_db.hset(keys.SITES, "news.example", json.dumps({**site, "public_counters": True}))
+    redis_db.publish(keys.SITES_CHANNEL, "news.example")
+    for _ in range(50):
+        if (await client.get("/api/counters?d=news.example")).status == 200:
+            return
+        await asyncio.sleep(0.02)
+    pytest.fail("the collector did not see the change")
+
+
+async def test_the_mirror_is_rebuilt_from_clickhouse_at_start(make_client, add_site, redis_db):
+    await add_site("news.example")
+    redis_db.flushall()
+    fresh = await make_client()
+    assert (await fresh.post("/api/event", json=pageview())).status == 202
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "field"),
+    [
+        ("POST", "/api/v1/sites", {"timezone": "UTC"}, 400, "domain"),
+        ("POST", "/api/v1/sites", {"domain": "not a domain"}, 400, "domain"),
+        ("POST", "/api/v1/sites", {"domain": "x.example", "timezone": "Mars/Base"}, 400, "timezone"),
+        ("POST", "/api/v1/sites", {"domain": "x.example", "online_window": 5}, 400, "online_window"),
+        ("POST", "/api/v1/sites", {"domain": "x.example", "counter_offset": -1}, 400, "counter_offset"),
+        ("POST", "/api/v1/sites", {"domain": "x.example", "counter_measure": "hits"}, 400, "counter_measure"),
+        ("POST", "/api/v1/sites", {"domain": "x.example", "article_pattern": "(\\d+)"}, 400, "article_pattern"),
+        ("POST", "/api/v1/sites", {"domain": "x.example", "article_pattern": "("}, 400, "article_pattern"),
+        ("POST", "/api/v1/sites", {"domain": "x.example", "colour": "red"}, 400, "colour"),
+        ("POST", "/api/v1/sites", {"domain": "news.example"}, 409, "domain"),
+        ("POST", "/api/v1/sites", [1], 400, ""),
+        ("PUT", "/api/v1/sites/news.example", {"domain": "other.example"}, 400, "domain"),
+        ("PUT", "/api/v1/sites/news.example", {"online_window": "long"}, 400, "online_window"),
+        ("PUT", "/api/v1/sites/news.example", [1], 400, ""),
+        ("PUT", "/api/v1/sites/missing.example", {}, 404, "domain"),
+        ("GET", "/api/v1/sites/missing.example", None, 404, "domain"),
+        ("DELETE", "/api/v1/sites/missing.example", None, 404, "domain"),
+    ],
+)  # fmt: skip
+async def test_bad_site_requests_get_a_clear_4xx(
+    client, add_site, method, path, body, status, field
+):
+    await add_site("news.example")
+    response = await client.request(method, path, json=body, headers=AUTH)
+    assert response.status == status
+    error = await response.json()
+    assert error["error"]
+    assert error.get("field", "") == field
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic dXNlcjpwdw=="}]
+)
+async def test_the_sites_api_needs_the_token(client, headers):
+    response = await client.get("/api/v1/sites", headers=headers)
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "error" in await response.json()
+
+
+async def test_malformed_json_is_a_400(client):
+    response = await client.post("/api/v1/sites", data=b"{nope", headers=AUTH)
+    assert response.status == 400
