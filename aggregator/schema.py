@@ -35,8 +35,11 @@ def migrations() -> list[Migration]:
     return sorted(found, key=lambda m: m.version)
 
 
-def migrate(client: ClickHouse) -> list[Migration]:
-    """Apply every migration not yet recorded; returns those applied now."""
+def migrate(client: ClickHouse, retention_days: int = 0) -> list[Migration]:
+    """Apply every migration not yet recorded, then the retention of raw events.
+
+    Returns the migrations applied now.
+    """
     client.command(
         f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} "
         "(version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
@@ -53,7 +56,22 @@ def migrate(client: ClickHouse) -> list[Migration]:
             VERSION_TABLE, [[migration.version, migration.name]], column_names=["version", "name"]
         )
         done.append(migration)
+    set_retention(client, retention_days)
     return done
+
+
+def set_retention(client: ClickHouse, days: int) -> None:
+    """Keep raw events `days` days (0: forever); the rollups keep everything."""
+    engine = client.command(
+        "SELECT engine_full FROM system.tables "
+        "WHERE database = currentDatabase() AND name = 'events'"
+    )
+    if days > 0:
+        ttl = f"toDateTime(ts) + INTERVAL {int(days)} DAY"
+        if ttl not in str(engine):
+            client.command(f"ALTER TABLE events MODIFY TTL {ttl}")
+    elif " TTL " in str(engine):
+        client.command("ALTER TABLE events REMOVE TTL")
 
 
 def _statements(sql: str) -> tuple[str, ...]:

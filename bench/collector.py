@@ -636,7 +636,10 @@ def server_env(redis_url: str, data_dir: Path) -> dict[str, str]:
     return env
 
 
-def start_servers(workers: int, env: dict[str, str], logs: Path) -> tuple[Server, Server]:
+def start_servers(
+    workers: int, env: dict[str, str], logs: Path, started: list[Server]
+) -> tuple[Server, Server]:
+    """The bare app and the collector, each added to `started` as soon as it runs."""
     python = sys.executable
     bare = Server(
         "bare",
@@ -644,6 +647,7 @@ def start_servers(workers: int, env: dict[str, str], logs: Path) -> tuple[Server
          "--workers", str(workers)],
         port, workers, "bare app (pid", logs / f"bare-{workers}.log", env,
     )  # fmt: skip
+    started.append(bare)
     code = "from footfall.cli import main; main(prog_name='footfall')"
     collector = Server(
         "collector",
@@ -651,6 +655,7 @@ def start_servers(workers: int, env: dict[str, str], logs: Path) -> tuple[Server
          "--workers", str(workers)],
         port, workers, "footfall collector (pid", logs / f"collector-{workers}.log", env,
     )  # fmt: skip
+    started.append(collector)
     return bare, collector
 
 
@@ -685,8 +690,7 @@ def main() -> int:
                   "appendonly yes, appendfsync everysec")  # fmt: skip
             env = server_env(redis_server.url, Path(tmp) / "data")
             for workers in args.workers:
-                bare, collector = start_servers(workers, env, Path(tmp))
-                servers += [bare, collector]
+                bare, collector = start_servers(workers, env, Path(tmp), servers)
                 for server in (bare, collector):
                     server.wait_listening()
                 preflight(collector)

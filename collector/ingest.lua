@@ -1,57 +1,74 @@
--- Store a batch of events atomically: presence, visit decision, hot counters, stream.
+-- Store a batch of events atomically: presence, the visit it belongs to, the stream.
 --
--- KEYS[1] is the stream; then four keys per event: the site's online set, the
--- article's readers set, the site's totals hash and its article views hash.
--- ARGV[1] is the visit gap (ms); then six values per event: time (ms), visitor
--- id, "1" for a page view, article id ("" for none), online window (ms), and
--- the encoded event.
+-- KEYS[1] is the stream. ARGV[1] is the visit gap (ms); then two values per
+-- event: a header "time visitor pageview window site article" (ms, visitor id,
+-- 1 or 0, ms, domain, the rest of the string) and the encoded event.
+-- The per-site keys are built here from the header, hash-tagged by site (see
+-- footfall/keys.py): passing three keys per event cost the collector more time
+-- packing arguments than anything else it does.
 --
--- A page view starts a visit when its visitor was not seen on the site for the
--- visit gap. The online set keeps members for the longer of the gap and the
--- window, so it answers both "online now" and "new visit".
+-- A visit is a string "start:last:pageviews" that expires after the visit gap
+-- of silence. A page view with no current visit starts one; any event of the
+-- visitor keeps it alive. Each stream entry says which visit it belongs to
+-- (vs: start, "0" for none), whether it started it (nv), its page view number
+-- in the visit (vn, 0 for other events) and the time it adds to the visit's
+-- duration (vd, ms since the visit's previous event), so that visits, bounces
+-- and durations add up exactly in ClickHouse's rollups.
 local gap = tonumber(ARGV[1])
 local stream = KEYS[1]
 local trimmed = {}
-local count = (#KEYS - 1) / 4
 
-for i = 0, count - 1 do
-  local online, readers, totals, views = KEYS[2 + 4 * i], KEYS[3 + 4 * i], KEYS[4 + 4 * i], KEYS[5 + 4 * i]
-  local a = 2 + 6 * i
-  local now = tonumber(ARGV[a])
-  local visitor = ARGV[a + 1]
-  local pageview = ARGV[a + 2] == "1"
-  local article = ARGV[a + 3]
-  local window = tonumber(ARGV[a + 4])
-  local keep = math.max(gap, window)
-
-  if not trimmed[online] then
-    redis.call("ZREMRANGEBYSCORE", online, "-inf", "(" .. (now - keep))
-    trimmed[online] = true
+local function trim(key, before)
+  if not trimmed[key] then
+    redis.call("ZREMRANGEBYSCORE", key, "-inf", "(" .. before)
+    trimmed[key] = true
   end
-  local last = redis.call("ZSCORE", online, visitor)
-  local new_visit = pageview and (not last or tonumber(last) <= now - gap)
-  redis.call("ZADD", online, "GT", now, visitor)
-  redis.call("PEXPIRE", online, keep)
+end
 
+for a = 2, #ARGV, 2 do
+  local now, visitor, flag, window, site, article =
+    string.match(ARGV[a], "^(%d+) (%d+) ([01]) (%d+) (%S+) ?(.*)$")
+  now, window = tonumber(now), tonumber(window)
+  local pageview = flag == "1"
+  local prefix = "ff:{" .. site .. "}:"
+
+  local online = prefix .. "online"
+  trim(online, now - window)
+  redis.call("ZADD", online, "GT", now, visitor)
+  redis.call("PEXPIRE", online, window)
   if article ~= "" then
-    if not trimmed[readers] then
-      redis.call("ZREMRANGEBYSCORE", readers, "-inf", "(" .. (now - window))
-      trimmed[readers] = true
-    end
+    local readers = prefix .. "readers:" .. article
+    trim(readers, now - window)
     redis.call("ZADD", readers, "GT", now, visitor)
     redis.call("PEXPIRE", readers, window)
   end
 
-  if pageview then
-    redis.call("HINCRBY", totals, "pageviews", 1)
-    if new_visit then
-      redis.call("HINCRBY", totals, "visits", 1)
-    end
-    if article ~= "" then
-      redis.call("HINCRBY", views, article, 1)
+  local visit = prefix .. "visit:" .. visitor
+  local new_visit, start, number, added, last = false, 0, 0, 0, 0
+  local current = redis.call("GET", visit)
+  if current then
+    local s, l, pageviews = string.match(current, "^(%d+):(%d+):(%d+)$")
+    start, last, number = tonumber(s), tonumber(l), tonumber(pageviews)
+    -- The key's own expiry follows Redis's clock; the events' times decide.
+    if now - last >= gap then
+      current, start, number = nil, 0, 0
     end
   end
+  if current then
+    if now > last then
+      added = now - last
+      last = now
+    end
+    if pageview then
+      number = number + 1
+    end
+    redis.call("SET", visit, start .. ":" .. last .. ":" .. number, "PX", gap)
+  elseif pageview then
+    new_visit, start, number = true, now, 1
+    redis.call("SET", visit, now .. ":" .. now .. ":1", "PX", gap)
+  end
 
-  redis.call("XADD", stream, "*", "e", ARGV[a + 5], "nv", new_visit and "1" or "0")
+  redis.call("XADD", stream, "*", "e", ARGV[a + 1], "nv", new_visit and "1" or "0",
+    "vs", start, "vn", pageview and number or 0, "vd", added)
 end
-return count
+return (#ARGV - 1) / 2

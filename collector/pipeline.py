@@ -47,7 +47,7 @@ class Pipeline:
         """The events to store for one hit; raises `Dropped` or `Refused`."""
         drop_bot(origin.user_agent)
         sites = await self.put_sites(hit, where)
-        salt = await self._salts.for_time(now)
+        salt = self._salts.cached(now) or await self._salts.for_time(now)
         country = country_of(origin.ip)
         return [
             build_ingest(hit, site, now, visitor_id(salt, site.domain, *origin), country, origin)
@@ -55,7 +55,11 @@ class Pipeline:
         ]
 
     async def put_sites(self, hit: Hit, where: str = "") -> list[Site]:
-        sites = [site for domain in hit.domains if (site := await self._sites.lookup(domain))]
+        sites = [
+            site
+            for domain in hit.domains
+            if (site := self._sites.cached(domain) or await self._sites.lookup(domain))
+        ]
         if not sites:
             raise Refused(
                 404,

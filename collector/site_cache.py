@@ -30,6 +30,10 @@ class SiteCache:
         self._sites: dict[str, Site] = {}
         self._unknown: dict[str, float] = {}
 
+    def cached(self, domain: str) -> Site | None:
+        """The site if this process knows it already, without awaiting (the hot path)."""
+        return self._sites.get(domain) or self._sites.get(normalize_domain(domain))
+
     async def lookup(self, domain: str) -> Site | None:
         domain = normalize_domain(domain)
         site = self._sites.get(domain)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -37,6 +38,9 @@ pass_settings = click.make_pass_decorator(Context)
 @click.pass_context
 def main(ctx: click.Context, config: str | None) -> None:
     """footfall: self-hosted traffic analytics."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         ctx.obj = Context(load_settings(toml_path=config))
     except ValueError as e:
@@ -75,6 +79,23 @@ def collector(ctx: Context, port: int, workers: int) -> None:
 
 
 @main.command()
+@click.option("--consumer", help="Name in the consumer group (default: the host name).")
+@pass_settings
+def aggregator(ctx: Context, consumer: str | None) -> None:
+    """Run the aggregator alone (needs FOOTFALL_REDIS_URL)."""
+    import asyncio
+
+    from aggregator.runner import default_consumer, run_alone
+    from footfall import serve as servers
+
+    _require_redis(ctx.settings)
+    with _startup_errors():
+        clickhouse = servers.open_clickhouse(ctx.settings)
+        click.echo(f"footfall aggregator {consumer or default_consumer()} consuming", err=True)
+        asyncio.run(run_alone(ctx.settings, clickhouse, consumer or default_consumer()))
+
+
+@main.command()
 @click.option("--port", type=int, default=8002, show_default=True)
 @pass_settings
 def dashboard(ctx: Context, port: int) -> None:
@@ -99,7 +120,7 @@ def migrate(ctx: Context) -> None:
 
     _refuse_if_served(ctx.settings)
     with _startup_errors():
-        applied = apply(clickhouse(ctx.settings.clickhouse))
+        applied = apply(clickhouse(ctx.settings.clickhouse), ctx.settings.retention_days)
     click.echo(f"applied {len(applied)} migration(s)" if applied else "schema up to date")
 
 

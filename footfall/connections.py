@@ -72,8 +72,14 @@ class AsyncClickHouse:
     async def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
         return await self.run(self.client.command, sql, parameters=parameters)
 
-    async def insert(self, table: str, rows: list[list[Any]], columns: list[str]) -> None:
-        await self.run(self.client.insert, table, rows, column_names=columns)
+    async def insert(
+        self,
+        table: str,
+        rows: list[list[Any]],
+        columns: list[str],
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        await self.run(self.client.insert, table, rows, column_names=columns, settings=settings)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

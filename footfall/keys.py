@@ -8,6 +8,15 @@ them together.
 STREAM = "ff:events"
 """The event stream: the collector XADDs, the aggregator's consumer group reads."""
 
+DEAD_LETTERS = "ff:events:dead"
+"""Events the aggregator could not insert, with the reason: for an operator to look at."""
+
+CONSUMER_GROUP = "aggregators"
+"""The aggregators' consumer group on the event stream."""
+
+COUNTERS_SEEDED = "ff:counters:seeded"
+"""Set once the hot counters hold ClickHouse's totals; absent after Redis lost them."""
+
 SITES = "ff:sites"
 """Hash: domain -> site settings (JSON). The collector's mirror of ClickHouse's `sites`."""
 
@@ -21,8 +30,16 @@ def salt(day: str) -> str:
 
 
 def online(site: str) -> str:
-    """Sorted set: visitor id -> last seen (ms), kept for the visit gap or the window."""
+    """Sorted set: visitor id -> last seen (ms), kept for the site's online window."""
     return f"ff:{{{site}}}:online"
+
+
+def visit(site: str, visitor_id: int) -> str:
+    """String "start:last:pageviews" (ms, ms, count): the visitor's current visit.
+
+    It expires after the visit gap of silence, which is what ends a visit.
+    """
+    return f"ff:{{{site}}}:visit:{visitor_id}"
 
 
 def readers(site: str, article: str) -> str:
@@ -31,7 +48,10 @@ def readers(site: str, article: str) -> str:
 
 
 def totals(site: str) -> str:
-    """Hash: `pageviews`, `visits` -> all-time count (the public counter's source)."""
+    """Hash: `pageviews`, `visits` -> all-time count (the public counter's source).
+
+    Kept by the aggregator: ClickHouse's totals plus each inserted batch's deltas.
+    """
     return f"ff:{{{site}}}:totals"
 
 

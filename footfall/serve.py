@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+import aggregator.runner
 import collector.app
 import dashboard.app
 from aggregator.schema import migrate
@@ -25,19 +26,28 @@ from footfall.web import json_errors
 
 
 def all_in_one_app(
-    settings: Settings, clickhouse_client: AsyncClickHouse, *, clock: Clock = system_clock
+    settings: Settings,
+    clickhouse_client: AsyncClickHouse,
+    *,
+    clock: Clock = system_clock,
+    aggregate: bool = True,
 ) -> web.Application:
-    """Every component on one application (one port): what `footfall serve` runs."""
+    """Every component on one application (one port): what `footfall serve` runs.
+
+    Without `aggregate` the aggregator is not started (tests drive one themselves).
+    """
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BATCH_BODY)
     collector.app.setup(app, settings, clock=clock)
     dashboard.app.setup(app, settings, clickhouse_client)
+    if aggregate:
+        aggregator.runner.setup(app, settings, clickhouse_client, consumer="serve", clock=clock)
     return app
 
 
 def open_clickhouse(settings: Settings) -> AsyncClickHouse:
     """The ClickHouse client of this process, with the schema brought up to date."""
     client = clickhouse(settings.clickhouse)
-    migrate(client)
+    migrate(client, settings.retention_days)
     return AsyncClickHouse(client)
 
 

@@ -53,6 +53,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Empty: http://<host>:<port>.",
     ),
     Setting("visit_gap", 1800, "Seconds of silence after which a page view starts a new visit."),
+    Setting("batch_size", 2000, "Most events the aggregator inserts into ClickHouse at once."),
+    Setting("batch_wait_ms", 200, "How long the aggregator waits for a batch to fill (ms)."),
+    Setting(
+        "claim_after",
+        60,
+        "Seconds after which events pending on a silent aggregator are taken over by another.",
+    ),
+    Setting("retention_days", 0, "Days raw events are kept in ClickHouse; 0 keeps them forever."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -70,6 +78,10 @@ class Settings:
     port: int = 8000
     public_url: str = ""
     visit_gap: int = 1800
+    batch_size: int = 2000
+    batch_wait_ms: int = 200
+    claim_after: int = 60
+    retention_days: int = 0
 
     @property
     def clickhouse(self) -> str:

@@ -1,9 +1,11 @@
 """The event as it travels in the Redis stream, from the collector to the aggregator.
 
-Each stream entry has two fields: `e`, the event encoded with msgpack, and `nv`,
-"1" when the event starts a visit. The new-visit flag is a field of its own
-because Redis decides it, atomically with the presence update, while the event
-was encoded before.
+Each stream entry has the event encoded with msgpack (`e`) and, as fields of
+their own, what Redis decided about its visit atomically with the presence
+update (the event was encoded before): `nv` "1" when the event starts a visit,
+`vs` the visit's start (ms, "0" when the event is outside any visit), `vn` its
+page view number in the visit, `vd` the milliseconds it adds to the visit's
+duration.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from typing import Literal
 import msgspec
 
 EventType = Literal["pageview", "engagement", "custom"]
-FIELD_EVENT = b"e"
-FIELD_NEW_VISIT = b"nv"
 
 
 class StreamEvent(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -28,6 +28,12 @@ class StreamEvent(msgspec.Struct, kw_only=True, omit_defaults=True):
     visitor_id: int
     """64-bit keyed hash of (daily salt, site, IP, user agent); never the IP itself."""
     new_visit: bool = False
+    visit_start: int = 0
+    """Start of the visit the event belongs to (ms), 0 when outside any visit."""
+    pageview_number: int = 0
+    """1 for a visit's first page view, 2 for its second...; 0 for other events."""
+    duration_ms: int = 0
+    """Time this event adds to its visit's duration: ms since the visit's previous event."""
     referrer: str = ""
     article: str = ""
     title: str = ""
@@ -52,7 +58,10 @@ def encode_event(event: StreamEvent) -> bytes:
 
 
 def decode_entry(fields: dict[bytes, bytes]) -> StreamEvent:
-    """The event of one stream entry, with its new-visit flag applied."""
-    event = _decoder.decode(fields[FIELD_EVENT])
-    event.new_visit = fields.get(FIELD_NEW_VISIT) == b"1"
+    """The event of one stream entry, with what Redis decided about its visit."""
+    event = _decoder.decode(fields[b"e"])
+    event.new_visit = fields[b"nv"] == b"1"
+    event.visit_start = int(fields[b"vs"])
+    event.pageview_number = int(fields[b"vn"])
+    event.duration_ms = int(fields[b"vd"])
     return event

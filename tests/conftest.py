@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 import redis
 
+from aggregator.consumer import Aggregator
 from footfall.clock import ManualClock
-from footfall.connections import AsyncClickHouse, sync_redis
+from footfall.connections import AsyncClickHouse, async_redis, sync_redis
 from footfall.redis_server import EmbeddedRedis
 from footfall.serve import all_in_one_app, open_clickhouse
 from footfall.settings import Settings
@@ -52,8 +53,13 @@ def redis_db(redis_server: EmbeddedRedis) -> redis.Redis:
 
 @pytest.fixture
 def ch(clickhouse_session):
-    """The session's ClickHouse client, with the site registry emptied."""
-    clickhouse_session.command("TRUNCATE TABLE sites")
+    """The session's ClickHouse client, every table emptied."""
+    tables = clickhouse_session.query(
+        "SELECT name FROM system.tables WHERE database = currentDatabase() "
+        "AND engine LIKE '%MergeTree' AND name != 'schema_migrations'"
+    ).result_rows
+    for (table,) in tables:
+        clickhouse_session.command(f"TRUNCATE TABLE {table}")
     return clickhouse_session
 
 
@@ -74,11 +80,26 @@ def settings(tmp_path, redis_server, redis_db, ch, clickhouse_dsn) -> Settings:
 
 @pytest.fixture
 def make_client(aiohttp_client, settings: Settings, clock: ManualClock, ch):
-    async def make(**overrides):
-        app = all_in_one_app(settings.replace(**overrides), AsyncClickHouse(ch), clock=clock)
+    """The all-in-one app, by default without its aggregator task: tests run
+    `aggregator.drain()` when they want the events in ClickHouse."""
+
+    async def make(aggregate: bool = False, **overrides):
+        app = all_in_one_app(
+            settings.replace(**overrides), AsyncClickHouse(ch), clock=clock, aggregate=aggregate
+        )
         return await aiohttp_client(app, headers={"User-Agent": BROWSER_UA})
 
     return make
+
+
+@pytest.fixture
+async def aggregator(settings: Settings, ch, clock: ManualClock):
+    """An aggregator on the test's Redis and ClickHouse, prepared; `await aggregator.drain()`."""
+    redis = async_redis(settings.redis_url)
+    agg = Aggregator(settings, redis, AsyncClickHouse(ch), consumer="test", clock=clock)
+    await agg.prepare()
+    yield agg
+    await redis.aclose()
 
 
 @pytest.fixture

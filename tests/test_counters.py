@@ -13,25 +13,27 @@ async def get(client, query: str, **headers):
     return await client.get("/api/counters" + query, headers=headers)
 
 
-async def test_total_is_visits_plus_the_carried_over_offset(client, add_site):
+async def test_total_is_visits_plus_the_carried_over_offset(client, add_site, aggregator):
     await add_site("news.example", public_counters=True, counter_offset=34_231_141)
     await client.post("/api/event", json=pageview())
+    await aggregator.drain()
     response = await get(client, "?d=news.example")
     assert response.status == 200
     assert await response.json() == {"total": 34_231_142, "online": 1}
 
 
-async def test_total_can_count_page_views_instead(client, add_site, clock):
+async def test_total_can_count_page_views_instead(client, add_site, clock, aggregator):
     await add_site("news.example", public_counters=True, counter_measure="pageviews")
     for _ in range(3):
         await client.post("/api/event", json=pageview())
-    clock.advance(2)
+    await aggregator.drain()
     assert (await (await get(client, "?d=news.example")).json())["total"] == 3
 
 
-async def test_article_views_and_readers_by_id_or_by_page_url(client, add_site):
+async def test_article_views_and_readers_by_id_or_by_page_url(client, add_site, aggregator):
     await add_site("news.example", public_counters=True)
     await client.post("/api/event", json=pageview(ARTICLE_URL))
+    await aggregator.drain()
     expected = {"total": 1, "online": 1, "views": 1, "readers": 1}
     assert await (await get(client, "?d=news.example&a=story-975")).json() == expected
     assert await (await get(client, f"?d=news.example&u={ARTICLE_URL}")).json() == expected
@@ -46,10 +48,11 @@ async def test_answers_are_cacheable_and_open_to_any_origin(client, add_site):
     assert again.status == 304
 
 
-async def test_counters_are_cached_for_a_second_then_fresh(client, add_site, clock):
+async def test_counters_are_cached_for_a_second_then_fresh(client, add_site, clock, aggregator):
     await add_site("news.example", public_counters=True)
     assert (await (await get(client, "?d=news.example")).json())["total"] == 0
     await client.post("/api/event", json=pageview())
+    await aggregator.drain()
     assert (await (await get(client, "?d=news.example")).json())["total"] == 0
     clock.advance(1)
     assert (await (await get(client, "?d=news.example")).json())["total"] == 1

@@ -74,10 +74,11 @@ async def test_engagement_keeps_a_visit_alive(client, site, redis_db, clock):
     assert stream_events(redis_db)[-1].new_visit is False
 
 
-async def test_visits_and_page_views_are_counted_exactly_at_ingest(client, site, clock):
+async def test_visits_are_counted_exactly_at_ingest(client, site, clock, aggregator):
     await send(client, pageview(), pageview(), pageview(ua=OTHER_UA))
     clock.advance(31 * 60)
     await send(client, pageview())
+    await aggregator.drain()
     assert (await counters(client))["total"] == 3  # visits: 2 + 1 after the gap
 
 
@@ -95,10 +96,11 @@ async def test_online_counts_visitors_seen_within_the_window(client, site, clock
     assert (await counters(client))["online"] == 0
 
 
-async def test_readers_count_visitors_of_one_article(client, site, clock):
+async def test_readers_count_visitors_of_one_article(client, site, clock, aggregator):
     await send(client, pageview("https://news.example/news/a-1.html"))
     await send(client, pageview("https://news.example/news/b-2.html", ua=OTHER_UA))
     await send(client, pageview("https://news.example/news/a-1.html", ip="198.51.100.7"))
+    await aggregator.drain()
     clock.advance(2)
     assert await counters(client, "a-1") == {"total": 3, "online": 3, "views": 2, "readers": 2}
     clock.advance(300)
@@ -112,11 +114,16 @@ async def test_the_online_window_is_per_site(client, add_site, clock):
     assert (await counters(client))["online"] == 0
 
 
-async def test_the_online_set_is_trimmed_of_stale_visitors(client, site, redis_db, clock):
-    await send(client, pageview())
-    clock.advance(31 * 60)
-    await send(client, pageview(ua=OTHER_UA))
+async def test_presence_keys_are_trimmed_or_expire(client, site, redis_db, clock):
+    await send(client, pageview("https://news.example/news/a-1.html"))
+    clock.advance(301)
+    await send(client, pageview("https://news.example/news/a-1.html", ua=OTHER_UA))
     assert redis_db.zcard("ff:{news.example}:online") == 1
+    assert redis_db.zcard("ff:{news.example}:readers:a-1") == 1
+    assert 0 < redis_db.pttl("ff:{news.example}:online") <= 300_000
+    visits = redis_db.keys("ff:{news.example}:visit:*")
+    assert len(visits) == 2
+    assert all(0 < redis_db.pttl(key) <= 1_800_000 for key in visits)
 
 
 @pytest.mark.parametrize(

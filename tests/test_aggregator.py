@@ -1,0 +1,306 @@
+"""The aggregator: events posted to the collector land in ClickHouse and every rollup, exactly.
+
+A scripted stretch of a day with known numbers, then the failures: a batch
+retried after its acknowledgement failed, a consumer that died with a batch in
+hand, ClickHouse failing for a while, undecodable entries, Redis losing the
+counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.exceptions
+
+from aggregator.consumer import Aggregator
+from footfall import keys
+from footfall.connections import AsyncClickHouse, async_redis
+from footfall.wire import StreamEvent, encode_event
+from tests.conftest import AUTH, BROWSER_UA
+
+SITE = "news.example"
+MOBILE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+V1 = {"ip": "8.8.8.8", "ua": BROWSER_UA}  # United States, desktop, came from Google
+V2 = {"ip": "14.160.0.1", "ua": MOBILE_UA}  # Viet Nam, phone, came from Facebook
+V3 = {"ip": "1.1.1.1", "ua": BROWSER_UA}  # Australia, desktop, typed the address
+
+
+def page(path: str, visitor: dict, referrer: str = "", title: str = "") -> dict:
+    return {"n": "pageview", "u": f"https://{SITE}{path}", "r": referrer, "ti": title, **visitor}
+
+
+def engagement(path: str, visitor: dict, ms: int) -> dict:
+    return {"n": "engagement", "u": f"https://{SITE}{path}", "e": ms, **visitor}
+
+
+async def send(client, *events) -> None:
+    response = await client.post("/api/events", json=list(events), headers=AUTH)
+    assert response.status == 202, await response.text()
+
+
+async def scripted_visits(client, clock) -> None:
+    """Three visitors, four visits, five page views, three bounces; numbers in the asserts."""
+    a1, b2, c3 = "/tin-tuc/a-1.html", "/tin-tuc/b-2.html", "/tin-tuc/c-3.html"
+    await send(client, page(a1, V1, "https://www.google.com/", "Bão số 3"))
+    clock.advance(10)
+    await send(client, page(a1, V2, "https://m.facebook.com/", "Bão số 3"))
+    clock.advance(5)
+    await send(client, engagement(a1, V2, 5_000))
+    clock.advance(5)
+    await send(client, page(c3, V3, "", "Giá vàng"))
+    clock.advance(10)
+    await send(client, engagement(a1, V1, 30_000))
+    clock.advance(30)
+    await send(client, page(b2, V1, f"https://{SITE}{a1}", "Tỷ giá"))
+    clock.advance(30)
+    await send(client, engagement(b2, V1, 20_000))
+    clock.advance(10)
+    await send(client, {"n": "Signup", "u": f"https://{SITE}{b2}", **V1})
+    clock.advance(40 * 60)
+    await send(client, page(a1, V3, "", "Bão số 3 (cập nhật)"))
+
+
+def one(ch, sql: str) -> tuple:
+    return ch.query(sql, parameters={"site": SITE}).result_rows[0]
+
+
+@pytest.fixture
+async def site(add_site):
+    return await add_site(SITE, timezone="Asia/Ho_Chi_Minh", public_counters=True)
+
+
+async def test_a_scripted_day_lands_in_events_and_every_rollup(client, site, clock, ch, aggregator):
+    await scripted_visits(client, clock)
+    assert await aggregator.drain() == 9
+
+    types = dict(ch.query("SELECT type, count() FROM events GROUP BY type").result_rows)
+    assert types == {"pageview": 5, "engagement": 3, "custom": 1}
+    assert one(ch, "SELECT count() FROM events WHERE date = '2023-11-15'") == (
+        9,
+    )  # 19:00 in Hà Nội
+
+    hourly = one(
+        ch,
+        "SELECT sum(pageviews), sum(visits), sum(bounces), sum(visit_duration_ms), "
+        "sum(engaged_ms), sum(events), uniqMerge(visitors) FROM site_hourly WHERE site = {site:String}",
+    )
+    # visit durations: V1 0+10+30+30+10... = 100 s from its first page view to its Signup, V2 5 s
+    assert hourly == (5, 4, 3, 100_000 + 5_000, 55_000, 6, 3)
+
+    articles = ch.query(
+        "SELECT article_id, sum(pageviews), uniqMerge(visits), uniqMerge(visitors), "
+        "sum(engaged_ms), argMaxMerge(title) FROM article_daily GROUP BY article_id ORDER BY article_id"
+    ).result_rows
+    assert articles == [
+        ("a-1", 3, 3, 3, 35_000, "Bão số 3 (cập nhật)"),
+        ("b-2", 1, 1, 1, 20_000, "Tỷ giá"),
+        ("c-3", 1, 1, 1, 0, "Giá vàng"),
+    ]
+
+    def breakdown(prop: str) -> dict:
+        rows = ch.query(
+            "SELECT value, sum(visits), sum(pageviews), uniqMerge(visitors) FROM breakdown_daily "
+            "WHERE property = {p:String} GROUP BY value",
+            parameters={"p": prop},
+        ).result_rows
+        return {value: rest for value, *rest in rows}
+
+    assert breakdown("source") == {"search": [1, 0, 1], "social": [1, 0, 1], "direct": [2, 0, 1]}
+    assert breakdown("source_name") == {"Google": [1, 0, 1], "Facebook": [1, 0, 1], "": [2, 0, 1]}
+    assert breakdown("country") == {"US": [1, 0, 1], "VN": [1, 0, 1], "AU": [2, 0, 1]}
+    assert breakdown("device") == {"desktop": [3, 0, 2], "mobile": [1, 0, 1]}
+    assert breakdown("entry_page") == {
+        "/tin-tuc/a-1.html": [3, 0, 3],
+        "/tin-tuc/c-3.html": [1, 0, 1],
+    }
+    assert breakdown("page") == {
+        "/tin-tuc/a-1.html": [0, 3, 3],
+        "/tin-tuc/b-2.html": [0, 1, 1],
+        "/tin-tuc/c-3.html": [0, 1, 1],
+    }
+
+    assert one(ch, "SELECT sum(pageviews), sum(visits) FROM site_totals") == (5, 4)
+    assert dict(
+        ch.query(
+            "SELECT article_id, sum(pageviews) FROM article_totals GROUP BY article_id"
+        ).result_rows
+    ) == {"a-1": 3, "b-2": 1, "c-3": 1}
+
+
+async def test_hot_counters_equal_clickhouse_after_a_flush_and_after_redis_lost_them(
+    client, site, clock, ch, aggregator, redis_db
+):
+    await scripted_visits(client, clock)
+    await aggregator.drain()
+    assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"5", b"visits": b"4"}
+    assert redis_db.hgetall(keys.article_views(SITE)) == {b"a-1": b"3", b"b-2": b"1", b"c-3": b"1"}
+    clock.advance(2)
+    assert await (await client.get(f"/api/counters?d={SITE}&a=a-1")).json() == {
+        "total": 4, "online": 1, "views": 3, "readers": 1,
+    }  # fmt: skip
+
+    for key in redis_db.keys("ff:{*}:totals") + redis_db.keys("ff:{*}:views"):
+        redis_db.delete(key)
+    redis_db.delete(keys.COUNTERS_SEEDED)  # as after a flush: the marker goes with the data
+    await send(client, page("/tin-tuc/d-4.html", {"ip": "81.2.69.160", "ua": BROWSER_UA}))
+    await aggregator.drain()
+    assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"6", b"visits": b"5"}
+    assert redis_db.hget(keys.article_views(SITE), "d-4") == b"1"
+
+
+@pytest.fixture
+def acl(redis_db, redis_server):
+    """A Redis user for an aggregator whose scripts the test can forbid, so that a batch is
+    inserted into ClickHouse but cannot be acknowledged: the window a crash would hit."""
+    redis_db.execute_command("ACL", "SETUSER", "agg", "on", ">pw", "~*", "&*", "+@all")
+
+    class Acl:
+        url = redis_server.url.replace("redis://", "redis://agg:pw@")
+
+        def forbid_scripts(self) -> None:
+            redis_db.execute_command("ACL", "SETUSER", "agg", "-evalsha", "-eval")
+
+        def allow_scripts(self) -> None:
+            redis_db.execute_command("ACL", "SETUSER", "agg", "+evalsha", "+eval")
+
+    yield Acl()
+    redis_db.execute_command("ACL", "DELUSER", "agg")
+
+
+async def rollup_counts(ch) -> tuple:
+    return (
+        one(ch, "SELECT count() FROM events"),
+        one(ch, "SELECT sum(pageviews), sum(visits), sum(bounces) FROM site_hourly"),
+        one(ch, "SELECT sum(pageviews) FROM article_daily"),
+        one(ch, "SELECT sum(visits) FROM breakdown_daily WHERE property = 'source'"),
+        one(ch, "SELECT sum(pageviews), sum(visits) FROM site_totals"),
+        one(ch, "SELECT sum(pageviews) FROM article_totals"),
+    )
+
+
+EXPECTED = ((9,), (5, 4, 3), (5,), (4,), (5, 4), (5,))
+
+
+async def test_a_batch_retried_after_its_ack_failed_counts_once_rollups_included(
+    client, site, clock, ch, settings, acl, redis_db
+):
+    await scripted_visits(client, clock)
+    connection = async_redis(acl.url)
+    aggregator = Aggregator(
+        settings, connection, AsyncClickHouse(ch), consumer="retry", clock=clock
+    )
+    await aggregator.prepare()
+    acl.forbid_scripts()
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        await aggregator.step()
+    assert one(ch, "SELECT count() FROM events") == (9,)  # inserted, not acknowledged
+    assert redis_db.xpending(keys.STREAM, keys.CONSUMER_GROUP)["pending"] == 9
+    acl.allow_scripts()
+    assert await aggregator.step() == 9  # the same batch again: ClickHouse drops it
+    assert await rollup_counts(ch) == EXPECTED
+    assert redis_db.xlen(keys.STREAM) == 0
+    assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"5", b"visits": b"4"}
+    await connection.aclose()
+
+
+async def test_a_second_aggregator_takes_over_a_dead_ones_batch(
+    client, site, clock, ch, settings, acl, redis_db
+):
+    await scripted_visits(client, clock)
+    connection = async_redis(acl.url)
+    dead = Aggregator(settings, connection, AsyncClickHouse(ch), consumer="dead", clock=clock)
+    await dead.prepare()
+    acl.forbid_scripts()
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        await dead.step()
+    await connection.aclose()  # it dies with its batch inserted and pending
+
+    heir_redis = async_redis(settings.redis_url)
+    heir = Aggregator(
+        settings.replace(claim_after=0), heir_redis, AsyncClickHouse(ch), consumer="heir"
+    )
+    assert await heir.claim_abandoned() == 9
+    assert await rollup_counts(ch) == EXPECTED
+    assert redis_db.xpending(keys.STREAM, keys.CONSUMER_GROUP)["pending"] == 0
+    consumers = redis_db.xinfo_consumers(keys.STREAM, keys.CONSUMER_GROUP)
+    assert [c["name"] for c in consumers] == [b"heir"]  # the dead one is forgotten
+    await heir_redis.aclose()
+
+
+async def test_clickhouse_failing_for_a_while_loses_nothing(client, site, clock, ch, settings):
+    connection = async_redis(settings.redis_url)
+    aggregator = Aggregator(
+        settings,
+        connection,
+        AsyncClickHouse(ch),
+        consumer="patient",
+        sleep=lambda _: asyncio.sleep(0.01),
+    )
+    await aggregator.prepare()
+    ch.command("DETACH TABLE events")
+    try:
+        task = asyncio.create_task(aggregator.run())
+        await scripted_visits(client, clock)
+        for _ in range(500):
+            if aggregator.health.problem():
+                break
+            await asyncio.sleep(0.01)
+        assert "ClickHouse insert failing" in aggregator.health.problem()
+        ready = await client.get("/ready")
+        assert ready.status == 200  # this app runs no aggregator; the failing one reports below
+    finally:
+        ch.command("ATTACH TABLE events")
+    for _ in range(500):
+        if await connection.xlen(keys.STREAM) == 0:
+            break
+        await asyncio.sleep(0.01)
+    aggregator.stop()
+    await task
+    assert aggregator.health.problem() is None
+    assert await rollup_counts(ch) == EXPECTED
+    await connection.aclose()
+
+
+async def test_undecodable_events_go_to_the_dead_letter_stream(
+    client, site, ch, redis_db, aggregator
+):
+    await send(client, page("/tin-tuc/a-1.html", V1))
+    redis_db.xadd(
+        keys.STREAM, {"e": b"\xc1 not msgpack", "nv": "0", "vs": "0", "vn": "0", "vd": "0"}
+    )
+    far_future = StreamEvent(ts=10**17, site=SITE, type="pageview", name="pageview",
+                             url=f"https://{SITE}/", visitor_id=1)  # fmt: skip
+    redis_db.xadd(
+        keys.STREAM, {"e": encode_event(far_future), "nv": "1", "vs": "0", "vn": "1", "vd": "0"}
+    )
+    redis_db.xadd(keys.STREAM, {"nv": "1"})
+    await send(client, page("/tin-tuc/b-2.html", V2))
+
+    assert await aggregator.drain() == 5
+    assert one(ch, "SELECT count() FROM events") == (2,)
+    letters = redis_db.xrange(keys.DEAD_LETTERS)
+    assert len(letters) == 3
+    assert all(fields[b"reason"].startswith(b"undecodable") for _, fields in letters)
+    assert letters[0][1][b"e"] == b"\xc1 not msgpack"
+    assert redis_db.xlen(keys.STREAM) == 0
+
+
+async def test_serve_shows_clickhouses_truth_in_the_counters_within_seconds(make_client, clock, ch):
+    """The whole path with the aggregator task `footfall serve` runs: 202 -> counters."""
+    client = await make_client(aggregate=True)
+    await client.post("/api/v1/sites", json={"domain": SITE, "public_counters": True}, headers=AUTH)
+    await send(client, page("/tin-tuc/a-1.html", V1), page("/tin-tuc/a-1.html", V2))
+    for _ in range(100):
+        clock.advance(1)  # past the counters' one-second cache
+        counters = await (await client.get(f"/api/counters?d={SITE}&a=a-1")).json()
+        if counters["total"] == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert counters == {"total": 2, "online": 2, "views": 2, "readers": 2}
+    assert one(ch, "SELECT sum(visits) FROM site_totals") == (2,)
+    ready = await client.get("/ready")
+    assert ready.status == 200
