@@ -12,7 +12,7 @@ from aiohttp import web
 from dashboard import appkeys
 from dashboard.auth import require_token
 from dashboard.sites import SiteExists
-from footfall.sites import InvalidSite, Site, normalize_domain, site_document, site_from_json
+from footfall.sites import InvalidSite, Site, changed, site_document, site_from_json
 from footfall.web import ApiError, json_response
 
 MAX_BODY = 16 * 1024
@@ -43,15 +43,11 @@ async def update_site(request: web.Request) -> web.Response:
     _authorize(request)
     site = await _existing(request)
     try:
-        changes = msgspec.json.decode(await _body(request))
+        merged = changed(site, msgspec.json.decode(await _body(request)))
     except msgspec.DecodeError as e:
         raise ApiError(400, f"malformed JSON: {e}") from None
-    if not isinstance(changes, dict):
-        raise ApiError(400, "send a JSON object of the fields to change")
-    domain = changes.pop("domain", site.domain)
-    if not isinstance(domain, str) or normalize_domain(domain) != site.domain:
-        raise ApiError(400, "a site's domain cannot be changed", "domain")
-    merged = _decode(msgspec.json.encode({**msgspec.structs.asdict(site), **changes}))
+    except InvalidSite as e:
+        raise ApiError(400, e.message, e.field) from None
     site = await request.app[appkeys.SITES].update(merged)
     return json_response(_public(request, site))
 

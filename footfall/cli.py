@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -124,11 +124,83 @@ def migrate(ctx: Context) -> None:
     click.echo(f"applied {len(applied)} migration(s)" if applied else "schema up to date")
 
 
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--site", help="The site of rows without a `site` column (default: the URL's host).")
+@pass_settings
+def import_csv(ctx: Context, path: str, site: str | None) -> None:
+    """Load historical page views from a CSV file (columns: see the README)."""
+    import asyncio
+
+    from rich.progress import Progress
+
+    from aggregator.importer import BadRow
+
+    with Progress() as progress, _startup_errors():
+        task = progress.add_task(f"importing {path}", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            count = asyncio.run(_import(ctx.settings, path, site, on_progress))
+        except BadRow as e:
+            raise click.ClickException(str(e)) from None
+    click.echo(f"imported {count} page views")
+
+
+async def _import(
+    settings: Settings, path: str, site: str | None, on_progress: Callable[[int, int], None]
+) -> int:
+    """Through the running server's Redis and aggregator, or, with none, an aggregator here."""
+    from aggregator.consumer import Aggregator
+    from aggregator.importer import import_file
+    from footfall import serve as servers
+    from footfall.connections import async_redis
+
+    options = {"default_site": site, "visit_gap_ms": settings.visit_gap * 1000}
+    served = runtime.running_redis(settings)
+    if served:
+        redis = async_redis(served)
+        try:
+            return await import_file(path, redis, drain=None, on_progress=on_progress, **options)
+        finally:
+            await redis.aclose()
+    with runtime.redis_available(settings) as settings:
+        redis = async_redis(settings.redis_url)
+        aggregator = Aggregator(
+            settings, redis, servers.open_clickhouse(settings), consumer="import"
+        )
+        try:
+            await aggregator.prepare()
+            return await import_file(
+                path, redis, drain=aggregator.drain, on_progress=on_progress, **options
+            )
+        finally:
+            await redis.aclose()
+
+
 @main.command("settings")
 def show_settings() -> None:
     """List every setting, its variable and default."""
     for s in SETTINGS:
         click.echo(f"FOOTFALL_{s.name.upper():<18} {s.default!s:<12} {s.help}")
+
+
+def site_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The site settings, as options of `site add` and `site set`."""
+    options = [
+        click.option("--timezone", help="IANA timezone, e.g. Asia/Ho_Chi_Minh (default UTC)."),
+        click.option("--public-counters/--no-public-counters", default=None,
+                     help="Serve the public counters for this site."),
+        click.option("--counter-measure", type=click.Choice(["visits", "pageviews"])),
+        click.option("--counter-offset", type=int, help="Count carried over from an old counter."),
+        click.option("--online-window", type=int, help="Seconds a visitor counts as online."),
+        click.option("--article-pattern", help="URL regex with a group named 'article'."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @main.group()
@@ -138,18 +210,22 @@ def site() -> None:
 
 @site.command("add")
 @click.argument("domain")
-@click.option("--timezone", help="IANA timezone, e.g. Asia/Ho_Chi_Minh (default UTC).")
-@click.option("--public-counters/--no-public-counters", default=None,
-              help="Serve the public counters for this site.")  # fmt: skip
-@click.option("--counter-measure", type=click.Choice(["visits", "pageviews"]))
-@click.option("--counter-offset", type=int, help="Count carried over from an older counter.")
-@click.option("--online-window", type=int, help="Seconds a visitor counts as online.")
-@click.option("--article-pattern", help="URL regex with a group named 'article'.")
+@site_options
 @pass_settings
 def site_add(ctx: Context, domain: str, **options: Any) -> None:
     """Register a site."""
     with _site_errors():
         _print_site(_sites(ctx.settings).add({"domain": domain, **_given(**options)}))
+
+
+@site.command("set")
+@click.argument("domain")
+@site_options
+@pass_settings
+def site_set(ctx: Context, domain: str, **options: Any) -> None:
+    """Change a site's settings (those given; the others stay)."""
+    with _site_errors():
+        _print_site(_sites(ctx.settings).update(domain, _given(**options)))
 
 
 @site.command("list")

@@ -47,10 +47,10 @@ def with_admin_token(settings: Settings) -> Settings:
 
 @contextlib.contextmanager
 def announced(settings: Settings, url: str) -> Iterator[None]:
-    """Write server.json for the block's duration."""
+    """Write server.json (the server's URL and Redis) for the block's duration."""
     path = settings.data_dir / SERVER_FILE
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    path.write_text(json.dumps({"url": url, "redis_url": settings.redis_url, "pid": os.getpid()}))
     try:
         yield
     finally:
@@ -60,10 +60,21 @@ def announced(settings: Settings, url: str) -> Iterator[None]:
 
 def running_server(settings: Settings) -> str | None:
     """The URL of a live `footfall serve` on this data dir, if any."""
+    info = _server_info(settings)
+    return str(info["url"]) if info else None
+
+
+def running_redis(settings: Settings) -> str | None:
+    """The Redis URL of a live `footfall serve` on this data dir, if any."""
+    info = _server_info(settings)
+    return str(info["redis_url"]) if info else None
+
+
+def _server_info(settings: Settings) -> dict | None:
     path = settings.data_dir / SERVER_FILE
     try:
         info = json.loads(path.read_text())
         os.kill(int(info["pid"]), 0)
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return str(info["url"])
+    return info

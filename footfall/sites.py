@@ -99,6 +99,16 @@ def site_from_json(data: bytes | str) -> Site:
     return check_site(site)
 
 
+def changed(site: Site, changes: object) -> Site:
+    """The site with `changes` (a JSON object of fields) applied; its domain cannot change."""
+    if not isinstance(changes, dict):
+        raise InvalidSite("", "send a JSON object of the fields to change")
+    domain = changes.get("domain", site.domain)
+    if not isinstance(domain, str) or normalize_domain(domain) != site.domain:
+        raise InvalidSite("domain", "a site's domain cannot be changed")
+    return site_from_json(msgspec.json.encode({**msgspec.structs.asdict(site), **changes}))
+
+
 def site_to_json(site: Site) -> bytes:
     return msgspec.json.encode(site)
 

@@ -18,7 +18,7 @@ from dashboard.sites import SiteExists, SiteRegistry
 from footfall import runtime
 from footfall.connections import AsyncClickHouse, ClickHouse, async_redis, clickhouse
 from footfall.settings import Settings
-from footfall.sites import InvalidSite, site_document, site_from_json
+from footfall.sites import InvalidSite, changed, site_document, site_from_json
 
 T = TypeVar("T")
 
@@ -32,6 +32,7 @@ class SitesError(Exception):
 
 class SitesClient(Protocol):
     def add(self, body: dict[str, Any]) -> dict[str, Any]: ...
+    def update(self, domain: str, changes: dict[str, Any]) -> dict[str, Any]: ...
     def list(self) -> list[dict[str, Any]]: ...
     def delete(self, domain: str) -> None: ...
 
@@ -45,6 +46,9 @@ class ApiSites:
 
     def add(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/api/v1/sites", body)
+
+    def update(self, domain: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return self._call("PUT", f"/api/v1/sites/{domain}", changes)
 
     def list(self) -> list[dict[str, Any]]:
         return self._call("GET", "/api/v1/sites")["sites"]
@@ -86,6 +90,19 @@ class DirectSites:
             return site_document(site, self._settings.base_url)
 
         return self._run(add)
+
+    def update(self, domain: str, changes: dict[str, Any]) -> dict[str, Any]:
+        async def update(registry: SiteRegistry) -> dict[str, Any]:
+            site = await registry.get(domain)
+            if site is None:
+                raise SitesError(f"no site {domain}", "domain")
+            try:
+                site = await registry.update(changed(site, changes))
+            except InvalidSite as e:
+                raise SitesError(e.message, e.field) from None
+            return site_document(site, self._settings.base_url)
+
+        return self._run(update)
 
     def list(self) -> list[dict[str, Any]]:
         async def list_sites(registry: SiteRegistry) -> list[dict[str, Any]]:

@@ -1,0 +1,178 @@
+"""Backfill: historical page views from a CSV file, through the stream and the aggregator.
+
+The file has a header row; columns (any order, unknown ones ignored):
+
+| column | required | meaning |
+| --- | --- | --- |
+| `timestamp` | yes | ISO 8601 (`2020-05-13T10:25:00+07:00`; no offset means UTC) or Unix seconds |
+| `url` | yes | the page's http(s) URL |
+| `site` | unless `--site` | the site's domain (else the URL's host) |
+| `visitor` | no | any text naming a visitor (a session id, a hashed IP...) |
+| `referrer`, `title`, `article`, `country` (ISO code), `user_agent` | no | as in the Events API |
+
+Rows should come in time order, as logs do: visits are decided as the rows
+come, by the same 30-minute rule the collector applies. Without a `visitor`
+column each row is its own visitor and visit. The events are added to the
+stream in chunks and inserted by the aggregator like live ones, so the rollups
+and hot counters include them; importing a file twice counts it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import hashlib
+import itertools
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import redis.asyncio
+
+from footfall import keys
+from footfall.sites import Site, normalize_domain, site_from_json
+from footfall.wire import StreamEvent, encode_event
+
+REQUIRED = ("timestamp", "url")
+
+
+class BadRow(ValueError):
+    """A row the importer cannot read; says which line and column."""
+
+
+@dataclass
+class Visit:
+    start: int
+    last: int
+    pageviews: int
+
+
+class Visits:
+    """The collector's visit rule, applied to rows in time order."""
+
+    def __init__(self, gap_ms: int):
+        self._gap = gap_ms
+        self._current: dict[tuple[str, int], Visit] = {}
+
+    def fields(self, site: str, visitor: int, ts: int) -> dict[str, int | str]:
+        visit = self._current.get((site, visitor))
+        if visit is None or ts - visit.last >= self._gap:
+            self._current[site, visitor] = Visit(ts, ts, 1)
+            return {"nv": "1", "vs": ts, "vn": 1, "vd": 0}
+        added = max(ts - visit.last, 0)
+        visit.last = max(visit.last, ts)
+        visit.pageviews += 1
+        return {"nv": "0", "vs": visit.start, "vn": visit.pageviews, "vd": added}
+
+
+def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs of a CSV file, checked for the required columns."""
+    reader = csv.DictReader(lines)
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise BadRow(f"line 1: missing column(s) {', '.join(missing)}")
+    for row in reader:
+        yield reader.line_num, row
+
+
+def stream_entries(
+    rows: Iterable[tuple[int, dict[str, str]]],
+    sites: dict[str, Site],
+    *,
+    default_site: str | None,
+    visit_gap_ms: int,
+) -> Iterator[dict[str, bytes | str | int]]:
+    """The stream entries of the rows, as the collector would have written them."""
+    visits = Visits(visit_gap_ms)
+    for line, row in rows:
+        url = row["url"].strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BadRow(f"line {line}: url must be an http(s) URL, not {url!r}")
+        domain = normalize_domain(row.get("site") or default_site or parts.hostname)
+        site = sites.get(domain)
+        if site is None:
+            raise BadRow(f"line {line}: no site is registered for {domain}")
+        ts = _timestamp(row["timestamp"], line)
+        visitor = _visitor(row.get("visitor") or f"{domain}:{line}")
+        event = StreamEvent(
+            ts=ts,
+            site=domain,
+            type="pageview",
+            name="pageview",
+            url=url,
+            visitor_id=visitor,
+            referrer=row.get("referrer") or "",
+            article=row.get("article") or site.article_of(url),
+            title=row.get("title") or "",
+            country=(row.get("country") or "").upper()[:2],
+            user_agent=row.get("user_agent") or "",
+        )
+        yield {"e": encode_event(event), **visits.fields(domain, visitor, ts)}
+
+
+def _timestamp(text: str, line: int) -> int:
+    text = text.strip()
+    try:
+        if text.replace(".", "", 1).isdigit():
+            return round(float(text) * 1000)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRow(f"line {line}: timestamp {text!r} is not ISO 8601 or Unix seconds") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return round(moment.timestamp() * 1000)
+
+
+def _visitor(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+CHUNK = 5_000
+MAX_IN_FLIGHT = 50_000
+
+
+async def import_file(
+    path: str,
+    redis: redis.asyncio.Redis,
+    *,
+    default_site: str | None,
+    visit_gap_ms: int,
+    drain: Callable[[], Awaitable[object]] | None,
+    on_progress: Callable[[int, int], None] = lambda done, total: None,
+) -> int:
+    """Import a CSV file; returns the number of page views added.
+
+    The whole file is checked before anything is added, so a bad row adds
+    nothing. `drain` inserts what was added (no server running); without it,
+    a running server's aggregator does, and the import waits for it to keep up.
+    """
+    sites = {
+        domain.decode(): site_from_json(raw)
+        for domain, raw in (await redis.hgetall(keys.SITES)).items()
+    }
+
+    def entries() -> Iterator[dict[str, bytes | str | int]]:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            yield from stream_entries(
+                read_rows(f), sites, default_site=default_site, visit_gap_ms=visit_gap_ms
+            )
+
+    total = sum(1 for _ in entries())
+    done = 0
+    on_progress(done, total)
+    rows = entries()
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        async with redis.pipeline(transaction=False) as pipe:
+            for entry in chunk:
+                pipe.xadd(keys.STREAM, entry)
+            await pipe.execute()
+        if drain is not None:
+            await drain()
+        else:
+            while await redis.xlen(keys.STREAM) > MAX_IN_FLIGHT:
+                await asyncio.sleep(0.2)
+        done += len(chunk)
+        on_progress(done, total)
+    return done

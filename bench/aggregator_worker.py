@@ -1,0 +1,359 @@
+"""One throughput measurement of bench/aggregator.py, in a process of its own.
+
+    .venv/bin/python bench/aggregator_worker.py --mode aggregator|baseline --redis URL
+        --chdb DIR --batch-size B --expected JSON [--redis-pid PID] [--quiet-wait S] [--wait-go]
+
+A process may open one chdb folder, so each measurement runs here, on a fresh
+folder (migrated before anything is timed). The stream `ff:events` is already
+filled (bench/aggregator.py copies it from a template); the site is in the mirror.
+
+* `aggregator`: `Aggregator(...).prepare()`, then the timed part is one
+  `drain()`: read, decode, enrich, insert (with the deduplication token and
+  settings), acknowledge and count, batch after batch, until the stream is empty.
+  ClickHouse's inserts are timed on the side (`TimedClickHouse`).
+* `baseline`: the same entries read back (XRANGE, not timed); then timed apart,
+  (1) enrichment alone: what the aggregator does per entry before inserting
+  (`decode_entry`, the site's day, `to_row`), on cold caches as in a fresh
+  aggregator, and (2) the raw insert: the rows from (1) inserted with
+  `client.insert('events', rows, column_names=COLUMNS, settings=...)` in batches of
+  the same size, with the same deduplication token and settings, materialized
+  views in place. No stream, no enrichment in (2).
+
+Then both check what ClickHouse holds (events, rollups) against the expected
+counts, and the aggregator also checks Redis: the stream and its pending list
+empty, no dead letter, hot counters equal to the expected totals. One line
+`RESULT {json}` on stdout. With `--wait-go` the aggregator prints `READY` after
+`prepare()` and waits for a line on stdin before draining (the parent attaches
+py-spy meanwhile), and prints `DRAINED` when done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+
+from aggregator.consumer import Aggregator  # noqa: E402
+from aggregator.rows import COLUMNS, SiteDays, to_row  # noqa: E402
+from aggregator.schema import migrate  # noqa: E402
+from footfall import keys  # noqa: E402
+from footfall.connections import AsyncClickHouse, async_redis, clickhouse  # noqa: E402
+from footfall.settings import Settings  # noqa: E402
+from footfall.wire import decode_entry  # noqa: E402
+
+DOMAIN = "bench.example"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+NOISY = 25  # % of a core used by other processes
+
+
+# ----------------------------------------------------------------------------- machine
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every process of the machine used (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks[:8]) - idle) / CLOCK_TICKS
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+    return total
+
+
+def own_cpu_seconds() -> float:
+    """This process, every thread (chdb's too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wait_for_quiet(limit: float, window: float = 1.0) -> float:
+    """Wait up to `limit` s for a window in which the machine is nearly idle; the seconds waited.
+
+    Called when this benchmark's own processes are idle, so what the machine uses is
+    other processes' load.
+    """
+    started = time.monotonic()
+    while limit > 0:
+        before = machine_busy_seconds()
+        time.sleep(window)
+        busy = 100 * (machine_busy_seconds() - before) / window
+        waited = time.monotonic() - started
+        if busy < NOISY or waited >= limit:
+            return waited
+    return 0.0
+
+
+class Meter:
+    """Wall time and CPU (this process, Redis, everything else) of one timed part."""
+
+    def __init__(self, redis_pid: int):
+        self.redis_pid = redis_pid
+
+    def __enter__(self) -> Meter:
+        self._start = (own_cpu_seconds(), cpu_seconds([self.redis_pid]), machine_busy_seconds())
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self._t0
+        end = (own_cpu_seconds(), cpu_seconds([self.redis_pid]), machine_busy_seconds())
+        own, red, machine = (100 * (b - a) / self.seconds for a, b in zip(self._start, end, strict=True))  # fmt: skip
+        self.cpu = {"process": own, "redis": red, "others": max(0.0, machine - own - red)}
+
+
+# ----------------------------------------------------------------------------- measurements
+
+
+class TimedClickHouse(AsyncClickHouse):
+    """The aggregator's ClickHouse, with the time spent in inserts added up."""
+
+    insert_seconds = 0.0
+    inserts = 0
+
+    async def insert(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        await super().insert(*args, **kwargs)
+        self.insert_seconds += time.perf_counter() - started
+        self.inserts += 1
+
+
+async def measure_aggregator(args: argparse.Namespace, client) -> dict:  # type: ignore[no-untyped-def]
+    settings = Settings(redis_url=args.redis, batch_size=args.batch_size)
+    store = async_redis(args.redis)
+    timed = TimedClickHouse(client)
+    aggregator = Aggregator(settings, store, timed, consumer="bench")
+    try:
+        await aggregator.prepare()
+        waited = 0.0
+        if args.wait_go:
+            print("READY", flush=True)
+            await asyncio.to_thread(sys.stdin.readline)
+        else:
+            waited = wait_for_quiet(args.quiet_wait)
+        with Meter(args.redis_pid) as meter:
+            drained = await aggregator.drain()
+        if args.wait_go:
+            print("DRAINED", flush=True)
+    finally:
+        await store.aclose()
+        timed.close()
+    return {
+        "drained": drained,
+        "seconds": meter.seconds,
+        "cpu": meter.cpu,
+        "quiet_waited": waited,
+        "insert_seconds": timed.insert_seconds,
+        "inserts": timed.inserts,
+        "health_error": aggregator.health.last_error,
+    }
+
+
+async def enrich_all(entries: list, redis_url: str) -> list[list]:  # type: ignore[type-arg]
+    """What `Aggregator._rows` does per entry: decode, the site's day, `to_row`."""
+    store = async_redis(redis_url)
+    try:
+        days = SiteDays(store)
+        rows = []
+        for stream_id, fields in entries:
+            event = decode_entry(fields)
+            day = await days.date_of(event.site, event.ts)
+            rows.append(to_row(stream_id, event, day))
+        return rows
+    finally:
+        await store.aclose()
+
+
+def measure_baseline(args: argparse.Namespace, client) -> dict:  # type: ignore[no-untyped-def]
+    store = redis.Redis.from_url(args.redis)
+    entries = []
+    last = "-"
+    while True:  # XRANGE in chunks, not timed
+        chunk = store.xrange(keys.STREAM, min=last, max="+", count=10_000)
+        if last != "-":
+            chunk = chunk[1:]
+        if not chunk:
+            break
+        entries += chunk
+        last = chunk[-1][0].decode()
+    store.close()
+
+    waited = wait_for_quiet(args.quiet_wait)
+    with Meter(args.redis_pid) as enrichment:
+        rows = asyncio.run(enrich_all(entries, args.redis))
+    started = time.perf_counter()
+    for _, fields in entries:
+        decode_entry(fields)
+    decode_seconds = time.perf_counter() - started
+
+    waited += wait_for_quiet(args.quiet_wait)
+    size = args.batch_size
+    with Meter(args.redis_pid) as insert:
+        for start in range(0, len(rows), size):
+            batch = entries[start : start + size]
+            token = f"{batch[0][0].decode()}:{batch[-1][0].decode()}:{len(batch)}"
+            client.insert(
+                "events",
+                rows[start : start + size],
+                column_names=COLUMNS,
+                settings={
+                    "insert_deduplication_token": token,
+                    "deduplicate_blocks_in_dependent_materialized_views": 1,
+                },
+            )
+    return {
+        "rows": len(rows),
+        "seconds": insert.seconds,
+        "cpu": insert.cpu,
+        "quiet_waited": waited,
+        "inserts": -(-len(rows) // size),
+        "enrich_seconds": enrichment.seconds,
+        "enrich_cpu": enrichment.cpu,
+        "decode_seconds_warm": decode_seconds,
+    }
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def clickhouse_counts(client) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    one = lambda sql: client.query(sql).result_rows[0]  # noqa: E731
+    events, pageviews, engagements, custom = one(
+        "SELECT count(), countIf(type = 'pageview'), countIf(type = 'engagement'), "
+        "countIf(type = 'custom') FROM events"
+    )
+    totals = one("SELECT sum(pageviews), sum(visits) FROM site_totals")
+    hourly = one("SELECT sum(pageviews), sum(visits), sum(events) FROM site_hourly")
+    return {
+        "events": events,
+        "pageviews": pageviews,
+        "engagements": engagements,
+        "custom": custom,
+        "distinct_stream_ids": one("SELECT uniqExact(stream_id) FROM events")[0],
+        "site_totals_pageviews": totals[0],
+        "site_totals_visits": totals[1],
+        "site_hourly_pageviews": hourly[0],
+        "site_hourly_visits": hourly[1],
+        "site_hourly_events": hourly[2],
+        "article_totals_pageviews": one("SELECT sum(pageviews) FROM article_totals")[0],
+        "article_daily_pageviews": one("SELECT sum(pageviews) FROM article_daily")[0],
+    }
+
+
+def redis_state() -> dict[str, int]:
+    store = redis.Redis.from_url(ARGS.redis)
+    try:
+        groups = store.xinfo_groups(keys.STREAM) if store.exists(keys.STREAM) else []
+        totals = store.hgetall(keys.totals(DOMAIN))
+        views = store.hvals(keys.article_views(DOMAIN))
+        return {
+            "stream_len": store.xlen(keys.STREAM),
+            "pending": sum(g["pending"] for g in groups),
+            "dead_letters": store.xlen(keys.DEAD_LETTERS),
+            "hot_pageviews": int(totals.get(b"pageviews", 0)),
+            "hot_visits": int(totals.get(b"visits", 0)),
+            "hot_article_views": sum(int(v) for v in views),
+        }
+    finally:
+        store.close()
+
+
+def problems_of(mode: str, counts: dict, state: dict | None, expected: dict) -> list[str]:
+    """What does not match the expected counts."""
+    want = {
+        "events": expected["events"],
+        "pageviews": expected["pageviews"],
+        "engagements": expected["engagements"],
+        "custom": expected["custom"],
+        "distinct_stream_ids": expected["events"],
+        "site_totals_pageviews": expected["pageviews"],
+        "site_totals_visits": expected["visits"],
+        "site_hourly_pageviews": expected["pageviews"],
+        "site_hourly_visits": expected["visits"],
+        "site_hourly_events": expected["pageviews"] + expected["custom"],
+        "article_totals_pageviews": expected["article_pageviews"],
+        "article_daily_pageviews": expected["article_pageviews"],
+    }
+    found = [f"{mode}: ClickHouse {k} = {counts[k]}, expected {v}" for k, v in want.items()
+             if counts[k] != v]  # fmt: skip
+    if state is not None:
+        redis_want = {
+            "stream_len": 0,
+            "pending": 0,
+            "dead_letters": 0,
+            "hot_pageviews": expected["pageviews"],
+            "hot_visits": expected["visits"],
+            "hot_article_views": expected["article_pageviews"],
+        }
+        found += [f"{mode}: Redis {k} = {state[k]}, expected {v}" for k, v in redis_want.items()
+                  if state[k] != v]  # fmt: skip
+    return found
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("aggregator", "baseline"), required=True)
+    parser.add_argument("--redis", required=True, help="Redis URL")
+    parser.add_argument("--redis-pid", type=int, default=0)
+    parser.add_argument("--chdb", type=Path, required=True, help="a fresh folder for chdb")
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--expected", required=True, help="expected counts, JSON")
+    parser.add_argument("--quiet-wait", type=float, default=60)
+    parser.add_argument("--wait-go", action="store_true")
+    return parser.parse_args()
+
+
+ARGS: argparse.Namespace
+
+
+def main() -> int:
+    global ARGS
+    ARGS = args = parse_args()
+    expected = json.loads(args.expected)
+    started = time.perf_counter()
+    client = clickhouse(f"chdb://{args.chdb}")
+    migrate(client)
+    setup = time.perf_counter() - started
+    if args.mode == "aggregator":
+        result = asyncio.run(measure_aggregator(args, client))
+        state = redis_state()
+    else:
+        result = measure_baseline(args, client)
+        state = None
+    counts = clickhouse_counts(client)
+    result.update(
+        mode=args.mode,
+        batch_size=args.batch_size,
+        events=expected["events"],
+        setup_seconds=setup,
+        clickhouse=counts,
+        redis=state,
+        problems=problems_of(args.mode, counts, state, expected),
+        chdb_version=client.command("SELECT version()"),
+    )
+    print("RESULT " + json.dumps(result, default=str), flush=True)
+    client.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
