@@ -67,9 +67,12 @@ def set_retention(client: ClickHouse, days: int) -> None:
         "WHERE database = currentDatabase() AND name = 'events'"
     )
     if days > 0:
-        ttl = f"toDateTime(ts) + INTERVAL {int(days)} DAY"
-        if ttl not in str(engine):
-            client.command(f"ALTER TABLE events MODIFY TTL {ttl}")
+        # ClickHouse writes the TTL back as toIntervalDay(N): compare in its words, so
+        # that a start with the same setting does not rewrite the table.
+        if f"TTL toDateTime(ts) + toIntervalDay({int(days)})" not in str(engine):
+            client.command(
+                f"ALTER TABLE events MODIFY TTL toDateTime(ts) + INTERVAL {int(days)} DAY"
+            )
     elif " TTL " in str(engine):
         client.command("ALTER TABLE events REMOVE TTL")
 

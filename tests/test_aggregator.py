@@ -304,3 +304,45 @@ async def test_serve_shows_clickhouses_truth_in_the_counters_within_seconds(make
     assert one(ch, "SELECT sum(visits) FROM site_totals") == (2,)
     ready = await client.get("/ready")
     assert ready.status == 200
+
+
+async def test_ready_reports_a_failing_clickhouse_insert(make_client, clock, ch):
+    client = await make_client(aggregate=True)
+    await client.post("/api/v1/sites", json={"domain": SITE}, headers=AUTH)
+    ch.command("DETACH TABLE events")
+    try:
+        await send(client, page("/tin-tuc/a-1.html", V1))
+        for _ in range(200):
+            ready = await client.get("/ready")
+            if ready.status == 503:
+                break
+            await asyncio.sleep(0.02)
+        assert ready.status == 503
+        assert "ClickHouse insert failing" in (await ready.json())["problems"]["aggregator"]
+    finally:
+        ch.command("ATTACH TABLE events")
+    for _ in range(300):
+        if (await client.get("/ready")).status == 200:
+            break
+        await asyncio.sleep(0.05)
+    assert (await client.get("/ready")).status == 200
+    assert one(ch, "SELECT count() FROM events") == (1,)
+
+
+def test_retention_is_a_ttl_on_raw_events_only(ch):
+    from aggregator.schema import set_retention
+
+    def ttl_of(table: str) -> str:
+        return ch.command(
+            "SELECT engine_full FROM system.tables "
+            "WHERE database = currentDatabase() AND name = {t:String}",
+            parameters={"t": table},
+        )
+
+    set_retention(ch, 400)
+    try:
+        assert "TTL toDateTime(ts) + toIntervalDay(400)" in ttl_of("events")
+        assert " TTL " not in ttl_of("site_hourly")
+    finally:
+        set_retention(ch, 0)
+    assert " TTL " not in ttl_of("events")
