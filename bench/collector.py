@@ -645,7 +645,7 @@ def start_servers(
         "bare",
         [python, str(BENCH / "bare_app.py"), "--port", str(port := free_port()),
          "--workers", str(workers)],
-        port, workers, "bare app (pid", logs / f"bare-{workers}.log", env,
+        port, workers, "listening on port", logs / f"bare-{workers}.log", env,
     )  # fmt: skip
     started.append(bare)
     code = "from footfall.cli import main; main(prog_name='footfall')"
@@ -653,7 +653,7 @@ def start_servers(
         "collector",
         [python, "-c", code, "collector", "--port", str(port := free_port()),
          "--workers", str(workers)],
-        port, workers, "footfall collector (pid", logs / f"collector-{workers}.log", env,
+        port, workers, "listening on port", logs / f"collector-{workers}.log", env,
     )  # fmt: skip
     started.append(collector)
     return bare, collector

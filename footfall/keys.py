@@ -2,7 +2,8 @@
 
 Keys of one site carry the site in a hash tag (`{example.com}`), so that on a
 Redis Cluster all of a site's keys live in one slot and one script may touch
-them together.
+them together. `collector/ingest.lua` builds the `online`, `readers` and
+`visit` keys itself, in the same words: change them there too.
 """
 
 STREAM = "ff:events"

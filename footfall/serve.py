@@ -56,7 +56,6 @@ def run(app: web.Application, settings: Settings, port: int, *, banner: Callable
         app,
         host=settings.host,
         port=port,
-        reuse_port=True,
         print=lambda _: banner(),
         loop=new_event_loop(),
         access_log=None,
@@ -64,14 +63,28 @@ def run(app: web.Application, settings: Settings, port: int, *, banner: Callable
 
 
 def run_collectors(settings: Settings, port: int, workers: int) -> None:
-    """N collector processes sharing one port (SO_REUSEPORT); the kernel spreads connections."""
+    run_workers(lambda: collector.app.create_app(settings), settings.host, port, workers)
+
+
+def run_workers(
+    make_app: Callable[[], web.Application], host: str, port: int, workers: int
+) -> None:
+    """N processes serving `make_app()` on one port (SO_REUSEPORT): the kernel spreads the
+    connections. With one worker, this process serves."""
     if workers == 1:
-        run(collector.app.create_app(settings), settings, port, banner=_collector_banner(port))
+        web.run_app(
+            make_app(),
+            host=host,
+            port=port,
+            reuse_port=True,
+            print=lambda _: print(f"pid {os.getpid()} listening on port {port}", flush=True),
+            loop=new_event_loop(),
+            access_log=None,
+        )
         return
     context = multiprocessing.get_context("fork")
     children = [
-        context.Process(target=run_collectors, args=(settings, port, 1), daemon=False)
-        for _ in range(workers)
+        context.Process(target=run_workers, args=(make_app, host, port, 1)) for _ in range(workers)
     ]
     for child in children:
         child.start()
@@ -93,10 +106,3 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     except ImportError:
         return asyncio.new_event_loop()
     return uvloop.new_event_loop()
-
-
-def _collector_banner(port: int) -> Callable[[], None]:
-    def banner() -> None:
-        print(f"footfall collector (pid {os.getpid()}) listening on port {port}", flush=True)
-
-    return banner
