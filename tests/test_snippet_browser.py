@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -382,3 +383,40 @@ def test_headless_chrome_is_dropped_as_a_bot(playwright, server, register_site, 
         browser.close()
     assert stream_events(redis_db) == []
     assert redis_db.hgetall(keys.totals(SITE)) == {}
+
+
+PLAUSIBLE_TRACKER = (Path(__file__).parent / "fixtures" / "plausible-tracker-0.4.6.js").read_text()
+
+
+def test_plausibles_own_tracker_works_unchanged(server, register_site, pages, page, redis_db):
+    """Plausible's official tracker (npm @plausible-analytics/tracker 0.4.6, MIT, vendored
+    in tests/fixtures), pointed at footfall: page view, custom event, engagement."""
+    register_site()
+    pages[STORY_PATH] = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{TITLE}</title>
+<script type="module">
+  window.__plausible = true;  // Plausible's own switch for automated browsers
+  import {{ init, track }} from "/plausible.js";
+  init({{ domain: "{SITE}", endpoint: "{server.url}/api/event",
+          customProperties: {{ section: "tin-tuc" }} }});
+  window.signup = () => track("Signup", {{ props: {{ plan: "pro" }} }});
+</script></head><body><h1>{TITLE}</h1></body></html>"""
+    page.route(
+        f"http://{SITE}/plausible.js",
+        lambda route: route.fulfill(content_type="text/javascript", body=PLAUSIBLE_TRACKER),
+    )
+    page.goto(STORY, referer=REFERRER)
+    wait_for_events(redis_db, count("pageview", 1))
+    page.evaluate("signup()")
+    wait_for_events(redis_db, count("custom", 1))
+    page.goto("about:blank")  # leaving sends Plausible's engagement event
+    events = wait_for_events(redis_db, count("engagement", 1))
+
+    [view] = of_type(events, "pageview")
+    assert (view.url, view.referrer, view.article) == (STORY, REFERRER, "story-975")
+    assert view.props == {"section": "tin-tuc"}
+    [signup] = of_type(events, "custom")
+    assert (signup.name, signup.props) == ("Signup", {"section": "tin-tuc", "plan": "pro"})
+    [engagement] = of_type(events, "engagement")
+    assert engagement.url == STORY
+    assert engagement.visitor_id == view.visitor_id
