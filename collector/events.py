@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import msgspec
 
 from collector.client_ip import is_address
 from collector.refusals import DropReason, Refused
+from footfall.urls import is_web_url, split_url
 from footfall.validation import error_field, error_text
 
 MAX_BODY = 64 * 1024
@@ -116,10 +116,10 @@ def to_hit(event: EventIn, where: str) -> Hit:
     url = event.u or event.url
     if not url:
         raise _invalid(where + "u", "missing page URL (u)")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    host = split_url(url)[0] if is_web_url(url) else ""
+    if not host:
         raise _invalid(where + "u", "only http and https page URLs are counted")
-    domain = event.d or event.domain or parts.hostname
+    domain = event.d or event.domain or host
     domains = [d for d in (part.strip() for part in domain.split(",")) if d]
     if not domains:
         raise _invalid(where + "d", "missing domain (d)")

@@ -28,6 +28,9 @@ CORS = {
     "Access-Control-Allow-Headers": "Content-Type, Authorization",
     "Access-Control-Max-Age": "86400",
 }
+# A 202 needs only the origin: the other CORS headers answer preflights. Fewer
+# headers are measurably faster to write, and this is the hot path.
+ACCEPTED = {"Access-Control-Allow-Origin": "*", "Content-Type": "text/plain"}
 _REDIS_ERRORS = (redis.exceptions.RedisError, OSError)
 
 
@@ -37,7 +40,8 @@ async def post_event(request: web.Request) -> web.Response:
         hit = decode_event(await read_body(request, MAX_BODY))
         now = request.app[appkeys.CLOCK]()
         events = await request.app[appkeys.PIPELINE].run(hit, origin_of(request), now)
-        await commit(request, events)
+        await request.app[appkeys.COMMITTER].commit(events)
+        EVENTS_ACCEPTED.inc(len(events))
     except Refused as refused:
         return refusal(refused)
     except _REDIS_ERRORS:
@@ -45,9 +49,9 @@ async def post_event(request: web.Request) -> web.Response:
     except Dropped as dropped:
         EVENTS_REFUSED.labels(dropped.reason).inc()
         return web.Response(
-            status=202, text="ok", headers={**CORS, "X-Footfall-Dropped": dropped.reason}
+            status=202, body=b"ok", headers={**ACCEPTED, "X-Footfall-Dropped": dropped.reason}
         )
-    return web.Response(status=202, text="ok", headers=CORS)
+    return web.Response(status=202, body=b"ok", headers=ACCEPTED)
 
 
 async def post_events(request: web.Request) -> web.Response:
@@ -72,7 +76,9 @@ async def post_events(request: web.Request) -> web.Response:
             except Dropped as drop:
                 EVENTS_REFUSED.labels(drop.reason).inc()
                 dropped += 1
-        await commit(request, events)
+        if events:
+            await request.app[appkeys.COMMITTER].commit(events)
+            EVENTS_ACCEPTED.inc(len(events))
     except Refused as refused:
         return refusal(refused)
     except _REDIS_ERRORS:
@@ -103,9 +109,12 @@ async def read_body(request: web.Request, limit: int) -> bytes:
 
 
 def origin_of(request: web.Request) -> Origin:
+    headers = request.headers
     trusted = request.app[appkeys.SETTINGS].trusted_proxies
-    ip = client_ip(request.remote, request.headers.get("X-Forwarded-For"), trusted)
-    return Origin(ip, request.headers.get("User-Agent", ""))
+    ip = request.remote or ""
+    if trusted:
+        ip = client_ip(ip, headers.get("X-Forwarded-For"), trusted)
+    return Origin(ip, headers.get("User-Agent", ""))
 
 
 def holds_api_token(request: web.Request) -> bool:
@@ -123,12 +132,6 @@ def refuse_forwarded_origins(hits: list[Hit]) -> None:
                 "the ip and ua fields need an API token (Authorization: Bearer ...)",
                 field,
             )
-
-
-async def commit(request: web.Request, events: list[Ingest]) -> None:
-    if events:
-        await request.app[appkeys.COMMITTER].commit(events)
-        EVENTS_ACCEPTED.inc(len(events))
 
 
 def refusal(refused: Refused) -> web.Response:

@@ -10,10 +10,10 @@ import functools
 import re
 import zoneinfo
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 import msgspec
 
+from footfall.urls import split_url
 from footfall.validation import error_field, error_text
 
 DEFAULT_ONLINE_WINDOW = 300
@@ -47,7 +47,7 @@ class Site(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
         if self.article_pattern:
             match = _compiled(self.article_pattern).search(url)
         else:
-            match = _LAST_SEGMENT.search(urlsplit(url).path)
+            match = _LAST_SEGMENT.search(split_url(url)[1])
         return (match.group("article") or "") if match else ""
 
 

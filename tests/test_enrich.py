@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from aggregator import enrich as enrich_module
-from aggregator.enrich import Enriched, _split_slowly, agent, enrich, source_of, split_url
+from aggregator.enrich import Enriched, agent, enrich, source_of
 from aggregator.referrers import HOSTS, classify
+from footfall.urls import _split_slowly, split_url
 from footfall.wire import StreamEvent
 
 SITE = "news.example"
