@@ -17,7 +17,7 @@ from importlib import resources
 import redis.asyncio
 
 from footfall import keys
-from footfall.metrics import COMMIT_BATCH_EVENTS
+from footfall.metrics import COMMIT_BATCH_EVENTS, EVENTS_ACCEPTED
 
 MAX_BATCH_EVENTS = 2000
 _SCRIPT = resources.files("collector").joinpath("ingest.lua").read_text()
@@ -84,7 +84,8 @@ class Committer:
                     f"{event.online_window_ms} {event.site} {event.article}"
                 )
                 args.append(event.payload)
-        COMMIT_BATCH_EVENTS.observe((len(args) - 1) // 2)
+        count = (len(args) - 1) // 2
+        COMMIT_BATCH_EVENTS.observe(count)
         try:
             await self._script(keys=[keys.STREAM], args=args)
         except Exception as error:  # every waiting request learns of it and answers 503
@@ -92,6 +93,7 @@ class Committer:
                 if not future.done():
                     future.set_exception(error)
         else:
+            EVENTS_ACCEPTED.inc(count)
             for _, future in batch:
                 if not future.done():
                     future.set_result(None)

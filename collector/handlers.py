@@ -17,7 +17,7 @@ from collector.committer import Ingest
 from collector.events import MAX_BATCH_BODY, MAX_BODY, Hit, decode_batch, decode_event
 from collector.pipeline import Dropped, Origin
 from collector.refusals import DropReason, Refused
-from footfall.metrics import EVENTS_ACCEPTED, EVENTS_REFUSED
+from footfall.metrics import EVENTS_REFUSED
 from footfall.tokens import bearer, is_admin
 from footfall.web import json_error, json_response
 
@@ -41,7 +41,6 @@ async def post_event(request: web.Request) -> web.Response:
         now = request.app[appkeys.CLOCK]()
         events = await request.app[appkeys.PIPELINE].run(hit, origin_of(request), now)
         await request.app[appkeys.COMMITTER].commit(events)
-        EVENTS_ACCEPTED.inc(len(events))
     except Refused as refused:
         return refusal(refused)
     except _REDIS_ERRORS:
@@ -78,7 +77,6 @@ async def post_events(request: web.Request) -> web.Response:
                 dropped += 1
         if events:
             await request.app[appkeys.COMMITTER].commit(events)
-            EVENTS_ACCEPTED.inc(len(events))
     except Refused as refused:
         return refusal(refused)
     except _REDIS_ERRORS:

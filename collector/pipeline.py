@@ -80,12 +80,11 @@ def country_of(ip: str) -> str:
     return (country_code(ip) or "") if ip else ""
 
 
+_TYPES: dict[str, EventType] = {"pageview": "pageview", "engagement": "engagement"}
+
+
 def event_type(name: str) -> EventType:
-    if name == "pageview":
-        return "pageview"
-    if name == "engagement":
-        return "engagement"
-    return "custom"
+    return _TYPES.get(name, "custom")
 
 
 def build_ingest(
