@@ -326,8 +326,9 @@ class _Refused(Exception):
 
 
 # Server error codes that mean "this data", not "this server": TYPE_MISMATCH,
-# CANNOT_PARSE_*, VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE, TOO_LARGE_STRING_SIZE...
-_DATA_ERROR_CODES = {6, 27, 32, 33, 38, 41, 53, 69, 70, 72, 131, 321}
+# CANNOT_PARSE_*, VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE, TOO_LARGE_STRING_SIZE,
+# VIOLATED_CONSTRAINT...
+_DATA_ERROR_CODES = {6, 27, 32, 33, 38, 41, 53, 69, 70, 72, 131, 321, 469}
 
 
 def _text(value: bytes | str) -> str:

@@ -346,3 +346,23 @@ def test_retention_is_a_ttl_on_raw_events_only(ch):
     finally:
         set_retention(ch, 0)
     assert " TTL " not in ttl_of("events")
+
+
+async def test_a_row_clickhouse_refuses_goes_to_dead_letters_and_the_rest_is_inserted(
+    client, site, ch, redis_db, aggregator
+):
+    ch.command("ALTER TABLE events ADD CONSTRAINT no_poison CHECK title != 'poison'")
+    try:
+        await send(client, *(page(f"/tin-tuc/{i}.html", V1, title=str(i)) for i in range(6)),
+                   page("/tin-tuc/x.html", V2, title="poison"),
+                   page("/tin-tuc/7.html", V3, title="7"))  # fmt: skip
+        assert await aggregator.drain() == 8
+    finally:
+        ch.command("ALTER TABLE events DROP CONSTRAINT no_poison")
+    assert one(ch, "SELECT count(), countIf(title = 'poison') FROM events") == (7, 0)
+    assert one(ch, "SELECT sum(pageviews) FROM site_hourly") == (7,)
+    [(_, letter)] = redis_db.xrange(keys.DEAD_LETTERS)
+    assert letter[b"reason"].startswith(b"refused by ClickHouse")
+    assert b"poison" in letter[b"e"]
+    assert redis_db.xlen(keys.STREAM) == 0
+    assert redis_db.hget(keys.totals(SITE), "pageviews") == b"7"
