@@ -25,7 +25,6 @@ COLUMNS = [
     "os_version", "device", "screen_width", "engaged_ms", "scroll_depth", "props", "stream_id",
 ]  # fmt: skip
 _UTC = dt.UTC
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
 SITES_REFRESH_SECONDS = 30.0
 
 
@@ -71,7 +70,12 @@ def to_row(stream_id: bytes, event: StreamEvent, date: dt.date) -> list:
 
 
 def _time(ms: int) -> dt.datetime:
-    return _EPOCH + dt.timedelta(milliseconds=ms)
+    return dt.datetime.fromtimestamp(ms / 1000, _UTC)
+
+
+# Every timezone's offset is a whole number of quarter hours: within one quarter
+# hour of UTC, all moments fall on the same local day.
+_QUARTER_HOUR_MS = 900_000
 
 
 class SiteDays:
@@ -80,15 +84,24 @@ class SiteDays:
     def __init__(self, redis: redis.asyncio.Redis):
         self._redis = redis
         self._zones: dict[str, zoneinfo.ZoneInfo] = {}
+        self._days: dict[tuple[str, int], dt.date] = {}
         self._loaded_at = 0.0
 
     async def date_of(self, site: str, ts_ms: int) -> dt.date:
-        zone = self._zones.get(site)
-        age = time.monotonic() - self._loaded_at
-        if age > SITES_REFRESH_SECONDS or (zone is None and age > 1.0):
+        if time.monotonic() - self._loaded_at > SITES_REFRESH_SECONDS:
             await self._load()
+        key = (site, ts_ms // _QUARTER_HOUR_MS)
+        day = self._days.get(key)
+        if day is None:
             zone = self._zones.get(site)
-        return (_EPOCH + dt.timedelta(milliseconds=ts_ms)).astimezone(zone or _UTC).date()
+            if zone is None and time.monotonic() - self._loaded_at > 1.0:
+                await self._load()
+                zone = self._zones.get(site)
+            day = _time(ts_ms).astimezone(zone or _UTC).date()
+            if len(self._days) > 100_000:
+                self._days.clear()
+            self._days[key] = day
+        return day
 
     async def _load(self) -> None:
         mirror = await self._redis.hgetall(keys.SITES)
@@ -96,4 +109,5 @@ class SiteDays:
             domain.decode(): zoneinfo.ZoneInfo(site_from_json(raw).timezone)
             for domain, raw in mirror.items()
         }
+        self._days.clear()
         self._loaded_at = time.monotonic()

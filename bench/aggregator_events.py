@@ -20,7 +20,7 @@
 The visit fields are computed by the rules of `collector/ingest.lua` (a visit
 ends after 30 minutes of silence; `vd` is the time since the visit's previous
 event), so rollups add up as they would in production. `http_pageviews()` gives
-the same kind of page views as bodies for `POST /api/event`, for the load sender.
+the same kind of page views as bodies for `POST /api/event`, for the freshness load.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from footfall.wire import StreamEvent, encode_event
 
@@ -42,64 +43,11 @@ START_MS = int(dt.datetime(2026, 11, 20, tzinfo=dt.UTC).timestamp() * 1000)
 DAYS = 7
 VISIT_GAP_MS = 30 * 60 * 1000
 
-AGENTS = (
-    # Windows
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 OPR/115.0.0.0",
-    "Mozilla/5.0 (Windows NT 6.1; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) coc_coc_browser/132.0.216 Chrome/126.0.6478.216 Safari/537.36",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) coc_coc_browser/131.0.242 Chrome/125.0.6422.242 Safari/537.36",
-    "Mozilla/5.0 (Windows NT 10.0; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-    # macOS
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.7; rv:133.0) Gecko/20100101 Firefox/133.0",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) coc_coc_browser/132.0.216 Chrome/126.0.6478.216 Safari/537.36",
-    # Linux, Chrome OS
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-    "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
-    "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    # iPhone, iPad
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 16_7_10 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/133.0 Mobile/15E148 Safari/605.1.15",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/490.0.0.38.108;FBBV/660234181;FBDV/iPhone15,2;FBMD/iPhone;FBSN/iOS;FBSV/18.1;FBSS/3;FBID/phone;FBLC/vi_VN;FBOP/5]",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Zalo iOS/473 ZaloTheme/light ZaloLanguage/vn",
-    "Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (iPad; CPU OS 17_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.7 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
-    # Android phones
-    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.6723.102 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 13; SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 12; Redmi Note 11) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 13; SM-G991B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0",
-    "Mozilla/5.0 (Linux; Android 14; 2201116SG) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36 OPR/86.0.0.0",
-    "Mozilla/5.0 (Linux; Android 11; CPH2127) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 13; SM-A135F) AppleWebKit/537.36 (KHTML, like Gecko) coc_coc_browser/132.0.216 Chrome/126.0.6478.216 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 14; SM-A546E Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.81 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/490.0.0.52.82;]",
-    "Mozilla/5.0 (Linux; Android 13; V2204 Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.107 Mobile Safari/537.36 Zalo android/12100637 ZaloTheme/light ZaloLanguage/vi",
-    "Mozilla/5.0 (Linux; Android 12; RMX3263) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/127.0.0.0 Mobile Safari/537.36",
-    "Mozilla/5.0 (Linux; U; Android 10; vi-vn; Redmi Note 8 Build/QKQ1.200114.002) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/89.0.4389.116 Mobile Safari/537.36 XiaoMi/MiuiBrowser/14.5.11-gn",
-    # Android tablets, TV
-    "Mozilla/5.0 (Linux; Android 10; SM-T510) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 13; SM-X200) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 9; SHIELD Android TV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-)  # fmt: skip
+AGENTS = tuple(
+    line
+    for line in (Path(__file__).parent / "aggregator_agents.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
 _WIDTHS = {
     "mobile": (360, 375, 390, 393, 412, 414, 430),
     "tablet": (768, 800, 810, 820, 1024),
@@ -132,6 +80,7 @@ ENTRIES = (
     (3, "", "newsletter"),
     (20, "", ""),
 )  # fmt: skip
+_TOKEN_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 CUSTOM = (
     ("Share", ("network",), ("facebook", "zalo", "twitter", "copy-link")),
     ("Outbound Link: Click", ("url",), ("https://dichvucong.gov.vn/", "https://vnexpress.net/")),
@@ -215,7 +164,7 @@ class Site:
         _, referrer, kind = self.rng.choices(ENTRIES, weights)[0]
         rng = self.rng
         if kind == "fbclid":
-            token = "".join(rng.choices("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", k=60))  # fmt: skip
+            token = "".join(rng.choices(_TOKEN_CHARACTERS, k=60))
             query = f"fbclid=IwZXh0bgNhZW0CMTEAAR{token}"
             if rng.random() < 0.3:
                 query = f"utm_source=facebook&utm_medium=social&utm_campaign=fanpage&{query}"
@@ -275,7 +224,11 @@ def _events(n: int, seed: int) -> Iterator[tuple[int, Visitor, StreamEvent]]:
                 if name == "Video Play":
                     props["autoplay"] = rng.choice(("true", "false"))
                 at = ts + rng.randrange(reading)
-                yield at, visitor, StreamEvent(ts=at, type="custom", name=name, props=props, **common)  # fmt: skip
+                yield (
+                    at,
+                    visitor,
+                    StreamEvent(ts=at, type="custom", name=name, props=props, **common),
+                )
                 made += 1
             previous = page.url
             ts += reading + rng.randrange(5_000, 60_000)
@@ -316,7 +269,9 @@ def expected_counts(entries: list[dict[str, bytes | int]]) -> dict[str, int]:
     counts = {"events": 0, "pageviews": 0, "visits": 0, "engagements": 0, "custom": 0}
     counts["article_pageviews"] = 0
     for entry in entries:
-        fields = {k.encode(): v if isinstance(v, bytes) else str(v).encode() for k, v in entry.items()}  # fmt: skip
+        fields = {
+            k.encode(): v if isinstance(v, bytes) else str(v).encode() for k, v in entry.items()
+        }
         event = decode_entry(fields)
         counts["events"] += 1
         if event.type == "pageview":
@@ -343,10 +298,15 @@ def http_pageviews(count: int, seed: int = 2) -> list[tuple[str, bytes]]:
         if rng.random() < 0.5:
             referrer = site.page().url  # a reader going on from another page of the site
             query = ""
-        body = {"n": "pageview", "u": f"{page.url}?{query}" if query else page.url, "d": DOMAIN,
-                "r": referrer or None, "w": rng.choice(_WIDTHS["mobile"] + _WIDTHS["desktop"])}  # fmt: skip
+        body = {
+            "n": "pageview",
+            "u": f"{page.url}?{query}" if query else page.url,
+            "d": DOMAIN,
+            "w": rng.choice(_WIDTHS["mobile"] + _WIDTHS["desktop"]),
+        }
+        if referrer:
+            body["r"] = referrer
         if page.article:
             body.update(a=page.article, ti=page.title)
-        body = {k: v for k, v in body.items() if v is not None}
         bodies.append((rng.choice(AGENTS), json.dumps(body, ensure_ascii=False).encode()))
     return bodies
