@@ -61,10 +61,8 @@ import datetime as dt
 import json
 import math
 import os
-import resource
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,14 +84,18 @@ from aggregator_events import (  # noqa: E402
     http_pageviews,
     stream_entries,
 )
-from aggregator_worker import (  # noqa: E402
+from aggregator_worker import own_cpu_seconds  # noqa: E402
+
+from bench.machine import (  # noqa: E402
     NOISY,
+    children_cpu_seconds,
     cpu_seconds,
+    exit_on_signal,
     machine_busy_seconds,
-    own_cpu_seconds,
+    median,
+    process_tree,
     wait_for_quiet,
 )
-
 from footfall import keys  # noqa: E402
 from footfall.redis_server import EmbeddedRedis, find_redis_server, free_port  # noqa: E402
 from footfall.sites import Site, site_to_json  # noqa: E402
@@ -104,7 +106,7 @@ LOAD = BENCH / "aggregator_load.lua"
 TEMPLATE = "bench:template"
 # The collector's single-worker rate this is compared with: BENCHMARKS.md, "Collector
 # (issue 2)", 1 worker, median over rounds (2026-11-28). Not measured here.
-COLLECTOR_RATE = 3128
+COLLECTOR_RATE = 4_096  # BENCHMARKS.md, collector, 1 worker, after its rework
 GOAL_FACTOR = 3
 FRESHNESS_GOAL_S = 2.0
 BROWSER = AGENTS[0]
@@ -170,29 +172,10 @@ class Server:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants, from /proc."""
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        with contextlib.suppress(OSError):
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
-    return found
-
-
 def cmdline(pid: int) -> list[str]:
     with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as f:
         return [part.decode(errors="replace") for part in f.read().split(b"\0") if part]
     return []
-
-
-def children_cpu_seconds() -> float:
-    """CPU of the children this process has waited for (wrk, once it exited)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -766,10 +749,6 @@ def wait_for_stream_drained(store: redis.Redis, timeout: float) -> bool:
 # ----------------------------------------------------------------------------- report
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile."""
     if not values:
@@ -909,7 +888,7 @@ def report_freshness(summary: dict, args: argparse.Namespace) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000, help="0: no throughput part")
-    parser.add_argument("--batch-sizes", default="2000,5000", help="comma-separated")
+    parser.add_argument("--batch-sizes", default="2000,10000", help="comma-separated")
     parser.add_argument("--rounds", type=int, default=3, help="measurements per batch size")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -943,14 +922,10 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def _exit_on_signal(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through the `finally` that stops every process
-
-
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    signal.signal(signal.SIGHUP, _exit_on_signal)
+    signal.signal(signal.SIGTERM, exit_on_signal)
+    signal.signal(signal.SIGHUP, exit_on_signal)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     summary: dict = {"args": {k: str(v) for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="footfall-bench-aggregator-") as name:

@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
 import resource
 import sys
 import time
@@ -47,57 +45,22 @@ import redis  # noqa: E402
 from aggregator.consumer import Aggregator  # noqa: E402
 from aggregator.rows import COLUMNS, SiteDays, to_row  # noqa: E402
 from aggregator.schema import migrate  # noqa: E402
+from bench.machine import cpu_seconds, machine_busy_seconds, wait_for_quiet  # noqa: E402
 from footfall import keys  # noqa: E402
 from footfall.connections import AsyncClickHouse, async_redis, clickhouse  # noqa: E402
 from footfall.settings import Settings  # noqa: E402
 from footfall.wire import decode_entry  # noqa: E402
 
 DOMAIN = "bench.example"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-NOISY = 25  # % of a core used by other processes
 
 
 # ----------------------------------------------------------------------------- machine
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds every process of the machine used (all cores), from /proc/stat."""
-    with open("/proc/stat") as f:
-        ticks = [int(x) for x in f.readline().split()[1:]]
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    return (sum(ticks[:8]) - idle) / CLOCK_TICKS
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rpartition(")")[2].split()
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-    return total
 
 
 def own_cpu_seconds() -> float:
     """This process, every thread (chdb's too)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def wait_for_quiet(limit: float, window: float = 1.0) -> float:
-    """Wait up to `limit` s for a window in which the machine is nearly idle; the seconds waited.
-
-    Called when this benchmark's own processes are idle, so what the machine uses is
-    other processes' load.
-    """
-    started = time.monotonic()
-    while limit > 0:
-        before = machine_busy_seconds()
-        time.sleep(window)
-        busy = 100 * (machine_busy_seconds() - before) / window
-        waited = time.monotonic() - started
-        if busy < NOISY or waited >= limit:
-            return waited
-    return 0.0
 
 
 class Meter:

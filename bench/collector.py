@@ -33,10 +33,8 @@ import datetime as dt
 import gzip
 import json
 import os
-import resource
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,6 +50,16 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
+from bench.machine import (  # noqa: E402
+    NOISY,
+    children_cpu_seconds,
+    cpu_seconds,
+    exit_on_signal,
+    machine_busy_seconds,
+    median,
+    process_tree,
+    wait_for_quiet,
+)
 from footfall import keys  # noqa: E402
 from footfall.redis_server import EmbeddedRedis, find_redis_server, free_port  # noqa: E402
 from footfall.sites import Site, site_to_json  # noqa: E402
@@ -63,8 +71,6 @@ SNIPPET = ROOT / "collector" / "static" / "snippet.js"
 SNIPPET_LIMIT = 1500
 RATIO_GOAL = 0.5
 CPU_COLUMNS = ("server", "redis", "wrk", "others")
-NOISY = 25  # % of a core used by other processes during a run
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BROWSER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
@@ -134,57 +140,6 @@ class Server:
 
     def log_tail(self, lines: int = 20) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants, from /proc."""
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        with contextlib.suppress(OSError):
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
-    return found
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rpartition(")")[2].split()
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-    return total
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds every process of the machine used (all cores), from /proc/stat."""
-    with open("/proc/stat") as f:
-        ticks = [int(x) for x in f.readline().split()[1:]]
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    return (sum(ticks[:8]) - idle) / CLOCK_TICKS  # user..steal, without guest (counted in user)
-
-
-def wait_for_quiet(limit: float, window: float = 1.0) -> float:
-    """Wait up to `limit` seconds for a window in which the machine is nearly idle.
-
-    Between runs this benchmark's own processes are idle, so what the machine uses
-    is other processes' load. Returns the seconds waited.
-    """
-    started = time.monotonic()
-    while True:
-        before = machine_busy_seconds()
-        time.sleep(window)
-        busy = 100 * (machine_busy_seconds() - before) / window
-        waited = time.monotonic() - started
-        if busy < NOISY or waited >= limit:
-            return waited
-
-
-def children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 # ----------------------------------------------------------------------------- load
@@ -447,10 +402,6 @@ def _frame(frame: str) -> tuple[str, str]:
 # ----------------------------------------------------------------------------- report
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
 def ms(us: float) -> str:
     return f"{us / 1000:.2f} ms"
 
@@ -659,14 +610,10 @@ def start_servers(
     return bare, collector
 
 
-def _exit_on_signal(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through the `finally` that stops every process
-
-
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    signal.signal(signal.SIGHUP, _exit_on_signal)
+    signal.signal(signal.SIGTERM, exit_on_signal)
+    signal.signal(signal.SIGHUP, exit_on_signal)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in background
     if not shutil.which("wrk"):
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
