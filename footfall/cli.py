@@ -279,7 +279,7 @@ def _banner(settings: Settings) -> None:
         f"  sites API: {url}/api/v1/sites  (Authorization: Bearer "
         f"{settings.admin_token})\n"
         f"  health:    {url}/health  {url}/ready  {url}/metrics\n\n"
-        f"Add a site:  footfall site add example.com --public-counters\n"
+        f"Add a site:  {sys.argv[0]} site add example.com --public-counters\n"
         f"Then paste into its pages:\n  {snippet_tag(url, 'example.com')}\n"
         f"\n(Press CTRL+C to quit)",
         err=False,
