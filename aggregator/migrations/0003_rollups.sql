@@ -22,33 +22,22 @@ PARTITION BY toYYYYMM(hour)
 ORDER BY (site, hour)
 SETTINGS non_replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS site_hourly_by_event TO site_hourly AS
+-- One view, so that each insert writes one part here, not two: every event counts
+-- in the hour it happened (role 1), and a second page view or any time added to a
+-- visit counts in the hour the visit started (role 2).
+CREATE MATERIALIZED VIEW IF NOT EXISTS site_hourly_mv TO site_hourly AS
 SELECT
     site,
-    toStartOfHour(ts) AS hour,
-    countIf(type = 'pageview') AS pageviews,
-    toUInt64(sum(new_visit)) AS visits,
-    toInt64(sum(new_visit)) AS bounces,
-    toUInt64(0) AS visit_duration_ms,
-    toUInt64(sum(engaged_ms)) AS engaged_ms,
-    countIf(type != 'engagement') AS events,
-    uniqState(visitor_id) AS visitors
+    toStartOfHour(if(role = 1, ts, visit_start)) AS hour,
+    countIf(role = 1 AND type = 'pageview') AS pageviews,
+    toUInt64(sumIf(new_visit, role = 1)) AS visits,
+    toInt64(sumIf(new_visit, role = 1)) - toInt64(countIf(role = 2 AND pageview_number = 2)) AS bounces,
+    toUInt64(sumIf(duration_ms, role = 2)) AS visit_duration_ms,
+    toUInt64(sumIf(engaged_ms, role = 1)) AS engaged_ms,
+    countIf(role = 1 AND type != 'engagement') AS events,
+    uniqStateIf(visitor_id, role = 1) AS visitors
 FROM events
-GROUP BY site, hour;
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS site_hourly_by_visit TO site_hourly AS
-SELECT
-    site,
-    toStartOfHour(visit_start) AS hour,
-    toUInt64(0) AS pageviews,
-    toUInt64(0) AS visits,
-    -toInt64(countIf(pageview_number = 2)) AS bounces,
-    toUInt64(sum(duration_ms)) AS visit_duration_ms,
-    toUInt64(0) AS engaged_ms,
-    toUInt64(0) AS events,
-    uniqStateIf(visitor_id, 0) AS visitors
-FROM events
-WHERE visit_start > 0 AND (pageview_number = 2 OR duration_ms > 0)
+ARRAY JOIN if(visit_start > 0 AND (pageview_number = 2 OR duration_ms > 0), [1, 2], [1]) AS role
 GROUP BY site, hour;
 
 -- Article per day (the site's day).
@@ -99,37 +88,27 @@ PARTITION BY toYYYYMM(date)
 ORDER BY (site, property, date, value)
 SETTINGS non_replicated_deduplication_window = 10000;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS breakdown_daily_by_visit TO breakdown_daily AS
+-- One view for both (one part per insert): entry attributes of visits, and pages.
+CREATE MATERIALIZED VIEW IF NOT EXISTS breakdown_daily_mv TO breakdown_daily AS
 SELECT
     site,
     date,
     property_value.1 AS property,
     property_value.2 AS value,
-    count() AS visits,
-    toUInt64(0) AS pageviews,
+    countIf(property != 'page') AS visits,
+    countIf(property = 'page') AS pageviews,
     uniqState(visitor_id) AS visitors
 FROM events
-ARRAY JOIN [
-    ('source', source), ('source_name', source_name), ('referrer_host', referrer_host),
-    ('utm_source', utm_source), ('utm_medium', utm_medium), ('utm_campaign', utm_campaign),
-    ('country', country), ('device', device), ('browser', browser), ('os', os),
-    ('entry_page', path)
-] AS property_value
-WHERE new_visit = 1
+ARRAY JOIN arrayConcat(
+    if(new_visit = 1, [
+        ('source', source), ('source_name', source_name), ('referrer_host', referrer_host),
+        ('utm_source', utm_source), ('utm_medium', utm_medium), ('utm_campaign', utm_campaign),
+        ('country', country), ('device', device), ('browser', browser), ('os', os),
+        ('entry_page', path)
+    ], []),
+    if(type = 'pageview', [('page', path)], [])
+) AS property_value
 GROUP BY site, date, property, value;
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS breakdown_daily_by_page TO breakdown_daily AS
-SELECT
-    site,
-    date,
-    'page' AS property,
-    path AS value,
-    toUInt64(0) AS visits,
-    count() AS pageviews,
-    uniqState(visitor_id) AS visitors
-FROM events
-WHERE type = 'pageview'
-GROUP BY site, date, value;
 
 -- All-time totals: what the public counters start from.
 CREATE TABLE IF NOT EXISTS site_totals
