@@ -17,13 +17,12 @@ from aiohttp import web
 from collector import appkeys
 from footfall import keys
 from footfall.sites import Site
-from footfall.web import ApiError
+from footfall.web import ANY_ORIGIN, ApiError
 
 CACHE_MS = 1000
 CACHE_CONTROL = "public, max-age=5"
 MAX_CACHED = 50_000
-CORS = {"Access-Control-Allow-Origin": "*"}
-UNAVAILABLE = {**CORS, "Retry-After": "5"}
+UNAVAILABLE = {**ANY_ORIGIN, "Retry-After": "5"}
 
 
 async def read_counters(redis, site: Site, article: str, now: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -48,18 +47,18 @@ async def get_counters(request: web.Request) -> web.Response:
     query = request.query
     domain = query.get("d", "").strip()
     if not domain:
-        raise ApiError(400, "missing the site's domain (d)", "d", CORS)
+        raise ApiError(400, "missing the site's domain (d)", "d", ANY_ORIGIN)
     try:
         site = await request.app[appkeys.SITES].lookup(domain)
         if site is None or not site.public_counters:
-            raise ApiError(404, f"no public counters for {domain}", "d", CORS)
+            raise ApiError(404, f"no public counters for {domain}", "d", ANY_ORIGIN)
         article = _article(site, query.get("a", ""), query.get("u", ""))
         now = request.app[appkeys.CLOCK]()
         body = await _cached_body(request.app, site, article, now)
     except (redis.exceptions.RedisError, OSError):
         raise ApiError(503, "counters unavailable, retry later", "", UNAVAILABLE) from None
     etag = f'"{hashlib.blake2b(body, digest_size=8).hexdigest()}"'
-    headers = {**CORS, "Cache-Control": CACHE_CONTROL, "ETag": etag}
+    headers = {**ANY_ORIGIN, "Cache-Control": CACHE_CONTROL, "ETag": etag}
     if etag in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers=headers)
     return web.Response(body=body, content_type="application/json", headers=headers)
@@ -67,12 +66,12 @@ async def get_counters(request: web.Request) -> web.Response:
 
 def _article(site: Site, article: str, url: str) -> str:
     if len(article) > 200:
-        raise ApiError(400, "article id longer than 200 characters", "a", CORS)
+        raise ApiError(400, "article id longer than 200 characters", "a", ANY_ORIGIN)
     if article or not url:
         return article
     parts = urlsplit(url)
     if len(url) > 2000 or parts.scheme not in ("http", "https"):
-        raise ApiError(400, "u must be an http(s) URL of the page", "u", CORS)
+        raise ApiError(400, "u must be an http(s) URL of the page", "u", ANY_ORIGIN)
     return site.article_of(url)
 
 

@@ -9,6 +9,8 @@ from importlib import resources
 
 from aiohttp import web
 
+from footfall.web import ANY_ORIGIN
+
 CACHE_CONTROL = "public, max-age=86400, stale-while-revalidate=604800"
 
 
@@ -29,7 +31,7 @@ class Snippet:
             "Cache-Control": CACHE_CONTROL,
             "ETag": self.etag,
             "Vary": "Accept-Encoding",
-            "Access-Control-Allow-Origin": "*",
+            **ANY_ORIGIN,
         }
         if self.etag in request.headers.get("If-None-Match", ""):
             return web.Response(status=304, headers=headers)

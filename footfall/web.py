@@ -25,6 +25,9 @@ ReadyCheck = Callable[[], Awaitable[str | None]]
 
 READY_CHECKS = web.AppKey("ready_checks", list[tuple[str, ReadyCheck]])
 
+ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}
+"""CORS for what any page may call: the Events API and the public counters."""
+
 
 class ApiError(Exception):
     """A client's mistake: rendered by `json_errors` as `{"error", "field"}` with its status."""
