@@ -88,12 +88,12 @@ from aggregator_worker import own_cpu_seconds  # noqa: E402
 
 from bench.machine import (  # noqa: E402
     NOISY,
+    Server,
     children_cpu_seconds,
     cpu_seconds,
     exit_on_signal,
     machine_busy_seconds,
     median,
-    process_tree,
     wait_for_quiet,
 )
 from footfall import keys  # noqa: E402
@@ -114,62 +114,6 @@ PHASE_NAMES = ("read", "enrich", "insert", "ack")
 
 
 # ----------------------------------------------------------------------------- processes
-
-
-class Server:
-    """A server process in its own session (process group), with its output in a log file."""
-
-    def __init__(self, name: str, args: list[str], banner: str, log: Path, env: dict[str, str]):
-        self.name = name
-        self.banner = banner
-        self.log = log
-        self._log_file = log.open("wb")
-        self._stopped = False
-        self.process = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_listening(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited at start:\n{self.log_tail()}")
-            if self.banner in self.log.read_text(errors="replace"):
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name}: not listening after {timeout}s:\n{self.log_tail()}")
-
-    def pids(self) -> list[int]:
-        return process_tree(self.process.pid)
-
-    def stop(self, timeout: float = 30.0) -> int | None:
-        """SIGTERM, then SIGKILL after `timeout`; the exit code of a clean stop."""
-        if self._stopped:
-            return self.process.returncode
-        self._stopped = True
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        # Its redis-server is in the same process group: make sure none outlives it.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self._log_file.close()
-        return self.process.returncode
-
-    def log_tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def cmdline(pid: int) -> list[str]:

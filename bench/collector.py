@@ -28,7 +28,6 @@ prints the top functions; that run is not in the table.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import gzip
 import json
@@ -52,12 +51,12 @@ import redis  # noqa: E402
 
 from bench.machine import (  # noqa: E402
     NOISY,
+    Server,
     children_cpu_seconds,
     cpu_seconds,
     exit_on_signal,
     machine_busy_seconds,
     median,
-    process_tree,
     wait_for_quiet,
 )
 from footfall import keys  # noqa: E402
@@ -78,68 +77,6 @@ BROWSER = (
 
 
 # ----------------------------------------------------------------------------- processes
-
-
-class Server:
-    """A server process in its own session (process group), with its output in a log file."""
-
-    def __init__(self, name: str, args: list[str], port: int, workers: int, banner: str, log: Path,
-                 env: dict[str, str]):  # fmt: skip
-        self.name = name
-        self.port = port
-        self.workers = workers
-        self.banner = banner
-        self.log = log
-        self._log_file = log.open("wb")
-        self._stopped = False
-        self.process = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_listening(self, timeout: float = 60.0) -> None:
-        """Until every worker printed its banner: wrk's connections must reach all of them."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited at start:\n{self.log_tail()}")
-            if self.log.read_text(errors="replace").count(self.banner) >= self.workers:
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name}: not listening after {timeout}s:\n{self.log_tail()}")
-
-    def pids(self) -> list[int]:
-        return process_tree(self.process.pid)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        # Forked workers are in the same process group: make sure none outlives its parent.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self._log_file.close()
-
-    def log_tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
 # ----------------------------------------------------------------------------- load
@@ -596,7 +533,7 @@ def start_servers(
         "bare",
         [python, str(BENCH / "bare_app.py"), "--port", str(port := free_port()),
          "--workers", str(workers)],
-        port, workers, "listening on port", logs / f"bare-{workers}.log", env,
+        "listening on port", logs / f"bare-{workers}.log", env, port=port, workers=workers,
     )  # fmt: skip
     started.append(bare)
     code = "from footfall.cli import main; main(prog_name='footfall')"
@@ -604,7 +541,7 @@ def start_servers(
         "collector",
         [python, "-c", code, "collector", "--port", str(port := free_port()),
          "--workers", str(workers)],
-        port, workers, "listening on port", logs / f"collector-{workers}.log", env,
+        "listening on port", logs / f"collector-{workers}.log", env, port=port, workers=workers,
     )  # fmt: skip
     started.append(collector)
     return bare, collector

@@ -1,4 +1,4 @@
-"""What the benchmarks share: reading this machine's CPU use, waiting for it to be quiet.
+"""What the benchmarks share: their server processes, this machine's CPU use, quiet waits.
 
 These machines are shared and noisy: a benchmark waits for a quiet moment before
 each timed part and records the CPU every party used, so a disturbed run shows.
@@ -9,9 +9,13 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import signal
 import statistics
+import subprocess
 import time
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 NOISY = 25  # % of a core used by other processes during a run
 
@@ -75,3 +79,67 @@ def median(values: list[float]) -> float:
 
 def exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds through the `finally` that stops every process
+
+
+class Server:
+    """A server process in its own session (process group), with its output in a log file."""
+
+    def __init__(self, name: str, args: list[str], banner: str, log: Path, env: dict[str, str],
+                 *, port: int = 0, workers: int = 1):  # fmt: skip
+        self.name = name
+        self.port = port
+        self.workers = workers
+        self.banner = banner
+        self.log = log
+        self._log_file = log.open("wb")
+        self._stopped = False
+        self.process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_listening(self, timeout: float = 120.0) -> None:
+        """Until every worker printed its banner: a load's connections must reach all of them."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at start:\n{self.log_tail()}")
+            if self.log.read_text(errors="replace").count(self.banner) >= self.workers:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name}: not listening after {timeout}s:\n{self.log_tail()}")
+
+    def pids(self) -> list[int]:
+        return process_tree(self.process.pid)
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM, then SIGKILL after `timeout`; the exit code of a clean stop."""
+        if self._stopped:
+            return self.process.returncode
+        self._stopped = True
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        # Forked workers or a redis-server share its process group: none may outlive it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self._log_file.close()
+        return self.process.returncode
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
