@@ -10,7 +10,7 @@ import msgspec
 from aiohttp import web
 
 from dashboard import appkeys
-from dashboard.auth import require_token
+from dashboard.auth import authorize
 from dashboard.sites import SiteExists
 from footfall.sites import InvalidSite, Site, changed, site_document, site_from_json
 from footfall.web import ApiError, json_response
@@ -19,14 +19,15 @@ MAX_BODY = 16 * 1024
 
 
 async def list_sites(request: web.Request) -> web.Response:
-    _authorize(request)
+    principal = await authorize(request, "stats:read")
     sites = await request.app[appkeys.SITES].list()
+    sites = [s for s in sites if principal.may("stats:read", s.domain)]
     return json_response({"sites": [_public(request, s) for s in sites]})
 
 
 async def create_site(request: web.Request) -> web.Response:
-    _authorize(request)
     site = _decode(await _body(request))
+    await authorize(request, "sites:write", site.domain)
     try:
         site = await request.app[appkeys.SITES].add(site)
     except SiteExists:
@@ -35,12 +36,12 @@ async def create_site(request: web.Request) -> web.Response:
 
 
 async def get_site(request: web.Request) -> web.Response:
-    _authorize(request)
+    await authorize(request, "stats:read", request.match_info["domain"])
     return json_response(_public(request, await _existing(request)))
 
 
 async def update_site(request: web.Request) -> web.Response:
-    _authorize(request)
+    await authorize(request, "sites:write", request.match_info["domain"])
     site = await _existing(request)
     try:
         merged = changed(site, msgspec.json.decode(await _body(request)))
@@ -53,13 +54,9 @@ async def update_site(request: web.Request) -> web.Response:
 
 
 async def delete_site(request: web.Request) -> web.Response:
-    _authorize(request)
+    await authorize(request, "sites:write", request.match_info["domain"])
     await request.app[appkeys.SITES].delete(await _existing(request))
     return json_response({"deleted": True})
-
-
-def _authorize(request: web.Request) -> None:
-    require_token(request, request.app[appkeys.SETTINGS].admin_token)
 
 
 async def _existing(request: web.Request) -> Site:
