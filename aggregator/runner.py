@@ -10,12 +10,14 @@ import asyncio
 import signal
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
 from aggregator.consumer import Aggregator
 from footfall.clock import Clock, system_clock
 from footfall.connections import AsyncClickHouse, async_redis
+from footfall.healthcheck import HEARTBEAT_EVERY, beat, heartbeat_path
 from footfall.settings import Settings
 from footfall.web import READY_CHECKS, setup_operations
 
@@ -55,13 +57,28 @@ def setup(
 
 
 async def run_alone(settings: Settings, clickhouse: AsyncClickHouse, consumer: str) -> None:
-    """The aggregator with no HTTP server, until SIGTERM or SIGINT."""
+    """The aggregator with no HTTP server, until SIGTERM or SIGINT.
+
+    On the signal the batch in hand is finished (inserted and acknowledged), or,
+    while ClickHouse fails, abandoned unacknowledged to be redelivered.
+    """
     redis = async_redis(settings.redis_url)
     aggregator = Aggregator(settings, redis, clickhouse, consumer=consumer)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, aggregator.stop)
+    beating = asyncio.create_task(_heartbeat(aggregator, heartbeat_path(settings)))
     try:
         await aggregator.run()
     finally:
+        beating.cancel()
         await redis.aclose()
+        clickhouse.close()
+
+
+async def _heartbeat(aggregator: Aggregator, path: Path) -> None:
+    """Touch `path` while the loop runs and inserts succeed: the container's health check."""
+    while True:
+        if aggregator.health.problem() is None:
+            beat(path)
+        await asyncio.sleep(HEARTBEAT_EVERY)

@@ -2,7 +2,8 @@
 
 Migrations are files `migrations/NNNN_name.sql`, one or more statements
 separated by `;` at the end of a line, each idempotent (`IF NOT EXISTS`), so a
-migration interrupted halfway can simply run again.
+migration interrupted halfway can simply run again. On a cluster the same
+statements are applied in their cluster form (`aggregator.cluster`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from aggregator.cluster import Cluster
 from footfall.connections import ClickHouse
 
 VERSION_TABLE = "schema_migrations"
@@ -35,46 +37,64 @@ def migrations() -> list[Migration]:
     return sorted(found, key=lambda m: m.version)
 
 
-def migrate(client: ClickHouse, retention_days: int = 0) -> list[Migration]:
+def migrate(
+    client: ClickHouse, retention_days: int = 0, cluster: Cluster | None = None
+) -> list[Migration]:
     """Apply every migration not yet recorded, then the retention of raw events.
 
-    Returns the migrations applied now.
+    Returns the migrations applied now. With `cluster`, in their cluster form.
     """
-    client.command(
-        f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} "
-        "(version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
-        "ENGINE = MergeTree ORDER BY version"
-    )
+    client.command(version_table(cluster))
     applied = {row[0] for row in client.query(f"SELECT version FROM {VERSION_TABLE}").result_rows}
     done = []
     for migration in migrations():
         if migration.version in applied:
             continue
         for statement in migration.statements:
-            client.command(statement)
+            for form in cluster.statements(statement) if cluster else [statement]:
+                client.command(form)
         client.insert(
             VERSION_TABLE, [[migration.version, migration.name]], column_names=["version", "name"]
         )
         done.append(migration)
-    set_retention(client, retention_days)
+    set_retention(client, retention_days, cluster)
     return done
 
 
-def set_retention(client: ClickHouse, days: int) -> None:
+def schema_script(cluster: Cluster | None = None) -> list[str]:
+    """Every statement `migrate` would apply to an empty database, for review (`--print`)."""
+    statements = [version_table(cluster)]
+    for migration in migrations():
+        for statement in migration.statements:
+            statements += cluster.statements(statement) if cluster else [statement]
+    return statements
+
+
+def version_table(cluster: Cluster | None = None) -> str:
+    if cluster:
+        return cluster.version_table(VERSION_TABLE)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} "
+        "(version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
+        "ENGINE = MergeTree ORDER BY version"
+    )
+
+
+def set_retention(client: ClickHouse, days: int, cluster: Cluster | None = None) -> None:
     """Keep raw events `days` days (0: forever); the rollups keep everything."""
+    table = cluster.raw_events() if cluster else "events"
+    alter = f"ALTER TABLE {table} {cluster.on}" if cluster else f"ALTER TABLE {table}"
     engine = client.command(
         "SELECT engine_full FROM system.tables "
-        "WHERE database = currentDatabase() AND name = 'events'"
+        f"WHERE database = currentDatabase() AND name = '{table}'"
     )
     if days > 0:
         # ClickHouse writes the TTL back as toIntervalDay(N): compare in its words, so
         # that a start with the same setting does not rewrite the table.
         if f"TTL toDateTime(ts) + toIntervalDay({int(days)})" not in str(engine):
-            client.command(
-                f"ALTER TABLE events MODIFY TTL toDateTime(ts) + INTERVAL {int(days)} DAY"
-            )
+            client.command(f"{alter} MODIFY TTL toDateTime(ts) + INTERVAL {int(days)} DAY")
     elif " TTL " in str(engine):
-        client.command("ALTER TABLE events REMOVE TTL")
+        client.command(f"{alter} REMOVE TTL")
 
 
 def _statements(sql: str) -> tuple[str, ...]:

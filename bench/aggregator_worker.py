@@ -177,12 +177,12 @@ async def enrich_all(entries: list, redis_url: str) -> list[list]:  # type: igno
     store = async_redis(redis_url)
     try:
         days = SiteDays(store)
-        rows = []
-        for stream_id, fields in entries:
-            event = decode_entry(fields)
-            day = await days.date_of(event.site, event.ts)
-            rows.append(to_row(stream_id, event, day))
-        return rows
+        events = [(stream_id, decode_entry(fields)) for stream_id, fields in entries]
+        await days.know({event.site for _, event in events})
+        return [
+            to_row(stream_id, event, days.date_of(event.site, event.ts))
+            for stream_id, event in events
+        ]
     finally:
         await store.aclose()
 

@@ -1,6 +1,7 @@
 """Collector throughput on loopback, against a bare aiohttp baseline measured in the same run.
 
     .venv/bin/python bench/collector.py [--duration 10] [--connections 50] [--workers 1,2]
+        [--clients N] [--collector-env FOOTFALL_RATE_LIMIT_IP=0 ...]
 
 What it does:
 
@@ -132,7 +133,7 @@ def run_wrk(url: str, args: argparse.Namespace, seconds: int) -> tuple[dict, str
         "--script", str(LUA),
         url + "/api/event",
     ]  # fmt: skip
-    env = {**os.environ, "BENCH_DOMAIN": DOMAIN}
+    env = {**os.environ, "BENCH_DOMAIN": DOMAIN, "BENCH_CLIENTS": str(args.clients)}
     done = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False
     )
@@ -505,6 +506,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, help="py-spy one more 1-worker collector run")
     parser.add_argument("--profile-top", type=int, default=15)
     parser.add_argument("--verbose", action="store_true", help="print wrk's own output")
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=0,
+        help="send from this many client addresses (X-Forwarded-For, the collector trusting "
+        "127.0.0.1); 0: all from 127.0.0.1",
+    )
+    parser.add_argument(
+        "--collector-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the collector, e.g. FOOTFALL_RATE_LIMIT_IP=0 (repeatable); by "
+        "default the rate limits count every event but are too high to refuse any",
+    )
     args = parser.parse_args()
     args.workers = [int(w) for w in str(args.workers).split(",") if w.strip()]
     if args.connections < args.threads:
@@ -512,15 +528,23 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def server_env(redis_url: str, data_dir: Path) -> dict[str, str]:
+def server_env(redis_url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTFALL_")}
     env.update(
         FOOTFALL_REDIS_URL=redis_url,
         FOOTFALL_DATA_DIR=str(data_dir),
         FOOTFALL_CLICKHOUSE_DSN="http://127.0.0.1:9/unused-by-the-collector",
         FOOTFALL_HOST="127.0.0.1",
+        # One load generator is one client: the limits count but never refuse.
+        FOOTFALL_RATE_LIMIT_IP="1000000000",
+        FOOTFALL_RATE_LIMIT_SITE="1000000000",
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
+    if args.clients:
+        env["FOOTFALL_TRUSTED_PROXIES"] = "127.0.0.1"
+    for setting in args.collector_env:
+        name, _, value = setting.partition("=")
+        env[name] = value
     return env
 
 
@@ -557,7 +581,8 @@ def main() -> int:
         return 2
     print(f"cores: {os.cpu_count()}; wrk: {args.threads} thread(s), {args.connections} "
           f"connections; {args.duration} s runs after {args.warmup} s warm-up; "
-          f"workers {args.workers}; {args.rounds} round(s)")  # fmt: skip
+          f"workers {args.workers}; {args.rounds} round(s); clients {args.clients or 1}; "
+          f"collector settings {args.collector_env or 'default'}")  # fmt: skip
     runs: list[Run] = []
     servers: list[Server] = []
     with tempfile.TemporaryDirectory(prefix="footfall-bench-") as tmp:
@@ -572,7 +597,7 @@ def main() -> int:
             ).stdout.split(" sha=")[0]
             print(f"{version} ({find_redis_server()}) on port {redis_server.port}: "
                   "appendonly yes, appendfsync everysec")  # fmt: skip
-            env = server_env(redis_server.url, Path(tmp) / "data")
+            env = server_env(redis_server.url, Path(tmp) / "data", args)
             for workers in args.workers:
                 bare, collector = start_servers(workers, env, Path(tmp), servers)
                 for server in (bare, collector):

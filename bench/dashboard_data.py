@@ -3,16 +3,21 @@
     .venv/bin/python bench/dashboard_data.py --dsn chdb:///tmp/ff-bench --pageviews 10000000
 
 `fill(client, site, pageviews, end)` inserts `pageviews` page views of `site`
-over the 365 days before `end` with one `INSERT ... SELECT` (no Python per row,
-so ten million rows take about a minute), through the materialized views, so
+over the 365 days before `end` with one `INSERT ... SELECT` (no Python per row;
+ten million page views and their engagement events took about 5 minutes on a
+loaded 2-core machine), through the materialized views, so
 the rollups are filled exactly as the aggregator would fill them. The shape:
 
 * visits: pages per visit geometric (45 % single-page visits, mean 2.2), 20-120 s
   between pages, `duration_ms` on every page view after the first;
 * days: traffic grows over the year (density rises linearly towards `end`); hours
-  follow a day in Vietnam (85 % between 07:00 and 23:00 local time);
-* visitors: a pool of 12,000 visitor ids per day (ids are salted per day, as the
-  collector's are), so busy days see several visits per visitor;
+  follow a day in Vietnam (peaks at 08:00-11:00, 12:00 and 20:00 local time, 3 % of
+  visits between 01:00 and 05:00);
+* visitors: each day's visits come from a pool of ids 1/0.6 times as many (ids are
+  salted per day, as the collector's are): about 1.3 visits per visitor and day;
+* engagement: every page view is followed by the engagement event its snippet sends
+  when the page is left (engaged time 3 s up to the time before the next page view),
+  which carries the visit's duration on as the collector does (`duration_ms`);
 * pages: 85 % articles out of 20,000 with Zipf popularity (rank r drawn ∝ 1/(r+1)),
   the rest section pages; titles per article;
 * entry attributes per visit: source (direct 35 %, search 30 %, social 20 %,
@@ -39,57 +44,102 @@ from footfall.settings import Settings  # noqa: E402
 SITE = "bench.example"
 TIMEZONE = "Asia/Ho_Chi_Minh"
 END = dt.datetime(2023, 11, 15, 12, 0, tzinfo=dt.UTC)
+# Share of a day's visits per local hour (per mille, cumulated), 00:00 first.
+HOUR_WEIGHTS = [
+    10,
+    6,
+    4,
+    3,
+    4,
+    12,
+    30,
+    50,
+    60,
+    60,
+    60,
+    65,
+    70,
+    60,
+    50,
+    50,
+    50,
+    50,
+    55,
+    65,
+    70,
+    65,
+    45,
+    25,
+]
+HOURS = [round(1000 * sum(HOUR_WEIGHTS[: h + 1]) / sum(HOUR_WEIGHTS)) for h in range(24)]
 
-# One visit per row of `numbers(visits)`; ARRAY JOIN turns it into its page views.
-# Every rand(k) with a distinct k is an independent draw.
+# One visit per row of `numbers(visits)`; ARRAY JOIN turns it into its page views (the
+# innermost LIMIT counts page views), and each page view into itself and the engagement
+# event its snippet sends when the page is left. Every rand(k) with a distinct k is an
+# independent draw.
 FILL = """
 INSERT INTO events (site, ts, date, type, name, visitor_id, visit_start, new_visit,
     pageview_number, duration_ms, pageview_id, hostname, path, article_id, title,
     referrer, referrer_host, source, source_name, utm_source, utm_medium, utm_campaign,
-    country, browser, os, device, screen_width, stream_id)
+    country, browser, os, device, screen_width, engaged_ms, stream_id)
 SELECT
     {site:String} AS site,
-    visit_start + toIntervalSecond(page * gap_s) AS ts,
+    if(engagement, page_ts + toIntervalSecond(engaged_s), page_ts) AS ts,
     toDate(ts, {timezone:String}) AS date,
-    'pageview' AS type,
-    'pageview' AS name,
+    if(engagement, 'engagement', 'pageview') AS type,
+    type AS name,
     visitor_id,
     visit_start,
-    page = 0 AS new_visit,
-    page + 1 AS pageview_number,
-    if(page = 0, 0, gap_s * 1000) AS duration_ms,
+    NOT engagement AND page = 0 AS new_visit,
+    if(engagement, 0, page + 1) AS pageview_number,
+    -- ms since the visit's previous event: the previous page's engagement event.
+    1000 * multiIf(engagement, engaged_s, page = 0, 0, gap_s - previous_engaged_s) AS duration_ms,
     hex(cityHash64(visit, page)) AS pageview_id,
     {site:String} AS hostname,
+    path, article_id,
+    if(engagement, '', title) AS title,
+    if(NOT engagement AND page = 0, referrer, '') AS referrer,
+    if(NOT engagement AND page = 0, referrer_host, '') AS referrer_host,
+    multiIf(engagement, '', page = 0, source, 'internal') AS source,
+    if(NOT engagement AND page = 0, source_name, '') AS source_name,
+    if(NOT engagement AND page = 0 AND source = 'campaign', source_name, '') AS utm_source,
+    if(NOT engagement AND page = 0 AND source = 'campaign', 'newsletter', '') AS utm_medium,
+    if(NOT engagement AND page = 0 AND source = 'campaign',
+       concat('week-', toString(toWeek(visit_start))), '') AS utm_campaign,
+    country, browser, os, device, screen_width,
+    if(engagement, 1000 * engaged_s, 0) AS engaged_ms,
+    concat(toString(visit), '-', toString(page), if(engagement, 'e', '')) AS stream_id
+FROM
+(
+-- Per page view: whether it shows an article, and which; how long it was read.
+SELECT *, page,
+    visit_start + toIntervalSecond(page * gap_s) AS page_ts,
+    rand(13) % 100 < 85 AS is_article,
+    toUInt32(floor(exp(randCanonical(14) * log(20000)))) - 1 AS rank,
     if(is_article, concat('/news/a-', toString(rank), '.html'),
        ['/', '/news', '/sports', '/business', '/world'][1 + rank % 5]) AS path,
     if(is_article, toString(rank), '') AS article_id,
     if(is_article, concat('Article ', toString(rank)), '') AS title,
-    if(page = 0, referrer, '') AS referrer,
-    if(page = 0, referrer_host, '') AS referrer_host,
-    if(page = 0, source, 'internal') AS source,
-    if(page = 0, source_name, '') AS source_name,
-    if(page = 0 AND source = 'campaign', source_name, '') AS utm_source,
-    if(page = 0 AND source = 'campaign', 'newsletter', '') AS utm_medium,
-    if(page = 0 AND source = 'campaign', concat('week-', toString(toWeek(ts))), '')
-        AS utm_campaign,
-    country, browser, os, device, screen_width,
-    concat(toString(visit), '-', toString(page)) AS stream_id
-FROM
-(
--- Per page view: whether it shows an article, and which.
-SELECT *, page, rand(13) % 100 < 85 AS is_article,
-    toUInt32(floor(exp(randCanonical(14) * log(20000)))) - 1 AS rank
+    -- engaged seconds of page k: 3 .. gap_s - 1, a function of (visit, k), so that the
+    -- next page view knows its previous page's share of the gap.
+    toUInt32(3 + cityHash64(visit, page, 'e') % (gap_s - 3)) AS engaged_s,
+    toUInt32(3 + cityHash64(visit, toUInt16(page - 1), 'e') % (gap_s - 3)) AS previous_engaged_s
 FROM
 (
     SELECT
         number AS visit,
         toUInt32(floor(365 * sqrt(randCanonical(1)))) AS day_back_inverse,
-        toUInt32(if(rand(2) % 100 < 85, 7 * 3600 + rand(3) % (16 * 3600), rand(3) % 86400))
-            AS local_second,
+        -- The hour of a day in Vietnam: a morning, a noon and an evening peak.
+        toUInt32(3600 * (arrayFirstIndex(c -> c > rand(2) % 1000, {hours:Array(UInt32)}) - 1)
+            + rand(3) % 3600) AS local_second,
         toDateTime64(toStartOfDay(toDateTime({end:DateTime64(3)}, {timezone:String}))
             - toIntervalDay(364 - least(day_back_inverse, 364)), 3, 'UTC')
-            + toIntervalSecond(local_second) AS visit_start,
-        cityHash64(toDate(visit_start), rand(4) % 12000) AS visitor_id,
+            + toIntervalMillisecond(1000 * local_second + rand(16) % 1000) AS visit_start,
+        -- The day's visits come from a pool of ids 1/0.6 as large (ids are salted per
+        -- day, as the collector's are): about 1.3 visits per visitor and day.
+        toUInt64(greatest(100, {visits:UInt64} * (2 * least(day_back_inverse, 364) + 1)
+            / (365 * 365) / 0.6)) AS pool,
+        cityHash64(toDate(visit_start), rand(4) % pool) AS visitor_id,
         toUInt16(least(20, 1 + floor(log(greatest(randCanonical(5), 1e-9)) / log(0.55))))
             AS pages,
         toUInt32(20 + rand(6) % 100) AS gap_s,
@@ -118,8 +168,9 @@ FROM
     FROM numbers({visits:UInt64})
 )
 ARRAY JOIN range(pages) AS page
-)
 LIMIT {pageviews:UInt64}
+)
+ARRAY JOIN [false, true] AS engagement
 """
 
 
@@ -133,6 +184,7 @@ def fill(client, site: str, pageviews: int, end: dt.datetime = END) -> float:  #
             "timezone": TIMEZONE,
             "end": end.replace(tzinfo=None),
             "visits": int(pageviews / 2.2 * 1.05) + 1000,
+            "hours": HOURS,
             "pageviews": pageviews,
         },
         settings={"max_insert_threads": 2},
@@ -147,7 +199,9 @@ def main() -> None:
     args = parser.parse_args()
     client = open_clickhouse(Settings(clickhouse_dsn=args.dsn)).client
     seconds = fill(client, SITE, args.pageviews)
-    count = client.query("SELECT count() FROM events WHERE site = {s:String}", {"s": SITE})
+    count = client.query(
+        "SELECT countIf(type = 'pageview') FROM events WHERE site = {s:String}", {"s": SITE}
+    )
     print(f"{count.result_rows[0][0]:,} page views in {seconds:.1f} s")
 
 

@@ -9,11 +9,15 @@
 -- parses.
 --
 -- Optional environment: BENCH_DOMAIN (default bench.example), BENCH_ARTICLES
--- (default 300), BENCH_POOL (requests per thread, default 4096).
+-- (default 300), BENCH_POOL (requests per thread, default 4096), BENCH_CLIENTS
+-- (default 0: every request from wrk's own address; N: each request says it is
+-- from one of N addresses in X-Forwarded-For, for a collector that trusts
+-- 127.0.0.1 as its proxy, so per-client rate limits count N keys, as in life).
 
 local domain = os.getenv("BENCH_DOMAIN") or "bench.example"
 local articles = tonumber(os.getenv("BENCH_ARTICLES") or "300")
 local pool_size = tonumber(os.getenv("BENCH_POOL") or "4096")
+local clients = tonumber(os.getenv("BENCH_CLIENTS") or "0")
 
 local agents = {
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
@@ -89,11 +93,16 @@ function init(args)
       '{"n":"pageview","u":"https://%s/news/story-%d.html","d":"%s","r":"%s","w":%d}',
       domain, article, domain, referrer, widths[math.random(#widths)]
     )
-    pool[i] = wrk.format("POST", "/api/event", {
+    local headers = {
       ["User-Agent"] = agents[math.random(#agents)],
       ["Content-Type"] = "text/plain;charset=UTF-8",
       ["Origin"] = "https://" .. domain,
-    }, body)
+    }
+    if clients > 0 then
+      local n = math.random(clients)
+      headers["X-Forwarded-For"] = string.format("100.%d.%d.%d", 64 + n % 64, n % 251, n % 241 + 1)
+    end
+    pool[i] = wrk.format("POST", "/api/event", headers, body)
   end
   next_request = 0
 end

@@ -18,12 +18,14 @@ from collector import appkeys, counters, handlers
 from collector.committer import Committer
 from collector.events import MAX_BATCH_BODY
 from collector.pipeline import Pipeline
+from collector.rate_limits import RateLimits
 from collector.site_cache import SiteCache
 from collector.snippet import Snippet
 from collector.visitors import Salts
 from footfall.clock import Clock, system_clock
 from footfall.connections import async_redis
 from footfall.settings import Settings
+from footfall.tokens import TokenLookup
 from footfall.web import READY_CHECKS, json_errors, setup_operations
 
 
@@ -51,18 +53,26 @@ def setup(app: web.Application, settings: Settings, *, clock: Clock = system_clo
     app.router.add_get("/snippet.js", handlers.get_snippet)
 
 
+SUBSCRIBE_WAIT = 2.0
+
+
 async def _redis_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[appkeys.SETTINGS]
     redis = async_redis(settings.redis_url)
     sites = SiteCache(redis)
-    committer = Committer(redis, settings.visit_gap * 1000)
+    committer = Committer(redis, settings.visit_gap * 1000, RateLimits.of(settings))
     app[appkeys.REDIS] = redis
     app[appkeys.SITES] = sites
     app[appkeys.COMMITTER] = committer
+    app[appkeys.TOKENS] = TokenLookup(redis)
     app[appkeys.PIPELINE] = Pipeline(sites, Salts(redis))
     stop_listening = asyncio.Event()
     writer = asyncio.create_task(committer.run(), name="collector-committer")
     listener = asyncio.create_task(sites.listen(stop_listening), name="collector-site-notices")
+    # Serve once subscribed, so that no change made from now on is missed; but a
+    # Redis down at start must not keep the collector from answering (503s, /ready).
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(sites.subscribed.wait(), SUBSCRIBE_WAIT)
     yield
     stop_listening.set()
     listener.cancel()

@@ -11,6 +11,7 @@ from collector.site_cache import SiteCache
 from collector.snippet import Snippet
 from footfall.clock import Clock
 from footfall.settings import Settings
+from footfall.tokens import TokenLookup
 
 SETTINGS = web.AppKey("collector.settings", Settings)
 CLOCK = web.AppKey("collector.clock", Clock)
@@ -20,3 +21,4 @@ PIPELINE = web.AppKey("collector.pipeline", Pipeline)
 COMMITTER = web.AppKey("collector.committer", Committer)
 SNIPPET = web.AppKey("collector.snippet", Snippet)
 COUNTER_CACHE = web.AppKey("collector.counter_cache", dict)
+TOKENS = web.AppKey("collector.tokens", TokenLookup)

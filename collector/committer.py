@@ -2,7 +2,8 @@
 
 A request hands its events to `commit()` and waits; one writer task takes all
 that is waiting, runs `ingest.lua` once for the lot, and wakes every request
-with the outcome. While one call is in flight the next batch gathers, so there
+with the outcome: which of its events the rate limits refused (the script
+counts them in the same call). While one call is in flight the next batch gathers, so there
 is no timer and no added latency when the load is light. The script is atomic:
 a batch is stored whole or not at all, and a request answers 202 only after its
 events are in Redis.
@@ -16,6 +17,7 @@ from importlib import resources
 
 import redis.asyncio
 
+from collector.rate_limits import RateLimits
 from footfall import keys
 from footfall.metrics import COMMIT_BATCH_EVENTS, EVENTS_ACCEPTED
 
@@ -34,24 +36,32 @@ class Ingest:
     article: str
     online_window_ms: int
     payload: bytes
+    client: str
+    """The client's rate-limit key (`rate_limits.client_key`), or UNLIMITED_CLIENT."""
+
+
+Refusals = list[tuple[int, int]]
+"""(index of the event in the request's list, ingest.lua's verdict code) per refused event."""
 
 
 class Committer:
-    def __init__(self, redis: redis.asyncio.Redis, visit_gap_ms: int):
+    def __init__(self, redis: redis.asyncio.Redis, visit_gap_ms: int, limits: RateLimits):
         self._script = redis.register_script(_SCRIPT)
-        self._visit_gap_ms = visit_gap_ms
-        self._waiting: list[tuple[list[Ingest], asyncio.Future[None]]] = []
+        self.limits = limits
+        self._args_head = [visit_gap_ms, *limits.script_args()]
+        self._waiting: list[tuple[list[Ingest], asyncio.Future[Refusals]]] = []
         self._wakeup = asyncio.Event()
         self._closed = False
 
-    async def commit(self, events: list[Ingest]) -> None:
-        """Return once `events` are in Redis; raise what Redis raised otherwise."""
+    async def commit(self, events: list[Ingest]) -> Refusals:
+        """Return once `events` are in Redis, but those the rate limits refused (returned);
+        raise what Redis raised otherwise."""
         if self._closed:
             raise RuntimeError("the committer is closed")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Refusals] = asyncio.get_running_loop().create_future()
         self._waiting.append((events, future))
         self._wakeup.set()
-        await future
+        return await future
 
     async def run(self) -> None:
         """The writer task: commit whatever waits, until closed and drained."""
@@ -65,7 +75,7 @@ class Committer:
         self._closed = True
         self._wakeup.set()
 
-    def _take(self) -> list[tuple[list[Ingest], asyncio.Future[None]]]:
+    def _take(self) -> list[tuple[list[Ingest], asyncio.Future[Refusals]]]:
         taken, size = 0, 0
         for events, _ in self._waiting:
             if size and size + len(events) > MAX_BATCH_EVENTS:
@@ -75,25 +85,34 @@ class Committer:
         batch, self._waiting = self._waiting[:taken], self._waiting[taken:]
         return batch
 
-    async def _write(self, batch: list[tuple[list[Ingest], asyncio.Future[None]]]) -> None:
-        args: list[bytes | str | int] = [self._visit_gap_ms]
+    async def _write(self, batch: list[tuple[list[Ingest], asyncio.Future[Refusals]]]) -> None:
+        args: list[bytes | str | int] = [*self._args_head]
         for events, _ in batch:
             for event in events:
                 args.append(
                     f"{event.ts} {event.visitor_id} {'1' if event.is_pageview else '0'} "
-                    f"{event.online_window_ms} {event.site} {event.article}"
+                    f"{event.online_window_ms} {event.client} {event.site} {event.article}"
                 )
                 args.append(event.payload)
-        count = (len(args) - 1) // 2
+        count = (len(args) - len(self._args_head)) // 2
         COMMIT_BATCH_EVENTS.observe(count)
         try:
-            await self._script(keys=[keys.STREAM], args=args)
+            refused = await self._script(keys=[keys.STREAM], args=args)
         except Exception as error:  # every waiting request learns of it and answers 503
             for _, future in batch:
                 if not future.done():
                     future.set_exception(error)
-        else:
-            EVENTS_ACCEPTED.inc(count)
+            return
+        EVENTS_ACCEPTED.inc(count - len(refused) // 2)
+        if not refused:  # the usual answer: every event stored
             for _, future in batch:
                 if not future.done():
-                    future.set_result(None)
+                    future.set_result([])
+            return
+        verdicts = dict(zip(refused[::2], refused[1::2], strict=True))
+        first = 0
+        for events, future in batch:
+            mine = [(i, verdicts[first + i]) for i in range(len(events)) if first + i in verdicts]
+            first += len(events)
+            if not future.done():
+                future.set_result(mine)

@@ -15,7 +15,7 @@ import redis.exceptions
 from aiohttp import web
 
 from collector import appkeys
-from footfall import keys
+from footfall import keys, presence
 from footfall.sites import Site
 from footfall.web import ANY_ORIGIN, ApiError
 
@@ -27,13 +27,12 @@ UNAVAILABLE = {**ANY_ORIGIN, "Retry-After": "5"}
 
 async def read_counters(redis, site: Site, article: str, now: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """The counters of one site (and article) at `now`, straight from Redis."""
-    since = f"({now - site.online_window * 1000}"
     async with redis.pipeline(transaction=False) as pipe:
         pipe.hget(keys.totals(site.domain), site.counter_measure)
-        pipe.zcount(keys.online(site.domain), since, "+inf")
+        presence.count_online(pipe, site, now)
         if article:
             pipe.hget(keys.article_views(site.domain), article)
-            pipe.zcount(keys.readers(site.domain, article), since, "+inf")
+            presence.count_readers(pipe, site, article, now)
         replies = await pipe.execute()
     counters = {"total": int(replies[0] or 0) + site.counter_offset, "online": replies[1]}
     if article:

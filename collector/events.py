@@ -69,6 +69,8 @@ class Hit:
     name: str
     url: str
     domains: list[str]
+    host: str = ""
+    """The page URL's host, lowercased, without `www.`."""
     referrer: str = ""
     props: dict[str, str] = dataclasses.field(default_factory=dict)
     hash_mode: bool = False
@@ -130,6 +132,7 @@ def to_hit(event: EventIn, where: str) -> Hit:
         name=name,
         url=url,
         domains=domains,
+        host=host,
         referrer=event.r or event.referrer or "",
         props=_props_of(event, where),
         hash_mode=bool(hash_mode),

@@ -13,12 +13,13 @@ from aiohttp import web
 
 from collector import appkeys
 from collector.client_ip import client_ip
-from collector.committer import Ingest
+from collector.committer import Ingest, Refusals
 from collector.events import MAX_BATCH_BODY, MAX_BODY, Hit, decode_batch, decode_event
 from collector.pipeline import Dropped, Origin
+from collector.rate_limits import VERDICTS
 from collector.refusals import DropReason, Refused
 from footfall.metrics import EVENTS_REFUSED
-from footfall.tokens import bearer, is_admin
+from footfall.tokens import Grant, bearer, is_admin
 from footfall.web import ANY_ORIGIN, json_error, json_response
 
 RETRY_AFTER_SECONDS = "5"
@@ -32,6 +33,8 @@ PREFLIGHT = {
 # to write, and a 202 is the hot path.
 ACCEPTED = {**ANY_ORIGIN, "Content-Type": "text/plain"}
 _REDIS_ERRORS = (redis.exceptions.RedisError, OSError)
+EVENTS_WRITE = "events:write"
+ADMIN_GRANT = Grant(id="admin", scopes=(EVENTS_WRITE,))
 
 
 async def post_event(request: web.Request) -> web.Response:
@@ -40,7 +43,11 @@ async def post_event(request: web.Request) -> web.Response:
         hit = decode_event(await read_body(request, MAX_BODY))
         now = request.app[appkeys.CLOCK]()
         events = await request.app[appkeys.PIPELINE].run(hit, origin_of(request), now)
-        await request.app[appkeys.COMMITTER].commit(events)
+        limited = await request.app[appkeys.COMMITTER].commit(events)
+        if limited:
+            count_limited(limited)
+            if len(limited) == len(events):
+                return too_many(request, limited, now)
     except Refused as refused:
         return refusal(refused)
     except _REDIS_ERRORS:
@@ -60,28 +67,47 @@ async def post_events(request: web.Request) -> web.Response:
     """
     try:
         hits = decode_batch(await read_body(request, MAX_BATCH_BODY))
-        trusted = holds_api_token(request)
-        if not trusted:
+        grant = await api_token(request)
+        if grant is None:
             refuse_forwarded_origins(hits)
         now = request.app[appkeys.CLOCK]()
         pipeline = request.app[appkeys.PIPELINE]
         own = origin_of(request)
         events: list[Ingest] = []
+        index_of: list[int] = []  # the hit each event came from
         dropped = 0
         for i, hit in enumerate(hits):
-            origin = Origin(hit.ip or own.ip, hit.user_agent or own.user_agent)
+            origin = Origin(hit.ip or own.ip, hit.user_agent or own.user_agent, own.page_origin)
             try:
-                events += await pipeline.run(hit, origin, now, where=f"[{i}].")
+                # A server sending with a token speaks for many visitors: its events
+                # count against their site's limit, not against its own address.
+                found = await pipeline.run(
+                    hit, origin, now, where=f"[{i}].", limit_client=grant is None
+                )
             except Dropped as drop:
                 EVENTS_REFUSED.labels(drop.reason).inc()
                 dropped += 1
+                continue
+            if grant is not None:
+                refuse_sites_not_granted(grant, found, i)
+            events += found
+            index_of += [i] * len(found)
+        limited: Refusals = []
         if events:
-            await request.app[appkeys.COMMITTER].commit(events)
+            limited = await request.app[appkeys.COMMITTER].commit(events)
+        if limited:
+            count_limited(limited)
+            if len(limited) == len(events):
+                return too_many(request, limited, now)
     except Refused as refused:
         return refusal(refused)
     except _REDIS_ERRORS:
         return refusal(_unavailable())
-    return json_response({"accepted": len(hits) - dropped, "dropped": dropped}, 202, ANY_ORIGIN)
+    answer = {"accepted": len(hits) - dropped - len(limited), "dropped": dropped}
+    if limited:  # some, not all: the rest are stored; the sender learns which to retry
+        answer["rate_limited"] = len(limited)
+        answer["rate_limited_at"] = sorted({index_of[i] for i, _ in limited})
+    return json_response(answer, 202, ANY_ORIGIN)
 
 
 async def preflight(request: web.Request) -> web.Response:
@@ -100,7 +126,16 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     """
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
+    # read(n) returns what has arrived, up to n: a body sent in several packets (a
+    # slow client, a proxy) takes several reads, until the end or past the limit.
     body = await request.content.read(limit + 1)
+    expected = request.content_length
+    while (
+        len(body) != expected
+        and len(body) <= limit
+        and (more := await request.content.read(limit + 1 - len(body)))
+    ):
+        body += more
     if len(body) > limit:
         raise _too_large(limit)
     return body
@@ -112,12 +147,38 @@ def origin_of(request: web.Request) -> Origin:
     ip = request.remote or ""
     if trusted:
         ip = client_ip(ip, headers.get("X-Forwarded-For"), trusted)
-    return Origin(ip, headers.get("User-Agent", ""))
+    return Origin(ip, headers.get("User-Agent", ""), headers.get("Origin", ""))
 
 
-def holds_api_token(request: web.Request) -> bool:
-    token = bearer(request.headers.get("Authorization", ""))
-    return is_admin(token, request.app[appkeys.SETTINGS].admin_token)
+async def api_token(request: web.Request) -> Grant | None:
+    """What the request's API token allows; None when it sends none.
+
+    The admin token, or an API token with `events:write`: refused (401) when
+    unknown or revoked, (403) without that scope.
+    """
+    authorization = request.headers.get("Authorization")
+    if not authorization:
+        return None
+    token = bearer(authorization)
+    if is_admin(token, request.app[appkeys.SETTINGS].admin_token):
+        return ADMIN_GRANT
+    grant = await request.app[appkeys.TOKENS].grant(token) if token else None
+    if grant is None:
+        raise Refused(401, DropReason.UNAUTHORIZED, "invalid API token")
+    if not grant.allows(EVENTS_WRITE):
+        raise Refused(403, DropReason.UNAUTHORIZED, f"this API token lacks {EVENTS_WRITE}")
+    return grant
+
+
+def refuse_sites_not_granted(grant: Grant, events: list[Ingest], i: int) -> None:
+    for event in events:
+        if not grant.allows(EVENTS_WRITE, event.site):
+            raise Refused(
+                403,
+                DropReason.UNAUTHORIZED,
+                f"this API token may not send events for {event.site}",
+                f"[{i}].d",
+            )
 
 
 def refuse_forwarded_origins(hits: list[Hit]) -> None:
@@ -138,6 +199,20 @@ def refusal(refused: Refused) -> web.Response:
     if refused.status == 503:
         headers["Retry-After"] = RETRY_AFTER_SECONDS
     return json_error(refused.status, refused.message, refused.field, headers)
+
+
+def count_limited(limited: Refusals) -> None:
+    for _, verdict in limited:
+        EVENTS_REFUSED.labels(VERDICTS[verdict]).inc()
+
+
+def too_many(request: web.Request, limited: Refusals, now: int) -> web.Response:
+    """429 with Retry-After: the end of the current rate-limit window."""
+    reason = VERDICTS[limited[0][1]]
+    whom = "this client" if reason is DropReason.RATE_LIMITED_CLIENT else "this site"
+    retry = request.app[appkeys.COMMITTER].limits.retry_after(now)
+    headers = {**ANY_ORIGIN, "X-Footfall-Dropped": reason, "Retry-After": str(retry)}
+    return json_error(429, f"too many events from {whom}, retry in {retry} s", "", headers)
 
 
 def _unavailable() -> Refused:

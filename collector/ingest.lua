@@ -1,11 +1,22 @@
--- Store a batch of events atomically: presence, the visit it belongs to, the stream.
+-- Store a batch of events atomically: rate limits, presence, the visit, the stream.
 --
--- KEYS[1] is the stream. ARGV[1] is the visit gap (ms); then two values per
--- event: a header "time visitor pageview window site article" (ms, visitor id,
--- 1 or 0, ms, domain, the rest of the string) and the encoded event.
+-- KEYS[1] is the stream. ARGV[1] is the visit gap (ms), ARGV[2] and ARGV[3] the
+-- most events per client and per site in one rate-limit window (0: no limit),
+-- ARGV[4] that window (ms); then two values per event: a header "time visitor
+-- pageview window client site article" (ms, visitor id, 1 or 0, ms, the client's
+-- keyed hash or "-" for none, domain, the rest of the string) and the encoded event.
 -- The per-site keys are built here from the header, hash-tagged by site (see
 -- footfall/keys.py): passing three keys per event cost the collector more time
 -- packing arguments than anything else it does.
+--
+-- Rate limits are fixed windows counted here, in the same call, so they cost no
+-- round trip: a counter is read once per batch and written once per batch. A
+-- client over its limit is refused before the site's counter is touched, so one
+-- flooding client uses at most its own share of the site's budget. Refused
+-- events are not stored and not counted. The script returns the refused events
+-- as pairs (index in the batch from 0, 1 for the client's limit or 2 for the
+-- site's); an empty list when all were stored. Each site also counts the events
+-- it stored per minute (`accepted:<minute>`, kept two minutes) for `footfall status`.
 --
 -- A visit is a string "start:last:pageviews" that expires after the visit gap
 -- of silence. A page view with no current visit starts one; any event of the
@@ -15,8 +26,30 @@
 -- duration (vd, ms since the visit's previous event), so that visits, bounces
 -- and durations add up exactly in ClickHouse's rollups.
 local gap = tonumber(ARGV[1])
+local client_limit, site_limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local limit_window = tonumber(ARGV[4])
 local stream = KEYS[1]
 local trimmed = {}
+local counted, added, lifetime = {}, {}, {}
+local refused = {}
+
+local function count(key)
+  local n = counted[key]
+  if n == nil then
+    n = tonumber(redis.call("GET", key) or "0")
+    counted[key] = n
+  end
+  return n
+end
+
+local function add(key, ttl)
+  -- A limit's counter was read before; the per-minute count needs no read.
+  if counted[key] then
+    counted[key] = counted[key] + 1
+  end
+  added[key] = (added[key] or 0) + 1
+  lifetime[key] = ttl
+end
 
 local function trim(key, before)
   if not trimmed[key] then
@@ -25,13 +58,7 @@ local function trim(key, before)
   end
 end
 
-for a = 2, #ARGV, 2 do
-  local now, visitor, flag, window, site, article =
-    string.match(ARGV[a], "^(%d+) (%d+) ([01]) (%d+) (%S+) ?(.*)$")
-  now, window = tonumber(now), tonumber(window)
-  local pageview = flag == "1"
-  local prefix = "ff:{" .. site .. "}:"
-
+local function store(now, visitor, pageview, window, prefix, article, payload)
   local online = prefix .. "online"
   trim(online, now - window)
   redis.call("ZADD", online, "GT", now, visitor)
@@ -44,7 +71,7 @@ for a = 2, #ARGV, 2 do
   end
 
   local visit = prefix .. "visit:" .. visitor
-  local new_visit, start, number, added, last = false, 0, 0, 0, 0
+  local new_visit, start, number, duration, last = false, 0, 0, 0, 0
   local current = redis.call("GET", visit)
   if current then
     local s, l, pageviews = string.match(current, "^(%d+):(%d+):(%d+)$")
@@ -56,7 +83,7 @@ for a = 2, #ARGV, 2 do
   end
   if current then
     if now > last then
-      added = now - last
+      duration = now - last
       last = now
     end
     if pageview then
@@ -68,7 +95,48 @@ for a = 2, #ARGV, 2 do
     redis.call("SET", visit, now .. ":" .. now .. ":1", "PX", gap)
   end
 
-  redis.call("XADD", stream, "*", "e", ARGV[a + 1], "nv", new_visit and "1" or "0",
-    "vs", start, "vn", pageview and number or 0, "vd", added)
+  redis.call("XADD", stream, "*", "e", payload, "nv", new_visit and "1" or "0",
+    "vs", start, "vn", pageview and number or 0, "vd", duration)
 end
-return (#ARGV - 1) / 2
+
+for a = 5, #ARGV, 2 do
+  local now, visitor, flag, window, client, site, article =
+    string.match(ARGV[a], "^(%d+) (%d+) ([01]) (%d+) (%S+) (%S+) ?(.*)$")
+  now, window = tonumber(now), tonumber(window)
+  local prefix = "ff:{" .. site .. "}:"
+  local slot = math.floor(now / limit_window)
+  local verdict, client_key, site_key = 0, nil, nil
+  if client_limit > 0 and client ~= "-" then
+    client_key = prefix .. "limit:ip:" .. client .. ":" .. slot
+    if count(client_key) >= client_limit then
+      verdict = 1
+    end
+  end
+  if verdict == 0 and site_limit > 0 then
+    site_key = prefix .. "limit:" .. slot
+    if count(site_key) >= site_limit then
+      verdict = 2
+    end
+  end
+  if verdict == 0 then
+    if client_key then
+      add(client_key, limit_window)
+    end
+    if site_key then
+      add(site_key, limit_window)
+    end
+    add(prefix .. "accepted:" .. math.floor(now / 60000), 120000)
+    store(now, visitor, flag == "1", window, prefix, article, ARGV[a + 1])
+  else
+    refused[#refused + 1] = (a - 5) / 2
+    refused[#refused + 1] = verdict
+  end
+end
+
+for key, n in pairs(added) do
+  -- The window is in the key's name; the expiry only clears it away afterwards.
+  if redis.call("INCRBY", key, n) == n then
+    redis.call("PEXPIRE", key, lifetime[key])
+  end
+end
+return refused

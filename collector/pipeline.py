@@ -1,13 +1,16 @@
 """Ingest as named steps: from a valid `Hit` to the events the committer stores.
 
 The steps run in order and the first that refuses or drops stops the event:
-`drop_bot`, `put_sites`, then `put_visitor` and the building of one stream
-event per site (an event may name several domains). Decoding and validation
-happen before, in `collector.events`.
+`drop_bot`, `put_sites`, `refuse_foreign_origin`, `drop_excluded_ip`,
+`drop_excluded_path`, then the visitor id, the client's rate-limit key and the
+building of one stream event per site (an event may name several domains).
+Decoding and validation happen before, in `collector.events`; the rate limits
+are counted after, by the committer's script.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 from iptocc import country_code
@@ -15,10 +18,12 @@ from iptocc import country_code
 from collector.bots import is_bot
 from collector.committer import Ingest
 from collector.events import Hit
+from collector.rate_limits import UNLIMITED_CLIENT, client_key
 from collector.refusals import DropReason, Refused
 from collector.site_cache import SiteCache
 from collector.visitors import Salts, visitor_id
 from footfall.sites import Site
+from footfall.urls import split_url
 from footfall.wire import EventType, StreamEvent, encode_event
 
 
@@ -31,11 +36,13 @@ class Dropped(Exception):
 
 
 class Origin(NamedTuple):
-    """Who sent the event, as the server saw it. The IP is used for the visitor id and the
-    country, then dropped."""
+    """Who sent the event, as the server saw it. The IP is used for the visitor id, the
+    country, the site's excluded ranges and the rate limit's keyed hash, then dropped."""
 
     ip: str
     user_agent: str
+    page_origin: str = ""
+    """The request's `Origin` header ("" when none was sent, as by servers and curl)."""
 
 
 class Pipeline:
@@ -43,14 +50,31 @@ class Pipeline:
         self._sites = sites
         self._salts = salts
 
-    async def run(self, hit: Hit, origin: Origin, now: int, where: str = "") -> list[Ingest]:
-        """The events to store for one hit; raises `Dropped` or `Refused`."""
+    async def run(
+        self, hit: Hit, origin: Origin, now: int, where: str = "", limit_client: bool = True
+    ) -> list[Ingest]:
+        """The events to store for one hit; raises `Dropped` or `Refused`.
+
+        Without `limit_client` (a server's batch sent with an API token) the events
+        count against their site's rate limit only.
+        """
         drop_bot(origin.user_agent)
         sites = await self.put_sites(hit, where)
+        refuse_foreign_origin(hit.host, origin.page_origin, sites, where)
+        sites = drop_excluded_ip(origin.ip, sites)
+        sites = drop_excluded_path(hit.url, sites)
         salt = self._salts.cached(now) or await self._salts.for_time(now)
         country = country_of(origin.ip)
         return [
-            build_ingest(hit, site, now, visitor_id(salt, site.domain, *origin), country, origin)
+            build_ingest(
+                hit,
+                site,
+                now,
+                visitor_id(salt, site.domain, origin.ip, origin.user_agent),
+                country,
+                origin,
+                client_key(salt, site.domain, origin.ip) if limit_client else UNLIMITED_CLIENT,
+            )
             for site in sites
         ]
 
@@ -75,6 +99,62 @@ def drop_bot(user_agent: str) -> None:
         raise Dropped(DropReason.BOT)
 
 
+def refuse_foreign_origin(host: str, page_origin: str, sites: list[Site], where: str = "") -> None:
+    """The page must be on one of the named sites (or a subdomain, where the site allows
+    them), and so must the browser's `Origin` when it sent one.
+
+    One owner is enough: the other sites an event names take it as a rollup, as
+    with Plausible's `data-domain="site.com,rollup.com"`.
+    """
+    if not any(site.owns_host(host) for site in sites):
+        raise Refused(
+            403,
+            DropReason.FOREIGN_ORIGIN,
+            f"the page's host {host} is not {_names(sites)}",
+            where + "u",
+        )
+    if page_origin:
+        origin_host = host_of_origin(page_origin)
+        if not any(site.owns_host(origin_host) for site in sites):
+            raise Refused(
+                403,
+                DropReason.FOREIGN_ORIGIN,
+                f"the request's Origin {page_origin} is not {_names(sites)}",
+                "Origin",
+            )
+
+
+def drop_excluded_ip(ip: str, sites: list[Site]) -> list[Site]:
+    """The sites that count this address: the others' owners excluded its range."""
+    kept = [site for site in sites if not site.excludes_ip(ip)]
+    if not kept:
+        raise Dropped(DropReason.EXCLUDED_IP)
+    return kept
+
+
+def drop_excluded_path(url: str, sites: list[Site]) -> list[Site]:
+    """The sites that count this page: the others' owners excluded its path."""
+    if not any(site.excluded_paths for site in sites):
+        return sites  # the usual case, without splitting the URL again
+    path = split_url(url)[1] or "/"
+    kept = [site for site in sites if not site.excludes_path(path)]
+    if not kept:
+        raise Dropped(DropReason.EXCLUDED_PATH)
+    return kept
+
+
+@functools.lru_cache(maxsize=1024)
+def host_of_origin(page_origin: str) -> str:
+    """The host of an `Origin` header ("" for `null`, which sandboxed and file pages send)."""
+    return split_url(page_origin)[0]
+
+
+def _names(sites: list[Site]) -> str:
+    return " nor ".join(
+        site.domain + (" or its subdomains" if site.allow_subdomains else "") for site in sites
+    )
+
+
 def country_of(ip: str) -> str:
     """ISO country code of an address from the registries' data; "" when unknown."""
     return (country_code(ip) or "") if ip else ""
@@ -88,7 +168,7 @@ def event_type(name: str) -> EventType:
 
 
 def build_ingest(
-    hit: Hit, site: Site, now: int, visitor: int, country: str, origin: Origin
+    hit: Hit, site: Site, now: int, visitor: int, country: str, origin: Origin, client: str
 ) -> Ingest:
     article = hit.article or site.article_of(hit.url)
     kind = event_type(hit.name)
@@ -119,4 +199,5 @@ def build_ingest(
         article=article,
         online_window_ms=site.online_window * 1000,
         payload=encode_event(event),
+        client=client,
     )

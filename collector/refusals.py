@@ -1,8 +1,12 @@
 """Why the collector refuses or drops an event: a closed set of reasons, each counted.
 
-A refusal is the sender's fault and answers 4xx with `{"error", "field"}`; a drop
-(a bot) answers 202 and says why in the `X-Footfall-Dropped` header, as
-Plausible and GoatCounter do, so a bot learns nothing it could work around.
+A refusal is the sender's fault and answers 4xx with `{"error", "field"}`: a bad
+event, an unknown site, a page on a host the site does not own (403
+`foreign_origin`, so a copied snippet shows its error in the browser's console),
+a client or site over its rate limit (429 with Retry-After). A drop answers 202
+and says why in the `X-Footfall-Dropped` header, as Plausible and GoatCounter
+do: bots, so a bot learns nothing it could work around, and what the site's
+owner chose not to count (excluded addresses and paths).
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ class DropReason(enum.StrEnum):
     UNAUTHORIZED = "unauthorized"
     UNKNOWN_SITE = "unknown_site"
     BOT = "bot"
+    FOREIGN_ORIGIN = "foreign_origin"
+    EXCLUDED_IP = "excluded_ip"
+    EXCLUDED_PATH = "excluded_path"
+    RATE_LIMITED_CLIENT = "rate_limited_client"
+    RATE_LIMITED_SITE = "rate_limited_site"
     UNAVAILABLE = "unavailable"
 
 

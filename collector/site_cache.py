@@ -17,6 +17,7 @@ import time
 import redis.asyncio
 import redis.exceptions
 
+from collector.single_flight import SingleFlight
 from footfall import keys
 from footfall.sites import Site, normalize_domain, site_from_json
 
@@ -29,6 +30,8 @@ class SiteCache:
         self._redis = redis
         self._sites: dict[str, Site] = {}
         self._unknown: dict[str, float] = {}
+        self._lookups: SingleFlight[Site | None] = SingleFlight()
+        self.subscribed = asyncio.Event()
 
     def cached(self, domain: str) -> Site | None:
         """The site if this process knows it already, without awaiting (the hot path)."""
@@ -41,7 +44,7 @@ class SiteCache:
             return site
         if self._unknown.get(domain, 0.0) > time.monotonic():
             return None
-        return await self._refresh(domain)
+        return await self._lookups.run(domain, lambda: self._refresh(domain))
 
     async def listen(self, stop: asyncio.Event) -> None:
         """Follow change notices until `stop` is set; after a reconnect, forget everything.
@@ -54,12 +57,14 @@ class SiteCache:
                 async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(keys.SITES_CHANNEL)
                     self.forget()
+                    self.subscribed.set()
                     while not stop.is_set():
                         message = await pubsub.get_message(timeout=1.0)
                         if message is not None:
                             await self._refresh(message["data"].decode())
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
                 log.warning("site notices: Redis unreachable, retrying")
+                self.subscribed.clear()
                 self.forget()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=1.0)

@@ -13,6 +13,7 @@ import secrets
 
 import redis.asyncio
 
+from collector.single_flight import SingleFlight
 from footfall import keys
 
 SALT_TTL_SECONDS = 2 * 86_400
@@ -36,6 +37,7 @@ class Salts:
         self._redis = redis
         self._by_day: dict[str, bytes] = {}
         self._today = (0, 0, b"")  # start ms, end ms, salt: the hot path's answer
+        self._fetches: SingleFlight[bytes] = SingleFlight()
 
     def cached(self, ts_ms: int) -> bytes | None:
         """The salt of `ts_ms`'s day if it is the day last asked for, without awaiting."""
@@ -46,7 +48,7 @@ class Salts:
         day = utc_day(ts_ms)
         salt = self._by_day.get(day)
         if salt is None:
-            salt = await self._fetch(day)
+            salt = await self._fetches.run(day, lambda: self._fetch(day))
             self._by_day = {d: s for d, s in self._by_day.items() if d >= _previous(day)}
             self._by_day[day] = salt
         start = ts_ms - ts_ms % 86_400_000

@@ -3,7 +3,8 @@
 `setup(app, settings, clickhouse)` mounts it on any application; the ClickHouse
 client is given, not made, because in the embedded default one process owns the
 chdb folder and every component of that process shares its client. At start
-the Redis mirror of the sites is rebuilt from ClickHouse.
+the Redis mirrors of the sites and the API tokens are rebuilt from ClickHouse,
+and the first admin user (settings admin_email/admin_password) is made if absent.
 """
 
 from __future__ import annotations
@@ -12,7 +13,20 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from dashboard import appkeys, sites_api
+from dashboard import (
+    api_docs,
+    appkeys,
+    login,
+    pages,
+    sites_api,
+    stats_api,
+    status_api,
+    tokens_api,
+    users_api,
+)
+from dashboard.accounts import UserStore
+from dashboard.api_tokens import TokenStore
+from dashboard.session_store import SessionStore
 from dashboard.sites import SiteRegistry
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.settings import Settings
@@ -33,11 +47,26 @@ def setup(app: web.Application, settings: Settings, clickhouse: AsyncClickHouse)
     setup_operations(app)
     app[READY_CHECKS].append(("clickhouse", _clickhouse_ready(clickhouse)))
     app.cleanup_ctx.append(_context)
+    app.router.add_get("/api/v1/status", status_api.get_status)
     app.router.add_get("/api/v1/sites", sites_api.list_sites)
     app.router.add_post("/api/v1/sites", sites_api.create_site)
     app.router.add_get("/api/v1/sites/{domain}", sites_api.get_site)
     app.router.add_put("/api/v1/sites/{domain}", sites_api.update_site)
     app.router.add_delete("/api/v1/sites/{domain}", sites_api.delete_site)
+    app.router.add_get("/login", login.login_page)
+    app.router.add_post("/login", login.login)
+    app.router.add_post("/logout", login.logout)
+    app.router.add_get("/api/v1/session", login.session_info)
+    app.router.add_get("/api/v1/users", users_api.list_users)
+    app.router.add_post("/api/v1/users", users_api.create_user)
+    app.router.add_put("/api/v1/users/{email}", users_api.update_user)
+    app.router.add_delete("/api/v1/users/{email}", users_api.delete_user)
+    app.router.add_get("/api/v1/tokens", tokens_api.list_tokens)
+    app.router.add_post("/api/v1/tokens", tokens_api.create_token)
+    app.router.add_delete("/api/v1/tokens/{id}", tokens_api.revoke_token)
+    stats_api.add_routes(app)
+    api_docs.setup(app)
+    pages.setup(app)
 
 
 async def _context(app: web.Application) -> AsyncIterator[None]:
@@ -45,6 +74,12 @@ async def _context(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.REDIS] = redis
     app[appkeys.SITES] = SiteRegistry(app[appkeys.CLICKHOUSE], redis)
     await app[appkeys.SITES].sync_mirror()
+    settings = app[appkeys.SETTINGS]
+    app[appkeys.USERS] = UserStore(app[appkeys.CLICKHOUSE])
+    app[appkeys.TOKENS] = TokenStore(app[appkeys.CLICKHOUSE], redis)
+    app[appkeys.SESSIONS] = SessionStore(redis)
+    await app[appkeys.TOKENS].sync_mirror()
+    await app[appkeys.USERS].ensure_admin(settings.admin_email, settings.admin_password)
     yield
     await redis.aclose()
 

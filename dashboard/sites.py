@@ -25,11 +25,14 @@ COLUMNS = [
     "counter_offset",
     "online_window",
     "article_pattern",
+    "allow_subdomains",
+    "excluded_ips",
+    "excluded_paths",
     "updated_at",
     "deleted",
     "version",
 ]
-_FIELDS = COLUMNS[:7]
+_FIELDS = COLUMNS[:10]
 
 
 class SiteExists(Exception):
@@ -98,4 +101,8 @@ class SiteRegistry:
 
 
 def _site(row: tuple) -> Site:
-    return Site(**dict(zip(_FIELDS, row, strict=True)))
+    fields = dict(zip(_FIELDS, row, strict=True))
+    # ClickHouse answers arrays as lists; a Site holds tuples (it is frozen and hashable).
+    fields["excluded_ips"] = tuple(fields["excluded_ips"])
+    fields["excluded_paths"] = tuple(fields["excluded_paths"])
+    return Site(**fields)

@@ -11,11 +11,10 @@ from aiohttp import web
 
 from dashboard import appkeys
 from dashboard.auth import authorize
+from dashboard.bodies import read_body
 from dashboard.sites import SiteExists
 from footfall.sites import InvalidSite, Site, changed, site_document, site_from_json
 from footfall.web import ApiError, json_response
-
-MAX_BODY = 16 * 1024
 
 
 async def list_sites(request: web.Request) -> web.Response:
@@ -26,7 +25,7 @@ async def list_sites(request: web.Request) -> web.Response:
 
 
 async def create_site(request: web.Request) -> web.Response:
-    site = _decode(await _body(request))
+    site = _decode(await read_body(request))
     await authorize(request, "sites:write", site.domain)
     try:
         site = await request.app[appkeys.SITES].add(site)
@@ -44,7 +43,7 @@ async def update_site(request: web.Request) -> web.Response:
     await authorize(request, "sites:write", request.match_info["domain"])
     site = await _existing(request)
     try:
-        merged = changed(site, msgspec.json.decode(await _body(request)))
+        merged = changed(site, msgspec.json.decode(await read_body(request)))
     except msgspec.DecodeError as e:
         raise ApiError(400, f"malformed JSON: {e}") from None
     except InvalidSite as e:
@@ -65,15 +64,6 @@ async def _existing(request: web.Request) -> Site:
     if site is None:
         raise ApiError(404, f"no site {domain}", "domain")
     return site
-
-
-async def _body(request: web.Request) -> bytes:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise ApiError(413, f"body larger than {MAX_BODY} bytes")
-    body = await request.content.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise ApiError(413, f"body larger than {MAX_BODY} bytes")
-    return body
 
 
 def _decode(body: bytes) -> Site:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,9 +20,15 @@ from typing import Any
 import click
 
 from footfall import runtime
+from footfall.accounts_cli import token, user
+from footfall.connections import EmbeddedEngineMissing
+from footfall.ops_cli import demo_traffic, status
 from footfall.settings import SETTINGS, Settings, load_settings
 from footfall.sites import snippet_tag
-from footfall.sites_client import ApiSites, DirectSites, SitesClient, SitesError
+from footfall.sites_client import SitesError, sites_client
+
+DEMO_SITE = "demo.localhost"
+DEMO_RATE = 5
 
 
 class Context:
@@ -47,21 +55,58 @@ def main(ctx: click.Context, config: str | None) -> None:
         raise click.ClickException(str(e)) from None
 
 
+main.add_command(user)
+main.add_command(token)
+main.add_command(status)
+main.add_command(demo_traffic)
+
+
 @main.command()
 @click.option("--host", help="Address to bind (default: setting `host`).")
 @click.option("--port", type=int, help="Port (default: setting `port`, 8000).")
+@click.option(
+    "--demo", is_flag=True, help=f"Also: an admin login, the site {DEMO_SITE} and visitors to it."
+)
 @pass_settings
-def serve(ctx: Context, host: str | None, port: int | None) -> None:
+def serve(ctx: Context, host: str | None, port: int | None, demo: bool) -> None:
     """Run every component in one process, on one port."""
     from footfall import serve as servers
 
     settings = ctx.settings.replace(**_given(host=host, port=port))
     settings = runtime.with_admin_token(settings)
+    if demo:
+        settings = runtime.with_admin_login(settings)
+    visitors: list[subprocess.Popen] = []
+
+    def started() -> None:
+        _banner(settings, demo)
+        if demo:
+            visitors.append(_demo_visitors(settings))
+
     with _startup_errors(), runtime.redis_available(settings) as settings:
         clickhouse = servers.open_clickhouse(settings)
         app = servers.all_in_one_app(settings, clickhouse)
-        with runtime.announced(settings, settings.base_url):
-            servers.run(app, settings, settings.port, banner=lambda: _banner(settings))
+        try:
+            with runtime.announced(settings, settings.base_url):
+                servers.run(app, settings, settings.port, banner=started)
+        finally:
+            for process in visitors:
+                process.terminate()
+                process.wait(10)
+
+
+def _demo_visitors(settings: Settings) -> subprocess.Popen:
+    """`footfall demo-traffic` in a process of its own (the server's loop serves requests
+    only), bounded like every load: DEMO_RATE events/s for a day at most."""
+    env = {
+        **os.environ,
+        "FOOTFALL_DATA_DIR": str(settings.data_dir),
+        "FOOTFALL_ADMIN_TOKEN": settings.admin_token,
+    }
+    command = [sys.executable, "-m", "footfall", "demo-traffic", "--site", DEMO_SITE,
+               "--add-site", "--rate", str(DEMO_RATE), "--duration", "86400",
+               "--url", settings.base_url]  # fmt: skip
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
 
 
 @main.command()
@@ -112,15 +157,34 @@ def dashboard(ctx: Context, port: int) -> None:
 
 
 @main.command()
+@click.option(
+    "--cluster",
+    metavar="NAME",
+    help="On this ClickHouse cluster: Replicated + Distributed tables, ON CLUSTER "
+    "(default: setting `clickhouse_cluster`).",
+)
+@click.option(
+    "--print",
+    "print_only",
+    is_flag=True,
+    help="Print the statements for an empty database instead of applying them.",
+)
 @pass_settings
-def migrate(ctx: Context) -> None:
+def migrate(ctx: Context, cluster: str | None, print_only: bool) -> None:
     """Create or upgrade every ClickHouse table."""
+    from aggregator.cluster import Cluster
     from aggregator.schema import migrate as apply
+    from aggregator.schema import schema_script
     from footfall.connections import clickhouse
 
-    _refuse_if_served(ctx.settings)
+    name = ctx.settings.clickhouse_cluster if cluster is None else cluster
     with _startup_errors():
-        applied = apply(clickhouse(ctx.settings.clickhouse), ctx.settings.retention_days)
+        layout = Cluster(name) if name else None
+        if print_only:
+            click.echo("".join(f"{statement};\n\n" for statement in schema_script(layout)))
+            return
+        _refuse_if_served(ctx.settings)
+        applied = apply(clickhouse(ctx.settings.clickhouse), ctx.settings.retention_days, layout)
     click.echo(f"applied {len(applied)} migration(s)" if applied else "schema up to date")
 
 
@@ -187,6 +251,11 @@ def show_settings() -> None:
         click.echo(f"FOOTFALL_{s.name.upper():<18} {s.default!s:<12} {s.help}")
 
 
+def _listed(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> Any:
+    # Not given: None, so `site set` keeps the list; given: the new list.
+    return list(value) or None
+
+
 def site_options(command: Callable[..., None]) -> Callable[..., None]:
     """The site settings, as options of `site add` and `site set`."""
     options = [
@@ -197,6 +266,12 @@ def site_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--counter-offset", type=int, help="Count carried over from an old counter."),
         click.option("--online-window", type=int, help="Seconds a visitor counts as online."),
         click.option("--article-pattern", help="URL regex with a group named 'article'."),
+        click.option("--allow-subdomains/--no-allow-subdomains", default=None,
+                     help="Count pages on the domain's subdomains too."),
+        click.option("--exclude-ip", "excluded_ips", multiple=True, callback=_listed,
+                     help="An address or CIDR range not counted (repeatable; replaces the list)."),
+        click.option("--exclude-path", "excluded_paths", multiple=True, callback=_listed,
+                     help="A path glob not counted, e.g. '/admin/*' (repeatable; replaces them)."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
@@ -215,7 +290,7 @@ def site() -> None:
 def site_add(ctx: Context, domain: str, **options: Any) -> None:
     """Register a site."""
     with _site_errors():
-        _print_site(_sites(ctx.settings).add({"domain": domain, **_given(**options)}))
+        _print_site(sites_client(ctx.settings).add({"domain": domain, **_given(**options)}))
 
 
 @site.command("set")
@@ -225,7 +300,7 @@ def site_add(ctx: Context, domain: str, **options: Any) -> None:
 def site_set(ctx: Context, domain: str, **options: Any) -> None:
     """Change a site's settings (those given; the others stay)."""
     with _site_errors():
-        _print_site(_sites(ctx.settings).update(domain, _given(**options)))
+        _print_site(sites_client(ctx.settings).update(domain, _given(**options)))
 
 
 @site.command("list")
@@ -233,7 +308,7 @@ def site_set(ctx: Context, domain: str, **options: Any) -> None:
 def site_list(ctx: Context) -> None:
     """List the sites."""
     with _site_errors():
-        sites = _sites(ctx.settings).list()
+        sites = sites_client(ctx.settings).list()
     for s in sites:
         counters = "public counters" if s["public_counters"] else "no public counters"
         click.echo(f"{s['domain']:<32} {s['timezone']:<24} {counters}")
@@ -245,15 +320,8 @@ def site_list(ctx: Context) -> None:
 def site_delete(ctx: Context, domain: str) -> None:
     """Delete a site (its events stay in ClickHouse)."""
     with _site_errors():
-        _sites(ctx.settings).delete(domain)
+        sites_client(ctx.settings).delete(domain)
     click.echo(f"deleted {domain}")
-
-
-def _sites(settings: Settings) -> SitesClient:
-    url = runtime.running_server(settings)
-    if url:
-        return ApiSites(url, runtime.with_admin_token(settings).admin_token)
-    return DirectSites(settings)
 
 
 @contextlib.contextmanager
@@ -263,6 +331,8 @@ def _site_errors() -> Iterator[None]:
     except SitesError as e:
         where = f" ({e.field})" if e.field else ""
         raise click.ClickException(f"{e.message}{where}") from None
+    except EmbeddedEngineMissing as e:
+        raise click.ClickException(str(e)) from None
 
 
 def _print_site(site: dict[str, Any]) -> None:
@@ -270,20 +340,28 @@ def _print_site(site: dict[str, Any]) -> None:
     click.echo("\nPaste into the site's pages:\n  " + site["snippet"])
 
 
-def _banner(settings: Settings) -> None:
+def _banner(settings: Settings, demo: bool) -> None:
     url = settings.base_url
-    click.echo(
-        f"\nfootfall is running at {url}\n"
-        f"  events:    POST {url}/api/event\n"
-        f"  counters:  {url}/api/counters?d=DOMAIN\n"
-        f"  sites API: {url}/api/v1/sites  (Authorization: Bearer "
-        f"{settings.admin_token})\n"
-        f"  health:    {url}/health  {url}/ready  {url}/metrics\n\n"
-        f"Add a site:  {sys.argv[0]} site add example.com --public-counters\n"
-        f"Then paste into its pages:\n  {snippet_tag(url, 'example.com')}\n"
-        f"\n(Press CTRL+C to quit)",
-        err=False,
-    )
+    lines = [
+        f"\nfootfall is running at {url}",
+        f"  dashboard: {url}/",
+    ]
+    if settings.admin_email and settings.admin_password:
+        lines.append(f"             log in as {settings.admin_email} / {settings.admin_password}")
+    lines += [
+        f"  events:    POST {url}/api/event",
+        f"  counters:  {url}/api/counters?d=DOMAIN",
+        f"  API:       {url}/api/docs  (Authorization: Bearer {settings.admin_token})",
+        f"  health:    {url}/health  {url}/ready  {url}/metrics\n",
+    ]
+    if demo:
+        lines.append(f"Demo visitors ({DEMO_RATE} events/s) arrive at {url}/sites/{DEMO_SITE}")
+    lines += [
+        f"Add a site:  {sys.argv[0]} site add example.com --public-counters",
+        f"Then paste into its pages:\n  {snippet_tag(url, 'example.com')}",
+        "\n(Press CTRL+C to quit)",
+    ]
+    click.echo("\n".join(lines))
     sys.stdout.flush()
 
 

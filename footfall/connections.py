@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import importlib.util
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -43,10 +44,24 @@ def sync_redis(url: str) -> redis.Redis:
 def clickhouse(dsn: str) -> ClickHouse:
     """A client for `chdb:///dir` (in-process engine) or `http://user:pass@host:8123/db`."""
     if dsn.startswith("chdb://"):
+        _require_chdb()
         path = dsn.removeprefix("chdb://")
         if path:
             os.makedirs(path, exist_ok=True)
     return get_client(dsn=dsn)
+
+
+class EmbeddedEngineMissing(RuntimeError):
+    """A chdb:// DSN in an installation without the `embedded` extra (the server image)."""
+
+
+def _require_chdb() -> None:
+    # chdb is an optional extra: say how to get it, or how to do without it, in one line.
+    if importlib.util.find_spec("chdb") is None:
+        raise EmbeddedEngineMissing(
+            "the chdb:// DSN needs the embedded ClickHouse: pip install 'footfall[embedded]' "
+            "(or set FOOTFALL_CLICKHOUSE_DSN to a ClickHouse server, http://user:pass@host:8123/db)"
+        )
 
 
 class AsyncClickHouse:

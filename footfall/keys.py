@@ -2,8 +2,9 @@
 
 Keys of one site carry the site in a hash tag (`{example.com}`), so that on a
 Redis Cluster all of a site's keys live in one slot and one script may touch
-them together. `collector/ingest.lua` builds the `online`, `readers` and
-`visit` keys itself, in the same words: change them there too.
+them together. `collector/ingest.lua` builds the `online`, `readers`, `visit`,
+`limit`, `client_limit` and `accepted` keys itself, in the same words: change
+them there too.
 """
 
 STREAM = "ff:events"
@@ -23,6 +24,26 @@ SITES = "ff:sites"
 
 SITES_CHANNEL = "ff:sites:changed"
 """Pub/sub channel: a domain whose mirror entry changed."""
+
+API_TOKENS = "ff:api_tokens"
+"""Hash: SHA-256 of a token's secret -> its grant (JSON: id, scopes, sites).
+
+The collector's mirror of ClickHouse's `api_tokens`; secrets are never stored.
+"""
+
+
+def session(digest: str) -> str:
+    """Hash: `email`, `csrf` of one dashboard session, under the SHA-256 of its cookie.
+
+    Expires after the session's idle time; each use extends it.
+    """
+    return f"ff:session:{digest}"
+
+
+def user_sessions(email: str) -> str:
+    """Set: the session digests of one user, so that deleting the user or changing their
+    password ends them all. Members may outlive their sessions; they are harmless."""
+    return f"ff:user:{email}:sessions"
 
 
 def salt(day: str) -> str:
@@ -46,6 +67,23 @@ def visit(site: str, visitor_id: int) -> str:
 def readers(site: str, article: str) -> str:
     """Sorted set: visitor id -> last seen (ms) on one article, kept for the online window."""
     return f"ff:{{{site}}}:readers:{article}"
+
+
+def limit(site: str, slot: int) -> str:
+    """Integer: events stored for the site in rate-limit window number `slot` (time // window)."""
+    return f"ff:{{{site}}}:limit:{slot}"
+
+
+def client_limit(site: str, client: str, slot: int) -> str:
+    """Integer: events stored from one client (a keyed hash of its IP, never the IP) for the
+    site in rate-limit window number `slot`."""
+    return f"ff:{{{site}}}:limit:ip:{client}:{slot}"
+
+
+def accepted(site: str, minute: int) -> str:
+    """Integer: events the collector stored for the site in one minute (time // 60 s); kept
+    two minutes, for `footfall status`."""
+    return f"ff:{{{site}}}:accepted:{minute}"
 
 
 def totals(site: str) -> str:

@@ -1,7 +1,8 @@
 """What a running footfall process needs around its components, on the embedded default.
 
 The data dir holds the embedded Redis (`redis/`), chdb (`clickhouse/`), the
-generated admin token (`admin-token`) and, while `footfall serve` runs, a
+generated admin token (`admin-token`) and first admin's password
+(`admin-password`, for `serve --demo`) and, while `footfall serve` runs, a
 `server.json` naming its URL, so the CLI can reach the server that owns the
 chdb folder instead of opening it.
 """
@@ -19,6 +20,8 @@ from footfall.settings import Settings
 
 SERVER_FILE = "server.json"
 TOKEN_FILE = "admin-token"
+PASSWORD_FILE = "admin-password"
+DEMO_ADMIN_EMAIL = "admin@localhost"
 
 
 @contextlib.contextmanager
@@ -36,13 +39,28 @@ def with_admin_token(settings: Settings) -> Settings:
     """The settings with an admin token: the configured one, else the data dir's (made once)."""
     if settings.admin_token:
         return settings
-    path = settings.data_dir / TOKEN_FILE
+    return settings.replace(admin_token=_secret(settings, TOKEN_FILE, 32))
+
+
+def with_admin_login(settings: Settings) -> Settings:
+    """The settings with a first admin to log in as: the configured one, else
+    `admin@localhost` with the data dir's password (made once)."""
+    if settings.admin_email:
+        return settings
+    return settings.replace(
+        admin_email=DEMO_ADMIN_EMAIL, admin_password=_secret(settings, PASSWORD_FILE, 12)
+    )
+
+
+def _secret(settings: Settings, name: str, size: int) -> str:
+    """A secret kept in the data dir, readable by its owner only, made on first use."""
+    path = settings.data_dir / name
     if not path.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(32))
-    return settings.replace(admin_token=path.read_text().strip())
+            f.write(secrets.token_urlsafe(size))
+    return path.read_text().strip()
 
 
 @contextlib.contextmanager

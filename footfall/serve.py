@@ -17,6 +17,8 @@ from aiohttp import web
 import aggregator.runner
 import collector.app
 import dashboard.app
+import dashboard.appkeys
+from aggregator.cluster import Cluster
 from aggregator.schema import migrate
 from collector.events import MAX_BATCH_BODY
 from footfall.clock import Clock, system_clock
@@ -39,6 +41,7 @@ def all_in_one_app(
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BATCH_BODY)
     collector.app.setup(app, settings, clock=clock)
     dashboard.app.setup(app, settings, clickhouse_client)
+    app[dashboard.appkeys.CLOCK] = clock
     if aggregate:
         aggregator.runner.setup(app, settings, clickhouse_client, consumer="serve", clock=clock)
     return app
@@ -47,7 +50,12 @@ def all_in_one_app(
 def open_clickhouse(settings: Settings) -> AsyncClickHouse:
     """The ClickHouse client of this process, with the schema brought up to date."""
     client = clickhouse(settings.clickhouse)
-    migrate(client, settings.retention_days)
+    cluster = Cluster(settings.clickhouse_cluster) if settings.clickhouse_cluster else None
+    if cluster:
+        # An insert into a Distributed table returns once every shard has its rows, so
+        # the aggregator acknowledges only what the shards hold (and deduplicate).
+        client.set_client_setting("distributed_foreground_insert", 1)
+    migrate(client, settings.retention_days, cluster)
     return AsyncClickHouse(client)
 
 

@@ -39,11 +39,27 @@ SETTINGS: tuple[Setting, ...] = (
         "Empty: chdb://<data dir>/clickhouse.",
     ),
     Setting(
+        "clickhouse_cluster",
+        "",
+        "ClickHouse cluster (a remote_servers name): the schema is Replicated tables and "
+        "Distributed tables over them, ON CLUSTER. Empty: one server or chdb.",
+    ),
+    Setting(
         "trusted_proxies",
         "",
         "Comma-separated addresses or CIDR ranges whose X-Forwarded-For is believed.",
     ),
     Setting("admin_token", "", "If set, an API token with full rights, for automation."),
+    Setting(
+        "admin_email",
+        "",
+        "E-mail of the first admin user, created at dashboard start if absent.",
+    ),
+    Setting(
+        "admin_password",
+        "",
+        "Password of that first admin (at least 8 characters); not changed once the user exists.",
+    ),
     Setting("host", "127.0.0.1", "Address the HTTP servers bind."),
     Setting("port", 8000, "Port of `footfall serve` (every component on one port)."),
     Setting(
@@ -61,6 +77,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds after which events pending on a silent aggregator are taken over by another.",
     ),
     Setting("retention_days", 0, "Days raw events are kept in ClickHouse; 0 keeps them forever."),
+    Setting(
+        "rate_limit_ip",
+        600,
+        "Most events the collector stores per client IP and site in one rate-limit window; "
+        "0: no limit.",
+    ),
+    Setting(
+        "rate_limit_site",
+        0,
+        "Most events the collector stores per site in one rate-limit window; 0: no limit.",
+    ),
+    Setting("rate_limit_window", 60, "Seconds of the rate limits' fixed window."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -72,8 +100,11 @@ class Settings:
     data_dir: Path = Path("./data")
     redis_url: str = ""
     clickhouse_dsn: str = ""
+    clickhouse_cluster: str = ""
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     admin_token: str = ""
+    admin_email: str = ""
+    admin_password: str = dataclasses.field(default="", repr=False)  # kept out of logs
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""
@@ -82,6 +113,9 @@ class Settings:
     batch_wait_ms: int = 200
     claim_after: int = 60
     retention_days: int = 0
+    rate_limit_ip: int = 600
+    rate_limit_site: int = 0
+    rate_limit_window: int = 60
 
     @property
     def clickhouse(self) -> str:

@@ -6,7 +6,9 @@ hash `ff:sites` mirrors it for the collector, which reads nothing else.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
+import ipaddress
 import re
 import zoneinfo
 from typing import Annotated, Literal
@@ -19,6 +21,8 @@ from footfall.validation import error_field, error_text
 DEFAULT_ONLINE_WINDOW = 300
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
 _LAST_SEGMENT = re.compile(r"/(?P<article>[^/]+?)(?:\.[A-Za-z0-9]{1,5})?/?$")
+MAX_EXCLUSIONS = 100
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class InvalidSite(ValueError):
@@ -36,6 +40,18 @@ class Site(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     counter_offset: Annotated[int, msgspec.Meta(ge=0, le=2**53)] = 0
     online_window: Annotated[int, msgspec.Meta(ge=10, le=86_400)] = DEFAULT_ONLINE_WINDOW
     article_pattern: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    allow_subdomains: bool = False
+    """Count pages on any subdomain of `domain` too (blog.example.com for example.com)."""
+    excluded_ips: Annotated[
+        tuple[Annotated[str, msgspec.Meta(max_length=64)], ...],
+        msgspec.Meta(max_length=MAX_EXCLUSIONS),
+    ] = ()
+    """Addresses or CIDR ranges whose events are not counted (the newsroom's own office)."""
+    excluded_paths: Annotated[
+        tuple[Annotated[str, msgspec.Meta(max_length=300)], ...],
+        msgspec.Meta(max_length=MAX_EXCLUSIONS),
+    ] = ()
+    """Path globs whose events are not counted (`/admin/*`, `/preview/*`); `*` crosses `/`."""
 
     def article_of(self, url: str) -> str:
         """The article id of a page URL by this site's rule ("" when the rule finds none).
@@ -45,6 +61,18 @@ class Site(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
         `article`.
         """
         return _article(self.article_pattern, url)
+
+    def owns_host(self, host: str) -> bool:
+        """True when a page on `host` (lowercased, without `www.`) belongs to this site."""
+        return _owns(self.domain, self.allow_subdomains, host)
+
+    def excludes_ip(self, ip: str) -> bool:
+        return bool(self.excluded_ips) and _in_networks(ip, self.excluded_ips)
+
+    def excludes_path(self, path: str) -> bool:
+        if not self.excluded_paths:
+            return False
+        return _paths_regex(self.excluded_paths).match(path) is not None
 
 
 def snippet_tag(base_url: str, domain: str) -> str:
@@ -78,6 +106,16 @@ def check_site(site: Site) -> Site:
             raise InvalidSite("article_pattern", f"not a regular expression: {e}") from None
         if "article" not in pattern.groupindex:
             raise InvalidSite("article_pattern", "the pattern needs a group named 'article'")
+    for i, network in enumerate(site.excluded_ips):
+        try:
+            ipaddress.ip_network(network.strip(), strict=False)
+        except ValueError:
+            raise InvalidSite(
+                f"excluded_ips[{i}]", f"not an address or CIDR range: {network!r}"
+            ) from None
+    for i, glob in enumerate(site.excluded_paths):
+        if not glob.startswith("/"):
+            raise InvalidSite(f"excluded_paths[{i}]", f"a path glob starts with '/': {glob!r}")
     return msgspec.structs.replace(site, domain=domain) if domain != site.domain else site
 
 
@@ -115,6 +153,30 @@ def _article(pattern: str, url: str) -> str:
     if pattern:
         return _group(_compiled(pattern).search(url))
     return _group(_LAST_SEGMENT.search(split_url(url)[1]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _owns(domain: str, allow_subdomains: bool, host: str) -> bool:
+    return host == domain or (allow_subdomains and host.endswith("." + domain))
+
+
+@functools.lru_cache(maxsize=1024)
+def _networks(ranges: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(r.strip(), strict=False) for r in ranges)
+
+
+def _in_networks(ip: str, ranges: tuple[str, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in network for network in _networks(ranges))
+
+
+@functools.lru_cache(maxsize=1024)
+def _paths_regex(globs: tuple[str, ...]) -> re.Pattern[str]:
+    # One regex per site for all its globs: one match call per event, whatever their number.
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
 
 
 def _group(match: re.Match[str] | None) -> str:

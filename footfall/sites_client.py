@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -17,17 +15,15 @@ from aggregator.schema import migrate
 from dashboard.sites import SiteExists, SiteRegistry
 from footfall import runtime
 from footfall.connections import AsyncClickHouse, ClickHouse, async_redis, clickhouse
+from footfall.server_api import ClientError, ServerApi
 from footfall.settings import Settings
 from footfall.sites import InvalidSite, changed, site_document, site_from_json
 
 T = TypeVar("T")
 
 
-class SitesError(Exception):
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class SitesError(ClientError):
+    pass
 
 
 class SitesClient(Protocol):
@@ -37,12 +33,18 @@ class SitesClient(Protocol):
     def delete(self, domain: str) -> None: ...
 
 
-class ApiSites:
+def sites_client(settings: Settings) -> SitesClient:
+    """The running server's Sites API when one owns the data dir, else the stores directly."""
+    url = runtime.running_server(settings)
+    if url:
+        return ApiSites(url, runtime.with_admin_token(settings).admin_token)
+    return DirectSites(settings)
+
+
+class ApiSites(ServerApi):
     """Through the Sites API of the server that owns the data dir."""
 
-    def __init__(self, base_url: str, token: str):
-        self._base_url = base_url.rstrip("/")
-        self._token = token
+    error = SitesError
 
     def add(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/api/v1/sites", body)
@@ -55,22 +57,6 @@ class ApiSites:
 
     def delete(self, domain: str) -> None:
         self._call("DELETE", f"/api/v1/sites/{domain}")
-
-    def _call(self, method: str, path: str, body: object = None) -> Any:
-        request = urllib.request.Request(
-            self._base_url + path,
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {self._token}", "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as e:
-            error = json.loads(e.read() or b"{}")
-            raise SitesError(error.get("error", str(e)), error.get("field", "")) from None
-        except urllib.error.URLError as e:
-            raise SitesError(f"cannot reach {self._base_url}: {e.reason}") from None
 
 
 class DirectSites:

@@ -17,7 +17,7 @@ import msgspec
 EventType = Literal["pageview", "engagement", "custom"]
 
 
-class StreamEvent(msgspec.Struct, kw_only=True, omit_defaults=True):
+class StreamEvent(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     ts: int
     """Server time of arrival, milliseconds since the epoch, UTC."""
     site: str

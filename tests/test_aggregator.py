@@ -30,11 +30,18 @@ V3 = {"ip": "1.1.1.1", "ua": BROWSER_UA}  # Australia, desktop, typed the addres
 
 
 def page(path: str, visitor: dict, referrer: str = "", title: str = "") -> dict:
-    return {"n": "pageview", "u": f"https://{SITE}{path}", "r": referrer, "ti": title, **visitor}
+    return {"n": "pageview", "u": f"https://{SITE}{path}", "r": referrer, "ti": title,
+            "pv": pageview_id(path, visitor), **visitor}  # fmt: skip
 
 
 def engagement(path: str, visitor: dict, ms: int) -> dict:
-    return {"n": "engagement", "u": f"https://{SITE}{path}", "e": ms, **visitor}
+    return {"n": "engagement", "u": f"https://{SITE}{path}", "e": ms,
+            "pv": pageview_id(path, visitor), **visitor}  # fmt: skip
+
+
+def pageview_id(path: str, visitor: dict) -> str:
+    """The snippet's id of a page view: no visitor of the script sees a page twice."""
+    return f"{visitor['ip']}{path}"
 
 
 async def send(client, *events) -> None:
@@ -179,10 +186,11 @@ async def rollup_counts(ch) -> tuple:
         one(ch, "SELECT sum(visits) FROM breakdown_daily WHERE property = 'source'"),
         one(ch, "SELECT sum(pageviews), sum(visits) FROM site_totals"),
         one(ch, "SELECT sum(pageviews) FROM article_totals"),
+        one(ch, "SELECT sum(pageviews), sum(engaged_ms) FROM pageview_engagement"),
     )
 
 
-EXPECTED = ((9,), (5, 4, 3), (5,), (4,), (5, 4), (5,))
+EXPECTED = ((9,), (5, 4, 3), (5,), (4,), (5, 4), (5,), (5, 55_000))
 
 
 async def test_a_batch_retried_after_its_ack_failed_counts_once_rollups_included(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -53,12 +57,11 @@ def test_a_bad_site_is_refused_with_the_field_named(env):
     assert "unknown timezone" in result.stderr and "(timezone)" in result.stderr
 
 
-@pytest.fixture
-def server(env):
-    """`footfall serve` in its own process, on the embedded default."""
+def start_serve(env: dict[str, str], *options: str) -> tuple[str, subprocess.Popen[str]]:
+    """`footfall serve` in its own process, on the embedded default, once it is ready."""
     port = free_port()
     process = subprocess.Popen(
-        [*FOOTFALL, "serve", "--port", str(port)],
+        [*FOOTFALL, "serve", "--port", str(port), *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -70,12 +73,16 @@ def server(env):
         try:
             with urllib.request.urlopen(url + "/ready", timeout=1) as response:
                 if response.status == 200:
-                    break
+                    return url, process
         except OSError:
             time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"footfall serve did not start: {process.stdout.read()}")
+    process.kill()
+    pytest.fail(f"footfall serve did not start: {process.stdout.read()}")
+
+
+@pytest.fixture
+def server(env):
+    url, process = start_serve(env)
     yield url, process
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
@@ -109,6 +116,53 @@ def test_serve_prints_where_to_look_and_stops_cleanly(env, server):
     assert f"footfall is running at {url}" in output
     assert "<script defer" in output
     assert not (data_dir / "server.json").exists()
+
+
+def test_serve_demo_gives_a_login_and_a_living_demo_site(env):
+    """What `make run` starts: an admin to log in as, and visitors arriving at demo.localhost."""
+    url, process = start_serve(env, "--demo")
+    try:
+        token = (Path(env["FOOTFALL_DATA_DIR"]) / "admin-token").read_text().strip()
+        stats = f"{url}/api/v1/stats/aggregate?site_id=demo.localhost&period=day&metrics=pageviews"
+        pageviews = 0
+        deadline = time.monotonic() + 60
+        while pageviews == 0 and time.monotonic() < deadline:
+            time.sleep(1)
+            request = urllib.request.Request(stats, headers={"Authorization": f"Bearer {token}"})
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    pageviews = json.load(response)["results"]["pageviews"]["value"]
+            except urllib.error.HTTPError as e:
+                assert e.code == 404  # the demo site is not registered yet
+        assert pageviews > 0
+        visitors = children(process.pid)
+        assert visitors
+        password = (Path(env["FOOTFALL_DATA_DIR"]) / "admin-password").read_text().strip()
+        assert log_in(url, "admin@localhost", password) == f"{url}/"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert f"log in as admin@localhost / {password}" in output
+    assert not [pid for pid in visitors if Path(f"/proc/{pid}").exists()]
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def log_in(url: str, email: str, password: str) -> str:
+    """Log in through the form as a browser does; answers where the dashboard sent us."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(f"{url}/login", timeout=10) as response:
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode())[1]
+    form = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": csrf})
+    with opener.open(f"{url}/login", data=form.encode(), timeout=10) as response:
+        return response.url
 
 
 def test_the_settings_table_is_printed(env):

@@ -1,0 +1,411 @@
+"""Dashboard speed on a year of data: every Stats API call a site page makes, rollups vs raw.
+
+    .venv/bin/python bench/dashboard.py [--data-dir /tmp/ff-dash-bench]
+        [--pageviews 10000000] [--runs 10] [--raw-runs 3] [--periods day,7d,30d,month,6mo,12mo]
+        [--browser] [--browser-loads 10] [--no-optimize]
+
+What it does:
+
+1. opens (or makes) the chdb folder `<data-dir>/chdb`; when it does not hold exactly
+   `--pageviews` page views of `bench.example` (and one engagement event each), empties
+   every table and fills it with `bench/dashboard_data.py` (a year ending 2023-11-15
+   12:00 UTC, site timezone Asia/Ho_Chi_Minh), so the data is kept between runs;
+2. counts the active parts of every table and, unless `--no-optimize`, merges each
+   table whose partitions hold more than one part (`OPTIMIZE TABLE ... FINAL`), as the
+   background merges of a long-running server would have (the fill leaves dozens);
+3. starts a redis-server (no persistence) and the dashboard application
+   (`dashboard.app.create_app`, its clock stopped at the data's end) on 127.0.0.1 in
+   this process, makes the site through the Sites API;
+4. for each period, times with aiohttp every call the site page makes (see
+   dashboard/static/js/site.js): `realtime/visitors`, `aggregate` of the six card
+   metrics with `compare=previous_period`, `timeseries` of visitors (hours for a day,
+   months for 6mo/12mo, else days), the `articles` top 10, a `breakdown` of visitors
+   (limit 10) for every property of every panel's tabs (those shown first are marked
+   `*`), and the top article's own page (`articles/{id}`). Each call is timed `--runs`
+   times from the rollups, as served, and `--raw-runs` times with every query forced
+   to raw `events` (the same handler, `queries`' functions called with `raw=True`),
+   interleaved so both see the same machine; p50 and p95 per call, and the ratio;
+5. checks that the rollup answer of each call equals the raw one (JSON equality);
+6. with `--browser`: logs in with Chromium (headless, through Playwright) and loads
+   the site page `--browser-loads` times per period, from navigation to every card,
+   the chart, the articles and the panels filled (`document.body.dataset.readyMs`,
+   which the page sets to `performance.now()` at its first complete view).
+
+The machine's load average is printed before and after: this is a shared 2-core VM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import datetime as dt
+import functools
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+# Run as a script from bench/, where bench/aggregator.py would shadow the package.
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import dashboard_data  # noqa: E402
+
+from dashboard import appkeys, queries, stats_api  # noqa: E402
+from dashboard.app import create_app  # noqa: E402
+from footfall.redis_server import EmbeddedRedis, free_port  # noqa: E402
+from footfall.serve import open_clickhouse  # noqa: E402
+from footfall.settings import Settings  # noqa: E402
+
+SITE = dashboard_data.SITE
+TIMEZONE = dashboard_data.TIMEZONE
+END = dashboard_data.END
+TOKEN = "bench-admin-token"
+EMAIL = "bench@bench.example"
+PASSWORD = "bench password 1234"
+PERIODS = ("day", "7d", "30d", "month", "6mo", "12mo")
+CARD_METRICS = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration"
+# The panels' tabs, as dashboard/static/js/site.js lists them; the first of each is
+# what a page load shows.
+PANELS = [
+    ["event:page", "visit:entry_page", "visit:exit_page"],
+    ["visit:source", "visit:referrer"],
+    ["visit:utm_campaign", "visit:utm_source", "visit:utm_medium", "visit:utm_content",
+     "visit:utm_term"],
+    ["visit:country"],
+    ["visit:device", "visit:browser", "visit:os"],
+]  # fmt: skip
+SHOWN_FIRST = {tabs[0] for tabs in PANELS}
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+# -- data --------------------------------------------------------------------------------
+
+
+def prepare_data(client, pageviews: int, optimize: bool) -> None:  # type: ignore[no-untyped-def]
+    counts = client.query(
+        "SELECT countIf(type = 'pageview'), countIf(type = 'engagement') FROM events "
+        "WHERE site = {s:String}",
+        parameters={"s": SITE},
+    ).result_rows[0]
+    if tuple(counts) != (pageviews, pageviews):
+        print(f"data: {counts[0]:,} page views, {counts[1]:,} engagements; refilling")
+        for table in _tables(client):
+            client.command(f"TRUNCATE TABLE {table}")
+        seconds = dashboard_data.fill(client, SITE, pageviews)
+        print(f"data: filled {pageviews:,} page views (+ engagements) in {seconds:.0f} s")
+    else:
+        print(f"data: {pageviews:,} page views and as many engagements already there")
+    parts = dict(
+        client.query(
+            "SELECT table, count() FROM system.parts WHERE active AND database = currentDatabase() "
+            "GROUP BY table"
+        ).result_rows
+    )
+    crowded = client.query(
+        "SELECT DISTINCT table FROM system.parts WHERE active AND database = currentDatabase() "
+        "GROUP BY table, partition HAVING count() > 1"
+    ).result_rows
+    print("data: active parts " + ", ".join(f"{t} {n}" for t, n in sorted(parts.items())))
+    if optimize and crowded:
+        for (table,) in crowded:
+            started = time.perf_counter()
+            client.command(f"OPTIMIZE TABLE {table} FINAL")
+            print(f"data: OPTIMIZE TABLE {table} FINAL in {time.perf_counter() - started:.1f} s")
+    sizes = client.query(
+        "SELECT table, count(), sum(rows), formatReadableSize(sum(bytes_on_disk)) "
+        "FROM system.parts WHERE active AND database = currentDatabase() "
+        "GROUP BY table ORDER BY table"
+    ).result_rows
+    for table, n, rows, size in sizes:
+        print(f"data: {table}: {n} parts, {rows:,} rows, {size}")
+
+
+def _tables(client) -> list[str]:  # type: ignore[no-untyped-def]
+    rows = client.query(
+        "SELECT name FROM system.tables WHERE database = currentDatabase() "
+        "AND engine LIKE '%MergeTree' AND name != 'schema_migrations'"
+    ).result_rows
+    return [name for (name,) in rows]
+
+
+# -- the calls -------------------------------------------------------------------------
+
+
+def page_calls(period: str, article: str) -> list[tuple[str, str, dict[str, str]]]:
+    """(name, path, params) of every call the site page makes for `period`."""
+    base = {"site_id": SITE, "period": period}
+    interval = "hour" if period == "day" else "month" if period in ("6mo", "12mo") else "date"
+    calls = [
+        ("realtime", "/api/v1/stats/realtime/visitors", {"site_id": SITE}),
+        ("aggregate+compare", "/api/v1/stats/aggregate",
+         base | {"metrics": CARD_METRICS, "compare": "previous_period"}),
+        (f"timeseries/{interval}", "/api/v1/stats/timeseries",
+         base | {"metrics": "visitors", "interval": interval}),
+        ("articles top 10", "/api/v1/stats/articles", base | {"sort": "pageviews", "limit": "10"}),
+    ]  # fmt: skip
+    for tabs in PANELS:
+        for prop in tabs:
+            mark = "*" if prop in SHOWN_FIRST else ""
+            params = base | {"property": prop, "metrics": "visitors", "limit": "10"}
+            calls.append((f"breakdown {prop}{mark}", "/api/v1/stats/breakdown", params))
+    calls.append(
+        (f"article {article}", f"/api/v1/stats/articles/{article}", base | {"interval": interval})
+    )
+    return calls
+
+
+def raw_queries() -> types.SimpleNamespace:
+    """`queries` with every function that can read the rollups told to read raw events."""
+    namespace = types.SimpleNamespace(**vars(queries))
+    for name in ("aggregate", "timeseries", "breakdown", "articles", "article_totals",
+                 "article_series"):  # fmt: skip
+        setattr(namespace, name, functools.partial(getattr(queries, name), raw=True))
+    return namespace
+
+
+class Timer:
+    def __init__(self, session: aiohttp.ClientSession, url: str):
+        self.session = session
+        self.url = url
+        self.raw = raw_queries()
+
+    async def call(self, path: str, params: dict[str, str], raw: bool) -> tuple[float, object]:
+        # The handlers reach `queries` through their module: swapped for one request at a
+        # time (the requests are sequential), so both paths run the same handler.
+        stats_api.queries = self.raw if raw else queries  # type: ignore[assignment]
+        try:
+            started = time.perf_counter()
+            async with self.session.get(
+                self.url + path, params=params, headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as response:
+                body = await response.json()
+                elapsed = time.perf_counter() - started
+            if response.status != 200:
+                raise RuntimeError(f"{path} {params}: {response.status} {body}")
+            return elapsed, body
+        finally:
+            stats_api.queries = queries  # type: ignore[assignment]
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of `values`, in milliseconds."""
+    ordered = sorted(values)
+    return 1000 * ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+async def time_calls(timer: Timer, periods: list[str], runs: int, raw_runs: int) -> list[dict]:
+    rows = []
+    for period in periods:
+        for name, path, params in page_calls(period, "0"):
+            served: list[float] = []
+            raw: list[float] = []
+            answers: dict[bool, object] = {}
+            await timer.call(path, params, raw=False)  # warm caches (sites, tokens)
+            for run in range(runs):
+                elapsed, answers[False] = await timer.call(path, params, raw=False)
+                served.append(elapsed)
+                if run < raw_runs:
+                    elapsed, answers[True] = await timer.call(path, params, raw=True)
+                    raw.append(elapsed)
+            row = {
+                "period": period,
+                "call": name,
+                "p50": pct(served, 50),
+                "p95": pct(served, 95),
+                "raw_p50": pct(raw, 50) if raw else float("nan"),
+                "raw_p95": pct(raw, 95) if raw else float("nan"),
+                "agree": (answers[False] == answers[True]) if raw else None,
+            }
+            if row["agree"] is False:
+                row["diff"] = _first_difference(answers[False], answers[True])
+            rows.append(row)
+            _print_row(row)
+    return rows
+
+
+def _first_difference(a: object, b: object, where: str = "") -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{where}.{key}")
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            if x != y:
+                return _first_difference(x, y, f"{where}[{i}]")
+        if len(a) != len(b):
+            return f"{where}: {len(a)} vs {len(b)} items"
+    return f"{where}: rollup {json.dumps(a)[:120]} raw {json.dumps(b)[:120]}"
+
+
+def _print_row(row: dict) -> None:
+    ratio = row["raw_p50"] / row["p50"] if row["p50"] else float("nan")
+    agree = {True: "yes", False: "NO", None: "-"}[row["agree"]]
+    print(
+        f"| {row['period']} | {row['call']} | {row['p50']:.0f} | {row['p95']:.0f} | "
+        f"{row['raw_p50']:.0f} | {row['raw_p95']:.0f} | {ratio:.1f} | {agree} |",
+        flush=True,
+    )
+    if "diff" in row:
+        print(f"|   differs at {row['diff']}", flush=True)
+
+
+def print_summary(rows: list[dict]) -> None:
+    print("\nper period: sum of the page load's calls (marked *), p50 of each summed")
+    for period in dict.fromkeys(r["period"] for r in rows):
+        load = [
+            r
+            for r in rows
+            if r["period"] == period
+            and (not r["call"].startswith("breakdown") or r["call"].endswith("*"))
+            and not r["call"].startswith("article ")
+        ]
+        served = sum(r["p50"] for r in load)
+        raw = sum(r["raw_p50"] for r in load)
+        worst = max((r for r in rows if r["period"] == period), key=lambda r: r["p95"])
+        print(
+            f"  {period}: page load {served:.0f} ms from rollups, {raw:.0f} ms raw; "
+            f"slowest call {worst['call']} p95 {worst['p95']:.0f} ms"
+        )
+    over = [r for r in rows if r["p95"] > 100]
+    print(f"calls over 100 ms p95: {len(over)} of {len(rows)}")
+    for r in over:
+        print(f"  {r['period']} {r['call']}: p95 {r['p95']:.0f} ms")
+    disagree = [r for r in rows if r["agree"] is False]
+    print(f"rollup and raw answers differ: {len(disagree)} of {len(rows)} calls")
+
+
+# -- browser -----------------------------------------------------------------------------
+
+
+async def browser_loads(url: str, periods: list[str], loads: int) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        context = await browser.new_context(locale="en-US")
+        page = await context.new_page()
+        await page.goto(f"{url}/login?next=/")
+        await page.fill("#email", EMAIL)
+        await page.fill("#password", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"{url}/")
+        print("\nbrowser: navigation -> every card, the chart, articles and panels filled (ms)")
+        print("| period | p50 | p95 | min | max | loads |")
+        print("|---|---|---|---|---|---|")
+        for period in periods:
+            readies = []
+            for n in range(loads + 1):
+                await page.goto(f"{url}/sites/{SITE}?period={period}")
+                await page.wait_for_function(
+                    "document.body.dataset.readyMs !== undefined", timeout=120_000
+                )
+                ready = float(await page.evaluate("document.body.dataset.readyMs"))
+                if n:  # the first load warms the browser's caches of the static files
+                    readies.append(ready / 1000)
+            print(
+                f"| {period} | {pct(readies, 50):.0f} | {pct(readies, 95):.0f} | "
+                f"{1000 * min(readies):.0f} | {1000 * max(readies):.0f} | {loads} |",
+                flush=True,
+            )
+        await browser.close()
+
+
+# -- main --------------------------------------------------------------------------------
+
+
+async def serve_and_measure(args: argparse.Namespace, settings: Settings, clickhouse) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(settings, clickhouse)
+    end_ms = int(END.timestamp() * 1000)
+    clock: Callable[[], int] = lambda: end_ms  # noqa: E731
+    app[appkeys.CLOCK] = clock
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            auth = {"Authorization": f"Bearer {TOKEN}"}
+            async with session.get(f"{url}/api/v1/sites/{SITE}", headers=auth) as response:
+                exists = response.status == 200
+            if not exists:
+                site = {"domain": SITE, "timezone": TIMEZONE}
+                async with session.post(f"{url}/api/v1/sites", json=site, headers=auth) as r:
+                    assert r.status == 201, await r.text()
+            periods = args.periods.split(",")
+            if args.runs:
+                print(
+                    f"\n{args.runs} runs from the rollups, {args.raw_runs} forced raw, per call "
+                    "(ms; ratio = raw p50 / p50)"
+                )
+                print("| period | call | p50 | p95 | raw p50 | raw p95 | raw/rollup | agree |")
+                print("|---|---|---|---|---|---|---|---|")
+                rows = await time_calls(Timer(session, url), periods, args.runs, args.raw_runs)
+                print_summary(rows)
+        if args.browser:
+            await browser_loads(url, periods, args.browser_loads)
+    finally:
+        await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="/tmp/ff-dash-bench")
+    parser.add_argument("--pageviews", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--raw-runs", type=int, default=3)
+    parser.add_argument("--periods", default=",".join(PERIODS))
+    parser.add_argument("--browser", action="store_true")
+    parser.add_argument("--browser-loads", type=int, default=10)
+    parser.add_argument("--no-optimize", action="store_true")
+    args = parser.parse_args()
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    started = dt.datetime.now(dt.UTC)
+    settings = Settings(
+        data_dir=data_dir,
+        clickhouse_dsn=f"chdb://{(data_dir / 'chdb').resolve()}",
+        admin_token=TOKEN,
+        admin_email=EMAIL,
+        admin_password=PASSWORD,
+    )
+    clickhouse = open_clickhouse(settings)
+    prepare_data(clickhouse.client, args.pageviews, not args.no_optimize)
+    with tempfile.TemporaryDirectory(prefix="ff-dash-redis-") as redis_dir:
+        redis = EmbeddedRedis(redis_dir, appendonly=False).start()
+        try:
+            settings = dataclasses.replace(settings, redis_url=redis.url)
+            asyncio.run(serve_and_measure(args, settings, clickhouse))
+        finally:
+            redis.stop()
+            clickhouse.close()
+    minutes = (dt.datetime.now(dt.UTC) - started).total_seconds() / 60
+    print(
+        f"load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({minutes:.0f} min)"
+    )
+
+
+if __name__ == "__main__":
+    main()

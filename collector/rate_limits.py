@@ -1,0 +1,58 @@
+"""Rate limits per client and per site: their settings, the client's key, the answer to give.
+
+The counting happens in `ingest.lua`, inside the group commit's one script call,
+so limits cost no extra round trip to Redis. Windows are fixed (time // window):
+cheap and exact to count; a client may send up to twice its limit across one
+window boundary, which a limit meant against floods can afford.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+
+from collector.refusals import DropReason
+from footfall.settings import Settings
+
+UNLIMITED_CLIENT = "-"
+"""The client key of events not limited per client (a server's batch with an API token)."""
+
+VERDICTS = {1: DropReason.RATE_LIMITED_CLIENT, 2: DropReason.RATE_LIMITED_SITE}
+"""ingest.lua's codes for a refused event."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    per_client: int
+    """Most events per client IP and site in one window; 0: no limit."""
+    per_site: int
+    """Most events per site in one window; 0: no limit."""
+    window_ms: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> RateLimits:
+        window_ms = max(1, settings.rate_limit_window) * 1000
+        return cls(settings.rate_limit_ip, settings.rate_limit_site, window_ms)
+
+    def script_args(self) -> list[int]:
+        return [self.per_client, self.per_site, self.window_ms]
+
+    def retry_after(self, now_ms: int) -> int:
+        """Whole seconds until the window of `now_ms` ends, when the limits start afresh."""
+        return max(1, -(-(self.window_ms - now_ms % self.window_ms) // 1000))
+
+
+def client_key(salt: bytes, site: str, ip: str) -> str:
+    """A keyed hash of the client's address under the day's salt: the IP is never stored.
+
+    An IPv6 client is its /64, the block one subscriber gets: otherwise a single
+    machine could take a fresh address for every request.
+    """
+    if ":" in ip:
+        with contextlib.suppress(ValueError):
+            ip = str(ipaddress.IPv6Network(f"{ip}/64", strict=False).network_address)
+    return hashlib.blake2b(
+        f"{site}\x00{ip}".encode(errors="surrogatepass"), key=salt, digest_size=8
+    ).hexdigest()

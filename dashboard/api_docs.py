@@ -1,0 +1,184 @@
+"""Serving the OpenAPI document: `GET /api/v1/openapi.json`, and `GET /api/docs` to read it.
+
+Both are public (the API's shape is no secret) and both show the operations
+this very server serves (`openapi.document_for`). The page is rendered here,
+server-side, from the same dict: no viewer script, no Node build, no network.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import orjson
+from aiohttp import web
+from markupsafe import Markup, escape
+
+from dashboard import openapi
+from dashboard.render import render
+
+METHOD_ORDER = ("get", "post", "put", "delete", "options")
+CONSTRAINTS = (
+    ("minLength", "min length"),
+    ("maxLength", "max length"),
+    ("minimum", "min"),
+    ("maximum", "max"),
+    ("minItems", "min items"),
+    ("maxItems", "max items"),
+    ("maxProperties", "max keys"),
+    ("pattern", "pattern"),
+    ("default", "default"),
+)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/v1/openapi.json", openapi_json)
+    app.router.add_get("/api/docs", docs_page)
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.Response(
+        body=_json(frozenset(openapi.routes(request.app))),
+        content_type="application/json",
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+async def docs_page(request: web.Request) -> web.Response:
+    doc = openapi.document_for(request.app)
+    context = {"doc": doc, "sections": sections(doc), "schema_html": schema_html}
+    response = render(request, "api_docs.html", context)
+    # Unlike the pages with a CSRF token, this one may be cached briefly.
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@functools.lru_cache(maxsize=4)
+def _json(served: frozenset[tuple[str, str]]) -> bytes:
+    # Keyed on the routes: one server has one set, so this is built once.
+    return orjson.dumps(openapi.narrowed(openapi.document(), served))
+
+
+# -- the page's view of the document -----------------------------------------------------------
+
+
+def sections(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """[{name, description, operations: [...]}] in the document's tag order."""
+    by_tag: dict[str, list[dict[str, Any]]] = {t["name"]: [] for t in doc.get("tags", [])}
+    for path, item in doc["paths"].items():
+        shared = item.get("parameters", [])
+        for method in METHOD_ORDER:
+            op = item.get(method)
+            if op is None:
+                continue
+            by_tag.setdefault(op["tags"][0], []).append(_operation(doc, method, path, op, shared))
+    descriptions = {t["name"]: t.get("description", "") for t in doc.get("tags", [])}
+    return [
+        {"name": name, "description": descriptions.get(name, ""), "operations": ops}
+        for name, ops in by_tag.items()
+        if ops
+    ]
+
+
+def _operation(
+    doc: dict[str, Any], method: str, path: str, op: dict[str, Any], shared: list[dict[str, Any]]
+) -> dict[str, Any]:
+    security = op.get("security", doc.get("security", []))
+    body = op.get("requestBody")
+    return {
+        "id": f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
+        "method": method.upper(),
+        "path": path,
+        "summary": op.get("summary", ""),
+        "description": op.get("description", ""),
+        "auth": _auth_text(security),
+        "parameters": [*shared, *op.get("parameters", [])],
+        "body": _content(body["content"]) if body else [],
+        "responses": [
+            {
+                "status": status,
+                "description": response.get("description", ""),
+                "content": _content(response.get("content", {})),
+                "headers": list(response.get("headers", {})),
+            }
+            for status, response in op["responses"].items()
+        ],
+    }
+
+
+def _content(content: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": kind,
+            "schema": media.get("schema", {}),
+            "example": _pretty(media["example"]) if "example" in media else "",
+        }
+        for kind, media in content.items()
+    ]
+
+
+def _pretty(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+def _auth_text(security: list[dict[str, list[str]]]) -> str:
+    names = {"bearer": "Bearer token", "session": "session cookie"}
+    if not security or all(not s for s in security):
+        return "none"
+    text = " or ".join(names.get(k, k) for s in security for k in s)
+    return text + (" (optional)" if any(not s for s in security) else "")
+
+
+def schema_html(schema: dict[str, Any]) -> Markup:
+    """A schema as readable HTML: types, enumerations, fields; `$ref`s as links."""
+    return Markup(_schema(schema))
+
+
+def _schema(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        return f'<a href="#schema-{escape(name)}">{escape(name)}</a>'
+    if "const" in schema:
+        return f"<code>{escape(orjson.dumps(schema['const']).decode())}</code>"
+    if "enum" in schema:
+        values = " | ".join(
+            f"<code>{escape(orjson.dumps(v).decode())}</code>" for v in schema["enum"]
+        )
+        return values + _constraints(schema)
+    for combinator in ("anyOf", "oneOf"):
+        if combinator in schema:
+            return " | ".join(_schema(s) for s in schema[combinator]) + _constraints(schema)
+    kind = schema.get("type", "any")
+    if isinstance(kind, list):
+        kind = " | ".join(kind)
+    if kind == "array":
+        return f"array of {_schema(schema.get('items', {}))}{_constraints(schema)}"
+    if kind == "object" and "properties" in schema:
+        return _object(schema)
+    if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+        inner = _schema(schema["additionalProperties"])
+        return f"map of string to {inner}{_constraints(schema)}"
+    return f"<span class=type>{escape(kind)}</span>{_constraints(schema)}"
+
+
+def _object(schema: dict[str, Any]) -> str:
+    required = set(schema.get("required", []))
+    rows = []
+    for name, prop in schema["properties"].items():
+        mark = ' <span class="required" title="required">*</span>' if name in required else ""
+        description = prop.get("description", "")
+        note = f' <span class="note">{escape(description)}</span>' if description else ""
+        rows.append(f"<li><code>{escape(name)}</code>{mark}: {_schema(prop)}{note}</li>")
+    extra = "" if schema.get("additionalProperties") is not False else " (no other fields)"
+    described = schema.get("description", "")
+    head = f'<span class="note">{escape(described)}</span>' if described else ""
+    return f'object{extra}{head}<ul class="fields">{"".join(rows)}</ul>'
+
+
+def _constraints(schema: dict[str, Any]) -> str:
+    parts = [
+        f"{label} {escape(orjson.dumps(schema[key]).decode())}"
+        for key, label in CONSTRAINTS
+        if key in schema
+    ]
+    return f' <span class="constraints">({", ".join(parts)})</span>' if parts else ""

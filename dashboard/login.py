@@ -1,0 +1,101 @@
+"""Logging in and out: `GET/POST /login`, `POST /logout`, `GET /api/v1/session`.
+
+The login form carries the CSRF token of an anonymous session made for it; a
+right e-mail and password replace that session with the user's, and the
+browser goes on to `next` (a path on this site only, never another host).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from dashboard import appkeys, sessions
+from dashboard.auth import session_principal
+from dashboard.render import render
+from footfall.web import ApiError, json_response
+
+HOME = "/"
+BAD_LOGIN = "Wrong e-mail or password."
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    target = safe_next(request.query.get("next", ""))
+    if await session_principal(request) is not None:
+        return see_other(target)
+    await sessions.ensure(request)
+    response = render(request, "login.html", {"next": target, "email": "", "error": ""})
+    sessions.set_cookie(request, response)
+    return response
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await sessions.checked_form(request)
+    email = _text(form.get("email")).strip()
+    target = safe_next(_text(form.get("next")))
+    user = await request.app[appkeys.USERS].verify(email, _text(form.get("password")))
+    if user is None:
+        context = {"next": target, "email": email, "error": BAD_LOGIN}
+        return render(request, "login.html", context, status=401)
+    await sessions.log_in(request, user.email)
+    response = see_other(target)
+    sessions.set_cookie(request, response)
+    return response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    response = see_other("/login")
+    if await sessions.current(request) is not None:
+        form = await request.post()
+        supplied = _text(form.get(sessions.CSRF_FIELD)) or request.headers.get(
+            sessions.CSRF_HEADER, ""
+        )
+        sessions.check_csrf(request, supplied)
+        await sessions.log_out(request)
+    sessions.clear_cookie(request, response)
+    return response
+
+
+def safe_next(target: str) -> str:
+    """`target` if it is a path on this site, else the home page (no open redirect)."""
+    parts = urlsplit(target)
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or parts.scheme
+        or parts.netloc
+        or any(c < " " for c in target)
+    ):
+        return HOME
+    return target
+
+
+def see_other(location: str) -> web.Response:
+    # A plain response, not a raised HTTPSeeOther: the cookie goes on it.
+    return web.Response(status=303, headers={"Location": location})
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+async def session_info(request: web.Request) -> web.Response:
+    """`GET /api/v1/session`: who is logged in, and the CSRF token for the page's scripts.
+
+    Readable by the dashboard's own pages only: the API sends no CORS headers.
+    """
+    who = await session_principal(request)
+    if who is None:
+        raise ApiError(401, "not logged in")
+    return json_response(
+        {
+            "email": who.email,
+            "admin": who.admin,
+            "scopes": sorted(who.scopes),
+            "sites": None if who.sites is None else sorted(who.sites),
+            "csrf_token": sessions.csrf_token(request),
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,227 @@
+"""The one registry of the Stats API's metrics: name, definition, and how each is computed.
+
+A metric is computed in Python from a few *quantities* (visitors, page views,
+visits, bounces...), and each quantity says how ClickHouse sums or merges it:
+from each rollup that has it, and from raw `events`, either over event rows
+or over the period's visits (one row per visit, see `queries`). A query asks
+for the quantities its metrics need; the rollup that has them all answers,
+else raw events. `docs/stats-api.md` lists these metrics with these very
+definitions (a test compares them).
+
+A visit belongs to the period it started in (as `site_hourly` counts it):
+visits, bounces and durations are those of visits that started in the period.
+When a query is about pages (an `event:page` breakdown or filter, articles),
+visitors are those who viewed the page and visits those that viewed it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from footfall.web import ApiError
+
+SITE_HOURLY = "site_hourly"
+PAGE_BREAKDOWN = "breakdown_daily:page"
+VISIT_BREAKDOWN = "breakdown_daily:visit"
+ARTICLE_DAILY = "article_daily"
+METRICS_DOCS = "https://plausible.io/docs/stats-api#metrics"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number metrics are computed from; each SQL expression aggregates rows of its source."""
+
+    name: str
+    events_sql: str | None = None
+    """Over raw event rows of the period (None: over visits)."""
+    visits_sql: str | None = None
+    """Over the period's visits: columns `v_pageviews`, `v_duration_ms` per visit."""
+    pages_sql: str | None = None
+    """Over raw event rows, replacing the above when the query is about pages."""
+    rollups: Mapping[str, str] = field(default_factory=dict)
+
+    def raw(self, on_pages: bool) -> tuple[str, str]:
+        """("events" or "visits", SQL): which rows it is computed over, and how."""
+        if on_pages and self.pages_sql:
+            return "events", self.pages_sql
+        if self.events_sql:
+            return "events", self.events_sql
+        assert self.visits_sql is not None
+        return "visits", self.visits_sql
+
+
+QUANTITIES: dict[str, Quantity] = {
+    q.name: q
+    for q in (
+        Quantity(
+            "visitors",
+            events_sql="uniq(visitor_id)",
+            pages_sql="uniqIf(visitor_id, type = 'pageview')",
+            rollups={
+                SITE_HOURLY: "uniqMerge(visitors)",
+                PAGE_BREAKDOWN: "uniqMerge(visitors)",
+                VISIT_BREAKDOWN: "uniqMerge(visitors)",
+                ARTICLE_DAILY: "uniqMerge(visitors)",
+            },
+        ),
+        Quantity(
+            "pageviews",
+            events_sql="countIf(type = 'pageview')",
+            rollups={
+                SITE_HOURLY: "sum(pageviews)",
+                PAGE_BREAKDOWN: "sum(pageviews)",
+                ARTICLE_DAILY: "sum(pageviews)",
+            },
+        ),
+        Quantity(
+            "events",
+            events_sql="countIf(type != 'engagement')",
+            rollups={SITE_HOURLY: "sum(events)"},
+        ),
+        Quantity(
+            "engaged_ms",
+            events_sql="sum(engaged_ms)",
+            rollups={SITE_HOURLY: "sum(engaged_ms)", ARTICLE_DAILY: "sum(engaged_ms)"},
+        ),
+        Quantity(
+            "visits",
+            visits_sql="count()",
+            pages_sql="uniqIf(visitor_id, visit_start, type = 'pageview' AND visit_start > 0)",
+            rollups={
+                SITE_HOURLY: "sum(visits)",
+                VISIT_BREAKDOWN: "sum(visits)",
+                ARTICLE_DAILY: "uniqMerge(visits)",
+            },
+        ),
+        # The visits bounce rate and duration are averaged over: those that started in
+        # the period, or, in a page breakdown, those that entered on the page.
+        Quantity("entries", visits_sql="count()", rollups={SITE_HOURLY: "sum(visits)"}),
+        Quantity(
+            "bounces",
+            visits_sql="countIf(v_pageviews = 1)",
+            rollups={SITE_HOURLY: "sum(bounces)"},
+        ),
+        Quantity(
+            "duration_ms",
+            visits_sql="sum(v_duration_ms)",
+            rollups={SITE_HOURLY: "sum(visit_duration_ms)"},
+        ),
+    )
+}
+
+Numbers = Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    definition: str
+    needs: tuple[str, ...]
+    compute: Callable[[Numbers], int | float]
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+def round_half_up(x: float, digits: int = 0) -> int | float:
+    """Plausible's rounding (Elixir's `round`): halves away from zero, not to even."""
+    scale = 10**digits
+    rounded = math.floor(abs(x) * scale + 0.5) / scale
+    rounded = math.copysign(rounded, x)
+    return int(rounded) if digits == 0 else rounded
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric(
+            "visitors",
+            "Unique visitors: distinct visitor ids with any event in the period.",
+            ("visitors",),
+            lambda n: int(n["visitors"]),
+        ),
+        Metric(
+            "visits",
+            "Visits (sessions) that started in the period; a visit ends after 30 minutes "
+            "without events.",
+            ("visits",),
+            lambda n: int(n["visits"]),
+        ),
+        Metric(
+            "pageviews",
+            "Page views in the period.",
+            ("pageviews",),
+            lambda n: int(n["pageviews"]),
+        ),
+        Metric(
+            "views_per_visit",
+            "Page views divided by visits, rounded to 2 decimals.",
+            ("pageviews", "visits"),
+            lambda n: round_half_up(_ratio(n["pageviews"], n["visits"]), 2),
+        ),
+        Metric(
+            "bounce_rate",
+            "Percent of visits with a single page view, as a whole number.",
+            ("bounces", "entries"),
+            lambda n: round_half_up(100 * _ratio(n["bounces"], n["entries"])),
+        ),
+        Metric(
+            "visit_duration",
+            "Mean visit duration in seconds, rounded: from a visit's first event to its last.",
+            ("duration_ms", "entries"),
+            lambda n: round_half_up(_ratio(n["duration_ms"], n["entries"]) / 1000),
+        ),
+        Metric(
+            "events",
+            "Page views and custom events in the period (engagement events are not counted).",
+            ("events",),
+            lambda n: int(n["events"]),
+        ),
+        Metric(
+            "engaged_time",
+            "Mean engaged time per visitor in seconds, rounded: time the page was visible "
+            "and in use, as the snippet's engagement events report it.",
+            ("engaged_ms", "visitors"),
+            lambda n: round_half_up(_ratio(n["engaged_ms"], n["visitors"]) / 1000),
+        ),
+    )
+}
+
+ARTICLE_METRICS = ("pageviews", "visits", "visitors", "engaged_time")
+"""What the articles endpoints report per article (besides readers now)."""
+
+
+def parse_metrics(text: str | None) -> list[Metric]:
+    """The `metrics` parameter (default `visitors`); Plausible's errors."""
+    names = (text if text is not None else "visitors").split(",")
+    if len(names) != len(set(names)):
+        raise ApiError(400, "Metrics cannot be queried multiple times.")
+    for name in names:
+        if name not in METRICS:
+            raise ApiError(
+                400,
+                f"The metric `{name}` is not recognized. Find valid metrics from the "
+                f"documentation: {METRICS_DOCS}",
+            )
+    return [METRICS[name] for name in names]
+
+
+def quantities_of(metrics: list[Metric]) -> list[str]:
+    """The quantities the metrics need, each once, in a stable order."""
+    return list(dict.fromkeys(q for m in metrics for q in m.needs))
+
+
+def compute(metrics: list[Metric], numbers: Numbers) -> dict[str, int | float]:
+    return {m.name: m.compute(numbers) for m in metrics}
+
+
+def change(metric: Metric, previous: int | float, current: int | float) -> int | float | None:
+    """Plausible's `change`: percent (rounded), or percentage points for bounce_rate."""
+    if metric.name == "bounce_rate":
+        return current - previous if previous > 0 else None
+    if previous == 0:
+        return 100 if current > 0 else 0
+    return round_half_up((current - previous) / previous * 100)

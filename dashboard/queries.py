@@ -1,0 +1,446 @@
+"""Stats queries: parameterized SQL over the rollups when they can answer, raw `events` else.
+
+Every query is about one site (`site = {site:String}` is put here, in one
+place) and one `DateRange` of site-local days; user input only ever enters as
+server-side parameters (`{name:Type}`). Each function answers *quantities*
+(see `metrics`), summed or merged per group; metrics are computed from them by
+the caller.
+
+Sources, first that can answer:
+
+* `site_hourly` (UTC hours) for a site's totals and time series without
+  filters, when the site's timezone is a whole number of hours off UTC;
+* `breakdown_daily` (site-local days) for breakdowns without filters of the
+  properties it has, by visitors and visits (visit properties) or visitors and
+  page views (pages);
+* `article_daily` (site-local days) for articles by day or month;
+* raw `events` otherwise. A raw query reads the period's event rows and, when
+  it needs visits, a table of the period's visits made from the same rows (one
+  row per visit: its entry properties, exit page, page views and duration),
+  joined on (visitor_id, visit_start).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from dashboard.filters import Filter
+from dashboard.metrics import (
+    ARTICLE_DAILY,
+    PAGE_BREAKDOWN,
+    QUANTITIES,
+    SITE_HOURLY,
+    VISIT_BREAKDOWN,
+)
+from dashboard.periods import DateRange
+from dashboard.properties import PROPERTIES, Property
+from footfall.connections import AsyncClickHouse
+
+Row = dict[str, float]
+T0 = "fromUnixTimestamp64Milli({t0:Int64}, 'UTC')"
+T1 = "fromUnixTimestamp64Milli({t1:Int64}, 'UTC')"
+EVENTS_IN_RANGE = (
+    "site = {site:String} AND date BETWEEN {d0:Date} - 1 AND {d1:Date} + 1 "
+    f"AND ts >= {T0} AND ts < {T1}"
+)
+# A visit that started in the period is read up to a day past its end: its later
+# events add to its page views and duration (as the rollups add them).
+VISITS_IN_RANGE = (
+    "site = {site:String} AND date BETWEEN {d0:Date} - 1 AND {d1:Date} + 2 "
+    f"AND visit_start >= {T0} AND visit_start < {T1} AND ts < {T1} + INTERVAL 1 DAY"
+)
+ENTRY_PAGE = PROPERTIES["visit:entry_page"]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a query is about: a site's days, narrowed by filters or to one article."""
+
+    site: str
+    range: DateRange
+    filters: tuple[Filter, ...] = ()
+
+    @property
+    def event_filters(self) -> list[Filter]:
+        return [f for f in self.filters if not f.property.is_visit]
+
+    @property
+    def visit_filters(self) -> list[Filter]:
+        return [f for f in self.filters if f.property.is_visit]
+
+    def params(self) -> dict[str, object]:
+        t0, t1 = self.range.utc_bounds_ms()
+        return {
+            "site": self.site,
+            "tz": self.range.timezone,
+            "t0": t0,
+            "t1": t1,
+            "d0": self.range.first,
+            "d1": self.range.last,
+        }
+
+
+async def aggregate(
+    ch: AsyncClickHouse, sel: Selection, quantities: list[str], *, raw: bool = False
+) -> Row:
+    """The quantities over the whole selection."""
+    if not raw and _site_hourly_answers(sel, quantities):
+        sql, params = _site_hourly(sel, quantities, None)
+    else:
+        sql, params = _raw(sel, quantities, _Group())
+    rows = await _rows(ch, sql, params, quantities)
+    return rows[0][1] if rows else dict.fromkeys(quantities, 0.0)
+
+
+async def timeseries(
+    ch: AsyncClickHouse, sel: Selection, quantities: list[str], interval: str, *, raw: bool = False
+) -> dict[str, Row]:
+    """The quantities per time bucket ("2023-11-15", "2023-11-15 13:00:00", "2023-11-01")."""
+    if not raw and _site_hourly_answers(sel, quantities):
+        sql, params = _site_hourly(sel, quantities, interval)
+    else:
+        group = _Group(events=_bucket("ts", interval), visits=_bucket("visit_start", interval))
+        sql, params = _raw(sel, quantities, group)
+    return dict(await _rows(ch, sql, params, quantities))
+
+
+async def breakdown(
+    ch: AsyncClickHouse,
+    sel: Selection,
+    prop: Property,
+    quantities: list[str],
+    *,
+    order_by: str | None,
+    limit: int | None,
+    offset: int = 0,
+    raw: bool = False,
+) -> list[tuple[str, Row]]:
+    """The quantities per value of `prop` (stored values: "" for none), ordered by the
+    quantity `order_by` (descending, then by value) and paged in SQL; unordered when None."""
+    rollup = _breakdown_rollup(sel, prop, quantities)
+    if not raw and rollup and order_by == "visitors" and limit is not None:
+        return await _top_by_visitors(ch, sel, prop, quantities, rollup, limit, offset)
+    if not raw and rollup:
+        sql, params = _breakdown_daily(sel, prop, quantities, rollup)
+    else:
+        sql, params = _raw(sel, quantities, _property_group(prop))
+    if prop.empty is None:
+        sql = f"SELECT * FROM ({sql}) WHERE g != ''"
+    if order_by is not None:
+        sql += f" ORDER BY q_{order_by} DESC, g ASC"
+    if limit is not None:
+        sql += " LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
+        params |= {"limit": limit, "offset": offset}
+    return await _rows(ch, sql, params, quantities)
+
+
+VISITOR_BOUNDS = {PAGE_BREAKDOWN: "pageviews", VISIT_BREAKDOWN: "visits"}
+"""A plain sum in each `breakdown_daily` that is at least the value's visitors."""
+UNIQ_EXACT = 65_536
+"""`uniq` keeps every (32-bit) hash up to this many: below, it never counts more than
+there are; above, it samples, with errors of a few percent (at most 10 % here)."""
+
+
+async def _top_by_visitors(
+    ch: AsyncClickHouse,
+    sel: Selection,
+    prop: Property,
+    quantities: list[str],
+    rollup: str,
+    limit: int,
+    offset: int,
+) -> list[tuple[str, Row]]:
+    """One page of a breakdown by visitors, merging the visitor states of few values only.
+
+    Merging the `uniq` states of every value (pages: thousands a day) is the cost of a
+    long period. A value's visitors are at most its page views (pages) or its visits
+    (entry attributes), a plain sum: the values with the most of that sum are merged
+    first, and the wanted page's last visitors count V then bounds the rest: only
+    values whose sum reaches V can have V visitors or more; those are merged too. The
+    answer is the one merging every value gives, rows and order.
+    """
+    bound = VISITOR_BOUNDS[rollup]
+    wanted = offset + limit
+    params = sel.params() | {"property": prop.rollup, "wanted": wanted}
+    where = (
+        "site = {site:String} AND property = {property:String} "
+        "AND date BETWEEN {d0:Date} AND {d1:Date}"
+        + (" AND value != ''" if prop.empty is None else "")
+    )
+    sums = f"SELECT value, sum({bound}) AS bound FROM breakdown_daily WHERE {where} GROUP BY value"
+    merged = (
+        f"SELECT value AS g, {_exprs(quantities, rollup)} FROM breakdown_daily "
+        f"WHERE {where} AND value IN ({{values}}) GROUP BY g "
+        "ORDER BY q_visitors DESC, g ASC"
+    )
+    first = f"SELECT value FROM ({sums}) ORDER BY bound DESC, value ASC LIMIT {{wanted:UInt32}}"
+    rows = await _rows(ch, merged.format(values=first), params, quantities)
+    if len(rows) == wanted:
+        least = rows[-1][1]["visitors"]
+        threshold = least if least <= UNIQ_EXACT else math.floor(least / 1.1)
+        more = f"SELECT value FROM ({sums}) WHERE bound >= {{threshold:UInt64}}"
+        params["threshold"] = int(threshold)
+        # Every value that may reach the page (those merged already among them).
+        rows = await _rows(ch, merged.format(values=more), params, quantities)
+    return rows[offset:wanted]
+
+
+ARTICLE_QUANTITIES = ["pageviews", "visits", "visitors", "engaged_ms"]
+ARTICLE_ORDER = {
+    "pageviews": "q_pageviews",
+    "visits": "q_visits",
+    "visitors": "q_visitors",
+    # engaged_time is a mean per visitor: ordered by the same ratio, computed here.
+    "engaged_time": "q_engaged_ms / greatest(q_visitors, 1)",
+}
+
+
+async def articles(
+    ch: AsyncClickHouse,
+    sel: Selection,
+    *,
+    sort: str,
+    limit: int,
+    offset: int,
+    raw: bool = False,
+) -> list[tuple[str, str, Row]]:
+    """(article id, title, quantities) of the period's most read articles, by `sort`."""
+    params = {"limit": limit, "offset": offset}
+    if raw:
+        sql, base = _articles_raw(sel, "article_id", "article_id != ''")
+        paging = " LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
+    elif sort == "pageviews":
+        # Page views are a plain sum: pick the page of articles first, then merge the
+        # visitor and visit states of those articles only, not of every article.
+        sql, base = _article_daily(sel, "article_id", f"article_id IN ({TOP_ARTICLES})")
+        paging = ""
+    else:
+        sql, base = _article_daily(sel, "article_id", "article_id != ''")
+        paging = " LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
+    sql += f" ORDER BY {ARTICLE_ORDER[sort]} DESC, g ASC{paging}"
+    rows = await ch.query(sql, base | params)
+    return [(g, title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in rows]
+
+
+TOP_ARTICLES = (
+    "SELECT article_id FROM article_daily "
+    "WHERE site = {site:String} AND date BETWEEN {d0:Date} AND {d1:Date} AND article_id != '' "
+    "GROUP BY article_id ORDER BY sum(pageviews) DESC, article_id ASC "
+    "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
+)
+
+
+async def article_totals(
+    ch: AsyncClickHouse, sel: Selection, article: str, *, raw: bool = False
+) -> tuple[str, Row]:
+    """(title, quantities) of one article over the selection."""
+    series = await _article_groups(ch, sel, article, "''", "''", raw)
+    title, row = series.get("", ("", dict.fromkeys(ARTICLE_QUANTITIES, 0.0)))
+    return title, row
+
+
+async def article_series(
+    ch: AsyncClickHouse, sel: Selection, article: str, interval: str, *, raw: bool = False
+) -> dict[str, Row]:
+    """The quantities of one article per time bucket; hours come from raw events."""
+    raw = raw or interval == "hour"
+    group = _bucket("ts", interval) if raw else _date_bucket("date", interval)
+    series = await _article_groups(ch, sel, article, group, group, raw)
+    return {g: row for g, (_, row) in series.items()}
+
+
+async def _article_groups(
+    ch: AsyncClickHouse, sel: Selection, article: str, raw_group: str, group: str, raw: bool
+) -> dict[str, tuple[str, Row]]:
+    where = "article_id = {article:String}"
+    if raw:
+        sql, params = _articles_raw(sel, raw_group, where)
+    else:
+        sql, params = _article_daily(sel, group, where)
+    rows = await ch.query(sql, params | {"article": article})
+    return {g: (title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in rows}
+
+
+ARTICLE_SOURCE = (
+    "if(source_name != '', source_name, if(source = 'internal', 'Internal', 'Direct / None'))"
+)
+
+
+async def article_sources(
+    ch: AsyncClickHouse, sel: Selection, article: str, limit: int
+) -> list[tuple[str, int, int]]:
+    """(source, visitors, page views) of an article's page views, by where each came from."""
+    sql = (
+        f"SELECT {ARTICLE_SOURCE} AS g, uniq(visitor_id) AS q_visitors, count() AS q_pageviews "
+        f"FROM events WHERE {EVENTS_IN_RANGE} AND type = 'pageview' "
+        "AND article_id = {article:String} "
+        "GROUP BY g ORDER BY q_visitors DESC, q_pageviews DESC, g ASC LIMIT {limit:UInt32}"
+    )
+    rows = await ch.query(sql, sel.params() | {"article": article, "limit": limit})
+    return [(g, int(v), int(p)) for g, v, p in rows]
+
+
+# Sources --------------------------------------------------------------------
+
+
+def _site_hourly_answers(sel: Selection, quantities: list[str]) -> bool:
+    return (
+        not sel.filters
+        and sel.range.whole_hour_offsets()
+        and all(SITE_HOURLY in QUANTITIES[q].rollups for q in quantities)
+    )
+
+
+def _breakdown_rollup(sel: Selection, prop: Property, quantities: list[str]) -> str | None:
+    if sel.filters or prop.rollup is None:
+        return None
+    table = PAGE_BREAKDOWN if prop.name == "event:page" else VISIT_BREAKDOWN
+    return table if all(table in QUANTITIES[q].rollups for q in quantities) else None
+
+
+def _site_hourly(
+    sel: Selection, quantities: list[str], interval: str | None
+) -> tuple[str, dict[str, object]]:
+    group = _bucket("hour", interval) if interval else "''"
+    sql = (
+        f"SELECT {group} AS g, {_exprs(quantities, SITE_HOURLY)} FROM site_hourly "
+        f"WHERE site = {{site:String}} AND hour >= {T0} AND hour < {T1} GROUP BY g"
+    )
+    return sql, sel.params()
+
+
+def _breakdown_daily(
+    sel: Selection, prop: Property, quantities: list[str], table: str
+) -> tuple[str, dict[str, object]]:
+    sql = (
+        f"SELECT value AS g, {_exprs(quantities, table)} FROM breakdown_daily "
+        "WHERE site = {site:String} AND property = {property:String} "
+        "AND date BETWEEN {d0:Date} AND {d1:Date} GROUP BY g"
+    )
+    return sql, sel.params() | {"property": prop.rollup}
+
+
+def _article_daily(sel: Selection, group: str, where: str) -> tuple[str, dict[str, object]]:
+    sql = (
+        f"SELECT {group} AS g, argMaxMerge(title) AS title, "
+        f"{_exprs(ARTICLE_QUANTITIES, ARTICLE_DAILY)} FROM article_daily "
+        f"WHERE site = {{site:String}} AND date BETWEEN {{d0:Date}} AND {{d1:Date}} AND {where} "
+        "GROUP BY g"
+    )
+    return sql, sel.params()
+
+
+def _articles_raw(sel: Selection, group: str, where: str) -> tuple[str, dict[str, object]]:
+    exprs = ", ".join(f"{QUANTITIES[q].raw(on_pages=True)[1]} AS q_{q}" for q in ARTICLE_QUANTITIES)
+    sql = (
+        f"SELECT {group} AS g, argMaxIf(title, ts, type = 'pageview' AND title != '') AS title, "
+        f"{exprs} FROM events WHERE {EVENTS_IN_RANGE} AND {where} GROUP BY g"
+    )
+    return sql, sel.params()
+
+
+def _exprs(quantities: list[str], source: str) -> str:
+    return ", ".join(f"{QUANTITIES[q].rollups[source]} AS q_{q}" for q in quantities)
+
+
+def _bucket(column: str, interval: str | None) -> str:
+    if interval == "hour":
+        return f"formatDateTime(toTimeZone({column}, {{tz:String}}), '%Y-%m-%d %H:00:00')"
+    return _date_bucket(f"toDate({column}, {{tz:String}})", interval)
+
+
+def _date_bucket(date: str, interval: str | None) -> str:
+    return f"toString(toStartOfMonth({date}))" if interval == "month" else f"toString({date})"
+
+
+# Raw events ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Group:
+    """How a raw query groups its event rows and its visits (None: one total)."""
+
+    events: str = "''"
+    visits: str = "''"
+    property: Property | None = None
+
+
+def _property_group(prop: Property) -> _Group:
+    if prop.is_visit:
+        return _Group(prop.alias, prop.alias, prop)
+    # By page: visits, bounces and durations are those of the visits entering on it.
+    return _Group(prop.column, ENTRY_PAGE.alias, prop)
+
+
+def _raw(sel: Selection, quantities: list[str], group: _Group) -> tuple[str, dict[str, object]]:
+    params = sel.params()
+    on_pages = group.property is not None and group.property.name == "event:page"
+    on_pages = on_pages or any(f.property.name == "event:page" for f in sel.filters)
+    levels: dict[str, list[str]] = {"events": [], "visits": []}
+    for q in quantities:
+        level, sql = QUANTITIES[q].raw(on_pages)
+        levels[level].append(f"{sql} AS q_{q}")
+
+    visit_props = {f.property for f in sel.visit_filters}
+    if group.property is not None:
+        visit_props.add(group.property if group.property.is_visit else ENTRY_PAGE)
+    by_visit = group.property is not None and group.property.is_visit
+    join_visits = bool(sel.visit_filters) or by_visit
+    with_visits = ""
+    if join_visits or levels["visits"]:
+        with_visits = f"WITH visits AS ({_visits(sel, visit_props, params)}) "
+
+    parts = []
+    if levels["events"]:
+        parts.append(_event_rows(sel, group.events, levels["events"], join_visits, params))
+    if levels["visits"]:
+        parts.append(_grouped("visits", group.visits, levels["visits"], "1"))
+    columns = ", ".join(["g", *(f"q_{q}" for q in quantities)])
+    if len(parts) == 1:
+        return f"{with_visits}SELECT {columns} FROM ({parts[0]})", params
+    joined = f"({parts[0]}) AS e FULL OUTER JOIN ({parts[1]}) AS v USING (g)"
+    return f"{with_visits}SELECT {columns} FROM {joined}", params
+
+
+def _visits(sel: Selection, props: set[Property], params: dict[str, object]) -> str:
+    """One row per visit that started in the period and passes the filters."""
+    columns = "".join(f"{p.visit_sql} AS {p.alias}, " for p in sorted(props, key=lambda p: p.name))
+    having = [f.condition(f.property.alias, params) for f in sel.visit_filters]
+    if sel.event_filters:
+        matched = " AND ".join(f.condition(f.property.column, params) for f in sel.event_filters)
+        having.append(f"countIf(type != 'engagement' AND {matched}) > 0")
+    return (
+        f"SELECT visitor_id, visit_start, {columns}"
+        "countIf(type = 'pageview') AS v_pageviews, sum(duration_ms) AS v_duration_ms "
+        f"FROM events WHERE {VISITS_IN_RANGE} GROUP BY visitor_id, visit_start "
+        f"HAVING {' AND '.join(having) or '1'}"
+    )
+
+
+def _event_rows(
+    sel: Selection,
+    group: str,
+    exprs: list[str],
+    join_visits: bool,
+    params: dict[str, object],
+) -> str:
+    conditions = [EVENTS_IN_RANGE]
+    conditions += [f.condition(f.property.column, params) for f in sel.event_filters]
+    source = "events INNER JOIN visits USING (visitor_id, visit_start)" if join_visits else "events"
+    return _grouped(source, group, exprs, " AND ".join(conditions))
+
+
+def _grouped(source: str, group: str, exprs: list[str], where: str) -> str:
+    return f"SELECT {group} AS g, {', '.join(exprs)} FROM {source} WHERE {where} GROUP BY g"
+
+
+async def _rows(
+    ch: AsyncClickHouse, sql: str, params: dict[str, object], quantities: list[str]
+) -> list[tuple[str, Row]]:
+    """Rows of (g, q_... in the order of `quantities`) as (group, {quantity: number})."""
+    return [(str(g), _numbers(rest, quantities)) for g, *rest in await ch.query(sql, params)]
+
+
+def _numbers(values: list, quantities: list[str]) -> Row:
+    return {q: float(v or 0) for q, v in zip(quantities, values, strict=True)}

@@ -1,0 +1,80 @@
+"""Dashboard sessions in Redis: one hash per session, under the SHA-256 of its cookie value.
+
+Keyed by the hash so that a look into Redis (or its AOF) yields no cookie that
+would log anyone in. A session expires after `TTL` without use; each use
+extends it. A session without a user (made for the login form's CSRF token)
+lives `ANONYMOUS_TTL` only. Each user's sessions are indexed, so that they can
+all be ended at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import redis.asyncio
+
+from footfall import keys
+
+TTL = 14 * 24 * 3600
+ANONYMOUS_TTL = 3600
+
+
+@dataclass(frozen=True)
+class Session:
+    cookie: str  # the secret the browser holds
+    email: str  # "" until someone logs in
+    csrf: str
+
+
+class SessionStore:
+    def __init__(self, redis: redis.asyncio.Redis, ttl: int = TTL):
+        self._redis = redis
+        self.ttl = ttl
+
+    async def create(self, email: str = "") -> Session:
+        session = Session(secrets.token_urlsafe(32), email, secrets.token_urlsafe(32))
+        digest = _digest(session.cookie)
+        key = keys.session(digest)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"email": email, "csrf": session.csrf})
+            pipe.expire(key, self._ttl_of(email))
+            if email:
+                pipe.sadd(keys.user_sessions(email), digest)
+                pipe.expire(keys.user_sessions(email), self.ttl)
+            await pipe.execute()
+        return session
+
+    async def load(self, cookie: str) -> Session | None:
+        """The session of a cookie, its idle time restarted; None when unknown or expired."""
+        if not cookie or len(cookie) > 200:
+            return None
+        key = keys.session(_digest(cookie))
+        fields = await self._redis.hgetall(key)
+        if not fields or b"csrf" not in fields:
+            return None
+        email = fields.get(b"email", b"").decode()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.expire(key, self._ttl_of(email))
+            if email:
+                pipe.expire(keys.user_sessions(email), self.ttl)
+            await pipe.execute()
+        return Session(cookie, email, fields[b"csrf"].decode())
+
+    async def end(self, cookie: str) -> None:
+        await self._redis.delete(keys.session(_digest(cookie)))
+
+    async def end_all(self, email: str) -> None:
+        """End every session of a user (deleted, or given a new password)."""
+        digests = await self._redis.smembers(keys.user_sessions(email))
+        await self._redis.delete(
+            keys.user_sessions(email), *(keys.session(d.decode()) for d in digests)
+        )
+
+    def _ttl_of(self, email: str) -> int:
+        return self.ttl if email else min(self.ttl, ANONYMOUS_TTL)
+
+
+def _digest(cookie: str) -> str:
+    return hashlib.sha256(cookie.encode()).hexdigest()

@@ -1,0 +1,22 @@
+"""GET /api/v1/status: the operator's status (`footfall.status`) as JSON, for admins.
+
+`footfall status` reads it here when a server owns the embedded ClickHouse,
+which no other process may open.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from dashboard import appkeys
+from dashboard.auth import authorize_admin
+from footfall import status
+from footfall.clock import system_clock
+
+
+async def get_status(request: web.Request) -> web.Response:
+    await authorize_admin(request)
+    app = request.app
+    now = app.get(appkeys.CLOCK, system_clock)()
+    gathered = await status.gather(app[appkeys.REDIS], app[appkeys.CLICKHOUSE], now)
+    return web.Response(body=status.to_json(gathered), content_type="application/json")

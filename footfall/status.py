@@ -1,0 +1,141 @@
+"""What an operator looks at first: the pipeline's state, from Redis and ClickHouse, at one time.
+
+`gather(redis, clickhouse, now_ms)` reads: the stream's length and its oldest
+waiting event (acknowledged events are deleted, so what is left is the
+aggregators' backlog), the consumer group's lag and pending entries per
+consumer, the dead letters, the newest event in ClickHouse, and per site the
+events the collector stored this minute and the last (its `accepted:<minute>`
+counters), the events inserted in the last 60 s and the visitors online. A
+store that does not answer is reported, not raised: a status screen is most
+wanted when something is down. `footfall status` renders it (`status_screen`);
+the dashboard serves it as JSON for the CLI when a server owns the data dir.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+import redis.asyncio
+import redis.exceptions
+
+from footfall import keys
+from footfall.connections import AsyncClickHouse
+from footfall.sites import site_from_json
+
+_REDIS_ERRORS = (redis.exceptions.RedisError, OSError)
+
+
+class Consumer(msgspec.Struct):
+    name: str
+    pending: int
+    idle_ms: int
+
+
+class SiteStatus(msgspec.Struct):
+    domain: str
+    stored_this_minute: int = 0
+    stored_last_minute: int = 0
+    online: int = 0
+    inserted_last_60s: int | None = None
+    """None when ClickHouse was not asked or did not answer."""
+
+
+class Status(msgspec.Struct):
+    at_ms: int
+    stream_length: int | None = None
+    oldest_waiting_ms: int | None = None
+    """Arrival time of the oldest event not yet acknowledged (None: the stream is empty)."""
+    group_lag: int | None = None
+    """Entries not yet delivered to any aggregator (None: unknown, or no group yet)."""
+    group_pending: int | None = None
+    consumers: list[Consumer] = []
+    dead_letters: int | None = None
+    newest_in_clickhouse_ms: int | None = None
+    """Arrival time of the newest event in ClickHouse in the last 7 days."""
+    sites: list[SiteStatus] = []
+    problems: dict[str, str] = {}
+
+
+async def gather(
+    redis_client: redis.asyncio.Redis, clickhouse: AsyncClickHouse | None, now_ms: int
+) -> Status:
+    status = Status(at_ms=now_ms)
+    try:
+        await _from_redis(redis_client, status)
+    except _REDIS_ERRORS as e:
+        status.problems["redis"] = f"{type(e).__name__}: {e}"
+    if clickhouse is None:
+        status.problems["clickhouse"] = "not asked"
+        return status
+    try:
+        await _from_clickhouse(clickhouse, status)
+    except Exception as e:  # any driver's error: the screen shows it
+        status.problems["clickhouse"] = f"{type(e).__name__}: {e}"
+    return status
+
+
+async def _from_redis(client: redis.asyncio.Redis, status: Status) -> None:
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.xlen(keys.STREAM)
+        pipe.xrange(keys.STREAM, count=1)
+        pipe.xlen(keys.DEAD_LETTERS)
+        pipe.hgetall(keys.SITES)
+        length, oldest, dead, sites = await pipe.execute()
+    status.stream_length, status.dead_letters = length, dead
+    if oldest:
+        status.oldest_waiting_ms = int(oldest[0][0].split(b"-")[0])
+    if length or await client.exists(keys.STREAM):
+        await _group(client, status)
+    minute = status.at_ms // 60_000
+    mirrored = sorted((domain.decode(), site_from_json(raw)) for domain, raw in sites.items())
+    async with client.pipeline(transaction=False) as pipe:
+        for domain, site in mirrored:
+            pipe.get(keys.accepted(domain, minute))
+            pipe.get(keys.accepted(domain, minute - 1))
+            pipe.zcount(keys.online(domain), status.at_ms - site.online_window * 1000, "+inf")
+        counts = await pipe.execute()
+    for i, (domain, _) in enumerate(mirrored):
+        this, last, online = counts[3 * i : 3 * i + 3]
+        status.sites.append(SiteStatus(domain, int(this or 0), int(last or 0), online))
+
+
+async def _group(client: redis.asyncio.Redis, status: Status) -> None:
+    groups = await client.xinfo_groups(keys.STREAM)
+    group = next((g for g in groups if _text(g["name"]) == keys.CONSUMER_GROUP), None)
+    if group is None:
+        status.problems["aggregators"] = "no consumer group yet: no aggregator has started"
+        return
+    status.group_lag = group.get("lag")
+    status.group_pending = group["pending"]
+    consumers = await client.xinfo_consumers(keys.STREAM, keys.CONSUMER_GROUP)
+    status.consumers = [Consumer(_text(c["name"]), c["pending"], c["idle"]) for c in consumers]
+
+
+async def _from_clickhouse(clickhouse: AsyncClickHouse, status: Status) -> None:
+    now = dt.datetime.fromtimestamp(status.at_ms / 1000, dt.UTC).replace(tzinfo=None)
+    rows = await clickhouse.query(
+        "SELECT site, countIf(ts >= {now:DateTime64(3)} - INTERVAL 60 SECOND), max(ts) "
+        "FROM events WHERE ts >= {now:DateTime64(3)} - INTERVAL 7 DAY GROUP BY site",
+        {"now": now},
+    )
+    inserted = {site: count for site, count, _ in rows}
+    newest = max((ts for _, _, ts in rows), default=None)
+    if newest is not None:
+        status.newest_in_clickhouse_ms = int(newest.replace(tzinfo=dt.UTC).timestamp() * 1000)
+    known = {s.domain for s in status.sites}
+    status.sites += [SiteStatus(site) for site in sorted(inserted) if site not in known]
+    for site in status.sites:
+        site.inserted_last_60s = inserted.get(site.domain, 0)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def to_json(status: Status) -> bytes:
+    return msgspec.json.encode(status)
+
+
+def from_json(data: bytes) -> Status:
+    return msgspec.json.decode(data, type=Status)

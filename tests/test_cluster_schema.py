@@ -1,0 +1,125 @@
+"""`footfall migrate --cluster NAME`: the migrations in their cluster form, checked as SQL.
+
+No cluster runs here (chdb has no ON CLUSTER), so the emitted statements are
+read: Replicated engines with the shard and replica macros, a Distributed table
+over each, views from and to the shard-local tables, `ON CLUSTER` everywhere;
+and each is parsed by ClickHouse's own parser (EXPLAIN AST, in chdb).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from aggregator.cluster import Cluster
+from aggregator.schema import migrations, schema_script
+from footfall.cli import main
+
+REPLICATED = re.compile(
+    r"ENGINE = Replicated(?P<engine>\w*MergeTree)\('/clickhouse/tables/\{shard\}/\{database\}/"
+    r"(?P<table>\w+)', '\{replica\}'"
+)
+
+
+@pytest.fixture(scope="module")
+def printed() -> list[str]:
+    result = CliRunner().invoke(main, ["migrate", "--cluster", "analytics", "--print"], env={})
+    assert result.exit_code == 0, result.output
+    return [s.strip() for s in result.output.split(";\n\n") if s.strip()]
+
+
+def created_tables() -> list[str]:
+    sql = "\n".join(s for m in migrations() for s in m.statements)
+    return re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", sql)
+
+
+def test_every_statement_runs_on_the_whole_cluster(printed):
+    assert printed == schema_script(Cluster("analytics"))
+    for statement in printed:
+        assert re.match(r"(CREATE|ALTER) [A-Z ]+ \w+ ON CLUSTER analytics\b", statement), statement
+
+
+def test_every_table_is_replicated_on_each_shard_with_its_own_path(printed):
+    for table in created_tables():
+        (local,) = [
+            s for s in printed if s.startswith(f"CREATE TABLE IF NOT EXISTS {table}_local ")
+        ]
+        match = REPLICATED.search(local)
+        assert match and match["table"] == f"{table}_local", local
+        assert "non_replicated_deduplication_window" not in local
+
+
+@pytest.mark.parametrize(
+    ("table", "engine"),
+    [("events", "MergeTree"), ("site_hourly", "AggregatingMergeTree"),
+     ("site_totals", "SummingMergeTree"), ("sites", "ReplacingMergeTree")],
+)  # fmt: skip
+def test_each_engine_becomes_its_replicated_form_keeping_its_arguments(printed, table, engine):
+    (local,) = [s for s in printed if s.startswith(f"CREATE TABLE IF NOT EXISTS {table}_local ")]
+    assert REPLICATED.search(local)["engine"] == engine
+    if engine == "ReplacingMergeTree":
+        assert "'{replica}', version)" in local
+
+
+def test_reads_and_inserts_go_through_a_distributed_table_of_the_original_name(printed):
+    for table in created_tables():
+        (distributed,) = [
+            s for s in printed if s.startswith(f"CREATE TABLE IF NOT EXISTS {table} ")
+        ]
+        assert (
+            f"AS {table}_local\nENGINE = Distributed(analytics, currentDatabase(), {table}_local, cityHash64("
+            in distributed
+        )
+
+
+def test_a_site_lives_on_one_shard_so_its_rollups_merge_there(printed):
+    distributed = {s.split()[5]: s for s in printed if "ENGINE = Distributed" in s}
+    assert distributed["events"].endswith("cityHash64(site))")
+    assert distributed["site_hourly"].endswith("cityHash64(site))")
+    assert distributed["sites"].endswith("cityHash64(domain))")
+
+
+def test_views_roll_up_each_shards_own_events(printed):
+    views = [s for s in printed if s.startswith("CREATE MATERIALIZED VIEW")]
+    single = [s for m in migrations() for s in m.statements if "MATERIALIZED VIEW" in s]
+    assert len(views) == len(single) >= 5
+    for view in views:
+        assert re.search(r"ON CLUSTER analytics TO \w+_local AS", view)
+        assert re.findall(r"\bFROM (\w+)", view) == ["events_local"]
+
+
+def test_column_changes_reach_both_the_data_and_the_distributed_table(printed):
+    alters = [s for s in printed if s.startswith("ALTER TABLE sites")]
+    assert {a.split()[2] for a in alters} == {"sites", "sites_local"}
+
+
+def test_the_migrations_record_is_shared_by_every_node(printed):
+    assert "ReplicatedMergeTree('/clickhouse/tables/all/{database}/schema_migrations'" in printed[0]
+
+
+def test_every_emitted_statement_parses_in_clickhouse(printed, clickhouse_session):
+    for statement in printed:
+        clickhouse_session.query(f"EXPLAIN AST {statement}")
+
+
+def test_the_parser_check_would_catch_a_broken_statement(clickhouse_session):
+    with pytest.raises(Exception, match="Syntax error"):
+        clickhouse_session.query("EXPLAIN AST CREATE TABLE t ON CLUSTER ENGINE = (")
+
+
+def test_a_statement_without_a_cluster_form_is_refused():
+    with pytest.raises(ValueError, match="no cluster form"):
+        Cluster("analytics").statements("INSERT INTO sites VALUES (1)")
+
+
+def test_a_cluster_name_is_one_word():
+    result = CliRunner().invoke(main, ["migrate", "--cluster", "a; DROP", "--print"], env={})
+    assert result.exit_code == 1 and "letters, digits and _ only" in result.output
+
+
+def test_without_a_cluster_the_single_node_schema_is_printed():
+    result = CliRunner().invoke(main, ["migrate", "--print"], env={})
+    assert "ON CLUSTER" not in result.output and "Replicated" not in result.output
+    assert "ENGINE = MergeTree" in result.output

@@ -1,0 +1,582 @@
+"""The Stats API: numbers checked against events this test sends and counts by hand.
+
+One scripted stretch around midnight in Hà Nội (UTC+7): the site's day
+2023-11-15 ("day A") ends at 17:00 UTC, 2023-11-16 ("day B") begins. Five
+visits by four visitors, one of them running across midnight; the counts the
+asserts expect are worked out in `scripted_midnight`'s docstring.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from dashboard import queries
+from dashboard.filters import parse_filters
+from dashboard.periods import DateRange
+from dashboard.properties import PROPERTIES
+from dashboard.queries import Selection
+from footfall.connections import AsyncClickHouse
+from tests.conftest import AUTH, BROWSER_UA
+
+SITE = "news.example"
+TZ = "Asia/Ho_Chi_Minh"
+MOBILE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+V1 = {"ip": "8.8.8.8", "ua": BROWSER_UA}  # United States, desktop
+V2 = {"ip": "14.160.0.1", "ua": MOBILE_UA}  # Viet Nam, mobile
+V3 = {"ip": "1.1.1.1", "ua": BROWSER_UA}  # Australia, desktop
+V4 = {"ip": "81.2.69.160", "ua": BROWSER_UA}  # United Kingdom, desktop
+A1, B2, C3, D4 = (f"/tin-tuc/{a}.html" for a in ("a-1", "b-2", "c-3", "d-4"))
+GOOGLE, FACEBOOK = "https://www.google.com/", "https://m.facebook.com/"
+DAY_A, DAY_B = "2023-11-15", "2023-11-16"
+
+
+def page(path: str, visitor: dict, referrer: str = "", title: str = "") -> dict:
+    return {"n": "pageview", "u": f"https://{SITE}{path}", "r": referrer, "ti": title, **visitor}
+
+
+def engagement(path: str, visitor: dict, ms: int) -> dict:
+    return {"n": "engagement", "u": f"https://{SITE}{path}", "e": ms, **visitor}
+
+
+def internal(path: str) -> str:
+    return f"https://{SITE}{path}"
+
+
+async def send(client, *events) -> None:
+    response = await client.post("/api/events", json=list(events), headers=AUTH)
+    assert response.status == 202, await response.text()
+
+
+async def at(clock, hh_mm_ss: str) -> None:
+    """Move the clock to that UTC time of 2023-11-15 (the clock starts at 12:00)."""
+    h, m, s = (int(x) for x in hh_mm_ss.split(":"))
+    clock.now_ms = 1_700_006_400_000 + ((h * 60 + m) * 60 + s) * 1000  # 2023-11-15 00:00 UTC
+
+
+async def scripted_midnight(client, clock, aggregator) -> None:
+    """Times UTC (local = +7). Day A: 23:40-23:59 local; day B: from 00:00 local.
+
+    visit 1, V1, A: a-1 (Google) 16:40:00, engagement 30 s, b-2 16:41, engagement 20 s
+        16:42 -> 2 page views, 120 s, no bounce
+    visit 2, V2, A: a-1 (Facebook) 16:45, then b-2 at 17:05 (day B, same visit)
+        -> 2 page views, 1200 s, no bounce; its second page view counts on day B
+    visit 3, V3, A: c-3 with utm (newsletter/email/nov) 16:50, Signup 16:55 -> 1 page view,
+        300 s, bounce
+    visit 4, V4, B: a-1 (Google) 17:20 -> bounce, 0 s
+    visit 5, V3, B: a-1 17:30 (35 min after its last event: a new visit), d-4 17:31 -> 60 s
+
+    Day A: 4 page views, 3 visitors, 3 visits, 5 events, 1 bounce (33 %), 1620 s / 3 = 540 s,
+    engaged 50 s / 3 visitors = 17 s. Day B: 4 page views, 3 visitors (V2, V4, V3), 2 visits,
+    4 events, 1 bounce (50 %), 60 s / 2 = 30 s. Both days: 4 visitors.
+    """
+    await at(clock, "16:40:00")
+    await send(client, page(A1, V1, GOOGLE, "Bão số 3"))
+    await at(clock, "16:40:10")
+    await send(client, engagement(A1, V1, 30_000))
+    await at(clock, "16:41:00")
+    await send(client, page(B2, V1, internal(A1), "Tỷ giá"))
+    await at(clock, "16:42:00")
+    await send(client, engagement(B2, V1, 20_000))
+    await at(clock, "16:45:00")
+    await send(client, page(A1, V2, FACEBOOK, "Bão số 3"))
+    await at(clock, "16:50:00")
+    utm = "?utm_source=newsletter&utm_medium=email&utm_campaign=nov"
+    await send(client, page(C3 + utm, V3, "", "Giá vàng"))
+    await at(clock, "16:55:00")
+    await send(client, {"n": "Signup", "u": f"https://{SITE}{C3}", **V3})
+    await at(clock, "17:05:00")
+    await send(client, page(B2, V2, internal(A1), "Tỷ giá"))
+    await at(clock, "17:20:00")
+    await send(client, page(A1, V4, GOOGLE, "Bão số 3"))
+    await at(clock, "17:30:00")
+    await send(client, page(A1, V3, "", "Bão số 3 (cập nhật)"))
+    await at(clock, "17:31:00")
+    await send(client, page(D4, V3, internal(A1), "Vàng"))
+    await at(clock, "17:33:00")  # 00:33 on day B in Hà Nội: "today"
+    assert await aggregator.drain() == 11
+
+
+@pytest.fixture
+async def site(add_site):
+    return await add_site(SITE, timezone=TZ, public_counters=True)
+
+
+@pytest.fixture
+async def scripted(client, site, clock, aggregator):
+    await scripted_midnight(client, clock, aggregator)
+    return client
+
+
+async def get(client, path: str, status: int = 200, **params):
+    response = await client.get(path, params={"site_id": SITE, **params}, headers=AUTH)
+    assert response.status == status, await response.text()
+    return await response.json()
+
+
+ALL = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events,engaged_time"
+
+
+# Aggregate -----------------------------------------------------------------
+
+
+async def test_aggregate_counts_each_site_day_in_the_sites_timezone(scripted):
+    day_a = await get(scripted, "/api/v1/stats/aggregate", period="day", date=DAY_A, metrics=ALL)
+    assert day_a == {"results": {
+        "visitors": {"value": 3}, "visits": {"value": 3}, "pageviews": {"value": 4},
+        "views_per_visit": {"value": 1.33}, "bounce_rate": {"value": 33},
+        "visit_duration": {"value": 540}, "events": {"value": 5}, "engaged_time": {"value": 17},
+    }}  # fmt: skip
+    today = await get(scripted, "/api/v1/stats/aggregate", period="day", metrics=ALL)
+    assert today == {"results": {
+        "visitors": {"value": 3}, "visits": {"value": 2}, "pageviews": {"value": 4},
+        "views_per_visit": {"value": 2.0}, "bounce_rate": {"value": 50},
+        "visit_duration": {"value": 30}, "events": {"value": 4}, "engaged_time": {"value": 0},
+    }}  # fmt: skip
+
+
+async def test_aggregate_over_seven_days_counts_a_visitor_once(scripted):
+    body = await get(scripted, "/api/v1/stats/aggregate", period="7d", metrics=ALL)
+    assert {k: v["value"] for k, v in body["results"].items()} == {
+        "visitors": 4, "visits": 5, "pageviews": 8, "views_per_visit": 1.6, "bounce_rate": 40,
+        "visit_duration": 336, "events": 9, "engaged_time": 13,
+    }  # fmt: skip
+
+
+async def test_aggregate_defaults_to_visitors_over_30_days(scripted):
+    assert await get(scripted, "/api/v1/stats/aggregate") == {"results": {"visitors": {"value": 4}}}
+
+
+async def test_compare_with_the_previous_period(scripted):
+    body = await get(
+        scripted, "/api/v1/stats/aggregate", period="day", compare="previous_period",
+        metrics="visitors,visits,bounce_rate,visit_duration,views_per_visit",
+    )  # fmt: skip
+    assert body["results"] == {
+        "visitors": {"value": 3, "comparison_value": 3, "change": 0},
+        "visits": {"value": 2, "comparison_value": 3, "change": -33},
+        "bounce_rate": {"value": 50, "comparison_value": 33, "change": 17},
+        "visit_duration": {"value": 30, "comparison_value": 540, "change": -94},
+        "views_per_visit": {"value": 2.0, "comparison_value": 1.33, "change": 50},
+    }
+
+
+async def test_compare_with_an_empty_previous_period(scripted):
+    body = await get(
+        scripted, "/api/v1/stats/aggregate", period="day", date=DAY_A,
+        compare="previous_period", metrics="visitors,bounce_rate",
+    )  # fmt: skip
+    assert body["results"] == {
+        "visitors": {"value": 3, "comparison_value": 0, "change": 100},
+        "bounce_rate": {"value": 33, "comparison_value": 0, "change": None},
+    }
+
+
+FILTERED = [
+    ("visit:source==Google", {"visitors": 2, "visits": 2, "pageviews": 3, "bounce_rate": 50}),
+    ("visit:source==Google|Facebook", {"visitors": 3, "visits": 3, "pageviews": 5, "bounce_rate": 33}),
+    ("visit:source==Direct / None", {"visitors": 1, "visits": 1, "pageviews": 2, "bounce_rate": 0}),
+    ("visit:source!=Google", {"visitors": 2, "visits": 3, "pageviews": 5, "bounce_rate": 33}),
+    ("visit:device==mobile", {"visitors": 1, "visits": 1, "pageviews": 2, "bounce_rate": 0}),
+    ("visit:utm_campaign==nov", {"visitors": 1, "visits": 1, "pageviews": 1, "bounce_rate": 100}),
+    ("visit:entry_page==/tin-tuc/a-1.html", {"visitors": 4, "visits": 4, "pageviews": 7, "bounce_rate": 25}),
+    ("visit:exit_page==/tin-tuc/b-2.html", {"visitors": 2, "visits": 2, "pageviews": 4, "bounce_rate": 0}),
+    ("event:page==/tin-tuc/a-1.html", {"visitors": 4, "visits": 4, "pageviews": 4, "bounce_rate": 25}),
+    ("event:page!=/tin-tuc/a-1.html", {"visitors": 3, "visits": 4, "pageviews": 4, "bounce_rate": 25}),
+    ("event:page==/tin-tuc/*", {"visitors": 4, "visits": 5, "pageviews": 8, "bounce_rate": 40}),
+    ("event:page==/tin-*", {"visitors": 0, "visits": 0, "pageviews": 0, "bounce_rate": 0}),
+    ("event:page==/tin-**", {"visitors": 4, "visits": 5, "pageviews": 8, "bounce_rate": 40}),
+    ("event:page==/tin-tuc/c-3.html|/tin-tuc/d-4.html", {"visitors": 1, "visits": 2, "pageviews": 2, "bounce_rate": 50}),
+    ("visit:device==mobile;event:page==/tin-tuc/b-2.html", {"visitors": 1, "visits": 1, "pageviews": 1, "bounce_rate": 0}),
+    ("visit:country==AU", {"visitors": 1, "visits": 2, "pageviews": 3, "bounce_rate": 50}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("filters", "expected"), FILTERED, ids=[f for f, _ in FILTERED])
+async def test_filters_narrow_the_aggregate(scripted, filters, expected):
+    body = await get(
+        scripted, "/api/v1/stats/aggregate", period="7d", filters=filters,
+        metrics="visitors,visits,pageviews,bounce_rate",
+    )  # fmt: skip
+    assert {k: v["value"] for k, v in body["results"].items()} == expected
+
+
+# Time series -----------------------------------------------------------------
+
+
+async def test_timeseries_by_date_fills_every_day(scripted):
+    body = await get(
+        scripted, "/api/v1/stats/timeseries", period="7d", metrics="visitors,pageviews,visits"
+    )
+    zero = {"visitors": 0, "pageviews": 0, "visits": 0}
+    assert body["results"] == [
+        *({"date": f"2023-11-{d}", **zero} for d in range(10, 15)),
+        {"date": DAY_A, "visitors": 3, "pageviews": 4, "visits": 3},
+        {"date": DAY_B, "visitors": 3, "pageviews": 4, "visits": 2},
+    ]
+
+
+async def test_timeseries_of_a_day_is_by_local_hour(scripted):
+    body = await get(
+        scripted, "/api/v1/stats/timeseries", period="day", date=DAY_A, metrics="pageviews"
+    )
+    assert len(body["results"]) == 24
+    assert body["results"][0] == {"date": "2023-11-15 00:00:00", "pageviews": 0}
+    assert body["results"][23] == {"date": "2023-11-15 23:00:00", "pageviews": 4}
+    today = await get(
+        scripted, "/api/v1/stats/timeseries", period="day", metrics="pageviews,bounce_rate"
+    )
+    assert today["results"][0] == {"date": "2023-11-16 00:00:00", "pageviews": 4, "bounce_rate": 50}
+
+
+async def test_timeseries_by_month(scripted):
+    body = await get(scripted, "/api/v1/stats/timeseries", period="6mo", metrics="visitors")
+    assert [r["date"] for r in body["results"]] == [f"2023-{m:02}-01" for m in range(6, 12)]
+    assert body["results"][-1] == {"date": "2023-11-01", "visitors": 4}
+
+
+async def test_timeseries_with_a_filter(scripted):
+    body = await get(
+        scripted, "/api/v1/stats/timeseries", period="custom", date=f"{DAY_A},{DAY_B}",
+        filters="visit:source==Google", metrics="visits,pageviews",
+    )  # fmt: skip
+    assert body["results"] == [
+        {"date": DAY_A, "visits": 1, "pageviews": 2},
+        {"date": DAY_B, "visits": 1, "pageviews": 1},
+    ]
+
+
+# Breakdown -----------------------------------------------------------------
+
+
+BREAKDOWNS = [
+    ("visit:source", "visitors,visits", [
+        {"source": "Google", "visitors": 2, "visits": 2},
+        {"source": "Direct / None", "visitors": 1, "visits": 1},
+        {"source": "Facebook", "visitors": 1, "visits": 1},
+        {"source": "newsletter", "visitors": 1, "visits": 1},
+    ]),
+    ("visit:referrer", "visits", [
+        {"referrer": "Direct / None", "visits": 2},
+        {"referrer": "google.com", "visits": 2},
+        {"referrer": "m.facebook.com", "visits": 1},
+    ]),
+    ("visit:utm_campaign", "visitors", [{"utm_campaign": "nov", "visitors": 1}]),
+    ("visit:utm_medium", "visitors", [{"utm_medium": "email", "visitors": 1}]),
+    ("visit:utm_source", "visitors", [{"utm_source": "newsletter", "visitors": 1}]),
+    ("visit:utm_content", "visitors", []),
+    ("visit:country", "visits", [
+        {"country": "AU", "visits": 2}, {"country": "GB", "visits": 1},
+        {"country": "US", "visits": 1}, {"country": "VN", "visits": 1},
+    ]),
+    ("visit:device", "visitors,visits", [
+        {"device": "desktop", "visitors": 3, "visits": 4}, {"device": "mobile", "visitors": 1, "visits": 1},
+    ]),
+    ("visit:browser", "visitors", [{"browser": "Chrome", "visitors": 3}, {"browser": "Safari", "visitors": 1}]),
+    ("visit:os", "visitors", [{"os": "Windows", "visitors": 3}, {"os": "iOS", "visitors": 1}]),
+    ("visit:entry_page", "visits,bounce_rate", [
+        {"entry_page": A1, "visits": 4, "bounce_rate": 25},
+        {"entry_page": C3, "visits": 1, "bounce_rate": 100},
+    ]),
+    ("visit:exit_page", "visits,visit_duration", [
+        {"exit_page": B2, "visits": 2, "visit_duration": 660},
+        {"exit_page": A1, "visits": 1, "visit_duration": 0},
+        {"exit_page": C3, "visits": 1, "visit_duration": 300},
+        {"exit_page": D4, "visits": 1, "visit_duration": 60},
+    ]),
+    ("event:page", "pageviews,visitors", [
+        {"page": A1, "pageviews": 4, "visitors": 4},
+        {"page": B2, "pageviews": 2, "visitors": 2},
+        {"page": C3, "pageviews": 1, "visitors": 1},
+        {"page": D4, "pageviews": 1, "visitors": 1},
+    ]),
+    ("event:page", "bounce_rate,visits,events", [
+        {"page": C3, "bounce_rate": 100, "visits": 1, "events": 2},
+        {"page": A1, "bounce_rate": 25, "visits": 4, "events": 4},
+        {"page": B2, "bounce_rate": 0, "visits": 2, "events": 2},
+        {"page": D4, "bounce_rate": 0, "visits": 1, "events": 1},
+    ]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("prop", "metrics", "expected"), BREAKDOWNS, ids=[f"{p}-{m}" for p, m, _ in BREAKDOWNS]
+)
+async def test_breakdown_by_each_property(scripted, prop, metrics, expected):
+    body = await get(
+        scripted, "/api/v1/stats/breakdown", period="7d", property=prop, metrics=metrics
+    )
+    assert body == {"results": expected}
+
+
+async def test_breakdown_with_a_filter(scripted):
+    body = await get(
+        scripted, "/api/v1/stats/breakdown", period="7d", property="event:page",
+        filters="visit:source==Google", metrics="pageviews",
+    )  # fmt: skip
+    assert body["results"] == [{"page": A1, "pageviews": 2}, {"page": B2, "pageviews": 1}]
+
+
+async def test_breakdown_pages(scripted):
+    pages = [
+        await get(scripted, "/api/v1/stats/breakdown", period="7d", property="event:page",
+                  metrics="pageviews", limit="3", page=str(n))
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    assert [[r["page"] for r in p["results"]] for p in pages] == [[A1, B2, C3], [D4], []]
+    by_ratio = await get(scripted, "/api/v1/stats/breakdown", period="7d", property="event:page",
+                         metrics="bounce_rate", limit="1", page="2")  # fmt: skip
+    assert by_ratio["results"] == [{"page": A1, "bounce_rate": 25}]
+
+
+async def test_breakdown_as_csv(scripted):
+    for kwargs, headers in (({"format": "csv"}, AUTH), ({}, {**AUTH, "Accept": "text/csv"})):
+        response = await scripted.get(
+            "/api/v1/stats/breakdown", headers=headers,
+            params={"site_id": SITE, "period": "7d", "property": "visit:source",
+                    "metrics": "visitors,visits", **kwargs},
+        )  # fmt: skip
+        assert response.status == 200
+        assert response.content_type == "text/csv"
+        rows = list(csv.reader(io.StringIO(await response.text())))
+        assert rows == [
+            ["source", "visitors", "visits"], ["Google", "2", "2"], ["Direct / None", "1", "1"],
+            ["Facebook", "1", "1"], ["newsletter", "1", "1"],
+        ]  # fmt: skip
+
+
+# Realtime and articles ---------------------------------------------------------
+
+
+async def test_realtime_visitors_is_the_public_counters_online_now(scripted):
+    assert await get(scripted, "/api/v1/stats/realtime/visitors") == 1  # V3, 2 minutes ago
+    counters = await (await scripted.get(f"/api/counters?d={SITE}")).json()
+    assert counters["online"] == 1
+
+
+async def test_articles_with_readers_now(scripted):
+    body = await get(scripted, "/api/v1/stats/articles", period="7d")
+    assert body["results"] == [
+        {"article_id": "a-1", "title": "Bão số 3 (cập nhật)", "pageviews": 4, "visits": 4,
+         "visitors": 4, "engaged_time": 8, "readers": 1},
+        {"article_id": "b-2", "title": "Tỷ giá", "pageviews": 2, "visits": 2, "visitors": 2,
+         "engaged_time": 10, "readers": 0},
+        {"article_id": "c-3", "title": "Giá vàng", "pageviews": 1, "visits": 1, "visitors": 1,
+         "engaged_time": 0, "readers": 0},
+        {"article_id": "d-4", "title": "Vàng", "pageviews": 1, "visits": 1, "visitors": 1,
+         "engaged_time": 0, "readers": 1},
+    ]  # fmt: skip
+
+
+async def test_articles_sorted_and_paged(scripted):
+    body = await get(
+        scripted, "/api/v1/stats/articles", period="7d", sort="engaged_time", limit="2"
+    )
+    assert [r["article_id"] for r in body["results"]] == ["b-2", "a-1"]
+    body = await get(scripted, "/api/v1/stats/articles", period="7d", limit="2", page="2")
+    assert [r["article_id"] for r in body["results"]] == ["c-3", "d-4"]
+    day_a = await get(scripted, "/api/v1/stats/articles", period="day", date=DAY_A)
+    assert [(r["article_id"], r["pageviews"]) for r in day_a["results"]] == [
+        ("a-1", 2), ("b-2", 1), ("c-3", 1),
+    ]  # fmt: skip
+
+
+async def test_articles_as_csv(scripted):
+    response = await scripted.get(
+        "/api/v1/stats/articles", params={"site_id": SITE, "period": "7d", "format": "csv"},
+        headers=AUTH,
+    )  # fmt: skip
+    rows = list(csv.reader(io.StringIO(await response.text())))
+    assert rows[0] == [
+        "article_id",
+        "title",
+        "pageviews",
+        "visits",
+        "visitors",
+        "engaged_time",
+        "readers",
+    ]
+    assert rows[1] == ["a-1", "Bão số 3 (cập nhật)", "4", "4", "4", "8", "1"]
+
+
+async def test_one_article_its_series_and_sources(scripted):
+    body = await get(
+        scripted, "/api/v1/stats/articles/a-1", period="custom", date=f"{DAY_A},{DAY_B}"
+    )
+    assert body == {
+        "article_id": "a-1",
+        "title": "Bão số 3 (cập nhật)",
+        "readers": 1,
+        "totals": {"pageviews": 4, "visits": 4, "visitors": 4, "engaged_time": 8},
+        "results": [
+            {"date": DAY_A, "pageviews": 2, "visits": 2, "visitors": 2, "engaged_time": 15},
+            {"date": DAY_B, "pageviews": 2, "visits": 2, "visitors": 2, "engaged_time": 0},
+        ],
+        "sources": [
+            {"source": "Google", "visitors": 2, "pageviews": 2},
+            {"source": "Direct / None", "visitors": 1, "pageviews": 1},
+            {"source": "Facebook", "visitors": 1, "pageviews": 1},
+        ],
+    }
+    hourly = await get(scripted, "/api/v1/stats/articles/a-1", period="day")
+    assert hourly["results"][0] == {
+        "date": "2023-11-16 00:00:00", "pageviews": 2, "visits": 2, "visitors": 2, "engaged_time": 0,
+    }  # fmt: skip
+
+
+# Rollups and raw events agree ----------------------------------------------------
+
+
+async def test_rollups_and_raw_events_give_the_same_numbers(scripted, ch):
+    clickhouse = AsyncClickHouse(ch)
+    quantities = [
+        "visitors",
+        "visits",
+        "pageviews",
+        "events",
+        "engaged_ms",
+        "entries",
+        "bounces",
+        "duration_ms",
+    ]
+    for first, last in (
+        ("2023-11-15", "2023-11-15"),
+        ("2023-11-16", "2023-11-16"),
+        ("2023-11-10", "2023-11-16"),
+    ):
+        sel = Selection(SITE, DateRange(_date(first), _date(last), TZ))
+        assert await queries.aggregate(clickhouse, sel, quantities) == await queries.aggregate(
+            clickhouse, sel, quantities, raw=True
+        )
+        for interval in ("hour", "date", "month"):
+            assert await queries.timeseries(clickhouse, sel, quantities, interval) == (
+                await queries.timeseries(clickhouse, sel, quantities, interval, raw=True)
+            )
+        for prop in PROPERTIES.values():
+            if prop.rollup is None:
+                continue
+            wanted = (
+                ["visitors", "pageviews"] if prop.name == "event:page" else ["visitors", "visits"]
+            )
+            kwargs = {"order_by": "visitors", "limit": 100}
+            assert await queries.breakdown(clickhouse, sel, prop, wanted, **kwargs) == (
+                await queries.breakdown(clickhouse, sel, prop, wanted, raw=True, **kwargs)
+            ), prop.name
+        kwargs = {"sort": "pageviews", "limit": 100, "offset": 0}
+        assert await queries.articles(clickhouse, sel, **kwargs) == (
+            await queries.articles(clickhouse, sel, raw=True, **kwargs)
+        )
+        for interval in ("date", "month"):
+            assert await queries.article_series(clickhouse, sel, "a-1", interval) == (
+                await queries.article_series(clickhouse, sel, "a-1", interval, raw=True)
+            )
+
+
+async def test_a_fractional_hour_timezone_is_answered_from_raw_events(
+    client, add_site, clock, aggregator
+):
+    domain = "kolkata.example"
+    await add_site(domain, timezone="Asia/Kolkata")
+    clock.now_ms = 1_700_006_400_000 + (18 * 60 + 40) * 60_000  # 00:10 on the 16th in Kolkata
+    await send(client, {"n": "pageview", "u": f"https://{domain}/x", **V1})
+    await aggregator.drain()
+    body = await client.get(
+        "/api/v1/stats/timeseries", headers=AUTH,
+        params={"site_id": domain, "period": "day", "metrics": "pageviews"},
+    )  # fmt: skip
+    results = (await body.json())["results"]
+    assert results[0] == {"date": "2023-11-16 00:00:00", "pageviews": 1}
+
+
+def _date(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
+# Errors --------------------------------------------------------------------------
+
+
+P = "https://plausible.io/docs/stats-api"
+ERRORS = [
+    ("aggregate", {"period": "week"}, 400, f"Error parsing `period` parameter: invalid period `week`. Please find accepted values in our docs: {P}#time-periods"),
+    ("aggregate", {"date": "15-11-2023"}, 400, "Error parsing `date` parameter: invalid_format. Please specify a valid date in ISO-8601 format."),
+    ("aggregate", {"date": "2023-02-30"}, 400, "Error parsing `date` parameter: invalid_date. Please specify a valid date in ISO-8601 format."),
+    ("aggregate", {"period": "custom"}, 400, f"The `date` parameter is required when using a custom period. See {P}#time-periods"),
+    ("aggregate", {"period": "custom", "date": "2023-11-01"}, 400, f"Invalid format for `date` parameter. When using a custom period, please include two ISO-8601 formatted dates joined by a comma. See {P}#time-periods"),
+    ("aggregate", {"period": "custom", "date": "2023-11-10,2023-11-01"}, 400, "Invalid `date` parameter: the first date is after the second."),
+    ("aggregate", {"metrics": "visitors,visitors"}, 400, "Metrics cannot be queried multiple times."),
+    ("aggregate", {"metrics": "time_on_page"}, 400, f"The metric `time_on_page` is not recognized. Find valid metrics from the documentation: {P}#metrics"),
+    ("aggregate", {"metrics": "views_per_visit", "filters": "event:page==/"}, 400, "Metric `views_per_visit` cannot be queried with a filter on `event:page`."),
+    ("aggregate", {"metrics": "visits", "filters": "event:name==Signup"}, 400, "Session metric `visits` cannot be queried when using a filter on `event:name`."),
+    ("aggregate", {"filters": "visit:city==Hanoi"}, 400, f"Invalid filter property 'visit:city'. Please provide a valid filter property: {P}#properties"),
+    ("aggregate", {"filters": "visit:source"}, 400, "Invalid filter expression 'visit:source'. Write property==value or property!=value, joined by `;`."),
+    ("aggregate", {"compare": "year_over_year"}, 400, "Error parsing `compare` parameter: invalid value `year_over_year`. The one accepted value is `previous_period`."),
+    ("timeseries", {"interval": "week"}, 400, "Error parsing `interval` parameter: invalid interval `week`. Valid intervals are `hour`, `date`, `month`"),
+    ("timeseries", {"period": "6mo", "interval": "hour"}, 400, "Error parsing `interval` parameter: `hour` is available for periods of up to 31 days."),
+    ("breakdown", {}, 400, "The `property` parameter is required. Please provide at least one property to show a breakdown by."),
+    ("breakdown", {"property": "visit:city"}, 400, f"Invalid property 'visit:city'. Please provide a valid property for the breakdown endpoint: {P}#properties"),
+    ("breakdown", {"property": "event:page", "metrics": "views_per_visit"}, 400, "Metric `views_per_visit` is not supported in breakdown queries."),
+    ("breakdown", {"property": "event:name", "metrics": "bounce_rate"}, 400, "Session metric `bounce_rate` cannot be queried for breakdown by `event:name`."),
+    ("breakdown", {"property": "event:page", "limit": "0"}, 400, "Please provide limit as a number between 1 and 1000."),
+    ("breakdown", {"property": "event:page", "limit": "1001"}, 400, "Please provide limit as a number between 1 and 1000."),
+    ("breakdown", {"property": "event:page", "limit": "ten"}, 400, "Please provide limit as a number between 1 and 1000."),
+    ("breakdown", {"property": "event:page", "page": "0"}, 400, "Please provide page as a positive number."),
+    ("breakdown", {"property": "event:page", "format": "xml"}, 400, "Invalid `format` 'xml': use json or csv."),
+    ("articles", {"sort": "title"}, 400, "Invalid `sort` 'title'. Sort by one of: pageviews, visits, visitors, engaged_time."),
+    ("aggregate", {"site_id": "nowhere.example"}, 404, "Invalid API key or site ID. Please make sure you're using a valid API key with access to the site you've requested."),
+    ("realtime/visitors", {"site_id": ""}, 400, "Missing site ID. Please provide the required site_id parameter with your request."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "params", "status", "error"), ERRORS, ids=[f"{e}-{p}" for e, p, _, _ in ERRORS]
+)
+async def test_every_bad_parameter_gets_plausibles_error(
+    client, site, endpoint, params, status, error
+):
+    body = await get(client, f"/api/v1/stats/{endpoint}", status, **params)
+    assert body == {"error": error}
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "realtime/visitors",
+        "aggregate",
+        "timeseries",
+        "breakdown?property=event:page",
+        "articles",
+        "articles/a-1",
+    ],
+)
+async def test_every_endpoint_needs_a_token(client, site, endpoint):
+    path, _, query = endpoint.partition("?")
+    response = await client.get(f"/api/v1/stats/{path}?site_id={SITE}&{query}")
+    assert response.status == 401
+    assert "error" in await response.json()
+
+
+async def test_filters_values_are_parameters_not_sql(client, site):
+    tricky = "event:page==/x' OR 1=1 --;visit:source==a\\|b|**'"
+    filters = parse_filters(tricky)
+    assert [f.values for f in filters] == [("/x' OR 1=1 --",), ("a|b", "**'")]
+    body = await get(client, "/api/v1/stats/aggregate", filters=tricky, metrics="pageviews")
+    assert body == {"results": {"pageviews": {"value": 0}}}
+
+
+def test_the_docs_list_exactly_the_registrys_metrics_and_definitions():
+    from pathlib import Path
+
+    from dashboard.metrics import METRICS
+
+    text = Path(__file__).parent.parent.joinpath("docs/stats-api.md").read_text()
+    section = text.split("## Metrics", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:3] for line in section.splitlines() if line.startswith("| `")]
+    documented = {name.strip().strip("`"): definition.strip() for name, definition in rows}
+    assert documented == {m.name: m.definition for m in METRICS.values()}
