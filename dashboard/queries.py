@@ -171,18 +171,18 @@ async def _top_by_visitors(
     sums = f"SELECT value, sum({bound}) AS bound FROM breakdown_daily WHERE {where} GROUP BY value"
     merged = (
         f"SELECT value AS g, {_exprs(quantities, rollup)} FROM breakdown_daily "
-        f"WHERE {where} AND value IN ({{values}}) GROUP BY g "
+        f"WHERE {where} AND value IN (VALUES) GROUP BY g "
         "ORDER BY q_visitors DESC, g ASC"
     )
     first = f"SELECT value FROM ({sums}) ORDER BY bound DESC, value ASC LIMIT {{wanted:UInt32}}"
-    rows = await _rows(ch, merged.format(values=first), params, quantities)
+    rows = await _rows(ch, merged.replace("VALUES", first), params, quantities)
     if len(rows) == wanted:
         least = rows[-1][1]["visitors"]
         threshold = least if least <= UNIQ_EXACT else math.floor(least / 1.1)
         more = f"SELECT value FROM ({sums}) WHERE bound >= {{threshold:UInt64}}"
         params["threshold"] = int(threshold)
         # Every value that may reach the page (those merged already among them).
-        rows = await _rows(ch, merged.format(values=more), params, quantities)
+        rows = await _rows(ch, merged.replace("VALUES", more), params, quantities)
     return rows[offset:wanted]
 
 
