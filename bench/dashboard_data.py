@@ -4,7 +4,7 @@
 
 `fill(client, site, pageviews, end)` inserts `pageviews` page views of `site`
 over the 365 days before `end` with one `INSERT ... SELECT` (no Python per row;
-ten million page views and their engagement events took about 5 minutes on a
+ten million page views and their engagement events took 11 minutes on a
 loaded 2-core machine), through the materialized views, so
 the rollups are filled exactly as the aggregator would fill them. The shape:
 

@@ -8,6 +8,7 @@ server-side, from the same dict: no viewer script, no Node build, no network.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ from markupsafe import Markup, escape
 from dashboard import openapi
 from dashboard.render import render
 
+_CODE = re.compile(r"`([^`]+)`")
 METHOD_ORDER = ("get", "post", "put", "delete", "options")
 CONSTRAINTS = (
     ("minLength", "min length"),
@@ -46,7 +48,12 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 async def docs_page(request: web.Request) -> web.Response:
     doc = openapi.document_for(request.app)
-    context = {"doc": doc, "sections": sections(doc), "schema_html": schema_html}
+    context = {
+        "doc": doc,
+        "sections": sections(doc),
+        "schema_html": schema_html,
+        "text_html": text_html,
+    }
     response = render(request, "api_docs.html", context)
     # Unlike the pages with a CSRF token, this one may be cached briefly.
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -117,6 +124,11 @@ def _content(content: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _literal(value: object, key: str) -> str:
+    # A pattern is shown as written, not as a JSON string with its backslashes doubled.
+    return value if key == "pattern" and isinstance(value, str) else orjson.dumps(value).decode()
+
+
 def _pretty(value: object) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
@@ -127,6 +139,11 @@ def _auth_text(security: list[dict[str, list[str]]]) -> str:
         return "none"
     text = " or ".join(names.get(k, k) for s in security for k in s)
     return text + (" (optional)" if any(not s for s in security) else "")
+
+
+def text_html(text: str) -> Markup:
+    """A description, escaped, with its `code` spans as <code>."""
+    return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
 
 
 def schema_html(schema: dict[str, Any]) -> Markup:
@@ -157,6 +174,7 @@ def _schema(schema: dict[str, Any]) -> str:
         return _object(schema)
     if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
         inner = _schema(schema["additionalProperties"])
+        inner = f"({inner})" if " | " in inner else inner
         return f"map of string to {inner}{_constraints(schema)}"
     return f"<span class=type>{escape(kind)}</span>{_constraints(schema)}"
 
@@ -167,17 +185,17 @@ def _object(schema: dict[str, Any]) -> str:
     for name, prop in schema["properties"].items():
         mark = ' <span class="required" title="required">*</span>' if name in required else ""
         description = prop.get("description", "")
-        note = f' <span class="note">{escape(description)}</span>' if description else ""
+        note = f' <span class="note">{text_html(description)}</span>' if description else ""
         rows.append(f"<li><code>{escape(name)}</code>{mark}: {_schema(prop)}{note}</li>")
     extra = "" if schema.get("additionalProperties") is not False else " (no other fields)"
     described = schema.get("description", "")
-    head = f'<span class="note">{escape(described)}</span>' if described else ""
+    head = f'<span class="note">{text_html(described)}</span>' if described else ""
     return f'object{extra}{head}<ul class="fields">{"".join(rows)}</ul>'
 
 
 def _constraints(schema: dict[str, Any]) -> str:
     parts = [
-        f"{label} {escape(orjson.dumps(schema[key]).decode())}"
+        f"{label} <code>{escape(_literal(schema[key], key))}</code>"
         for key, label in CONSTRAINTS
         if key in schema
     ]

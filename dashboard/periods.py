@@ -24,6 +24,8 @@ PERIODS = ("day", "7d", "30d", "month", "6mo", "12mo", "custom")
 INTERVALS = ("hour", "date", "month")
 DEFAULT_PERIOD = "30d"
 MAX_HOURLY_DAYS = 31
+# Ten years: enough for any report, and a bound on a time series' buckets.
+MAX_CUSTOM_DAYS = 3660
 DOCS = "https://plausible.io/docs/stats-api#time-periods"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FIRST_DATE = dt.date(1900, 1, 1)
@@ -159,6 +161,10 @@ def _custom_dates(params: Mapping[str, str]) -> tuple[dt.date, dt.date]:
     assert first is not None and last is not None
     if first > last:
         raise ApiError(400, "Invalid `date` parameter: the first date is after the second.")
+    if (last - first).days + 1 > MAX_CUSTOM_DAYS:
+        raise ApiError(
+            400, f"Invalid `date` parameter: a custom period spans at most {MAX_CUSTOM_DAYS} days."
+        )
     return first, last
 
 

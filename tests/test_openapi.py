@@ -29,10 +29,14 @@ from schemathesis.specs.openapi.checks import (
 import dashboard.app
 from collector.events import EventIn
 from dashboard import openapi
+from dashboard.metrics import METRICS
+from dashboard.periods import PERIODS
+from dashboard.properties import PROPERTIES
 from footfall import keys
 from footfall.connections import AsyncClickHouse, sync_redis
 from footfall.serve import all_in_one_app
 from footfall.settings import Settings
+from footfall.tokens import SCOPES
 from tests.conftest import ADMIN_TOKEN, AUTH, BROWSER_UA
 from tests.live_server import LiveServer
 
@@ -96,11 +100,6 @@ def test_the_event_schema_names_the_collectors_fields() -> None:
 
 
 def test_enumerations_come_from_the_registries() -> None:
-    from dashboard.metrics import METRICS
-    from dashboard.periods import PERIODS
-    from dashboard.properties import PROPERTIES
-    from footfall.tokens import SCOPES
-
     doc = openapi.document()
     params = {
         p["name"]: p["schema"] for p in doc["paths"]["/api/v1/stats/breakdown"]["get"]["parameters"]
