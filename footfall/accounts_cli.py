@@ -7,14 +7,13 @@ secret is printed once, when it is made.
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import click
 
-from footfall.accounts_client import AccountsError, accounts_client
+from footfall.accounts_client import accounts_client
+from footfall.cli_errors import client_errors
 from footfall.tokens import SCOPES
 
 
@@ -42,7 +41,7 @@ def user_add(ctx: Any, email: str, role: str, sites: tuple[str, ...], password_s
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     body = {"email": email, "password": password, "role": role, "sites": list(sites)}
-    with _errors():
+    with client_errors():
         added = accounts_client(ctx.settings).add_user(body)
     click.echo(f"added {added['role']} {added['email']}" + _sites_of(added))
 
@@ -51,7 +50,7 @@ def user_add(ctx: Any, email: str, role: str, sites: tuple[str, ...], password_s
 @click.pass_obj
 def user_list(ctx: Any) -> None:
     """List the users."""
-    with _errors():
+    with client_errors():
         users = accounts_client(ctx.settings).list_users()
     for u in users:
         click.echo(f"{u['email']:<40} {u['role']:<8}" + _sites_of(u))
@@ -82,7 +81,7 @@ def token() -> None:
 def token_create(ctx: Any, name: str, scopes: tuple[str, ...], sites: tuple[str, ...]) -> None:
     """Create an API token and print its secret (shown this once only)."""
     body = {"name": name, "scopes": list(scopes), "sites": list(sites)}
-    with _errors():
+    with client_errors():
         made = accounts_client(ctx.settings).create_token(body)
     click.echo(f"created token {made['id']} ({made['name']}): {', '.join(made['scopes'])}"
                + _sites_of(made), err=True)  # fmt: skip
@@ -94,7 +93,7 @@ def token_create(ctx: Any, name: str, scopes: tuple[str, ...], sites: tuple[str,
 @click.pass_obj
 def token_list(ctx: Any) -> None:
     """List the API tokens (never their secrets)."""
-    with _errors():
+    with client_errors():
         tokens = accounts_client(ctx.settings).list_tokens()
     for t in tokens:
         click.echo(f"{t['id']}  {t['name']:<24} {','.join(t['scopes']):<40}" + _sites_of(t))
@@ -105,7 +104,7 @@ def token_list(ctx: Any) -> None:
 @click.pass_obj
 def token_revoke(ctx: Any, token_id: str) -> None:
     """Revoke an API token by its id."""
-    with _errors():
+    with client_errors():
         accounts_client(ctx.settings).revoke_token(token_id)
     click.echo(f"revoked {token_id}")
 
@@ -115,14 +114,3 @@ def _sites_of(document: dict[str, Any]) -> str:
     if document.get("role") == "admin" or ("scopes" in document and not sites):
         return " on every site"
     return f" on {', '.join(sites)}" if sites else " on no site yet"
-
-
-@contextlib.contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except AccountsError as e:
-        where = f" ({e.field})" if e.field else ""
-        raise click.ClickException(f"{e.message}{where}") from None
-    except (OSError, RuntimeError) as e:  # an embedded engine missing, Redis not starting
-        raise click.ClickException(str(e)) from None

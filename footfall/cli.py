@@ -21,11 +21,11 @@ import click
 
 from footfall import runtime
 from footfall.accounts_cli import token, user
-from footfall.connections import EmbeddedEngineMissing
+from footfall.cli_errors import client_errors
 from footfall.ops_cli import demo_traffic, status
 from footfall.settings import SETTINGS, Settings, load_settings
 from footfall.sites import snippet_tag
-from footfall.sites_client import SitesError, sites_client
+from footfall.sites_client import sites_client
 
 DEMO_SITE = "demo.localhost"
 DEMO_RATE = 5
@@ -289,7 +289,7 @@ def site() -> None:
 @pass_settings
 def site_add(ctx: Context, domain: str, **options: Any) -> None:
     """Register a site."""
-    with _site_errors():
+    with client_errors():
         _print_site(sites_client(ctx.settings).add({"domain": domain, **_given(**options)}))
 
 
@@ -299,7 +299,7 @@ def site_add(ctx: Context, domain: str, **options: Any) -> None:
 @pass_settings
 def site_set(ctx: Context, domain: str, **options: Any) -> None:
     """Change a site's settings (those given; the others stay)."""
-    with _site_errors():
+    with client_errors():
         _print_site(sites_client(ctx.settings).update(domain, _given(**options)))
 
 
@@ -307,7 +307,7 @@ def site_set(ctx: Context, domain: str, **options: Any) -> None:
 @pass_settings
 def site_list(ctx: Context) -> None:
     """List the sites."""
-    with _site_errors():
+    with client_errors():
         sites = sites_client(ctx.settings).list()
     for s in sites:
         counters = "public counters" if s["public_counters"] else "no public counters"
@@ -319,20 +319,9 @@ def site_list(ctx: Context) -> None:
 @pass_settings
 def site_delete(ctx: Context, domain: str) -> None:
     """Delete a site (its events stay in ClickHouse)."""
-    with _site_errors():
+    with client_errors():
         sites_client(ctx.settings).delete(domain)
     click.echo(f"deleted {domain}")
-
-
-@contextlib.contextmanager
-def _site_errors() -> Iterator[None]:
-    try:
-        yield
-    except SitesError as e:
-        where = f" ({e.field})" if e.field else ""
-        raise click.ClickException(f"{e.message}{where}") from None
-    except EmbeddedEngineMissing as e:
-        raise click.ClickException(str(e)) from None
 
 
 def _print_site(site: dict[str, Any]) -> None:

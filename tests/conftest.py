@@ -51,15 +51,25 @@ def redis_db(redis_server: EmbeddedRedis) -> redis.Redis:
     client.close()
 
 
-@pytest.fixture
-def ch(clickhouse_session):
-    """The session's ClickHouse client, every table emptied."""
-    tables = clickhouse_session.query(
+def empty_clickhouse(client) -> None:  # type: ignore[no-untyped-def]
+    """Every table emptied; the schema (and its migrations' record) kept."""
+    tables = client.query(
         "SELECT name FROM system.tables WHERE database = currentDatabase() "
         "AND engine LIKE '%MergeTree' AND name != 'schema_migrations'"
     ).result_rows
     for (table,) in tables:
-        clickhouse_session.command(f"TRUNCATE TABLE {table}")
+        client.command(f"TRUNCATE TABLE {table}")
+
+
+def empty_stores(redis_db: redis.Redis, client) -> None:  # type: ignore[no-untyped-def]
+    redis_db.flushall()
+    empty_clickhouse(client)
+
+
+@pytest.fixture
+def ch(clickhouse_session):
+    """The session's ClickHouse client, every table emptied."""
+    empty_clickhouse(clickhouse_session)
     return clickhouse_session
 
 

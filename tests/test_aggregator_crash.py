@@ -12,10 +12,10 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 from footfall import keys
 from footfall.wire import StreamEvent, encode_event
+from tests.processes import wait_for
 from tests.test_aggregator import acl  # noqa: F401 - the fixture
 
 VISITORS, PAGES = 200, 3
@@ -42,15 +42,6 @@ def start_aggregator(env: dict, log_path) -> subprocess.Popen:
         [sys.executable, "-m", "footfall", "aggregator", "--consumer", "victim"],
         env=env, stdout=log, stderr=log,
     )  # fmt: skip
-
-
-def wait_for(condition, timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def clickhouse_counts(dsn: str) -> dict:
@@ -89,10 +80,7 @@ def test_an_aggregator_killed_between_insert_and_ack_leaves_every_count_exact(
     acl.forbid_scripts()
     victim = start_aggregator(env, log_path)
     try:
-        wait_for(
-            lambda: b"Redis failed" in log_path.read_bytes(),
-            what="a batch inserted, unacknowledged",
-        )
+        wait_for(lambda: b"Redis failed" in log_path.read_bytes(), "a batch inserted, unacked")
         victim.kill()
         victim.wait(10)
     finally:
@@ -103,8 +91,8 @@ def test_an_aggregator_killed_between_insert_and_ack_leaves_every_count_exact(
     acl.allow_scripts()
     heir = start_aggregator(env, log_path)
     try:
-        wait_for(lambda: redis_db.xlen(keys.STREAM) == 0, what="the stream to drain")
-        wait_for(lambda: redis_db.exists(keys.COUNTERS_SEEDED), what="counters")
+        wait_for(lambda: redis_db.xlen(keys.STREAM) == 0, "the stream to drain")
+        wait_for(lambda: redis_db.exists(keys.COUNTERS_SEEDED), "counters")
     finally:
         heir.terminate()
         assert heir.wait(30) == 0, log_path.read_text()

@@ -30,19 +30,10 @@ from footfall.connections import AsyncClickHouse, sync_redis
 from footfall.serve import all_in_one_app
 from footfall.settings import Settings
 from footfall.sites import Site
-from tests.conftest import ADMIN_TOKEN, AUTH, BROWSER_UA
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import ADMIN_TOKEN, AUTH, BROWSER_UA, empty_stores
 from tests.live_server import LiveServer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SITE = "news.example"
 TIMEZONE = "Asia/Ho_Chi_Minh"
 EMAIL = "admin@news.example"
@@ -179,22 +170,12 @@ class Dashboard:
         self.live_pageviews += 1
 
 
-def _empty_everything(redis_db: redis.Redis, ch) -> None:  # type: ignore[no-untyped-def]
-    redis_db.flushall()
-    tables = ch.query(
-        "SELECT name FROM system.tables WHERE database = currentDatabase() "
-        "AND engine LIKE '%MergeTree' AND name != 'schema_migrations'"
-    ).result_rows
-    for (table,) in tables:
-        ch.command(f"TRUNCATE TABLE {table}")
-
-
 @pytest.fixture(scope="module")
 def dashboard(
     redis_server, clickhouse_session, clickhouse_dsn, tmp_path_factory
 ) -> Iterator[Dashboard]:  # type: ignore[no-untyped-def]
     redis_db = sync_redis(redis_server.url)
-    _empty_everything(redis_db, clickhouse_session)
+    empty_stores(redis_db, clickhouse_session)
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("dashboard"),
         redis_url=redis_server.url,

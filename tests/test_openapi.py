@@ -37,7 +37,7 @@ from footfall.connections import AsyncClickHouse, sync_redis
 from footfall.serve import all_in_one_app
 from footfall.settings import Settings
 from footfall.tokens import SCOPES
-from tests.conftest import ADMIN_TOKEN, AUTH, BROWSER_UA
+from tests.conftest import ADMIN_TOKEN, AUTH, BROWSER_UA, empty_stores
 from tests.live_server import LiveServer
 
 SITE = "news.example"
@@ -115,16 +115,6 @@ def test_enumerations_come_from_the_registries() -> None:
 # -- a live server with traffic ---------------------------------------------------------------
 
 
-def _empty_everything(redis_db, ch) -> None:  # type: ignore[no-untyped-def]
-    redis_db.flushall()
-    tables = ch.query(
-        "SELECT name FROM system.tables WHERE database = currentDatabase() "
-        "AND engine LIKE '%MergeTree' AND name != 'schema_migrations'"
-    ).result_rows
-    for (table,) in tables:
-        ch.command(f"TRUNCATE TABLE {table}")
-
-
 def _traffic() -> list[dict]:
     """A few visits: articles, a search referrer, UTM tags, a custom event, engagement."""
     visitors = [
@@ -163,7 +153,7 @@ def live(
     redis_server, clickhouse_session, clickhouse_dsn, tmp_path_factory
 ) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     redis_db = sync_redis(redis_server.url)
-    _empty_everything(redis_db, clickhouse_session)
+    empty_stores(redis_db, clickhouse_session)
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("openapi"),
         redis_url=redis_server.url,

@@ -31,19 +31,13 @@ from footfall.connections import AsyncClickHouse
 from footfall.serve import all_in_one_app
 from footfall.settings import Settings
 from footfall.wire import StreamEvent
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import AUTH, BROWSER_UA
 from tests.helpers import stream_events
 from tests.live_server import LiveServer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
+SNIPPET_ARGS = [
+    *CHROMIUM_ARGS,
     # The pages are "public" (news.example) and the server is on loopback: Chromium's
     # Private/Local Network Access would block the snippet from a non-secure page. A
     # real deployment has both on the internet. The switch replaces Playwright's own
@@ -88,7 +82,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 def launch(playwright: Playwright, *args: str) -> Browser:
     return playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *args]
+        executable_path=CHROMIUM, headless=True, args=[*SNIPPET_ARGS, *args]
     )
 
 
