@@ -1,6 +1,8 @@
-"""The dashboard's application factory (for now: the Sites API).
+"""The dashboard's application factory: the stats, sites, users and tokens APIs,
+login, the editors' pages and the API's documentation.
 
-`setup(app, settings, clickhouse)` mounts it on any application; the ClickHouse
+`setup(app, settings, clickhouse)` mounts it on any application (each module adds
+its own routes); the ClickHouse
 client is given, not made, because in the embedded default one process owns the
 chdb folder and every component of that process shares its client. At start
 the Redis mirrors of the sites and the API tokens are rebuilt from ClickHouse,
@@ -47,24 +49,8 @@ def setup(app: web.Application, settings: Settings, clickhouse: AsyncClickHouse)
     setup_operations(app)
     app[READY_CHECKS].append(("clickhouse", _clickhouse_ready(clickhouse)))
     app.cleanup_ctx.append(_context)
-    app.router.add_get("/api/v1/status", status_api.get_status)
-    app.router.add_get("/api/v1/sites", sites_api.list_sites)
-    app.router.add_post("/api/v1/sites", sites_api.create_site)
-    app.router.add_get("/api/v1/sites/{domain}", sites_api.get_site)
-    app.router.add_put("/api/v1/sites/{domain}", sites_api.update_site)
-    app.router.add_delete("/api/v1/sites/{domain}", sites_api.delete_site)
-    app.router.add_get("/login", login.login_page)
-    app.router.add_post("/login", login.login)
-    app.router.add_post("/logout", login.logout)
-    app.router.add_get("/api/v1/session", login.session_info)
-    app.router.add_get("/api/v1/users", users_api.list_users)
-    app.router.add_post("/api/v1/users", users_api.create_user)
-    app.router.add_put("/api/v1/users/{email}", users_api.update_user)
-    app.router.add_delete("/api/v1/users/{email}", users_api.delete_user)
-    app.router.add_get("/api/v1/tokens", tokens_api.list_tokens)
-    app.router.add_post("/api/v1/tokens", tokens_api.create_token)
-    app.router.add_delete("/api/v1/tokens/{id}", tokens_api.revoke_token)
-    stats_api.add_routes(app)
+    for api in (status_api, sites_api, login, users_api, tokens_api, stats_api):
+        api.add_routes(app)
     api_docs.setup(app)
     pages.setup(app)
 

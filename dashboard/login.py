@@ -20,6 +20,13 @@ HOME = "/"
 BAD_LOGIN = "Wrong e-mail or password."
 
 
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login)
+    app.router.add_post("/logout", logout)
+    app.router.add_get("/api/v1/session", session_info)
+
+
 async def login_page(request: web.Request) -> web.StreamResponse:
     target = safe_next(request.query.get("next", ""))
     if await session_principal(request) is not None:

@@ -17,6 +17,14 @@ from footfall.sites import InvalidSite, Site, changed, site_document, site_from_
 from footfall.web import ApiError, json_response
 
 
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/sites", list_sites)
+    app.router.add_post("/api/v1/sites", create_site)
+    app.router.add_get("/api/v1/sites/{domain}", get_site)
+    app.router.add_put("/api/v1/sites/{domain}", update_site)
+    app.router.add_delete("/api/v1/sites/{domain}", delete_site)
+
+
 async def list_sites(request: web.Request) -> web.Response:
     principal = await authorize(request, "stats:read")
     sites = await request.app[appkeys.SITES].list()

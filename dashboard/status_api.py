@@ -14,6 +14,10 @@ from footfall import status
 from footfall.clock import system_clock
 
 
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/status", get_status)
+
+
 async def get_status(request: web.Request) -> web.Response:
     await authorize_admin(request)
     app = request.app

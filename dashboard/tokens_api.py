@@ -15,6 +15,12 @@ from dashboard.bodies import read_body
 from footfall.web import ApiError, json_response
 
 
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/tokens", list_tokens)
+    app.router.add_post("/api/v1/tokens", create_token)
+    app.router.add_delete("/api/v1/tokens/{id}", revoke_token)
+
+
 async def list_tokens(request: web.Request) -> web.Response:
     await authorize_admin(request)
     tokens = await request.app[appkeys.TOKENS].list()

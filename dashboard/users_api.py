@@ -35,6 +35,13 @@ class UserChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     password: str | None = None
 
 
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/users", list_users)
+    app.router.add_post("/api/v1/users", create_user)
+    app.router.add_put("/api/v1/users/{email}", update_user)
+    app.router.add_delete("/api/v1/users/{email}", delete_user)
+
+
 async def list_users(request: web.Request) -> web.Response:
     await authorize_admin(request)
     users = await request.app[appkeys.USERS].list()
