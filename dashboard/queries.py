@@ -22,7 +22,6 @@ Sources, first that can answer:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from dashboard.filters import Filter
@@ -119,8 +118,6 @@ async def breakdown(
     """The quantities per value of `prop` (stored values: "" for none), ordered by the
     quantity `order_by` (descending, then by value) and paged in SQL; unordered when None."""
     rollup = _breakdown_rollup(sel, prop, quantities)
-    if not raw and rollup and order_by == "visitors" and limit is not None:
-        return await _top_by_visitors(ch, sel, prop, quantities, rollup, limit, offset)
     if not raw and rollup:
         sql, params = _breakdown_daily(sel, prop, quantities, rollup)
     else:
@@ -133,57 +130,6 @@ async def breakdown(
         sql += " LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
         params |= {"limit": limit, "offset": offset}
     return await _rows(ch, sql, params, quantities)
-
-
-VISITOR_BOUNDS = {PAGE_BREAKDOWN: "pageviews", VISIT_BREAKDOWN: "visits"}
-"""A plain sum in each `breakdown_daily` that is at least the value's visitors."""
-UNIQ_EXACT = 65_536
-"""`uniq` keeps every (32-bit) hash up to this many: below, it never counts more than
-there are; above, it samples, with errors of a few percent (at most 10 % here)."""
-
-
-async def _top_by_visitors(
-    ch: AsyncClickHouse,
-    sel: Selection,
-    prop: Property,
-    quantities: list[str],
-    rollup: str,
-    limit: int,
-    offset: int,
-) -> list[tuple[str, Row]]:
-    """One page of a breakdown by visitors, merging the visitor states of few values only.
-
-    Merging the `uniq` states of every value (pages: thousands a day) is the cost of a
-    long period. A value's visitors are at most its page views (pages) or its visits
-    (entry attributes), a plain sum: the values with the most of that sum are merged
-    first, and the wanted page's last visitors count V then bounds the rest: only
-    values whose sum reaches V can have V visitors or more; those are merged too. The
-    answer is the one merging every value gives, rows and order.
-    """
-    bound = VISITOR_BOUNDS[rollup]
-    wanted = offset + limit
-    params = sel.params() | {"property": prop.rollup, "wanted": wanted}
-    where = (
-        "site = {site:String} AND property = {property:String} "
-        "AND date BETWEEN {d0:Date} AND {d1:Date}"
-        + (" AND value != ''" if prop.empty is None else "")
-    )
-    sums = f"SELECT value, sum({bound}) AS bound FROM breakdown_daily WHERE {where} GROUP BY value"
-    merged = (
-        f"SELECT value AS g, {_exprs(quantities, rollup)} FROM breakdown_daily "
-        f"WHERE {where} AND value IN (VALUES) GROUP BY g "
-        "ORDER BY q_visitors DESC, g ASC"
-    )
-    first = f"SELECT value FROM ({sums}) ORDER BY bound DESC, value ASC LIMIT {{wanted:UInt32}}"
-    rows = await _rows(ch, merged.replace("VALUES", first), params, quantities)
-    if len(rows) == wanted:
-        least = rows[-1][1]["visitors"]
-        threshold = least if least <= UNIQ_EXACT else math.floor(least / 1.1)
-        more = f"SELECT value FROM ({sums}) WHERE bound >= {{threshold:UInt64}}"
-        params["threshold"] = int(threshold)
-        # Every value that may reach the page (those merged already among them).
-        rows = await _rows(ch, merged.replace("VALUES", more), params, quantities)
-    return rows[offset:wanted]
 
 
 ARTICLE_QUANTITIES = ["pageviews", "visits", "visitors", "engaged_ms"]
