@@ -65,6 +65,7 @@ from dashboard.app import create_app  # noqa: E402
 from footfall.redis_server import EmbeddedRedis, free_port  # noqa: E402
 from footfall.serve import open_clickhouse  # noqa: E402
 from footfall.settings import Settings  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 SITE = dashboard_data.SITE
 TIMEZONE = dashboard_data.TIMEZONE
@@ -85,16 +86,6 @@ PANELS = [
     ["visit:device", "visit:browser", "visit:os"],
 ]  # fmt: skip
 SHOWN_FIRST = {tabs[0] for tabs in PANELS}
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 # -- data --------------------------------------------------------------------------------
