@@ -7,21 +7,31 @@ counts them in the same call). While one call is in flight the next batch gather
 is no timer and no added latency when the load is light. The script is atomic:
 a batch is stored whole or not at all, and a request answers 202 only after its
 events are in Redis.
+
+A reply can be lost after the script ran (Redis stopping in the same instant, a
+broken connection): each call carries a receipt key the script writes with its
+answer, and the writer reads it back once Redis answers again, so a request is
+told 503 only when its events were not stored, never when they were.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
+import secrets
 from importlib import resources
 
 import redis.asyncio
+import redis.exceptions
 
 from collector.rate_limits import RateLimits
 from footfall import keys
 from footfall.metrics import COMMIT_BATCH_EVENTS, EVENTS_ACCEPTED
 
 MAX_BATCH_EVENTS = 2000
+# How long a lost reply's receipt is looked for: Redis restarting takes a few seconds.
+RECEIPT_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
 _SCRIPT = resources.files("collector").joinpath("ingest.lua").read_text()
 
 
@@ -52,6 +62,8 @@ class Committer:
         self._waiting: list[tuple[list[Ingest], asyncio.Future[Refusals]]] = []
         self._wakeup = asyncio.Event()
         self._closed = False
+        self._redis = redis
+        self._commits = (f"{secrets.token_hex(8)}:{n}" for n in itertools.count())
 
     async def commit(self, events: list[Ingest]) -> Refusals:
         """Return once `events` are in Redis, but those the rate limits refused (returned);
@@ -75,6 +87,19 @@ class Committer:
         self._closed = True
         self._wakeup.set()
 
+    async def _read_receipt(self, receipt: str, error: Exception) -> list[int] | None:
+        """The script's answer if it ran though its reply was lost; None if it did not."""
+        if not isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+            return None  # Redis answered: the script refused the call as a whole
+        for wait in RECEIPT_WAITS:
+            await asyncio.sleep(wait)
+            try:
+                answer = await self._redis.get(receipt)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                continue
+            return None if answer is None else [int(n) for n in answer.split(b",") if n]
+        return None
+
     def _take(self) -> list[tuple[list[Ingest], asyncio.Future[Refusals]]]:
         taken, size = 0, 0
         for events, _ in self._waiting:
@@ -96,13 +121,16 @@ class Committer:
                 args.append(event.payload)
         count = (len(args) - len(self._args_head)) // 2
         COMMIT_BATCH_EVENTS.observe(count)
+        receipt = keys.receipt(next(self._commits))
         try:
-            refused = await self._script(keys=[keys.STREAM], args=args)
+            refused = await self._script(keys=[keys.STREAM, receipt], args=args)
         except Exception as error:  # every waiting request learns of it and answers 503
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
-            return
+            refused = await self._read_receipt(receipt, error)
+            if refused is None:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                return
         EVENTS_ACCEPTED.inc(count - len(refused) // 2)
         if not refused:  # the usual answer: every event stored
             for _, future in batch:

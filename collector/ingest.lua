@@ -1,6 +1,6 @@
 -- Store a batch of events atomically: rate limits, presence, the visit, the stream.
 --
--- KEYS[1] is the stream. ARGV[1] is the visit gap (ms), ARGV[2] and ARGV[3] the
+-- KEYS[1] is the stream, KEYS[2] this commit's receipt. ARGV[1] is the visit gap (ms), ARGV[2] and ARGV[3] the
 -- most events per client and per site in one rate-limit window (0: no limit),
 -- ARGV[4] that window (ms); then two values per event: a header "time visitor
 -- pageview window client site article" (ms, visitor id, 1 or 0, ms, the client's
@@ -18,6 +18,11 @@
 -- site's); an empty list when all were stored. Each site also counts the events
 -- it stored per minute (`accepted:<minute>`, kept two minutes) for `footfall status`.
 --
+-- The receipt holds the answer (the refused pairs, comma-separated) for RECEIPT_TTL
+-- seconds: when the reply is lost (Redis stopping right after the call, a broken
+-- connection), the collector reads it back and answers what really happened. It is
+-- written in the same atomic call, so it survives a restart exactly when the events do.
+--
 -- A visit is a string "start:last:pageviews" that expires after the visit gap
 -- of silence. A page view with no current visit starts one; any event of the
 -- visitor keeps it alive. Each stream entry says which visit it belongs to
@@ -29,6 +34,7 @@ local gap = tonumber(ARGV[1])
 local client_limit, site_limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local limit_window = tonumber(ARGV[4])
 local stream = KEYS[1]
+local RECEIPT_TTL = 600
 local trimmed = {}
 local counted, added, lifetime = {}, {}, {}
 local refused = {}
@@ -139,4 +145,5 @@ for key, n in pairs(added) do
     redis.call("PEXPIRE", key, lifetime[key])
   end
 end
+redis.call("SET", KEYS[2], table.concat(refused, ","), "EX", RECEIPT_TTL)
 return refused

@@ -32,6 +32,12 @@ The collector's mirror of ClickHouse's `api_tokens`; secrets are never stored.
 """
 
 
+def receipt(commit: str) -> str:
+    """A collector's proof that one of its commits ran (ingest.lua writes it in the same
+    call), read back when Redis's reply was lost."""
+    return f"ff:receipt:{commit}"
+
+
 def session(digest: str) -> str:
     """Hash: `email`, `csrf` of one dashboard session, under the SHA-256 of its cookie.
 

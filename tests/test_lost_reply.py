@@ -1,0 +1,102 @@
+"""A reply Redis never delivers: the collector answers what really happened.
+
+A TCP proxy between the collector and a real Redis breaks the connection once,
+either after Redis ran the commit script (its reply dropped) or before the call
+reaches Redis. The first must answer 202 (the events are stored: a 503 would
+invite a retry that counts them twice), the second 503 (nothing stored).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from footfall.redis_server import EmbeddedRedis
+from tests.helpers import pageview, stream_events
+
+
+class BreakingProxy:
+    """Forwards a Redis connection; armed, it breaks the next one carrying EVALSHA,
+    either before the call reaches Redis or after Redis answered it."""
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.mode = ""  # "", "drop-call" or "drop-reply"
+        self._server: asyncio.Server | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.url = f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+
+    async def close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        calling = asyncio.Event()
+
+        async def upstream() -> None:
+            while data := await reader.read(65536):
+                if b"EVALSHA" in data and self.mode == "drop-call":
+                    self.mode = ""
+                    break
+                if b"EVALSHA" in data and self.mode == "drop-reply":
+                    calling.set()
+                up_writer.write(data)
+                await up_writer.drain()
+
+        async def downstream() -> None:
+            while data := await up_reader.read(65536):
+                if calling.is_set() and not data.startswith(b"-"):  # not NOSCRIPT: it ran
+                    self.mode = ""
+                    break
+                calling.clear()
+                writer.write(data)
+                await writer.drain()
+
+        tasks = [asyncio.create_task(upstream()), asyncio.create_task(downstream())]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            task.cancel()
+        for w in (writer, up_writer):
+            with contextlib.suppress(Exception):
+                w.close()
+
+
+@pytest.fixture
+async def proxy(redis_server: EmbeddedRedis):
+    port = int(redis_server.url.rsplit(":", 1)[1].split("/")[0])
+    proxy = BreakingProxy(port)
+    await proxy.start()
+    yield proxy
+    await proxy.close()
+
+
+async def test_events_stored_before_a_lost_reply_are_answered_202(
+    make_client, add_site, proxy, redis_db
+):
+    client = await make_client(redis_url=proxy.url)
+    await add_site("news.example")
+    assert (await client.post("/api/event", json=pageview())).status == 202
+    proxy.mode = "drop-reply"
+    response = await client.post("/api/event", json=pageview("https://news.example/b.html"))
+    assert proxy.mode == ""  # the reply was dropped
+    assert response.status == 202
+    assert len(stream_events(redis_db)) == 2
+
+
+async def test_events_that_never_reached_redis_are_answered_503(
+    make_client, add_site, proxy, redis_db
+):
+    client = await make_client(redis_url=proxy.url)
+    await add_site("news.example")
+    assert (await client.post("/api/event", json=pageview())).status == 202
+    proxy.mode = "drop-call"
+    response = await client.post("/api/event", json=pageview("https://news.example/b.html"))
+    assert proxy.mode == ""
+    assert response.status == 503
+    assert len(stream_events(redis_db)) == 1
