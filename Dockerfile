@@ -33,14 +33,15 @@ COPY --from=build /opt/footfall /opt/footfall
 ENV PATH=/opt/footfall/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     FOOTFALL_DATA_DIR=/var/lib/footfall \
-    FOOTFALL_HOST=0.0.0.0
+    FOOTFALL_HOST=0.0.0.0 \
+    FOOTFALL_LOG_FORMAT=json
 # Not root: a fixed uid, so a mounted data dir can be given to it.
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/footfall --create-home footfall
 USER footfall
 WORKDIR /var/lib/footfall
 EXPOSE 8000
-# The servers (collector, dashboard) answer /health on port 8000 in their container;
-# docker-compose.yml gives the aggregator its own check and migrate none.
+# The servers (collector, dashboard, aggregator) answer /health on port 8000 in their
+# container; docker-compose.yml checks the aggregator's /ready instead and migrate not at all.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-m", "footfall.healthcheck", "http://127.0.0.1:8000/health"]
 # The process runs as PID 1 (exec form): SIGTERM from `docker stop` reaches footfall,

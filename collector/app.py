@@ -24,6 +24,7 @@ from collector.snippet import Snippet
 from collector.visitors import Salts
 from footfall.clock import Clock, system_clock
 from footfall.connections import async_redis
+from footfall.observe import QUIET_ROUTES
 from footfall.settings import Settings
 from footfall.tokens import TokenLookup
 from footfall.web import READY_CHECKS, json_errors, setup_operations
@@ -51,6 +52,8 @@ def setup(app: web.Application, settings: Settings, *, clock: Clock = system_clo
     app.router.add_route("OPTIONS", "/api/events", handlers.preflight)
     app.router.add_get("/api/counters", counters.get_counters)
     app.router.add_get("/snippet.js", handlers.get_snippet)
+    # Thousands a second per core: access-logged only when sampled or failing.
+    app[QUIET_ROUTES].update({"/api/event", "/api/events", "/api/counters", "/snippet.js"})
 
 
 SUBSCRIBE_WAIT = 2.0

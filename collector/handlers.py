@@ -3,7 +3,8 @@
 Each handler reads the request, runs the ingest steps, hands the events to the
 group committer, and turns refusals into JSON 4xx answers and an unreachable
 Redis into 503 with Retry-After. An event is answered 202 only once it is in
-Redis.
+Redis. Refused and dropped events are counted by reason; accepted ones by the
+committer, once per group commit: nothing is measured per accepted event here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collector.events import MAX_BATCH_BODY, MAX_BODY, Hit, decode_batch, decode
 from collector.pipeline import Dropped, Origin
 from collector.rate_limits import VERDICTS
 from collector.refusals import DropReason, Refused
-from footfall.metrics import EVENTS_REFUSED
+from footfall.metrics import EVENTS_REFUSED, STORE_ERRORS
 from footfall.tokens import Grant, bearer, is_admin
 from footfall.web import ANY_ORIGIN, json_error, json_response
 
@@ -51,7 +52,7 @@ async def post_event(request: web.Request) -> web.Response:
     except Refused as refused:
         return refusal(refused)
     except _REDIS_ERRORS:
-        return refusal(_unavailable())
+        return redis_failed()
     except Dropped as dropped:
         EVENTS_REFUSED.labels(dropped.reason).inc()
         return web.Response(
@@ -65,6 +66,8 @@ async def post_events(request: web.Request) -> web.Response:
 
     With an API token, each event may carry the visitor's `ip` and `ua`.
     """
+    hits: list[Hit] = []
+    dropped = 0
     try:
         hits = decode_batch(await read_body(request, MAX_BATCH_BODY))
         grant = await api_token(request)
@@ -75,7 +78,6 @@ async def post_events(request: web.Request) -> web.Response:
         own = origin_of(request)
         events: list[Ingest] = []
         index_of: list[int] = []  # the hit each event came from
-        dropped = 0
         for i, hit in enumerate(hits):
             origin = Origin(hit.ip or own.ip, hit.user_agent or own.user_agent, own.page_origin)
             try:
@@ -99,10 +101,10 @@ async def post_events(request: web.Request) -> web.Response:
             count_limited(limited)
             if len(limited) == len(events):
                 return too_many(request, limited, now)
-    except Refused as refused:
-        return refusal(refused)
+    except Refused as refused:  # the whole batch; its drops were counted already
+        return refusal(refused, max(1, len(hits) - dropped))
     except _REDIS_ERRORS:
-        return refusal(_unavailable())
+        return redis_failed(len(hits) - dropped)
     answer = {"accepted": len(hits) - dropped - len(limited), "dropped": dropped}
     if limited:  # some, not all: the rest are stored; the sender learns which to retry
         answer["rate_limited"] = len(limited)
@@ -193,8 +195,8 @@ def refuse_forwarded_origins(hits: list[Hit]) -> None:
             )
 
 
-def refusal(refused: Refused) -> web.Response:
-    EVENTS_REFUSED.labels(refused.reason).inc()
+def refusal(refused: Refused, events: int = 1) -> web.Response:
+    EVENTS_REFUSED.labels(refused.reason).inc(events)
     headers = {**ANY_ORIGIN, "X-Footfall-Dropped": refused.reason}
     if refused.status == 503:
         headers["Retry-After"] = RETRY_AFTER_SECONDS
@@ -213,6 +215,12 @@ def too_many(request: web.Request, limited: Refusals, now: int) -> web.Response:
     retry = request.app[appkeys.COMMITTER].limits.retry_after(now)
     headers = {**ANY_ORIGIN, "X-Footfall-Dropped": reason, "Retry-After": str(retry)}
     return json_error(429, f"too many events from {whom}, retry in {retry} s", "", headers)
+
+
+def redis_failed(events: int = 1) -> web.Response:
+    """503: Redis did not answer (the request's events are refused, the sender retries)."""
+    STORE_ERRORS.labels("redis").inc()
+    return refusal(_unavailable(), events)
 
 
 def _unavailable() -> Refused:

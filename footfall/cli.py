@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from typing import Any
 
 import click
 
-from footfall import runtime
+from footfall import logs, runtime
 from footfall.accounts_cli import token, user
 from footfall.cli_errors import client_errors
 from footfall.ops_cli import demo_traffic, status
@@ -46,13 +45,11 @@ pass_settings = click.make_pass_decorator(Context)
 @click.pass_context
 def main(ctx: click.Context, config: str | None) -> None:
     """footfall: self-hosted traffic analytics."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         ctx.obj = Context(load_settings(toml_path=config))
     except ValueError as e:
         raise click.ClickException(str(e)) from None
+    logs.setup(ctx.obj.settings)
 
 
 main.add_command(user)
@@ -125,8 +122,11 @@ def collector(ctx: Context, port: int, workers: int) -> None:
 
 @main.command()
 @click.option("--consumer", help="Name in the consumer group (default: the host name).")
+@click.option("--port", type=int,
+              help="Port of /health, /ready, /metrics (default: setting `aggregator_port`, "
+                   "8003); 0: none.")  # fmt: skip
 @pass_settings
-def aggregator(ctx: Context, consumer: str | None) -> None:
+def aggregator(ctx: Context, consumer: str | None, port: int | None) -> None:
     """Run the aggregator alone (needs FOOTFALL_REDIS_URL)."""
     import asyncio
 
@@ -134,10 +134,11 @@ def aggregator(ctx: Context, consumer: str | None) -> None:
     from footfall import serve as servers
 
     _require_redis(ctx.settings)
+    settings = ctx.settings.replace(**_given(aggregator_port=port))
     with _startup_errors():
-        clickhouse = servers.open_clickhouse(ctx.settings)
+        clickhouse = servers.open_clickhouse(settings)
         click.echo(f"footfall aggregator {consumer or default_consumer()} consuming", err=True)
-        asyncio.run(run_alone(ctx.settings, clickhouse, consumer or default_consumer()))
+        asyncio.run(run_alone(settings, clickhouse, consumer or default_consumer()))
 
 
 @main.command()

@@ -1,9 +1,10 @@
 """Container health checks: `python -m footfall.healthcheck [URL | --aggregator]`.
 
-The image's HEALTHCHECK runs it. A server is healthy when its `/health`
-answers 200; the aggregator serves no HTTP, so it touches a heartbeat file in
-the data dir while its loop runs and its inserts succeed, and is healthy while
-that file is fresh. Exit status 0 is healthy, 1 is not (Docker's convention).
+The image's HEALTHCHECK runs it. A server is healthy when the URL (its
+`/health`, or the aggregator's `/ready`) answers 200. An aggregator run with
+`FOOTFALL_AGGREGATOR_PORT=0` serves no HTTP: it touches a heartbeat file in the
+data dir while its loop runs and its inserts succeed (it always does), and is
+healthy while that file is fresh. Exit status 0 is healthy, 1 is not (Docker's convention).
 Only the standard library and the settings: it runs every 10 s in every container.
 """
 

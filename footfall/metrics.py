@@ -1,12 +1,16 @@
 """One registry of metrics for every component; /metrics serves it.
 
 Names follow Prometheus's conventions; each metric is declared here once, so a
-grep for its name finds every place that moves it.
+grep for its name finds every place that moves it. Counters and histograms move
+where the thing happens; the gauges of the pipeline's state (stream, online
+visitors) are read from Redis when /metrics is scraped (`aggregator/gauges.py`).
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from footfall.loop_histogram import LoopHistogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -50,8 +54,45 @@ EVENTS_DEAD = Counter(
     registry=REGISTRY,
 )
 STORE_ERRORS = Counter(
-    "footfall_aggregator_errors_total",
-    "Failed calls to ClickHouse or Redis (each retried).",
+    "footfall_store_errors_total",
+    "Failed calls to ClickHouse or Redis, by store: the aggregator's (each retried) and "
+    "the collector's (each answered 503).",
     ["store"],
+    registry=REGISTRY,
+)
+HTTP_SECONDS = LoopHistogram(
+    "footfall_http_request_seconds",
+    "Time to answer an HTTP request, by method, route (its pattern, never the raw URL) and status.",
+    ["method", "route", "status"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+
+# Read at scrape time by the aggregator; NaN (and no per-site series) while Redis
+# does not answer. Several aggregators report the same values: take max() of them.
+STREAM_LENGTH = Gauge(
+    "footfall_stream_length",
+    "Events in the Redis stream: not yet acknowledged (acknowledged ones are deleted).",
+    registry=REGISTRY,
+)
+STREAM_LAG = Gauge(
+    "footfall_stream_lag",
+    "Events in the stream not yet delivered to any aggregator (the consumer group's lag).",
+    registry=REGISTRY,
+)
+STREAM_PENDING = Gauge(
+    "footfall_stream_pending",
+    "Events delivered to an aggregator and not yet acknowledged.",
+    registry=REGISTRY,
+)
+DEAD_LETTERS = Gauge(
+    "footfall_dead_letters",
+    "Events in the dead-letter stream, waiting for an operator.",
+    registry=REGISTRY,
+)
+ONLINE_VISITORS = Gauge(
+    "footfall_online_visitors",
+    "Visitors online now, per registered site (within the site's online window).",
+    ["site"],
     registry=REGISTRY,
 )

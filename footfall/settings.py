@@ -22,6 +22,8 @@ class Setting:
     name: str
     default: Any
     help: str
+    choices: tuple[str, ...] = ()
+    """The values allowed, when only a few are."""
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -89,6 +91,24 @@ SETTINGS: tuple[Setting, ...] = (
         "Most events the collector stores per site in one rate-limit window; 0: no limit.",
     ),
     Setting("rate_limit_window", 60, "Seconds of the rate limits' fixed window."),
+    Setting(
+        "aggregator_port",
+        8003,
+        "Port of `footfall aggregator`'s /health, /ready and /metrics; 0: no HTTP server.",
+    ),
+    Setting(
+        "log_format",
+        "text",
+        "Log lines as `text` (for a terminal) or `json` (one object a line, with the "
+        "request id, for a log collector).",
+        choices=("text", "json"),
+    ),
+    Setting(
+        "access_log_sample",
+        0,
+        "Access log of the hot routes (Events API, counters, snippet, probes, /metrics): "
+        "one request in N; 0: their server errors only. Other requests are all logged.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -116,6 +136,9 @@ class Settings:
     rate_limit_ip: int = 600
     rate_limit_site: int = 0
     rate_limit_window: int = 60
+    aggregator_port: int = 8003
+    log_format: str = "text"
+    access_log_sample: int = 0
 
     @property
     def clickhouse(self) -> str:
@@ -162,6 +185,9 @@ def _coerce(name: str, value: Any) -> Any:
         return Path(value)
     if name == "trusted_proxies":
         return _networks(value)
+    choices = _BY_NAME[name].choices
+    if choices and value not in choices:
+        raise ValueError(f"setting {name} must be one of {', '.join(choices)}, not {value!r}")
     if isinstance(default, int):
         try:
             return int(value)

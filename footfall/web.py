@@ -3,7 +3,9 @@
 Every error a client can cause is answered as `{"error": "...", "field": "..."}`
 with a 4xx, including aiohttp's own (unknown path, wrong method, body too
 large). Readiness is the conjunction of the checks each mounted component adds
-to `READY_CHECKS`.
+to `READY_CHECKS`. /metrics first runs the `SCRAPE_HOOKS` components add (to
+read gauges from the stores at scrape time), then renders the one registry.
+Every request is observed (`footfall/observe.py`): request id, latency, access log.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from footfall import observe
 from footfall.metrics import REGISTRY
 
 log = logging.getLogger(__name__)
@@ -23,7 +26,12 @@ log = logging.getLogger(__name__)
 ReadyCheck = Callable[[], Awaitable[str | None]]
 """Returns None when ready, else what is wrong."""
 
+ScrapeHook = Callable[[], Awaitable[None]]
+"""Sets gauges from what it reads; should not raise (an error is logged and skipped)."""
+
 READY_CHECKS = web.AppKey("ready_checks", list[tuple[str, ReadyCheck]])
+SCRAPE_HOOKS = web.AppKey("scrape_hooks", list[ScrapeHook])
+SCRAPE_TIMEOUT = 2.0
 
 ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}
 """CORS for what any page may call: the Events API and the public counters."""
@@ -101,16 +109,28 @@ async def ready(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    for hook in request.app[SCRAPE_HOOKS]:
+        try:
+            await asyncio.wait_for(hook(), timeout=SCRAPE_TIMEOUT)
+        except Exception:  # the other metrics are still worth serving
+            log.exception("a /metrics hook failed")
     return web.Response(
         body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
     )
 
 
+OPERATIONS = {"/health": health, "/ready": ready, "/metrics": metrics}
+
+
 def setup_operations(app: web.Application) -> None:
-    """Add /health, /ready and /metrics once per application, however many components mount."""
+    """Add /health, /ready, /metrics and the request observer once per application,
+    however many components mount."""
     if READY_CHECKS in app:
         return
     app[READY_CHECKS] = []
-    app.router.add_get("/health", health)
-    app.router.add_get("/ready", ready)
-    app.router.add_get("/metrics", metrics)
+    app[SCRAPE_HOOKS] = []
+    observe.setup(app)
+    for path, handler in OPERATIONS.items():
+        app.router.add_get(path, handler)
+    # Probes every few seconds and scrapes: access-logged when failing or sampled.
+    app[observe.QUIET_ROUTES].update(OPERATIONS)

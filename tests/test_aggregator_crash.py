@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 from footfall import keys
+from footfall.redis_server import free_port
 from footfall.wire import StreamEvent, encode_event
 from tests.processes import wait_for
 from tests.test_aggregator import acl  # noqa: F401 - the fixture
@@ -74,7 +75,8 @@ def test_an_aggregator_killed_between_insert_and_ack_leaves_every_count_exact(
     dsn = f"chdb://{tmp_path / 'clickhouse'}"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FOOTFALL_")}
     env = {**clean, "FOOTFALL_REDIS_URL": acl.url, "FOOTFALL_CLICKHOUSE_DSN": dsn,
-           "FOOTFALL_DATA_DIR": str(tmp_path), "FOOTFALL_BATCH_SIZE": "100"}  # fmt: skip
+           "FOOTFALL_DATA_DIR": str(tmp_path), "FOOTFALL_BATCH_SIZE": "100",
+           "FOOTFALL_AGGREGATOR_PORT": str(free_port())}  # fmt: skip
     log_path = tmp_path / "aggregator.log"
 
     acl.forbid_scripts()

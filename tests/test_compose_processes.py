@@ -13,8 +13,8 @@ same without Docker is replaced, and only that:
   what they wrote. On the server they all run at once;
 * FOOTFALL_DATA_DIR (compose: the image's home) and FOOTFALL_HOST (compose:
   0.0.0.0) point at a temporary folder and the loopback;
-* `--port 8000` becomes a free port: here the collector and the dashboard share
-  one network namespace.
+* `--port 8000` becomes a free port: here the collector, the aggregator and the
+  dashboard share one network namespace.
 """
 
 from __future__ import annotations
@@ -115,20 +115,17 @@ def test_the_composed_commands_carry_an_event_from_the_collector_into_clickhouse
     added = run_footfall(deployment("migrate"), "site", "add", SITE)
     assert added.returncode == 0, added.stderr
 
-    port = free_port()
+    port, aggregator_port = free_port(), free_port()
     collector = Component(service_command("collector", port), deployment("collector"),
                           tmp_path / "collector.log")  # fmt: skip
-    aggregator = Component(service_command("aggregator", 0), deployment("aggregator"),
-                           tmp_path / "aggregator.log")  # fmt: skip
+    aggregator = Component(service_command("aggregator", aggregator_port),
+                           deployment("aggregator"), tmp_path / "aggregator.log")  # fmt: skip
     try:
         collector.wait_ready(f"http://127.0.0.1:{port}/ready")
-        heartbeat = Path(deployment("aggregator")["FOOTFALL_DATA_DIR"]) / "aggregator.alive"
-        wait_for(heartbeat.exists, "the aggregator's heartbeat")
-        for service, url in (
-            ("collector", f"http://127.0.0.1:{port}/health"),
-            ("aggregator", "--aggregator"),
-        ):
-            assert health_check(deployment(service), url) == 0, service
+        aggregator.wait_ready(f"http://127.0.0.1:{aggregator_port}/ready")
+        for service, port_of_service in (("collector", port), ("aggregator", aggregator_port)):
+            check = compose_health_check(service, port_of_service)
+            assert health_check(deployment(service), check) == 0, service
 
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/event",
@@ -168,6 +165,13 @@ def test_the_composed_commands_carry_an_event_from_the_collector_into_clickhouse
         assert dashboard.terminate() == 0, dashboard.output()
     finally:
         dashboard.kill()
+
+
+def compose_health_check(service: str, port: int) -> str:
+    """The URL the service's compose health check asks, on the port the test gave it."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    url = compose["services"][service]["healthcheck"]["test"][-1]
+    return url.replace(":8000/", f":{port}/")
 
 
 def health_check(env: dict[str, str], target: str) -> int:

@@ -133,6 +133,12 @@ def test_the_http_components_are_checked_on_their_own_port(service):
     assert "HEALTHCHECK" in DOCKERFILE and f"http://127.0.0.1:{port}/health" in DOCKERFILE
 
 
+def test_the_aggregator_is_checked_on_the_readiness_of_its_own_port():
+    command = SERVICES["aggregator"]["command"]
+    port = command[command.index("--port") + 1]
+    assert SERVICES["aggregator"]["healthcheck"]["test"][-1] == f"http://127.0.0.1:{port}/ready"
+
+
 def test_the_proxy_sends_the_events_api_to_the_collectors_and_the_rest_to_the_dashboard():
     caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
     assert "@collector path /api/event /api/events /api/counters /snippet.js" in caddyfile

@@ -37,6 +37,8 @@ def env(tmp_path, redis_server, redis_db) -> dict[str, str]:
         "FOOTFALL_DATA_DIR": str(tmp_path / "data"),
         "FOOTFALL_CLICKHOUSE_DSN": f"chdb://{tmp_path / 'clickhouse'}",
         "FOOTFALL_BATCH_SIZE": str(BATCH),
+        # The aggregator's /health, /ready, /metrics: served until the batch is done.
+        "FOOTFALL_AGGREGATOR_PORT": str(free_port()),
     }
 
 

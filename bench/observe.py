@@ -1,0 +1,78 @@
+"""What observing a request costs: the request middleware and its response hook, in µs.
+
+    .venv/bin/python bench/observe.py [--requests 200000]
+
+Calls a trivial handler directly, then through `footfall.observe` (request id,
+latency histogram, access-log decision for a quiet route, X-Request-Id on the
+response), in-process on one routed request, and prints the difference per
+request; then the same with every request access-logged as a JSON line
+(`FOOTFALL_ACCESS_LOG_SAMPLE=1`, to /dev/null). The collector spends about
+250 µs per event (4,000 events/s per core, BENCHMARKS.md), so this is the share
+of its time observing takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import time
+
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from footfall import logs, observe
+from footfall.settings import Settings
+from footfall.web import json_errors, setup_operations
+
+
+async def accepted(request: web.Request) -> web.Response:
+    return web.Response(status=202, body=b"ok")
+
+
+async def per_request(call, requests: int) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    for _ in range(requests):
+        await call()
+    return (time.perf_counter() - started) / requests * 1e6
+
+
+async def main(requests: int) -> None:
+    app = web.Application(middlewares=[json_errors])
+    setup_operations(app)
+    app.router.add_post("/api/event", accepted)
+    app[observe.QUIET_ROUTES].add("/api/event")
+    request = make_mocked_request("POST", "/api/event", app=app)
+    match_info = await app.router.resolve(request)  # as aiohttp does before handling
+    match_info.add_app(app)
+    request._match_info = match_info
+
+    async def bare() -> None:
+        await accepted(request)
+
+    async def observed() -> None:
+        response = await observe.observe_requests(request, accepted)
+        await observe._return_request_id(request, response)
+
+    for _ in range(3):  # warm up, then the best of three runs of each
+        await per_request(bare, requests // 10)
+        await per_request(observed, requests // 10)
+    bare_us = min([await per_request(bare, requests) for _ in range(3)])
+    observed_us = min([await per_request(observed, requests) for _ in range(3)])
+    print(f"handler alone     {bare_us:6.2f} µs/request")
+    print(f"observed          {observed_us:6.2f} µs/request")
+    cost = observed_us - bare_us
+    print(f"observing costs   {cost:6.2f} µs/request ({cost / 2.5:.1f} % of 250 µs per event)")
+    with open(os.devnull, "w") as devnull:
+        logs.setup(Settings(log_format="json", access_log_sample=1), devnull)
+        logged_us = min([await per_request(observed, requests // 10) for _ in range(3)])
+    logging.getLogger().handlers.clear()
+    cost = logged_us - bare_us
+    print(f"with access lines {cost:6.2f} µs/request ({cost / 2.5:.1f} % of 250 µs per event)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200_000)
+    asyncio.run(main(parser.parse_args().requests))

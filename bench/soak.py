@@ -1,0 +1,720 @@
+"""Soak test: a steady load for minutes while the aggregator and Redis restart; nothing lost.
+
+    .venv/bin/python bench/soak.py [--rate 1000] [--duration 300] [--sample-every 5]
+        [--aggregator-signals TERM,KILL] [--redis-down 3] [--csv OUT] [--json OUT]
+
+What it does:
+
+1. starts a real redis-server (`footfall.redis_server.EmbeddedRedis`, AOF on with
+   `appendfsync everysec`, as production runs it) on a free loopback port in a
+   temporary folder, and registers the site `soak.example` (Asia/Ho_Chi_Minh,
+   public counters of page views) with `footfall site add`, which writes chdb and
+   the collector's mirror in Redis;
+2. starts `footfall collector` (1 worker) and `footfall aggregator --consumer soak`
+   as separate processes, on that Redis and one chdb folder (only the aggregator
+   opens it: one process may own a chdb path);
+3. runs bench/soak_load.py in its own process: realistic page views and
+   engagements (`footfall.demo`'s visitors) at `--rate` events/s for `--duration`
+   seconds, one event per request as browsers send them, at most rate x duration
+   events; it counts every answer: a 202 is accepted, a 503 (Redis down) or any
+   other status refused, a socket error unknown;
+4. meanwhile restarts the aggregator at 1/3 and 2/3 of the run (by default first
+   with SIGTERM, a graceful stop, then with SIGKILL, a crash; each restarted at
+   once under the same consumer name, so it resumes its pending batch), and Redis
+   once at 1/2 (SIGTERM: Redis writes and fsyncs its AOF and exits; down for
+   `--redis-down` s, during which the collector answers 503; then started again
+   on the same AOF and port);
+5. every `--sample-every` s records each process's resident memory (VmRSS from
+   /proc, the whole process tree) and Redis's used memory, stream length and
+   pending count, into a CSV;
+6. after the load: waits until the stream and the pending list are empty, reads
+   the collector's `footfall_events_accepted_total` (/metrics), stops the
+   aggregator and the collector (SIGTERM), reads the hot counters, and counts
+   ClickHouse from a separate process; then checks, exactly: 202s counted by the
+   load = the collector's accepted counter = rows in `events` = distinct stream
+   ids; accepted page views = page views in `events` = `site_totals` = the hot
+   counter; visits in `events` = `site_totals` = the hot counter; article page
+   views in `events` = `article_totals` = the hot article counters; no dead letter;
+7. prints the memory table (start, each minute, end, per process and life) with a
+   verdict on flatness (growth over the second half of each process's life), the
+   answers per 10 s around the Redis restart, the checks, and exits 1 if a check
+   failed.
+
+Every server binds 127.0.0.1. The machine is shared: the default rate is what it
+sustains beside other work, not half the collector's capacity (see BENCHMARKS.md).
+`--duration 30 --rate 200` is a quick correctness run (about a minute in all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+
+from bench.machine import Server, cpu_seconds, exit_on_signal, process_tree  # noqa: E402
+from footfall import keys  # noqa: E402
+from footfall.redis_server import EmbeddedRedis, find_redis_server, free_port  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+SITE = "soak.example"
+TIMEZONE = "Asia/Ho_Chi_Minh"
+CONSUMER = "soak"
+FOOTFALL = [sys.executable, "-c", "from footfall.cli import main; main(prog_name='footfall')"]
+DRAIN_TIMEOUT_S = 180
+FLAT_MB_PER_MIN = 1.0  # growth over a life's second half above this is "growing"
+MIN_LIFE_S = 60  # a shorter life is mostly start-up: no verdict
+ROLES = ("collector", "aggregator", "redis", "load")
+
+
+def mb(kb: float) -> float:
+    return kb / 1024
+
+
+def rss_kb(pids: list[int]) -> int:
+    """Resident memory of `pids` together (VmRSS, kB); 0 for the ones gone."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+    return total
+
+
+# ----------------------------------------------------------------------------- the stack
+
+
+@dataclass
+class Stack:
+    """Redis, the collector and the aggregator of one soak, and how many lives each had."""
+
+    tmp: Path
+    env: dict[str, str]
+    redis_server: EmbeddedRedis
+    collector: Server | None = None
+    aggregator: Server | None = None
+    lives: dict[str, int] = field(default_factory=lambda: {"aggregator": 0, "redis": 1})
+    exits: list[dict] = field(default_factory=list)
+
+    def pids(self, role: str) -> list[int]:
+        if role == "redis":
+            process = self.redis_server.process
+            return [process.pid] if process and process.poll() is None else []
+        server = self.collector if role == "collector" else self.aggregator
+        return server.pids() if server and server.process.poll() is None else []
+
+    def start_collector(self) -> None:
+        port = free_port()
+        self.collector = Server(
+            "collector", [*FOOTFALL, "collector", "--port", str(port), "--workers", "1"],
+            "listening on port", self.tmp / "collector.log", self.env, port=port,
+        )  # fmt: skip
+        self.collector.wait_listening()
+
+    def start_aggregator(self) -> None:
+        self.lives["aggregator"] += 1
+        life = self.lives["aggregator"]
+        self.aggregator = Server(
+            "aggregator",
+            [*FOOTFALL, "aggregator", "--consumer", CONSUMER, "--port", str(free_port())],
+            "consuming", self.tmp / f"aggregator-{life}.log", self.env,
+        )  # fmt: skip
+        self.aggregator.wait_listening()
+
+    def restart_aggregator(self, signum: int) -> dict:
+        """Stop the aggregator with `signum` (SIGTERM: graceful; SIGKILL: a crash), start anew."""
+        assert self.aggregator is not None
+        started = time.monotonic()
+        if signum == signal.SIGKILL:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.aggregator.process.pid, signal.SIGKILL)
+        code = self.aggregator.stop(timeout=60)  # SIGTERM, unless the kill came first
+        stopped = time.monotonic()
+        self.start_aggregator()
+        done = {"what": f"aggregator {signal.Signals(signum).name}", "exit": code,
+                "stop_s": round(stopped - started, 2),
+                "restart_s": round(time.monotonic() - stopped, 2)}  # fmt: skip
+        self.exits.append(done)
+        return done
+
+    def restart_redis(self, down_s: float) -> dict:
+        """SIGTERM (Redis fsyncs its AOF and exits), `down_s` s down, then the same AOF and port."""
+        started = time.monotonic()
+        self.redis_server.stop(timeout=60)
+        stopped = time.monotonic()
+        time.sleep(down_s)
+        self.redis_server.start(timeout=60)
+        self.lives["redis"] += 1
+        return {"what": "redis SIGTERM", "stop_s": round(stopped - started, 2),
+                "down_s": round(time.monotonic() - stopped, 2)}  # fmt: skip
+
+    def stop(self) -> None:
+        for server in (self.aggregator, self.collector):
+            if server is not None:
+                server.stop()
+        self.redis_server.stop()
+
+
+def server_env(tmp: Path, redis_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTFALL_")}
+    env.update(
+        FOOTFALL_REDIS_URL=redis_url,
+        FOOTFALL_DATA_DIR=str(tmp / "data"),
+        FOOTFALL_CLICKHOUSE_DSN=f"chdb://{tmp / 'clickhouse'}",
+        FOOTFALL_HOST="127.0.0.1",
+        # The load sends each visitor's address in X-Forwarded-For, as a proxy would.
+        FOOTFALL_TRUSTED_PROXIES="127.0.0.1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    return env
+
+
+def add_site(env: dict[str, str]) -> None:
+    """`footfall site add`, before the aggregator owns the chdb folder."""
+    done = subprocess.run(
+        [*FOOTFALL, "site", "add", SITE, "--timezone", TIMEZONE, "--public-counters",
+         "--counter-measure", "pageviews"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"footfall site add failed:\n{done.stdout}\n{done.stderr}")
+
+
+# ----------------------------------------------------------------------------- sampling
+
+
+def redis_state(store: redis.Redis) -> dict[str, int | None]:
+    """Used memory, keys, stream length and pending count; None while Redis is down."""
+    try:
+        used = int(store.info("memory")["used_memory"])
+        length = store.xlen(keys.STREAM)
+        groups = store.xinfo_groups(keys.STREAM) if length or store.exists(keys.STREAM) else []
+        pending = sum(g["pending"] for g in groups)
+        size = store.dbsize()
+    except (redis.exceptions.RedisError, OSError):
+        return {"redis_used_kb": None, "redis_keys": None, "stream": None, "pending": None}
+    return {"redis_used_kb": used // 1024, "redis_keys": size, "stream": length,
+            "pending": pending}  # fmt: skip
+
+
+def sample(stack: Stack, load_pid: int | None, store: redis.Redis, t: float, phase: str) -> dict:
+    row: dict = {"t_s": round(t, 1), "phase": phase}
+    for role in ROLES:
+        pids = process_tree(load_pid) if role == "load" and load_pid else stack.pids(role)
+        row[f"{role}_rss_kb"] = rss_kb(pids) if role != "load" or load_pid else None
+    row["aggregator_life"] = stack.lives["aggregator"]
+    row["redis_life"] = stack.lives["redis"]
+    row.update(redis_state(store))
+    return row
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def schedule(args: argparse.Namespace) -> list[tuple[float, str]]:
+    """(seconds after the load started, what): the aggregator at 1/3 and 2/3, Redis at 1/2."""
+    first, second = args.aggregator_signals
+    return [
+        (args.duration / 3, f"aggregator:{first}"),
+        (args.duration / 2, "redis"),
+        (2 * args.duration / 3, f"aggregator:{second}"),
+    ]
+
+
+def disrupt(stack: Stack, what: str, args: argparse.Namespace) -> dict:
+    if what == "redis":
+        return stack.restart_redis(args.redis_down)
+    return stack.restart_aggregator(signal.Signals["SIG" + what.split(":")[1]])
+
+
+def start_load(args: argparse.Namespace, collector: Server, log: Path) -> subprocess.Popen:
+    command = [sys.executable, str(BENCH / "soak_load.py"), "--url", collector.url,
+               "--site", SITE, "--rate", str(args.rate), "--duration", str(args.duration),
+               "--connections", str(args.connections), "--seed", str(args.seed),
+               "--refused-out", str(log.parent / "refused.jsonl")]  # fmt: skip
+    load = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log.open("wb"), text=True
+    )
+    assert load.stdout is not None
+    try:
+        line = load.stdout.readline()  # the warm visits are planned first: 10-20 s
+        if line.strip() != "STARTED":
+            raise RuntimeError(f"the load generator did not start: {line!r}\n{log.read_text()}")
+    except BaseException:  # a signal while it plans included: it must not outlive the soak
+        load.kill()
+        load.wait()
+        raise
+    return load
+
+
+def soak(args: argparse.Namespace, stack: Stack, store: redis.Redis) -> dict:
+    """The load with the disruptions on schedule, sampling throughout; the load's counts."""
+    assert stack.collector is not None
+    rows: list[dict] = []
+    events: list[dict] = []
+    load = start_load(args, stack.collector, stack.tmp / "load.log")
+    t0 = time.monotonic()
+    cpu_before = {role: cpu_seconds(stack.pids(role)) for role in ("collector", "redis")}
+    todo = schedule(args)
+    next_sample = 0.0
+    load_cpu = load_cpu_at_start = cpu_seconds(process_tree(load.pid))  # planning excluded
+    try:
+        while load.poll() is None and time.monotonic() - t0 < args.duration + 120:
+            now = time.monotonic() - t0
+            if todo and now >= todo[0][0]:
+                _, what = todo.pop(0)
+                done = disrupt(stack, what, args)
+                done["at_s"] = round(now, 1)
+                done["at_epoch_ms"] = int(time.time() * 1000)  # to compare with stream ids
+                events.append(done)
+                print(f"  {now:6.1f} s  {done}", flush=True)
+                now = time.monotonic() - t0  # the restart took seconds
+            if now >= next_sample:
+                # The load's own CPU, read while it runs: is it the bottleneck?
+                load_cpu = cpu_seconds(process_tree(load.pid)) or load_cpu
+                rows.append(sample(stack, load.pid, store, now, "load"))
+                print_progress(rows[-1])
+                while next_sample <= now:  # after a restart's pause: back on the grid
+                    next_sample += args.sample_every
+            time.sleep(0.1)
+        out, _ = load.communicate(timeout=120)
+    finally:
+        if load.poll() is None:
+            load.kill()
+            load.wait()
+    result = next((json.loads(line[7:]) for line in out.splitlines()
+                   if line.startswith("RESULT ")), None)  # fmt: skip
+    if result is None:
+        raise RuntimeError(f"the load generator gave no result (exit {load.returncode})")
+    wall = time.monotonic() - t0
+    cpu = {role: 100 * (cpu_seconds(stack.pids(role)) - before) / wall
+           for role, before in cpu_before.items()}  # fmt: skip
+    cpu["load (until its last sample)"] = 100 * (load_cpu - load_cpu_at_start) / wall
+    return {"load": result, "samples": rows, "disruptions": events, "t_end": wall,
+            "cpu_percent": cpu}  # fmt: skip
+
+
+def print_progress(row: dict) -> None:
+    parts = [f"{row['t_s']:6.1f} s"]
+    for role in ROLES:
+        if row.get(f"{role}_rss_kb"):
+            parts.append(f"{role} {mb(row[f'{role}_rss_kb']):.0f} MB")
+    parts.append(f"stream {row['stream']} pending {row['pending']}")
+    print("  " + ", ".join(parts), flush=True)
+
+
+def drain(args: argparse.Namespace, stack: Stack, store: redis.Redis, run: dict) -> bool:
+    """Until the stream and the pending list are empty, sampling on; True if they did."""
+    t0 = time.monotonic() - run["t_end"]
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    next_sample = time.monotonic()
+    while time.monotonic() < deadline:
+        state = redis_state(store)
+        if time.monotonic() >= next_sample:
+            run["samples"].append(sample(stack, None, store, time.monotonic() - t0, "drain"))
+            next_sample += args.sample_every
+        if state["stream"] == 0 and state["pending"] == 0:
+            run["samples"].append(sample(stack, None, store, time.monotonic() - t0, "end"))
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def collector_accepted(collector: Server) -> int | None:
+    with urllib.request.urlopen(collector.url + "/metrics", timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            name, _, value = line.partition(" ")
+            if name == "footfall_events_accepted_total":
+                return int(float(value))
+    return None
+
+
+def hot_counters(store: redis.Redis) -> dict[str, int]:
+    totals = store.hgetall(keys.totals(SITE))
+    views = store.hvals(keys.article_views(SITE))
+    return {
+        "pageviews": int(totals.get(b"pageviews", 0)),
+        "visits": int(totals.get(b"visits", 0)),
+        "article_views": sum(int(v) for v in views),
+    }
+
+
+def count_in_chdb(dsn: str, env: dict[str, str]) -> dict[str, int]:
+    """Counted by another process once the aggregator stopped: one process owns a chdb path."""
+    queries = {
+        "events": "SELECT count() FROM events",
+        "distinct_stream_ids": "SELECT uniqExact(stream_id) FROM events",
+        "pageviews": "SELECT countIf(type = 'pageview') FROM events",
+        "engagements": "SELECT countIf(type = 'engagement') FROM events",
+        "visits": "SELECT sum(new_visit) FROM events",
+        "article_pageviews": "SELECT countIf(type = 'pageview' AND article_id != '') FROM events",
+        "site_totals_pageviews": "SELECT sum(pageviews) FROM site_totals",
+        "site_totals_visits": "SELECT sum(visits) FROM site_totals",
+        "article_totals_pageviews": "SELECT sum(pageviews) FROM article_totals",
+    }
+    script = (
+        "import json, sys, clickhouse_connect\n"
+        f"c = clickhouse_connect.get_client(dsn={dsn!r})\n"
+        "queries = json.loads(sys.argv[1])\n"
+        "print(json.dumps({k: int(c.query(q).result_rows[0][0]) for k, q in queries.items()}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(queries)], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise RuntimeError(f"counting in chdb failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def refused_but_stored(dsn: str, env: dict[str, str], refused_path: Path) -> list[dict]:
+    """The events the load was refused (or got no answer for) that are in ClickHouse anyway.
+
+    An event is recognised by its page-view id (`pv`, made per page view), its type and,
+    for an engagement, its engaged time and scroll depth.
+    """
+    refused = [json.loads(line) for line in refused_path.read_text().splitlines()]
+    ids = sorted({r["event"]["pv"] for r in refused})
+    if not ids:
+        return []
+    script = (
+        "import json, sys, clickhouse_connect\n"
+        f"c = clickhouse_connect.get_client(dsn={dsn!r})\n"
+        "rows = c.query('SELECT stream_id, toUnixTimestamp64Milli(ts), toString(type), "
+        "pageview_id, engaged_ms, scroll_depth FROM events WHERE pageview_id IN "
+        "%(ids)s', parameters={'ids': json.loads(sys.stdin.read())}).result_rows\n"
+        "print(json.dumps(rows))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, input=json.dumps(ids),
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise RuntimeError(f"looking for refused events failed:\n{out.stderr[-2000:]}")
+    stored = json.loads(out.stdout.strip().splitlines()[-1])
+    found = []
+    for r in refused:
+        e = r["event"]
+        for stream_id, ts_ms, kind, pv, engaged, depth in stored:
+            same = pv == e["pv"] and kind == e["n"]
+            if same and (kind == "pageview" or (engaged, depth) == (e["e"], e["sd"])):
+                found.append({**r, "stream_id": stream_id, "ts_ms": ts_ms})
+    return found
+
+
+def finish(stack: Stack, store: redis.Redis, run: dict) -> None:
+    """After the drain: the collector's count, both stopped, the hot counters, ClickHouse."""
+    assert stack.collector is not None and stack.aggregator is not None
+    run["collector_accepted"] = collector_accepted(stack.collector)
+    run["aggregator_exit"] = stack.aggregator.stop(timeout=60)
+    run["collector_exit"] = stack.collector.stop(timeout=60)
+    run["hot"] = hot_counters(store)
+    run["dead_letters"] = store.xlen(keys.DEAD_LETTERS)
+    dsn = stack.env["FOOTFALL_CLICKHOUSE_DSN"]
+    run["clickhouse"] = count_in_chdb(dsn, stack.env)
+    run["refused_but_stored"] = refused_but_stored(dsn, stack.env, stack.tmp / "refused.jsonl")
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def losses(run: dict) -> dict[str, int]:
+    """Accepted events missing from ClickHouse, rows in it twice, and events refused yet stored."""
+    ch = run["clickhouse"]
+    extra = len(run["refused_but_stored"])
+    return {
+        "lost": run["load"]["accepted"] - (ch["distinct_stream_ids"] - extra),
+        "duplicated": ch["events"] - ch["distinct_stream_ids"],
+        "stored_though_refused": extra,
+    }
+
+
+def checks(run: dict) -> list[str]:
+    """Every count that must be equal, as "what: a != b" problems; empty if all hold."""
+    load, ch, hot = run["load"], run["clickhouse"], run["hot"]
+    accepted = load["accepted"]
+    unknown = load["outcomes"].get("unknown", 0)
+    problems = []
+    if not run["drained"]:
+        problems.append(f"the stream did not drain within {DRAIN_TIMEOUT_S} s")
+    if unknown:
+        # A request that failed on the socket may or may not have been stored.
+        problems.append(f"{unknown} requests failed on the socket: {load['errors']}")
+    equal = [
+        ("collector's accepted counter", run["collector_accepted"], accepted),
+        ("events in ClickHouse", ch["events"], accepted),
+        ("distinct stream ids in ClickHouse", ch["distinct_stream_ids"], accepted),
+        ("page views in ClickHouse", ch["pageviews"], load["accepted_pageviews"]),
+        ("site_totals page views", ch["site_totals_pageviews"], ch["pageviews"]),
+        ("hot counter page views", hot["pageviews"], ch["pageviews"]),
+        ("site_totals visits", ch["site_totals_visits"], ch["visits"]),
+        ("hot counter visits", hot["visits"], ch["visits"]),
+        ("article_totals page views", ch["article_totals_pageviews"], ch["article_pageviews"]),
+        ("hot article views", hot["article_views"], ch["article_pageviews"]),
+    ]
+    outcome = losses(run)
+    if any(outcome.values()):
+        problems.append(f"lost {outcome['lost']}, duplicated {outcome['duplicated']}, stored "
+                        f"though refused {outcome['stored_though_refused']}")  # fmt: skip
+    for what, value, expected in equal:
+        if value != expected:
+            problems.append(f"{what}: {value} != {expected} ({value - expected:+d})")
+    for r in run["refused_but_stored"]:
+        problems.append(f"answered {r['answer']} at {r['at_s']} s (in {r['latency_ms']} ms) but "
+                        f"stored as stream entry {r['stream_id']}: {r['event']['n']} "
+                        f"pv={r['event']['pv']}")  # fmt: skip
+    if run["dead_letters"]:
+        problems.append(f"{run['dead_letters']} dead letters")
+    for name in ("aggregator_exit", "collector_exit"):
+        if run[name] != 0:
+            problems.append(f"{name.replace('_', ' ')} {run[name]} after SIGTERM")
+    for done in run["disruptions"]:
+        if done["what"] == "aggregator SIGTERM" and done["exit"] != 0:
+            problems.append(f"the aggregator exited {done['exit']} on SIGTERM")
+    return problems
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+def lives(samples: list[dict], role: str) -> list[list[dict]]:
+    """The samples of each life of `role` (a restart starts a new one), with memory read."""
+    key, life_key = f"{role}_rss_kb", f"{role}_life"
+    found: dict[int, list[dict]] = {}
+    for row in samples:
+        if row.get(key):
+            found.setdefault(row.get(life_key, 1), []).append(row)
+    return [found[k] for k in sorted(found)]
+
+
+def slope_mb_per_min(rows: list[dict], key: str) -> float:
+    """Least-squares slope of `key` over time."""
+    if len(rows) < 2:
+        return 0.0
+    ts = [r["t_s"] / 60 for r in rows]
+    ys = [mb(r[key]) for r in rows]
+    mean_t, mean_y = sum(ts) / len(ts), sum(ys) / len(ys)
+    var = sum((t - mean_t) ** 2 for t in ts)
+    return sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys, strict=True)) / var if var else 0
+
+
+def verdict(role: str, life_s: float, slope: float) -> bool | str:
+    if role == "load":
+        return "n/a (bench tool: keeps every latency)"
+    if life_s < MIN_LIFE_S:
+        return "too short"
+    return abs(slope) <= FLAT_MB_PER_MIN
+
+
+def flatness(samples: list[dict]) -> list[dict]:
+    """Per process and life: memory at start, middle, end; the second half's growth and slope."""
+    verdicts = []
+    for role in ROLES:
+        key = f"{role}_rss_kb"
+        for n, rows in enumerate(lives(samples, role), 1):
+            first, last = rows[0]["t_s"], rows[-1]["t_s"]
+            half = [r for r in rows if r["t_s"] >= (first + last) / 2]
+            slope = slope_mb_per_min(half, key)
+            verdicts.append({
+                "process": role if len(lives(samples, role)) == 1 else f"{role} (life {n})",
+                "from_s": first, "to_s": last,
+                "start_mb": mb(rows[0][key]), "mid_mb": mb(half[0][key]),
+                "end_mb": mb(rows[-1][key]), "peak_mb": mb(max(r[key] for r in rows)),
+                "second_half_growth_mb": mb(half[-1][key] - half[0][key]),
+                "second_half_slope_mb_per_min": slope,
+                "flat": verdict(role, last - first, slope),
+            })  # fmt: skip
+    return verdicts
+
+
+def bytes_per_key(row: dict) -> float:
+    return 1024 * row["redis_used_kb"] / row["redis_keys"]
+
+
+def memory_table(samples: list[dict]) -> str:
+    """Markdown: RSS in MB per process at the start, each minute, and the end."""
+    end = samples[-1]["t_s"]
+    marks = [0.0, *range(60, int(end), 60), end]
+    picked = [min(samples, key=lambda r, m=m: abs(r["t_s"] - m)) for m in marks]
+    head = ["process", *(f"{r['t_s']:.0f} s" for r in picked)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for role in ROLES:
+        cells = []
+        for r in picked:
+            value = r.get(f"{role}_rss_kb")
+            life = r.get(f"{role}_life")
+            tag = f" ({life})" if life and role in ("aggregator", "redis") else ""
+            cells.append(f"{mb(value):.0f}{tag}" if value else "-")
+        lines.append(f"| {role} RSS | " + " | ".join(cells) + " |")
+    used = ["-" if r.get("redis_used_kb") is None else f"{mb(r['redis_used_kb']):.1f}"
+            for r in picked]  # fmt: skip
+    lines.append("| redis used_memory | " + " | ".join(used) + " |")
+    count = ["-" if r.get("redis_keys") is None else f"{r['redis_keys']:,}" for r in picked]
+    lines.append("| redis keys | " + " | ".join(count) + " |")
+    per_key = [f"{bytes_per_key(r):.0f}" if r.get("redis_keys") else "-" for r in picked]
+    lines.append("| redis used bytes per key | " + " | ".join(per_key) + " |")
+    stream = ["-" if r.get("stream") is None else str(r["stream"]) for r in picked]
+    lines.append("| stream length | " + " | ".join(stream) + " |")
+    return "\n".join(lines)
+
+
+def write_csv(samples: list[dict], path: Path) -> None:
+    columns = ["t_s", "phase", *(f"{r}_rss_kb" for r in ROLES), "aggregator_life",
+               "redis_life", "redis_used_kb", "redis_keys", "stream", "pending"]  # fmt: skip
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(samples)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def flat_word(flat: bool | str) -> str:
+    return flat if isinstance(flat, str) else "yes" if flat else "NO"
+
+
+def report(run: dict, args: argparse.Namespace, problems: list[str]) -> None:
+    load, ch, hot = run["load"], run["clickhouse"], run["hot"]
+    print("\n" + "=" * 100)
+    print(f"{dt.datetime.now():%Y-%m-%d %H:%M}: soak of {args.duration:.0f} s at "
+          f"{args.rate:,.0f} events/s asked, {args.connections} connections")  # fmt: skip
+    print(f"load: {load['sent']:,} events queued in {load['paced_s']:.1f} s, all answered in "
+          f"{load['wall_s']:.1f} s ({load['sent'] / load['wall_s']:,.0f}/s), "
+          f"{load['visits']:,} visits planned; answers {load['outcomes']}; by type "
+          f"{load['by_type']}")  # fmt: skip
+    print(f"  latency {load['latency_ms']} ms; requests sent after their slot by "
+          f"{load['late_ms']} ms")  # fmt: skip
+    print("  CPU in % of one core: " + ", ".join(f"{k} {v:.0f}" for k, v in
+                                                 run["cpu_percent"].items()))  # fmt: skip
+    for done in run["disruptions"]:
+        rest = {k: v for k, v in done.items() if k != "at_s"}
+        print(f"  at {done['at_s']:.0f} s: {rest}")
+    window = {t: c for t, c in load["per_10s"].items() if set(c) - {"202"}}
+    print(f"  answers other than 202, per 10 s (start of the bucket, s): {window or 'none'}")
+    print(f"drained: {run['drained']}; collector accepted (metric) {run['collector_accepted']:,};"
+          f" ClickHouse {ch}; hot counters {hot}; dead letters {run['dead_letters']}; exits: "
+          f"aggregator {run['aggregator_exit']}, collector {run['collector_exit']}; refused "
+          f"but stored: {len(run['refused_but_stored'])}")  # fmt: skip
+    print("\nMemory (RSS of each process tree, MB; (n): its n-th life):")
+    print(memory_table(run["samples"]))
+    print("\n| process | from - to (s) | start | middle | end | peak | growth, 2nd half "
+          "| slope, 2nd half | flat |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for v in run["flatness"]:
+        print(f"| {v['process']} | {v['from_s']:.0f} - {v['to_s']:.0f} | {v['start_mb']:.0f} "
+              f"| {v['mid_mb']:.0f} | {v['end_mb']:.0f} | {v['peak_mb']:.0f} "
+              f"| {v['second_half_growth_mb']:+.1f} MB "
+              f"| {v['second_half_slope_mb_per_min']:+.2f} MB/min "
+              f"| {flat_word(v['flat'])} |")  # fmt: skip
+    if problems:
+        for p in problems:
+            print(f"PROBLEM: {p}")
+    else:
+        print(f"\nChecks: every count equal: {load['accepted']:,} events accepted (202s) = "
+              f"collector's counter = events in ClickHouse = distinct stream ids; "
+              f"{ch['pageviews']:,} page views = site_totals = hot counter; {ch['visits']:,} "
+              f"visits = site_totals = hot counter; {ch['article_pageviews']:,} article page "
+              "views = article_totals = hot article counters; no dead letter.")  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=1000, help="events per second")
+    parser.add_argument("--duration", type=float, default=300, help="seconds of load")
+    parser.add_argument("--connections", type=int, default=100, help="the load's connections")
+    parser.add_argument("--sample-every", type=float, default=5, help="seconds between samples")
+    parser.add_argument(
+        "--aggregator-signals", default="TERM,KILL",
+        help="how the aggregator is stopped at 1/3 and at 2/3: two of TERM, KILL",
+    )  # fmt: skip
+    parser.add_argument("--redis-down", type=float, default=3, help="seconds Redis stays down")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--csv", type=Path, help="write the memory samples to this file")
+    parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument(
+        "--keep", action="store_true",
+        help="keep the run's folder (logs, AOF, chdb, refused events) instead of deleting it",
+    )  # fmt: skip
+    args = parser.parse_args()
+    args.aggregator_signals = [s.strip().upper() for s in args.aggregator_signals.split(",")]
+    if len(args.aggregator_signals) != 2 or set(args.aggregator_signals) - {"TERM", "KILL"}:
+        parser.error("--aggregator-signals: two of TERM, KILL, e.g. TERM,KILL")
+    if not 10 <= args.duration <= 3600:
+        parser.error("--duration: 10 to 3600 s")
+    return args
+
+
+@contextlib.contextmanager
+def run_folder(keep: bool) -> Iterator[Path]:
+    if keep:
+        yield Path(tempfile.mkdtemp(prefix="footfall-soak-"))
+        return
+    with tempfile.TemporaryDirectory(prefix="footfall-soak-") as name:
+        yield Path(name)
+
+
+def main() -> int:
+    args = parse_args()
+    signal.signal(signal.SIGTERM, exit_on_signal)
+    signal.signal(signal.SIGHUP, exit_on_signal)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with run_folder(args.keep) as tmp:
+        redis_server = EmbeddedRedis(tmp / "redis", appendonly=True)
+        stack = Stack(tmp, {}, redis_server)
+        store: redis.Redis | None = None
+        try:
+            redis_server.start()
+            version = subprocess.run([find_redis_server(), "--version"], capture_output=True,
+                                     text=True, check=False).stdout.split(" sha=")[0]  # fmt: skip
+            print(f"cores: {os.cpu_count()}; {version} on port {redis_server.port}: appendonly "
+                  f"yes, appendfsync everysec; logs in {tmp}")  # fmt: skip
+            store = redis.Redis.from_url(redis_server.url, socket_timeout=2)
+            stack.env = server_env(tmp, redis_server.url)
+            add_site(stack.env)
+            stack.start_collector()
+            stack.start_aggregator()
+            print(f"collector {stack.collector.url if stack.collector else ''}, aggregator "
+                  f"consumer {CONSUMER!r}; load {args.rate:,.0f} events/s for "
+                  f"{args.duration:.0f} s; schedule {schedule(args)}", flush=True)  # fmt: skip
+            run = soak(args, stack, store)
+            run["drained"] = drain(args, stack, store, run)
+            finish(stack, store, run)
+            run["flatness"] = flatness(run["samples"])
+            problems = checks(run)
+            if args.csv:
+                write_csv(run["samples"], args.csv)
+            report(run, args, problems)
+            if args.json:
+                run["problems"] = problems
+                args.json.write_text(json.dumps(run, indent=2, default=str))
+        finally:
+            if store is not None:
+                store.close()
+            stack.stop()
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
