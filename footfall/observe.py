@@ -5,18 +5,18 @@
 `X-Request-Id` when it is sane (1 to 128 letters, digits and `-_.:`; a proxy's
 id is kept so lines can be followed across services), else a new random one.
 While the request is handled it is in `logs.REQUEST_ID`, so every log line
-carries it, and the response returns it in `X-Request-Id` (added when the
-response is prepared, so streamed answers and raised redirects have it too).
+carries it, and the response returns it in `X-Request-Id`. The application's
+`QUIET_ROUTES` (events, counters, snippet, probes: thousands a second) keep a
+client's id but are given none: making and returning one cost the collector
+about a tenth of its throughput (bench/collector.py, with and without).
 
 The latency goes into `footfall_http_request_seconds`, labelled by the route's
 pattern (`/api/v1/sites/{domain}`, `unmatched` for paths no route serves) and
 never the raw path, so the number of series is bounded. The access log line
 (`footfall.access`: method, route, path, status, duration) is written for
-every request but those to the application's `QUIET_ROUTES`, which
-`logs.ACCESS_LOG` samples. All of this costs 6 to 8 µs a request measured on
-a loaded two-core machine (`bench/observe.py`): under 3 % of the 250 µs the
-collector spends per event; the histogram is a lock-free `LoopHistogram` and the
-labels are worked out once per route and status, for that reason.
+every request but those to quiet routes, which `logs.ACCESS_LOG` samples. The
+histogram is a lock-free `LoopHistogram` and the labels are worked out once per
+route and status, to keep this cheap.
 """
 
 from __future__ import annotations
@@ -44,9 +44,15 @@ _SANE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}").fullmatch
 access_log = logging.getLogger("footfall.access")
 
 
-def request_id_of(request: web.Request) -> str:
+def given_request_id(request: web.Request) -> str | None:
+    """The client's (a proxy's) request id, if it sent a sane one."""
     given = request.headers.get(HEADER)
-    if given and _SANE_ID(given):
+    return given if given and _SANE_ID(given) else None
+
+
+def request_id_of(request: web.Request) -> str:
+    given = given_request_id(request)
+    if given:
         return given
     # An id, not a secret: the fast generator is enough (os.urandom costs 3 times more).
     return f"{random.getrandbits(64):016x}"
@@ -56,38 +62,60 @@ def setup(app: web.Application) -> None:
     """Observe every request of `app` (once, however many components mount)."""
     app[QUIET_ROUTES] = set()
     app.middlewares.insert(0, observe_requests)  # outermost: it sees the final status
-    app.on_response_prepare.append(_return_request_id)
 
 
 @web.middleware
 async def observe_requests(request: web.Request, handler) -> web.StreamResponse:  # type: ignore[no-untyped-def]
     started = time.perf_counter()
-    # Not reset afterwards: aiohttp runs each request in a task of its own, with a
-    # copy of the context, so the id lives exactly as long as the request, the
-    # response's preparation (which adds the header) included.
-    REQUEST_ID.set(request_id_of(request))
+    route = request.match_info.route
+    quiet = _quiet.get(route)
+    if quiet is None:
+        quiet = _is_quiet(request, route)
+    # Quiet routes (events, counters, probes: thousands a second) keep a proxy's id but
+    # make none: making and returning one cost the collector a tenth of its throughput
+    # (bench/collector.py).
+    request_id = given_request_id(request) if quiet else request_id_of(request)
+    if request_id:
+        # Not reset afterwards: aiohttp runs each request in a task of its own, with a
+        # copy of the context, so the id lives exactly as long as the request.
+        REQUEST_ID.set(request_id)
     status = 500
     try:
         response = await handler(request)
         status = response.status
+        if request_id and not response.prepared:  # a streamed answer sent its headers
+            response.headers[HEADER] = request_id
         return response
     except web.HTTPException as e:  # redirects, and what json_errors lets through
         status = e.status
+        if request_id:
+            e.headers[HEADER] = request_id
         raise
     except asyncio.CancelledError:
         status = CLIENT_CLOSED
         raise
     finally:
         seconds = time.perf_counter() - started
-        route = request.match_info.route
         labels = _labels.get((route, status)) or _labels_of(request, route, status)
-        HTTP_SECONDS.observe(labels[:3], seconds)
-        if ACCESS_LOG.wants(labels[3], status):
+        HTTP_SECONDS.observe(labels, seconds)
+        if ACCESS_LOG.wants(quiet, status):
             _log_access(request, labels[0], labels[1], status, seconds)
 
 
-Labels = tuple[str, str, str, bool]
-"""The histogram's labels (method, route pattern, status) and whether the route is quiet."""
+# Whether a route is quiet, once per route (routes and QUIET_ROUTES are set up before
+# the first request); requests no route matched are never quiet.
+_quiet: dict[web.AbstractRoute, bool] = {}
+
+
+def _is_quiet(request: web.Request, route: web.AbstractRoute) -> bool:
+    if route.resource is None:
+        return False
+    quiet = _quiet[route] = route.resource.canonical in request.app[QUIET_ROUTES]
+    return quiet
+
+
+Labels = tuple[str, str, str]
+"""The histogram's labels: method, route pattern, status."""
 
 # Worked out once per (route, status): one lookup instead of four steps per request.
 # Routes are set up before the first request, QUIET_ROUTES too.
@@ -97,9 +125,8 @@ _labels: dict[tuple[web.AbstractRoute, int], Labels] = {}
 def _labels_of(request: web.Request, route: web.AbstractRoute, status: int) -> Labels:
     method = request.method if request.method in _METHODS else "other"
     if route.resource is None:  # no route matched: aiohttp makes a route for each such request
-        return (method, UNMATCHED, str(status), False)
-    pattern = route.resource.canonical
-    labels = (method, pattern, str(status), pattern in request.app[QUIET_ROUTES])
+        return (method, UNMATCHED, str(status))
+    labels = (method, route.resource.canonical, str(status))
     _labels[route, status] = labels
     return labels
 
@@ -120,9 +147,3 @@ def _log_access(request: web.Request, method: str, route: str, status: int, seco
             "duration_ms": duration_ms,
         },
     )
-
-
-async def _return_request_id(request: web.Request, response: web.StreamResponse) -> None:
-    request_id = REQUEST_ID.get()
-    if request_id:
-        response.headers[HEADER] = request_id
