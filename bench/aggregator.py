@@ -69,7 +69,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +95,7 @@ from bench.machine import (  # noqa: E402
     median,
     wait_for_quiet,
 )
+from bench.profiles import Frame, print_profile  # noqa: E402
 from footfall import keys  # noqa: E402
 from footfall.redis_server import EmbeddedRedis, find_redis_server, free_port  # noqa: E402
 from footfall.sites import Site, site_to_json  # noqa: E402
@@ -312,75 +312,19 @@ def profile_run(
     for problem in result["problems"]:
         print(f"  PROBLEM: {problem}")
     if args.profile.exists():
-        print_profile(args.profile, args.profile_top)
+        print_profile(args.profile, args.profile_top, ("aggregator", "footfall"), thread_of)
     return result
 
 
-def print_profile(path: Path, top: int) -> None:
-    """Own and inclusive shares per function, and own time per package, from collapsed stacks.
-
-    py-spy samples the Python threads only when they run (not `--idle`): the event
+def thread_of(stack: str, frames: list[Frame]) -> str:
+    """py-spy samples the Python threads only when they run (not `--idle`): the event
     loop's thread and the `clickhouse` executor thread that calls chdb; chdb's own
-    worker threads have no Python frames and are not seen.
-    """
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    packages: Counter[str] = Counter()
-    threads: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack:
-            continue
-        n = int(count)
-        frames = [_frame(f) for f in stack.split(";")]
-        total += n
-        own[frames[-1][0]] += n
-        packages[frames[-1][1]] += n
-        if "concurrent/futures/thread.py" not in stack:
-            threads["event loop thread"] += n
-        elif frames[-1][1] == "chdb":
-            threads["ClickHouse executor thread: in chdb"] += n
-        else:
-            threads["ClickHouse executor thread: Python (clickhouse-connect)"] += n
-        for name in {name for name, package in frames if package in ("aggregator", "footfall")}:
-            inclusive[name] += n
-    if not total:
-        print("py-spy recorded no sample")
-        return
-    print(f"\n{total} samples (CPU only, Python threads). Top {top} functions by own time:")
-    for name, n in own.most_common(top):
-        print(f"  {100 * n / total:5.1f}%  {name}")
-    print("\nBy thread:")
-    for name, n in threads.most_common():
-        print(f"  {100 * n / total:5.1f}%  {name}")
-    print("\nOwn time by package:")
-    for package, n in packages.most_common():
-        print(f"  {100 * n / total:5.1f}%  {package}")
-    print(f"\nTop {top} of footfall's functions by inclusive time:")
-    for name, n in inclusive.most_common(top):
-        print(f"  {100 * n / total:5.1f}%  {name}")
-
-
-def _frame(frame: str) -> tuple[str, str]:
-    """("function (dir/file.py)", package) of py-spy's "function (/full/path/file.py:line)"."""
-    name, _, where = frame.partition(" (")
-    path = where.rstrip(")").rpartition(":")[0] or where.rstrip(")")
-    parts = Path(path).parts
-    if "site-packages" in parts:
-        where = "/".join(parts[parts.index("site-packages") + 1 :])
-    elif path.startswith(str(ROOT) + os.sep):
-        where = "/".join(parts[len(ROOT.parts) :])
-    else:
-        where = "/".join(parts[-2:])
-    short = f"{name} ({where})" if parts else name
-    if "site-packages" in parts and parts.index("site-packages") + 1 < len(parts):
-        package = parts[parts.index("site-packages") + 1]
-    elif path.startswith(str(ROOT) + os.sep) and len(parts) > len(ROOT.parts) + 1:
-        package = parts[len(ROOT.parts)]
-    else:
-        package = "python stdlib and other"
-    return short, package
+    worker threads have no Python frames and are not seen."""
+    if "concurrent/futures/thread.py" not in stack:
+        return "event loop thread"
+    if frames[-1][1] == "chdb":
+        return "ClickHouse executor thread: in chdb"
+    return "ClickHouse executor thread: Python (clickhouse-connect)"
 
 
 # ----------------------------------------------------------------------------- freshness

@@ -41,7 +41,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +59,7 @@ from bench.machine import (  # noqa: E402
     median,
     wait_for_quiet,
 )
+from bench.profiles import print_profile  # noqa: E402
 from footfall import keys  # noqa: E402
 from footfall.redis_server import EmbeddedRedis, find_redis_server, free_port  # noqa: E402
 from footfall.sites import Site, site_to_json  # noqa: E402
@@ -276,65 +276,12 @@ def profile(server: Server, args: argparse.Namespace, out: Path) -> None:
     if spy.returncode != 0 or not out.exists():
         print(f"py-spy failed:\n{output}")
         return
-    print_profile(out, top=args.profile_top)
-
-
-def print_profile(path: Path, top: int) -> None:
-    """Own and inclusive shares per function, and own time per package, from collapsed stacks.
-
-    Under uvloop a sampled stack often starts at the coroutine the loop resumed, not
-    at `main`, so inclusive shares of the outer frames (cli, serve) mean nothing.
-    """
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    packages: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack:
-            continue
-        n = int(count)
-        frames = [_frame(f) for f in stack.split(";")]
-        total += n
-        own[frames[-1][0]] += n
-        packages[frames[-1][1]] += n
-        for name in {name for name, package in frames if package in ("collector", "footfall")}:
-            inclusive[name] += n
-    if not total:
-        return
-    print(f"\n{total} samples (CPU only). Top {top} functions by own time:")
-    for name, n in own.most_common(top):
-        print(f"  {100 * n / total:5.1f}%  {name}")
-    print("\nOwn time by package:")
-    for package, n in packages.most_common():
-        print(f"  {100 * n / total:5.1f}%  {package}")
-    print(f"\nTop {top} of footfall's functions by inclusive time:")
-    for name, n in inclusive.most_common(top):
-        if not name.startswith(("collector (", "run (", "run_collectors (")):
-            print(f"  {100 * n / total:5.1f}%  {name}")
-
-
-def _frame(frame: str) -> tuple[str, str]:
-    """("function (dir/file.py)", package) of py-spy's "function (/full/path/file.py:line)"."""
-    name, _, where = frame.partition(" (")
-    path = where.rstrip(")").rpartition(":")[0] or where.rstrip(")")
-    parts = Path(path).parts
-    if "site-packages" in parts:
-        where = "/".join(parts[parts.index("site-packages") + 1 :])
-    elif path.startswith(str(ROOT) + os.sep):
-        where = "/".join(parts[len(ROOT.parts) :])
-    else:
-        where = "/".join(parts[-2:])
-    short = f"{name} ({where})" if parts else name
-    if name == "run_app" and "aiohttp" in parts:
-        package = "event loop (uvloop's C code, below run_app)"
-    elif "site-packages" in parts and parts.index("site-packages") + 1 < len(parts):
-        package = parts[parts.index("site-packages") + 1]
-    elif path.startswith(str(ROOT) + os.sep) and len(parts) > len(ROOT.parts) + 1:
-        package = parts[len(ROOT.parts)]
-    else:
-        package = "python stdlib and other"
-    return short, package
+    print_profile(
+        out,
+        args.profile_top,
+        ("collector", "footfall"),
+        hide_inclusive=("collector (", "run (", "run_collectors ("),
+    )
 
 
 # ----------------------------------------------------------------------------- report
