@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench-collector clean
+.PHONY: run test lint screenshot bench-collector clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ run: $(STAMP)
 test: $(STAMP) /usr/bin/chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# README's picture of the dashboard, taken by the browser test that fills a site page.
+screenshot: $(STAMP) /usr/bin/chromium
+	SCREENSHOT_TO=docs/dashboard.png $(BIN)/pytest -q tests/test_dashboard_browser.py -k screenshot
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
