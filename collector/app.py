@@ -27,11 +27,12 @@ from footfall.connections import async_redis
 from footfall.observe import QUIET_ROUTES
 from footfall.settings import Settings
 from footfall.tokens import TokenLookup
-from footfall.web import READY_CHECKS, json_errors, setup_operations
+from footfall.web import READY_CHECKS, setup_operations
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
-    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BATCH_BODY)
+    # No middleware of its own: the request observer answers errors as JSON too.
+    app = web.Application(client_max_size=MAX_BATCH_BODY)
     setup(app, settings, clock=clock)
     return app
 

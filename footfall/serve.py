@@ -24,7 +24,6 @@ from collector.events import MAX_BATCH_BODY
 from footfall.clock import Clock, system_clock
 from footfall.connections import AsyncClickHouse, clickhouse
 from footfall.settings import Settings
-from footfall.web import json_errors
 
 
 def all_in_one_app(
@@ -38,7 +37,8 @@ def all_in_one_app(
 
     Without `aggregate` the aggregator is not started (tests drive one themselves).
     """
-    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BATCH_BODY)
+    # No middleware of its own: the request observer answers errors as JSON too.
+    app = web.Application(client_max_size=MAX_BATCH_BODY)
     collector.app.setup(app, settings, clock=clock)
     dashboard.app.setup(app, settings, clickhouse_client)
     app[dashboard.appkeys.CLOCK] = clock

@@ -64,7 +64,8 @@ class Site(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 
     def owns_host(self, host: str) -> bool:
         """True when a page on `host` (lowercased, without `www.`) belongs to this site."""
-        return _owns(self.domain, self.allow_subdomains, host)
+        # Two comparisons: cheaper than a cache lookup, and this runs for every event.
+        return host == self.domain or (self.allow_subdomains and host.endswith("." + self.domain))
 
     def excludes_ip(self, ip: str) -> bool:
         return bool(self.excluded_ips) and _in_networks(ip, self.excluded_ips)
@@ -153,11 +154,6 @@ def _article(pattern: str, url: str) -> str:
     if pattern:
         return _group(_compiled(pattern).search(url))
     return _group(_LAST_SEGMENT.search(split_url(url)[1]))
-
-
-@functools.lru_cache(maxsize=4096)
-def _owns(domain: str, allow_subdomains: bool, host: str) -> bool:
-    return host == domain or (allow_subdomains and host.endswith("." + domain))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -2,9 +2,11 @@
 
 Every error a client can cause is answered as `{"error": "...", "field": "..."}`
 with a 4xx, including aiohttp's own (unknown path, wrong method, body too
-large). Readiness is the conjunction of the checks each mounted component adds
-to `READY_CHECKS`. /metrics first runs the `SCRAPE_HOOKS` components add (to
-read gauges from the stores at scrape time), then renders the one registry.
+large): the request observer answers them (`footfall/errors.py`), so a request
+goes through one middleware, not two. Readiness is the conjunction of the
+checks each mounted component adds to `READY_CHECKS`. /metrics first runs the
+`SCRAPE_HOOKS` components add (to read gauges from the stores at scrape time),
+then renders the one registry.
 Every request is observed (`footfall/observe.py`): request id, latency, access log.
 """
 
@@ -14,11 +16,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from footfall import observe
+from footfall.errors import ApiError as ApiError  # the handlers' names for them, as before
+from footfall.errors import answer_error, json_response
+from footfall.errors import json_error as json_error
 from footfall.metrics import REGISTRY
 
 log = logging.getLogger(__name__)
@@ -37,57 +41,17 @@ ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}
 """CORS for what any page may call: the Events API and the public counters."""
 
 
-class ApiError(Exception):
-    """A client's mistake: rendered by `json_errors` as `{"error", "field"}` with its status."""
-
-    def __init__(
-        self, status: int, message: str, field: str = "", headers: dict[str, str] | None = None
-    ):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.field = field
-        self.headers = headers
-
-
-def json_response(data: object, status: int = 200, headers: dict[str, str] | None = None):
-    return web.Response(
-        body=orjson.dumps(data), status=status, content_type="application/json", headers=headers
-    )
-
-
-def json_error(
-    status: int, error: str, field: str = "", headers: dict[str, str] | None = None
-) -> web.Response:
-    body: dict[str, str] = {"error": error}
-    if field:
-        body["field"] = field
-    return json_response(body, status, headers)
-
-
 @web.middleware
 async def json_errors(request: web.Request, handler) -> web.StreamResponse:  # type: ignore[no-untyped-def]
-    """aiohttp's HTTP errors as JSON; an unexpected exception as a logged JSON 500."""
+    """JSON errors alone, for an application without the request observer (which answers
+    errors as JSON itself: `setup_operations` installs it)."""
     try:
         return await handler(request)
-    except ApiError as e:
-        return json_error(e.status, e.message, e.field, e.headers)
-    except web.HTTPException as e:
-        if e.status < 400 or e.content_type == "application/json":
+    except Exception as e:  # not CancelledError, a BaseException
+        answer = answer_error(request, e)
+        if answer is None:
             raise
-        headers = {k: v for k, v in e.headers.items() if k.lower() in ("allow", "retry-after")}
-        return json_error(e.status, e.reason if e.text is None else _plain(e.text), "", headers)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return json_error(500, "internal error")
-
-
-def _plain(text: str) -> str:
-    # aiohttp's default bodies are "404: Not Found"; keep the words.
-    code, sep, rest = text.partition(": ")
-    return rest.strip() if sep and code.isdigit() else text.strip()
+        return answer
 
 
 async def health(request: web.Request) -> web.Response:

@@ -21,14 +21,17 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+import collector.app
 from aggregator.consumer import Aggregator
 from aggregator.runner import operations_app
 from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.logs import ACCESS_LOG, AccessLogPolicy, JsonFormatter
+from footfall.observe import observe_requests
 from footfall.redis_server import free_port
+from footfall.settings import Settings
 from footfall.sites import Site, site_to_json
-from footfall.web import json_errors, setup_operations
+from footfall.web import ApiError, json_errors, setup_operations
 from tests.conftest import AUTH, BROWSER_UA
 from tests.helpers import pageview
 from tests.processes import Component, clean_environ, get, wait_for
@@ -228,6 +231,64 @@ async def test_an_unhandled_error_is_logged_with_the_request_id(aiohttp_client, 
     assert error["request_id"] == "boom-1"
     assert "RuntimeError: broken on purpose" in error["exc"]
     assert any(line["logger"] == "footfall.access" and line["status"] == 500 for line in logged)
+
+
+async def boom(request: web.Request) -> web.Response:
+    raise RuntimeError("broken on purpose")
+
+
+async def refuse(request: web.Request) -> web.Response:
+    raise ApiError(422, "not like this", "x", {"Retry-After": "3"})
+
+
+async def moved(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/elsewhere")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "body", "header"),
+    [
+        ("GET", "/boom", 500, {"error": "internal error"}, None),
+        ("GET", "/refuse", 422, {"error": "not like this", "field": "x"}, ("Retry-After", "3")),
+        ("GET", "/nowhere", 404, {"error": "Not Found"}, None),
+        ("POST", "/boom", 405, {"error": "Method Not Allowed"}, ("Allow", "GET,HEAD")),
+        ("GET", "/moved", 302, None, ("Location", "/elsewhere")),
+    ],
+)
+async def test_the_request_observer_alone_answers_errors_as_json(
+    aiohttp_client, caplog, method, path, status, body, header
+):
+    """No `json_errors` middleware: the observer, the one middleware, answers every error
+    as JSON (and lets redirects through), with the request id, counted by status."""
+    app = web.Application()
+    setup_operations(app)
+    for route, handler in (("/boom", boom), ("/refuse", refuse), ("/moved", moved)):
+        app.router.add_get(route, handler)
+    client = await aiohttp_client(app)
+    before = await scrape(client)
+    with json_log_lines(caplog) as logged:
+        response = await client.request(
+            method, path, headers={"X-Request-Id": "err-1"}, allow_redirects=False
+        )
+    assert response.status == status
+    assert response.headers["X-Request-Id"] == "err-1"
+    if body is not None:
+        assert response.content_type == "application/json"
+        assert await response.json() == body
+    if header is not None:
+        assert response.headers[header[0]] == header[1]
+    errors = [line for line in logged if line["level"] == "error"]
+    assert len(errors) == (1 if status == 500 else 0)
+    route = "unmatched" if status in (404, 405) else path
+    after = await scrape(client)
+    count = "footfall_http_request_seconds_count"
+    labels = {"method": method, "route": route, "status": str(status)}
+    assert after(count, **labels) - before(count, **labels) == 1
+
+
+def test_the_collector_runs_the_observer_as_its_only_middleware():
+    app = collector.app.create_app(Settings(redis_url="redis://127.0.0.1:9"))
+    assert list(app.middlewares) == [observe_requests]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ addresses and paths; a real Redis, a clock the tests move."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import pytest
 
 from collector.rate_limits import RateLimits, client_key
+from collector.visitors import visitor_id
 from footfall import keys
 from tests.conftest import AUTH
 from tests.helpers import pageview, stream_events
@@ -114,6 +116,18 @@ async def test_rate_limit_keys_hold_a_keyed_hash_never_the_address(make_client, 
     assert all(b"198.51.100.77" not in (redis_db.dump(k) or b"") for k in names)
     (limit_key,) = [n for n in names if ":limit:ip:" in n]
     assert 0 < redis_db.pttl(limit_key) <= 60_000
+
+
+@pytest.mark.parametrize("salt", [b"0123456789abcdef", b"another salt...."])
+def test_the_copied_keyed_hash_gives_the_keyed_blake2b_of_each_input(salt):
+    """`keyed_hash` is copied per event instead of keying anew: same ids, whatever came
+    before (the copy leaves the cached hash untouched)."""
+    for ua in ("UA one", "UA two", "UA one"):
+        text = f"a.example\x00192.0.2.1\x00{ua}".encode()
+        expected = hashlib.blake2b(text, key=salt, digest_size=8).digest()
+        assert visitor_id(salt, "a.example", "192.0.2.1", ua) == int.from_bytes(expected, "big")
+    expected_key = hashlib.blake2b(b"a.example\x00192.0.2.1", key=salt, digest_size=8).hexdigest()
+    assert client_key(salt, "a.example", "192.0.2.1") == expected_key
 
 
 def test_an_ipv6_client_is_its_64_block():
