@@ -25,6 +25,7 @@ from footfall.serve import all_in_one_app
 from footfall.settings import Settings
 from tests.conftest import ADMIN_TOKEN, AUTH, BROWSER_UA
 from tests.redis_cluster import RedisCluster
+from tests.test_accounts import PASSWORD, log_in
 
 VISITORS = 4  # page views per site, each of its own visitor (and visit)
 
@@ -141,6 +142,15 @@ async def test_collector_and_aggregator_on_a_cluster_count_every_site_exactly(
     assert await counters.json() == {
         "total": VISITORS, "online": VISITORS, "views": VISITORS - 1, "readers": VISITORS - 1
     }  # fmt: skip
+
+
+async def test_a_user_logs_in_and_out_of_the_dashboard_on_a_cluster(cluster_client):
+    body = {"email": "editor@news.example", "password": PASSWORD, "role": "editor", "sites": []}
+    response = await cluster_client.post("/api/v1/users", json=body, headers=AUTH)
+    assert response.status == 201, await response.text()
+    assert (await log_in(cluster_client, "editor@news.example")).status == 303
+    me = await cluster_client.get("/api/v1/session")
+    assert (await me.json())["email"] == "editor@news.example"
 
 
 @pytest.fixture
