@@ -13,10 +13,13 @@ Each `CREATE TABLE t` of a migration becomes two tables on every node:
 
 Components keep reading and inserting `t`. A materialized view is created on
 every node from `events_local` into the rollup's `t_local`, so each shard rolls
-up the events it stores. Column changes (`ALTER TABLE t ADD COLUMN`) go to both
-tables, other changes to the data table. A statement of another kind has no
-cluster form: `statements()` refuses it, and a test runs every migration
-through it, so a new migration cannot silently miss the cluster.
+up the events it stores; a view's new query (`ALTER TABLE v MODIFY QUERY`) reads
+`events_local` too. Column changes (`ALTER TABLE t ADD COLUMN`) go to both
+tables, other changes to the data table. A fill (`INSERT INTO t SELECT ...`, a
+migration's backfill) is run as it is, once, through the Distributed tables:
+each row goes to its site's shard. A statement of another kind has no cluster
+form: `statements()` refuses it, and a test runs every migration through it, so
+a new migration cannot silently miss the cluster.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ _CREATE_VIEW = re.compile(
 _FROM = re.compile(r"\bFROM\s+(?P<table>\w+)\b", re.I)
 _ALTER = re.compile(r"^ALTER TABLE (?P<name>\w+)\s+(?P<rest>.*)$", re.I | re.S)
 _COLUMN_CHANGE = re.compile(r"^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b", re.I)
+_MODIFY_QUERY = re.compile(r"^MODIFY QUERY\s", re.I)
+_FILL = re.compile(r"^INSERT INTO \w+\s*(\([^)]*\))?\s*SELECT\s", re.I)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class Cluster:
             return [self._view(statement)]
         if match := _ALTER.match(statement):
             return self._alter(match["name"], match["rest"])
+        if _FILL.match(statement):
+            return [statement]
         raise ValueError(f"no cluster form for this statement: {statement[:80]!r}")
 
     def _table(self, statement: str) -> list[str]:
@@ -111,6 +118,10 @@ class Cluster:
         return head + body
 
     def _alter(self, name: str, rest: str) -> list[str]:
+        if _MODIFY_QUERY.match(rest):
+            # A view: on every node, reading the events that node stores.
+            body = _FROM.sub(lambda m: f"FROM {m['table']}{LOCAL}", rest)
+            return [f"ALTER TABLE {name} {self.on} {body}"]
         local = f"ALTER TABLE {name}{LOCAL} {self.on} {rest}"
         if _COLUMN_CHANGE.match(rest):
             # The Distributed table has the columns of its data table: change both.

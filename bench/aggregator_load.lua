@@ -5,23 +5,15 @@
 -- at start + k / rate, and delay() returns the milliseconds until the next slot
 -- (0 when late), so the rate holds as long as the connections suffice
 -- (connections > rate x latency). The clock is clock_gettime(CLOCK_MONOTONIC)
--- through LuaJIT's ffi.
+-- through LuaJIT's ffi (bench/wrk_common.lua, shared with bench/soak_load.lua).
 --
 -- Environment: BENCH_REQUESTS, a file of "user agent<TAB>JSON body" lines
 -- (written by bench/aggregator.py); BENCH_RATE, requests per second of each
 -- thread (bench/aggregator.py runs one). Counts statuses and the 202s the collector dropped on purpose
 -- (X-Footfall-Dropped); done() prints one line "BENCH_JSON {...}".
 
-local ffi = require("ffi")
-ffi.cdef [[
-typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-int clock_gettime(int clk_id, bench_timespec *tp);
-]]
-local timespec = ffi.new("bench_timespec")
-local function now_ms()
-  ffi.C.clock_gettime(1, timespec) -- CLOCK_MONOTONIC
-  return tonumber(timespec.tv_sec) * 1000 + tonumber(timespec.tv_nsec) / 1e6
-end
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrk_common.lua")
+local now_ms = common.now_ms
 
 local threads = {}
 
@@ -72,28 +64,14 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local codes, total_dropped, total_sent = {}, 0, 0
+  local result = common.wrk_summary(summary, latency)
+  result.statuses, result.dropped_202, result.sent = {}, 0, 0
   for _, thread in ipairs(threads) do
     for status, n in pairs(thread:get("statuses")) do
-      codes[status] = (codes[status] or 0) + n
+      result.statuses[status] = (result.statuses[status] or 0) + n
     end
-    total_dropped = total_dropped + thread:get("dropped")
-    total_sent = total_sent + thread:get("sent")
+    result.dropped_202 = result.dropped_202 + thread:get("dropped")
+    result.sent = result.sent + thread:get("sent")
   end
-  local parts = {}
-  for status, n in pairs(codes) do
-    table.insert(parts, string.format('"%d":%d', status, n))
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_JSON {"duration_us":%d,"requests":%d,'
-      .. '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},'
-      .. '"statuses":{%s},"dropped_202":%d,"sent":%d,'
-      .. '"latency_us":{"mean":%.1f,"p50":%d,"p90":%d,"p99":%d,"max":%d}}\n',
-    summary.duration, summary.requests,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    table.concat(parts, ","), total_dropped, total_sent,
-    latency.mean, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.max
-  ))
+  io.write("BENCH_JSON " .. common.json(result) .. "\n")
 end

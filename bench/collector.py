@@ -287,6 +287,27 @@ def profile(server: Server, args: argparse.Namespace, out: Path) -> None:
 # ----------------------------------------------------------------------------- report
 
 
+def run_problems(r: Run) -> list[str]:
+    """What went wrong in one run: refused or dropped events, socket errors, lost events."""
+    where = f"{r.target} w={r.workers}"
+    problems = []
+    errors = {k: v for k, v in r.errors.items() if v and k != "status"}
+    if r.dropped_202:
+        problems.append(f"{where}: {r.dropped_202} events dropped (202)")
+    if errors:
+        problems.append(f"{where}: socket errors {errors}")
+    if r.not_202:
+        problems.append(f"{where}: non-202 answers {r.not_202}")
+    if r.stream_added is not None:
+        if r.stream_added < r.stored:
+            problems.append(f"{where}: the stream holds FEWER events than 202s read: lost events")
+        elif r.stream_added > r.stored + r.in_flight:
+            problems.append(f"{where}: the stream holds more events than requests sent")
+    if r.accepted_metric is not None and r.accepted_metric != r.stream_added:
+        problems.append(f"{where}: accepted counter {r.accepted_metric} != stream growth")
+    return problems
+
+
 def ms(us: float) -> str:
     return f"{us / 1000:.2f} ms"
 
@@ -342,7 +363,7 @@ def report(runs: list[Run], args: argparse.Namespace) -> dict:
                   f"{ms(row['p50_us'])} | {ms(row['p99_us'])} | {cpu} | {shown} |")  # fmt: skip
 
     print(f"\nEvery run (* = other processes used over {NOISY}% of a core meanwhile):")
-    problems = []
+    problems = [p for r in runs for p in run_problems(r)]
     for r in runs:
         errors = {k: v for k, v in r.errors.items() if v and k != "status"}
         noisy = "*" if r.cpu["others"] > NOISY else " "
@@ -354,12 +375,8 @@ def report(runs: list[Run], args: argparse.Namespace) -> dict:
         )
         if r.dropped_202:
             line += f"  dropped-202 {r.dropped_202}"
-            problems.append(f"{r.target} w={r.workers}: {r.dropped_202} events dropped (202)")
         if errors:
             line += f"  socket errors {errors}"
-            problems.append(f"{r.target} w={r.workers}: socket errors {errors}")
-        if r.not_202:
-            problems.append(f"{r.target} w={r.workers}: non-202 answers {r.not_202}")
         if r.stream_added is not None:
             line += (
                 f"\n{'':13}stream +{r.stream_added:,} = 202s read by wrk {r.stored:,} "
@@ -402,14 +419,6 @@ def report(runs: list[Run], args: argparse.Namespace) -> dict:
             f"grew by {summary['stream_check']['collector_accepted_counter']:,}, the stream by "
             f"{summary['stream_check']['stream_added_one_worker']:,}."
         )
-    for r in checked:
-        where = f"{r.target} w={r.workers}"
-        if (r.stream_added or 0) < r.stored:
-            problems.append(f"{where}: the stream holds FEWER events than 202s read: lost events")
-        elif (r.stream_added or 0) > r.stored + r.in_flight:
-            problems.append(f"{where}: the stream holds more events than requests sent")
-        if r.accepted_metric is not None and r.accepted_metric != r.stream_added:
-            problems.append(f"{where}: accepted counter {r.accepted_metric} != stream growth")
 
     source = SNIPPET.read_bytes()
     size = len(gzip.compress(source, 9, mtime=0))
@@ -507,15 +516,20 @@ def start_servers(
         "listening on port", logs / f"bare-{workers}.log", env, port=port, workers=workers,
     )  # fmt: skip
     started.append(bare)
+    collector = start_collector(workers, env, logs)
+    started.append(collector)
+    return bare, collector
+
+
+def start_collector(workers: int, env: dict[str, str], logs: Path) -> Server:
+    """`footfall collector --workers N` on a free port (not yet listening: `wait_listening`)."""
     code = "from footfall.cli import main; main(prog_name='footfall')"
-    collector = Server(
+    return Server(
         "collector",
-        [python, "-c", code, "collector", "--port", str(port := free_port()),
+        [sys.executable, "-c", code, "collector", "--port", str(port := free_port()),
          "--workers", str(workers)],
         "listening on port", logs / f"collector-{workers}.log", env, port=port, workers=workers,
     )  # fmt: skip
-    started.append(collector)
-    return bare, collector
 
 
 def main() -> int:

@@ -25,6 +25,7 @@ from footfall.web import ApiError
 SITE_HOURLY = "site_hourly"
 PAGE_BREAKDOWN = "breakdown_daily:page"
 VISIT_BREAKDOWN = "breakdown_daily:visit"
+VISIT_EXITS = "visit_exits"
 ARTICLE_DAILY = "article_daily"
 METRICS_DOCS = "https://plausible.io/docs/stats-api#metrics"
 
@@ -63,6 +64,7 @@ QUANTITIES: dict[str, Quantity] = {
                 SITE_HOURLY: "uniqMerge(visitors)",
                 PAGE_BREAKDOWN: "uniqMerge(visitors)",
                 VISIT_BREAKDOWN: "uniqMerge(visitors)",
+                VISIT_EXITS: "uniq(visitor_id)",
                 ARTICLE_DAILY: "uniqMerge(visitors)",
             },
         ),
@@ -92,6 +94,7 @@ QUANTITIES: dict[str, Quantity] = {
             rollups={
                 SITE_HOURLY: "sum(visits)",
                 VISIT_BREAKDOWN: "sum(visits)",
+                VISIT_EXITS: "count()",
                 ARTICLE_DAILY: "uniqMerge(visits)",
             },
         ),

@@ -558,9 +558,10 @@ def _paths() -> dict[str, Schema]:
             "get": operation(
                 STATS,
                 "Articles",
-                "Per article: page views, visits, visitors, engaged time, readers now, title.",
+                "Per article: page views, visits, visitors, engaged time, readers now, title; "
+                "of the events that pass the filters.",
                 {"200": _json_or_csv("One row per article.", "ArticlesResults"), **STATS_ERRORS},
-                [*PERIOD_PARAMS, SORT, LIMIT, PAGE, FORMAT],
+                [*PERIOD_PARAMS, FILTERS, SORT, LIMIT, PAGE, FORMAT],
             )
         },
         "/api/v1/stats/articles/{article}": {

@@ -4,10 +4,10 @@ An event property is a column of the event itself; a visit property is a
 column of the visit's first page view (its entry), or, for `visit:exit_page`,
 the path of its last page view. `key` names the property in a breakdown's
 results (Plausible's: `page`, `source`...). `rollup` is its `property` in
-`breakdown_daily`, when that table has it. Empty values are shown as Plausible
-shows them (`Direct / None` for a visit without referrer), and the same label
-in a filter matches them; a property without a label leaves them out of its
-breakdown (UTM parameters).
+`breakdown_daily`, when that table has it (`exit_page`: the `visit_exits`
+table). Empty values are shown as Plausible shows them (`Direct / None` for a
+visit without referrer), and the same label in a filter matches them; a
+property without a label leaves them out of its breakdown (UTM parameters).
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ PROPERTIES: dict[str, Property] = {
         Property("visit:utm_medium", "utm_medium", "utm_medium"),
         Property("visit:utm_source", "utm_source", "utm_source"),
         Property("visit:utm_campaign", "utm_campaign", "utm_campaign"),
-        Property("visit:utm_content", "utm_content"),
-        Property("visit:utm_term", "utm_term"),
+        Property("visit:utm_content", "utm_content", "utm_content"),
+        Property("visit:utm_term", "utm_term", "utm_term"),
         Property("visit:country", "country", "country", NOT_SET),
         Property("visit:device", "device", "device", NOT_SET),
         Property("visit:browser", "browser", "browser", NOT_SET),
@@ -74,7 +74,7 @@ PROPERTIES: dict[str, Property] = {
         Property("visit:os", "os", "os", NOT_SET),
         Property("visit:os_version", "os_version", None, NOT_SET),
         Property("visit:entry_page", "path", "entry_page"),
-        Property("visit:exit_page", "path"),
+        Property("visit:exit_page", "path", "exit_page"),
     )
 }
 

@@ -10,19 +10,30 @@ Sources, first that can answer:
 
 * `site_hourly` (UTC hours) for a site's totals and time series without
   filters, when the site's timezone is a whole number of hours off UTC;
-* `breakdown_daily` (site-local days) for breakdowns without filters of the
+* `breakdown_daily` (site-local days, and calendar months: the whole months of
+  a period are read from its month rows) for breakdowns without filters of the
   properties it has, by visitors and visits (visit properties) or visitors and
   page views (pages);
-* `article_daily` (site-local days) for articles by day or month;
+* `visit_exits` (a row per visit) for breakdowns by exit page without filters,
+  by visitors and visits;
+* `article_daily` (site-local days) for articles without filters, by day or month;
 * raw `events` otherwise. A raw query reads the period's event rows and, when
   it needs visits, a table of the period's visits made from the same rows (one
   row per visit: its entry properties, exit page, page views and duration),
   joined on (visitor_id, visit_start).
+
+A page of a rollup's values sorted by a sum (page views, visits) picks its values
+by that sum first, then merges the visitor states of those values only. Sorted
+by visitors, it uses a bound: a value's visitors are at most its page views (or
+visits) while its visitor state is exact (uniq keeps every hash up to 65,536), so
+once the values with the most page views give a threshold, only values with at
+least that many page views (or too many for the bound) can be in the page, and
+only theirs are merged. The answer is the same as merging every value's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dashboard.filters import Filter
 from dashboard.metrics import (
@@ -31,6 +42,7 @@ from dashboard.metrics import (
     QUANTITIES,
     SITE_HOURLY,
     VISIT_BREAKDOWN,
+    VISIT_EXITS,
 )
 from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES, Property
@@ -50,6 +62,10 @@ VISITS_IN_RANGE = (
     f"AND visit_start >= {T0} AND visit_start < {T1} AND ts < {T1} + INTERVAL 1 DAY"
 )
 ENTRY_PAGE = PROPERTIES["visit:entry_page"]
+MONTH = "month:"
+"""The `property` of `breakdown_daily`'s month rows: this, then the day rows' property."""
+EXACT_UNIQ = 65_536
+"""uniq keeps every hash up to this many: its count is exact (collisions only lower it)."""
 
 
 @dataclass(frozen=True)
@@ -117,13 +133,24 @@ async def breakdown(
 ) -> list[tuple[str, Row]]:
     """The quantities per value of `prop` (stored values: "" for none), ordered by the
     quantity `order_by` (descending, then by value) and paged in SQL; unordered when None."""
-    rollup = _breakdown_rollup(sel, prop, quantities)
-    if not raw and rollup:
-        sql, params = _breakdown_daily(sel, prop, quantities, rollup)
+    table = _breakdown_rollup(sel, prop, quantities)
+    if not raw and table:
+        rows = _breakdown_rows(sel, prop, table)
+        if order_by == "visitors" and limit is not None:
+            exprs = _exprs(quantities, table)
+            order = 1 + quantities.index("visitors")
+            top = await _top_by_bound(ch, rows, exprs, order, offset + limit)
+            return [(str(g), _numbers(rest, quantities)) for g, *rest in top[offset:]]
+        values, params = None, rows.params
+        if order_by is not None and limit is not None:
+            # A sum: the page of values is known before any visitor state is merged.
+            values = _top_values(rows, QUANTITIES[order_by].rollups[table])
+            params = params | {"n": offset + limit}
+        sql = _grouped_rollup(rows, _exprs(quantities, table), values)
     else:
         sql, params = _raw(sel, quantities, _property_group(prop))
-    if prop.empty is None:
-        sql = f"SELECT * FROM ({sql}) WHERE g != ''"
+        if prop.empty is None:
+            sql = f"SELECT * FROM ({sql}) WHERE g != ''"
     if order_by is not None:
         sql += f" ORDER BY q_{order_by} DESC, g ASC"
     if limit is not None:
@@ -153,9 +180,17 @@ async def articles(
 ) -> list[tuple[str, str, Row]]:
     """(article id, title, quantities) of the period's most read articles, by `sort`."""
     params = {"limit": limit, "offset": offset}
-    if raw:
+    paging = " LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
+    if raw or sel.filters:
         sql, base = _articles_raw(sel, "article_id", "article_id != ''")
-        paging = " LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
+    elif sort in ("visitors", "visits"):
+        # Both at most the page views (exact states): merged for the likely articles only.
+        where = f"{_DAYS} AND article_id != ''"
+        rows = _Rows("article_daily", where, "article_id", "sum(pageviews)", sel.params())
+        columns = f"argMaxMerge(title) AS title, {_exprs(ARTICLE_QUANTITIES, ARTICLE_DAILY)}"
+        order = 2 + ARTICLE_QUANTITIES.index(sort)
+        found = await _top_by_bound(ch, rows, columns, order, offset + limit)
+        return [(g, t, _numbers(rest, ARTICLE_QUANTITIES)) for g, t, *rest in found[offset:]]
     elif sort == "pageviews":
         # Page views are a plain sum: pick the page of articles first, then merge the
         # visitor and visit states of those articles only, not of every article.
@@ -163,15 +198,14 @@ async def articles(
         paging = ""
     else:
         sql, base = _article_daily(sel, "article_id", "article_id != ''")
-        paging = " LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
     sql += f" ORDER BY {ARTICLE_ORDER[sort]} DESC, g ASC{paging}"
     rows = await ch.query(sql, base | params)
     return [(g, title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in rows]
 
 
+_DAYS = "site = {site:String} AND date BETWEEN {d0:Date} AND {d1:Date}"
 TOP_ARTICLES = (
-    "SELECT article_id FROM article_daily "
-    "WHERE site = {site:String} AND date BETWEEN {d0:Date} AND {d1:Date} AND article_id != '' "
+    f"SELECT article_id FROM article_daily WHERE {_DAYS} AND article_id != '' "
     "GROUP BY article_id ORDER BY sum(pageviews) DESC, article_id ASC "
     "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
 )
@@ -241,7 +275,10 @@ def _site_hourly_answers(sel: Selection, quantities: list[str]) -> bool:
 def _breakdown_rollup(sel: Selection, prop: Property, quantities: list[str]) -> str | None:
     if sel.filters or prop.rollup is None:
         return None
-    table = PAGE_BREAKDOWN if prop.name == "event:page" else VISIT_BREAKDOWN
+    if prop.name == "visit:exit_page":
+        table = VISIT_EXITS
+    else:
+        table = PAGE_BREAKDOWN if prop.name == "event:page" else VISIT_BREAKDOWN
     return table if all(table in QUANTITIES[q].rollups for q in quantities) else None
 
 
@@ -256,15 +293,89 @@ def _site_hourly(
     return sql, sel.params()
 
 
-def _breakdown_daily(
-    sel: Selection, prop: Property, quantities: list[str], table: str
-) -> tuple[str, dict[str, object]]:
-    sql = (
-        f"SELECT value AS g, {_exprs(quantities, table)} FROM breakdown_daily "
-        "WHERE site = {site:String} AND property = {property:String} "
-        "AND date BETWEEN {d0:Date} AND {d1:Date} GROUP BY g"
+@dataclass(frozen=True)
+class _Rows:
+    """A breakdown's rows in a rollup: read `FROM table WHERE where`, grouped by `value`;
+    `bound` is a cheap sum over a value's rows, at least its visitors (see above)."""
+
+    table: str
+    where: str
+    value: str
+    bound: str
+    params: dict[str, object]
+
+
+BOUNDS = {PAGE_BREAKDOWN: "sum(pageviews)", VISIT_BREAKDOWN: "sum(visits)", VISIT_EXITS: "count()"}
+
+
+def _breakdown_rows(sel: Selection, prop: Property, table: str) -> _Rows:
+    params = sel.params()
+    if table == VISIT_EXITS:
+        where = f"site = {{site:String}} AND visit_start >= {T0} AND visit_start < {T1}"
+        rows = _Rows("visit_exits FINAL", where, "path", BOUNDS[table], params)
+    else:
+        where = _days_and_months(sel, prop, params)
+        rows = _Rows("breakdown_daily", where, "value", BOUNDS[table], params)
+    if prop.empty is None:
+        rows = replace(rows, where=f"{rows.where} AND {rows.value} != ''")
+    return rows
+
+
+def _days_and_months(sel: Selection, prop: Property, params: dict[str, object]) -> str:
+    """`breakdown_daily`'s rows of the period: month rows for its whole months, day rows
+    for the days around them."""
+    assert prop.rollup is not None
+    months, days = sel.range.months_and_days()
+    spans = []
+    if days:
+        params["property"] = prop.rollup
+        between = []
+        for n, (first, last) in enumerate(days):
+            params |= {f"first{n}": first, f"last{n}": last}
+            between.append(f"date BETWEEN {{first{n}:Date}} AND {{last{n}:Date}}")
+        spans.append(f"(property = {{property:String}} AND ({' OR '.join(between)}))")
+    if months:
+        params["month_property"] = MONTH + prop.rollup
+        params |= {"first_month": months[0], "last_month": months[1]}
+        spans.append(
+            "(property = {month_property:String} "
+            "AND date BETWEEN {first_month:Date} AND {last_month:Date})"
+        )
+    return f"site = {{site:String}} AND ({' OR '.join(spans)})"
+
+
+def _grouped_rollup(rows: _Rows, columns: str, values: str | None = None) -> str:
+    where = f"{rows.where} AND {rows.value} IN ({values})" if values else rows.where
+    return f"SELECT {rows.value} AS g, {columns} FROM {rows.table} WHERE {where} GROUP BY g"
+
+
+def _top_values(rows: _Rows, by: str) -> str:
+    """The values with the largest sum `by` (then first by value), `{n:UInt32}` of them."""
+    return (
+        f"SELECT {rows.value} FROM {rows.table} WHERE {rows.where} GROUP BY {rows.value} "
+        f"ORDER BY {by} DESC, {rows.value} ASC LIMIT {{n:UInt32}}"
     )
-    return sql, sel.params() | {"property": prop.rollup}
+
+
+async def _top_by_bound(
+    ch: AsyncClickHouse, rows: _Rows, columns: str, order: int, n: int
+) -> list[tuple]:
+    """Rows (g, *columns) of the `n` values with the largest column number `order` (a
+    count at most `rows.bound` while exact), then first by value: exactly those that
+    merging every value's states would give, in that order."""
+    sql = _grouped_rollup(rows, columns, _top_values(rows, rows.bound))
+    top = await ch.query(sql, rows.params | {"n": n})
+    if len(top) == n:  # fewer: every value is there
+        candidates = (
+            f"SELECT {rows.value} FROM {rows.table} WHERE {rows.where} "
+            f"AND {rows.value} NOT IN {{seen:Array(String)}} GROUP BY {rows.value} "
+            f"HAVING {rows.bound} >= {{threshold:UInt64}} OR {rows.bound} > {EXACT_UNIQ}"
+        )
+        threshold = min(row[order] for row in top)
+        more = rows.params | {"threshold": threshold, "seen": [row[0] for row in top]}
+        top += await ch.query(_grouped_rollup(rows, columns, candidates), more)
+    top.sort(key=lambda row: (-row[order], row[0]))
+    return top[:n]
 
 
 def _article_daily(sel: Selection, group: str, where: str) -> tuple[str, dict[str, object]]:
@@ -278,12 +389,21 @@ def _article_daily(sel: Selection, group: str, where: str) -> tuple[str, dict[st
 
 
 def _articles_raw(sel: Selection, group: str, where: str) -> tuple[str, dict[str, object]]:
+    params = sel.params()
     exprs = ", ".join(f"{QUANTITIES[q].raw(on_pages=True)[1]} AS q_{q}" for q in ARTICLE_QUANTITIES)
+    conditions = [EVENTS_IN_RANGE, where]
+    conditions += [f.condition(f.property.column, params) for f in sel.event_filters]
+    with_visits, source = "", "events"
+    if sel.visit_filters:
+        props = {f.property for f in sel.visit_filters}
+        with_visits = f"WITH visits AS ({_visits(sel, props, params)}) "
+        source = "events INNER JOIN visits USING (visitor_id, visit_start)"
     sql = (
-        f"SELECT {group} AS g, argMaxIf(title, ts, type = 'pageview' AND title != '') AS title, "
-        f"{exprs} FROM events WHERE {EVENTS_IN_RANGE} AND {where} GROUP BY g"
+        f"{with_visits}SELECT {group} AS g, "
+        f"argMaxIf(title, ts, type = 'pageview' AND title != '') AS title, {exprs} "
+        f"FROM {source} WHERE {' AND '.join(conditions)} GROUP BY g"
     )
-    return sql, sel.params()
+    return sql, params
 
 
 def _exprs(quantities: list[str], source: str) -> str:

@@ -155,16 +155,18 @@ ARTICLE_SORTS = ARTICLE_METRICS
 
 
 async def articles(request: web.Request) -> web.StreamResponse:
-    """Per article: page views, visits, visitors, engaged time, readers now and title."""
+    """Per article: page views, visits, visitors, engaged time, readers now and title; of the
+    events that pass the `filters` (then from raw events)."""
     site = await _site(request)
     query = request.query
     period = parse_period(query, site.timezone, _now(request))
+    filters = parse_filters(query.get("filters"))
     sort = query.get("sort", "pageviews")
     if sort not in ARTICLE_SORTS:
         raise ApiError(400, f"Invalid `sort` '{sort}'. Sort by one of: {', '.join(ARTICLE_SORTS)}.")
     limit, page = _paging(query)
     as_csv = _wants_csv(request)
-    sel = Selection(site.domain, period.range)
+    sel = Selection(site.domain, period.range, tuple(filters))
     ch = request.app[appkeys.CLICKHOUSE]
     rows = await queries.articles(ch, sel, sort=sort, limit=limit, offset=(page - 1) * limit)
     readers = await presence.readers_now(

@@ -73,7 +73,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("visit_gap", 1800, "Seconds of silence after which a page view starts a new visit."),
     Setting(
         "batch_size",
-        10_000,
+        20_000,
         "Most events the aggregator takes from one site's stream for one insert into ClickHouse.",
     ),
     Setting("batch_wait_ms", 200, "How long the aggregator waits for a batch to fill (ms)."),
@@ -133,7 +133,7 @@ class Settings:
     port: int = 8000
     public_url: str = ""
     visit_gap: int = 1800
-    batch_size: int = 10_000
+    batch_size: int = 20_000
     batch_wait_ms: int = 200
     claim_after: int = 60
     retention_days: int = 0

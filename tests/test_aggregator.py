@@ -184,13 +184,15 @@ async def rollup_counts(ch) -> tuple:
         one(ch, "SELECT sum(pageviews), sum(visits), sum(bounces) FROM site_hourly"),
         one(ch, "SELECT sum(pageviews) FROM article_daily"),
         one(ch, "SELECT sum(visits) FROM breakdown_daily WHERE property = 'source'"),
+        one(ch, "SELECT sum(visits) FROM breakdown_daily WHERE property = 'month:source'"),
+        one(ch, "SELECT count() FROM visit_exits FINAL"),
         one(ch, "SELECT sum(pageviews), sum(visits) FROM site_totals"),
         one(ch, "SELECT sum(pageviews) FROM article_totals"),
         one(ch, "SELECT sum(pageviews), sum(engaged_ms) FROM pageview_engagement"),
     )
 
 
-EXPECTED = ((9,), (5, 4, 3), (5,), (4,), (5, 4), (5,), (5, 55_000))
+EXPECTED = ((9,), (5, 4, 3), (5,), (4,), (4,), (4,), (5, 4), (5,), (5, 55_000))
 
 
 async def test_a_batch_retried_after_its_ack_failed_counts_once_rollups_included(
@@ -375,3 +377,53 @@ async def test_a_row_clickhouse_refuses_goes_to_dead_letters_and_the_rest_is_ins
     assert b"poison" in letter[b"e"]
     assert redis_db.xlen(keys.stream(SITE)) == 0
     assert redis_db.hget(keys.totals(SITE), "pageviews") == b"7"
+
+
+def fill_directly(redis_db, count: int) -> None:
+    """`count` page views of one visit each, as the collector stores them (XADD, no HTTP)."""
+    pipe = redis_db.pipeline(transaction=False)
+    for i in range(count):
+        event = StreamEvent(ts=1_763_600_000_000 + i, site=SITE, type="pageview",
+                            name="pageview", url=f"https://{SITE}/a/{i % 7}.html",
+                            visitor_id=i, article=str(i % 7))  # fmt: skip
+        pipe.xadd(keys.stream(SITE), {"e": encode_event(event), "nv": "1", "vs": event.ts, "vn": "1",
+                                "vd": "0"})  # fmt: skip
+    pipe.execute()
+
+
+async def test_a_batch_of_more_ids_than_one_xack_takes_is_acknowledged_whole(
+    site, ch, redis_db, aggregator
+):
+    # ack.lua gets the ids in one argument and acknowledges them 500 at a time.
+    fill_directly(redis_db, 1_234)
+    assert await aggregator.drain() == 1_234
+    assert one(ch, "SELECT count(), uniqExact(stream_id) FROM events") == (1_234, 1_234)
+    assert redis_db.xlen(keys.stream(SITE)) == 0
+    assert redis_db.xpending(keys.stream(SITE), keys.CONSUMER_GROUP)["pending"] == 0
+    assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"1234", b"visits": b"1234"}
+    views = {int(a): int(n) for a, n in redis_db.hgetall(keys.article_views(SITE)).items()}
+    assert views == {a: len(range(a, 1_234, 7)) for a in range(7)}
+
+
+async def test_the_ack_script_refuses_an_id_list_that_does_not_match_the_batch(
+    site, ch, redis_db, aggregator, monkeypatch
+):
+    """A wrong argument must not acknowledge part of a batch: nothing is written, and the
+    batch stays pending, to be retried whole (ClickHouse drops the repeated insert)."""
+    fill_directly(redis_db, 3)
+    original = aggregator._ack
+
+    async def one_id_short(keys, args):  # type: ignore[no-untyped-def]
+        args[3] = args[3].rpartition(b" ")[0]
+        return await original(keys=keys, args=args)
+
+    monkeypatch.setattr(aggregator, "_ack", one_id_short)
+    with pytest.raises(redis.exceptions.ResponseError, match="2 ids given for 3 entries"):
+        await aggregator.step()
+    assert redis_db.xpending(keys.stream(SITE), keys.CONSUMER_GROUP)["pending"] == 3
+    assert redis_db.hgetall(keys.totals(SITE)) == {}
+    monkeypatch.setattr(aggregator, "_ack", original)
+    assert await aggregator.step() == 3
+    assert one(ch, "SELECT count() FROM events") == (3,)
+    assert redis_db.hget(keys.totals(SITE), "pageviews") == b"3"
+    assert redis_db.xlen(keys.stream(SITE)) == 0

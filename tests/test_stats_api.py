@@ -373,6 +373,39 @@ async def test_articles_with_readers_now(scripted):
     ]  # fmt: skip
 
 
+ARTICLE_FILTERS = [
+    # Visits 1 and 4 came from Google: V1 read a-1 (30 s) and b-2 (20 s), V4 a-1.
+    ("visit:source==Google", [
+        {"article_id": "a-1", "title": "Bão số 3", "pageviews": 2, "visits": 2, "visitors": 2,
+         "engaged_time": 15, "readers": 1},
+        {"article_id": "b-2", "title": "Tỷ giá", "pageviews": 1, "visits": 1, "visitors": 1,
+         "engaged_time": 20, "readers": 0},
+    ]),
+    # b-2's page: V1 (20 s) and V2 (across midnight).
+    (f"event:page=={B2}", [
+        {"article_id": "b-2", "title": "Tỷ giá", "pageviews": 2, "visits": 2, "visitors": 2,
+         "engaged_time": 10, "readers": 0},
+    ]),
+    # V3 from Australia: c-3 in visit 3, a-1 and d-4 in visit 5; none on b-2.
+    ("visit:country==AU;event:page!=/tin-tuc/b-2.html", [
+        {"article_id": "a-1", "title": "Bão số 3 (cập nhật)", "pageviews": 1, "visits": 1,
+         "visitors": 1, "engaged_time": 0, "readers": 1},
+        {"article_id": "c-3", "title": "Giá vàng", "pageviews": 1, "visits": 1, "visitors": 1,
+         "engaged_time": 0, "readers": 0},
+        {"article_id": "d-4", "title": "Vàng", "pageviews": 1, "visits": 1, "visitors": 1,
+         "engaged_time": 0, "readers": 1},
+    ]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"), ARTICLE_FILTERS, ids=[f for f, _ in ARTICLE_FILTERS]
+)
+async def test_articles_of_the_filtered_events(scripted, filters, expected):
+    body = await get(scripted, "/api/v1/stats/articles", period="7d", filters=filters)
+    assert body["results"] == expected
+
+
 async def test_articles_sorted_and_paged(scripted):
     body = await get(
         scripted, "/api/v1/stats/articles", period="7d", sort="engaged_time", limit="2"
@@ -448,6 +481,9 @@ async def test_rollups_and_raw_events_give_the_same_numbers(scripted, ch):
         ("2023-11-15", "2023-11-15"),
         ("2023-11-16", "2023-11-16"),
         ("2023-11-10", "2023-11-16"),
+        # Whole months: breakdowns read the month rows (and the days around them).
+        ("2023-11-01", "2023-11-30"),
+        ("2023-09-20", "2023-12-05"),
     ):
         sel = Selection(SITE, DateRange(_date(first), _date(last), TZ))
         assert await queries.aggregate(clickhouse, sel, quantities) == await queries.aggregate(
@@ -469,10 +505,12 @@ async def test_rollups_and_raw_events_give_the_same_numbers(scripted, ch):
                 assert await queries.breakdown(clickhouse, sel, prop, wanted, **kwargs) == (
                     await queries.breakdown(clickhouse, sel, prop, wanted, raw=True, **kwargs)
                 ), (prop.name, limit, offset)
-        kwargs = {"sort": "pageviews", "limit": 100, "offset": 0}
-        assert await queries.articles(clickhouse, sel, **kwargs) == (
-            await queries.articles(clickhouse, sel, raw=True, **kwargs)
-        )
+        for sort in ("pageviews", "visitors", "visits"):
+            for limit, offset in ((100, 0), (1, 0), (2, 1)):
+                kwargs = {"sort": sort, "limit": limit, "offset": offset}
+                assert await queries.articles(clickhouse, sel, **kwargs) == (
+                    await queries.articles(clickhouse, sel, raw=True, **kwargs)
+                ), kwargs
         for interval in ("date", "month"):
             assert await queries.article_series(clickhouse, sel, "a-1", interval) == (
                 await queries.article_series(clickhouse, sel, "a-1", interval, raw=True)
