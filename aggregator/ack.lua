@@ -1,18 +1,22 @@
--- Finish a batch atomically: acknowledgement, dead letters, hot counter deltas.
+-- Finish one site's share of a batch atomically: acknowledgement, hot counter deltas.
 --
--- KEYS: the stream, the "counters seeded" marker, the dead-letter stream, then
--- one totals hash per totals delta, then one article views hash per views delta.
--- ARGV: group, number of entries, number of dead letters, the entry ids joined
--- by spaces (one argument: cheaper to send than thousands); (id, reason, payload)
--- per dead letter; (field, delta) per counter delta.
+-- KEYS: the site's stream, its totals hash, its article views hash: all in the
+-- site's slot, so that on a Redis Cluster the call runs on the site's node.
+-- ARGV: group; 1 if the hot counters are seeded (else 0); the number of entries;
+-- the entry ids joined by spaces (one argument: cheaper to send than thousands);
+-- the number of totals deltas; (field, delta) per totals delta, then (article,
+-- delta) per article views delta.
 --
 -- The acknowledgement comes first: Redis does not undo a failed script's
 -- earlier writes, and a batch must not get its deltas without its ack.
--- Deltas are applied only while the counters are seeded: after Redis lost them,
--- the aggregator reseeds them from ClickHouse, which already holds this batch.
-local stream, seeded, dead = KEYS[1], KEYS[2], KEYS[3]
-local group = ARGV[1]
-local entries, letters = tonumber(ARGV[2]), tonumber(ARGV[3])
+-- Deltas are applied only by the call that acknowledged the entries (a call
+-- retried after its reply was lost finds them acknowledged, and adds nothing),
+-- and only while the counters are seeded: after Redis lost them, the
+-- aggregator reseeds them from ClickHouse, which already holds this batch.
+-- Dead letters are written before, by the aggregator: their stream is not the site's.
+local stream, totals, views = KEYS[1], KEYS[2], KEYS[3]
+local group, seeded = ARGV[1], ARGV[2]
+local entries = tonumber(ARGV[3])
 
 local ids = {}
 for id in string.gmatch(ARGV[4], "%S+") do
@@ -22,23 +26,26 @@ if #ids ~= entries then
   return redis.error_reply("ack.lua: " .. #ids .. " ids given for " .. entries .. " entries")
 end
 
+local acked = 0
 local chunk = 500
 for first = 1, entries, chunk do
   local last = math.min(first + chunk - 1, entries)
-  redis.call("XACK", stream, group, unpack(ids, first, last))
+  acked = acked + redis.call("XACK", stream, group, unpack(ids, first, last))
   redis.call("XDEL", stream, unpack(ids, first, last))
 end
 
+if acked == 0 or seeded ~= "1" then
+  return acked
+end
 local a = 5
-for _ = 1, letters do
-  redis.call("XADD", dead, "*", "id", ARGV[a], "reason", ARGV[a + 1], "e", ARGV[a + 2])
-  a = a + 3
+local measures = tonumber(ARGV[a])
+a = a + 1
+for _ = 1, measures do
+  redis.call("HINCRBY", totals, ARGV[a], ARGV[a + 1])
+  a = a + 2
 end
-
-if redis.call("EXISTS", seeded) == 1 then
-  for k = 4, #KEYS do
-    redis.call("HINCRBY", KEYS[k], ARGV[a], ARGV[a + 1])
-    a = a + 2
-  end
+while a < #ARGV do
+  redis.call("HINCRBY", views, ARGV[a], ARGV[a + 1])
+  a = a + 2
 end
-return entries
+return acked

@@ -10,7 +10,7 @@ from __future__ import annotations
 import redis.asyncio
 
 from footfall import keys
-from footfall.connections import AsyncClickHouse
+from footfall.connections import AsyncClickHouse, is_cluster
 
 CHUNK = 10_000
 
@@ -24,7 +24,9 @@ async def reseed(redis: redis.asyncio.Redis, clickhouse: AsyncClickHouse) -> Non
     )
     stale = [k async for k in redis.scan_iter(match="ff:{*}:totals", count=1000)]
     stale += [k async for k in redis.scan_iter(match="ff:{*}:views", count=1000)]
-    async with redis.pipeline(transaction=True) as pipe:
+    # One transaction on a single Redis; on a Redis Cluster the sites' keys are in many
+    # slots, which no transaction spans: the commands go in one pipeline.
+    async with redis.pipeline(transaction=not is_cluster(redis)) as pipe:
         if stale:
             pipe.delete(*stale)
         for site, pageviews, visits in sites:

@@ -82,8 +82,8 @@ def stream_entries(
     *,
     default_site: str | None,
     visit_gap_ms: int,
-) -> Iterator[dict[str, bytes | str | int]]:
-    """The stream entries of the rows, as the collector would have written them."""
+) -> Iterator[tuple[str, dict[str, bytes | str | int]]]:
+    """(site, stream entry) of each row, the entry as the collector would have written it."""
     visits = Visits(visit_gap_ms)
     for line, row in rows:
         url = row["url"].strip()
@@ -109,7 +109,7 @@ def stream_entries(
             country=(row.get("country") or "").upper()[:2],
             user_agent=row.get("user_agent") or "",
         )
-        yield {"e": encode_event(event), **visits.fields(domain, visitor, ts)}
+        yield domain, {"e": encode_event(event), **visits.fields(domain, visitor, ts)}
 
 
 def _timestamp(text: str, line: int) -> int:
@@ -153,7 +153,7 @@ async def import_file(
         for domain, raw in (await redis.hgetall(keys.SITES)).items()
     }
 
-    def entries() -> Iterator[dict[str, bytes | str | int]]:
+    def entries() -> Iterator[tuple[str, dict[str, bytes | str | int]]]:
         with open(path, encoding="utf-8-sig", newline="") as f:
             yield from stream_entries(
                 read_rows(f), sites, default_site=default_site, visit_gap_ms=visit_gap_ms
@@ -165,14 +165,22 @@ async def import_file(
     rows = entries()
     while chunk := list(itertools.islice(rows, CHUNK)):
         async with redis.pipeline(transaction=False) as pipe:
-            for entry in chunk:
-                pipe.xadd(keys.STREAM, entry)
+            for site, entry in chunk:
+                pipe.xadd(keys.stream(site), entry)
             await pipe.execute()
         if drain is not None:
             await drain()
         else:
-            while await redis.xlen(keys.STREAM) > MAX_IN_FLIGHT:
+            streams = {keys.stream(site) for site, _ in chunk}
+            while await _in_flight(redis, streams) > MAX_IN_FLIGHT:
                 await asyncio.sleep(0.2)
         done += len(chunk)
         on_progress(done, total)
     return done
+
+
+async def _in_flight(redis: redis.asyncio.Redis, streams: set[str]) -> int:
+    async with redis.pipeline(transaction=False) as pipe:
+        for stream in streams:
+            pipe.xlen(stream)
+        return sum(await pipe.execute())

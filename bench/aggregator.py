@@ -16,7 +16,7 @@ What it does:
 2. throughput: for each batch size, `--rounds` rounds of two measurements,
    alternating which goes first, each in a process of its own on a fresh chdb
    folder (bench/aggregator_worker.py; one process may open one chdb folder), with
-   `ff:events` copied anew from the template and the AOF rewritten before:
+   `ff:{bench.example}:events` copied anew from the template and the AOF rewritten before:
    * aggregator: `Aggregator(...).drain()` from start to return (everything
      decoded, enriched, inserted with the deduplication token and settings,
      acknowledged, counted) -> events/s; the time of each phase (read, enrich,
@@ -155,12 +155,12 @@ def fill_template(store: redis.Redis, n: int, seed: int) -> dict[str, int]:
 
 
 def reset_stream(store: redis.Redis) -> None:
-    """Everything but the template and the sites mirror gone; `ff:events` = the template."""
+    """Everything but the template and the sites mirror gone; the site's stream = the template."""
     keep = {TEMPLATE.encode(), keys.SITES.encode()}
     stale = [k for k in store.scan_iter(count=1000) if k not in keep]
     if stale:
         store.delete(*stale)
-    store.copy(TEMPLATE, keys.STREAM)
+    store.copy(TEMPLATE, keys.stream(DOMAIN))
     # A fresh AOF, so that no rewrite starts during the timed part.
     wait_for_aof_rewrite(store)
     try:
@@ -627,8 +627,9 @@ def freshness(args: argparse.Namespace, tmp: Path) -> dict:
 def wait_for_stream_drained(store: redis.Redis, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        groups = store.xinfo_groups(keys.STREAM) if store.exists(keys.STREAM) else []
-        if store.xlen(keys.STREAM) == 0 and not sum(g["pending"] for g in groups):
+        stream = keys.stream(DOMAIN)
+        groups = store.xinfo_groups(stream) if store.exists(stream) else []
+        if store.xlen(stream) == 0 and not sum(g["pending"] for g in groups):
             return True
         time.sleep(0.05)
     return False

@@ -4,7 +4,7 @@
         --chdb DIR --batch-size B --expected JSON [--redis-pid PID] [--quiet-wait S] [--wait-go]
 
 A process may open one chdb folder, so each measurement runs here, on a fresh
-folder (migrated before anything is timed). The stream `ff:events` is already
+folder (migrated before anything is timed). The stream `ff:{bench.example}:events` is already
 filled (bench/aggregator.py copies it from a template); the site is in the mirror.
 
 * `aggregator`: `Aggregator(...).prepare()`, then the timed part is one
@@ -192,7 +192,7 @@ def measure_baseline(args: argparse.Namespace, client) -> dict:  # type: ignore[
     entries = []
     last = "-"
     while True:  # XRANGE in chunks, not timed
-        chunk = store.xrange(keys.STREAM, min=last, max="+", count=10_000)
+        chunk = store.xrange(keys.stream(DOMAIN), min=last, max="+", count=10_000)
         if last != "-":
             chunk = chunk[1:]
         if not chunk:
@@ -271,11 +271,12 @@ def clickhouse_counts(client) -> dict[str, int]:  # type: ignore[no-untyped-def]
 def redis_state() -> dict[str, int]:
     store = redis.Redis.from_url(ARGS.redis)
     try:
-        groups = store.xinfo_groups(keys.STREAM) if store.exists(keys.STREAM) else []
+        stream = keys.stream(DOMAIN)
+        groups = store.xinfo_groups(stream) if store.exists(stream) else []
         totals = store.hgetall(keys.totals(DOMAIN))
         views = store.hvals(keys.article_views(DOMAIN))
         return {
-            "stream_len": store.xlen(keys.STREAM),
+            "stream_len": store.xlen(stream),
             "pending": sum(g["pending"] for g in groups),
             "dead_letters": store.xlen(keys.DEAD_LETTERS),
             "hot_pageviews": int(totals.get(b"pageviews", 0)),

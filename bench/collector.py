@@ -15,7 +15,7 @@ What it does:
    rounds of one bounded run per target, alternating which goes first; before each
    run it waits (up to `--quiet-wait` s) for other processes to leave the machine
    idle, and it records the CPU each party used (server, redis, wrk, others);
-4. after every collector run, compares the growth of the stream `ff:events`
+4. after every collector run, compares the growth of the stream `ff:{bench.example}:events`
    (XLEN) with the stored 202s wrk read plus the requests wrk left in flight at its
    deadline, and (1 worker) with the collector's own accepted counter (/metrics);
 5. prints the table (median over rounds) and the gzipped snippet size, and stops
@@ -154,7 +154,7 @@ def measure(
         wait_for_quiet(args.quiet_wait)
     redis_pid = redis_server.process.pid if redis_server.process else 0
     server_pids = server.pids()
-    before_len = store.xlen(keys.STREAM) if store is not None else 0
+    before_len = store.xlen(keys.stream(DOMAIN)) if store is not None else 0
     count_accepted = store is not None and server.workers == 1
     before_metrics = collector_metrics(server) if count_accepted else {}
     before = (
@@ -200,10 +200,10 @@ def measure(
 def settled_xlen(store: redis.Redis, quiet: float = 0.3, timeout: float = 10.0) -> int:
     """XLEN once it stopped growing: requests wrk abandoned at its deadline still finish."""
     deadline = time.monotonic() + timeout
-    last = store.xlen(keys.STREAM)
+    last = store.xlen(keys.stream(DOMAIN))
     while time.monotonic() < deadline:
         time.sleep(quiet)
-        now = store.xlen(keys.STREAM)
+        now = store.xlen(keys.stream(DOMAIN))
         if now == last:
             return now
         last = now

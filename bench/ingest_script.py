@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from collector.committer import Committer, Ingest
 from collector.rate_limits import RateLimits
+from footfall import keys
 from footfall.connections import async_redis
 from footfall.redis_server import EmbeddedRedis
 
@@ -61,7 +62,7 @@ async def measure(args: argparse.Namespace, url: str) -> None:
             await committer.commit(events)
             times[name].append(time.perf_counter() - started)
         if i % 200 == 0:
-            await redis.delete("ff:events")
+            await redis.delete(keys.stream("bench.example"))
     for c in (off, on):
         await c.close()
     await asyncio.gather(*tasks)

@@ -219,8 +219,9 @@ def redis_state(store: redis.Redis) -> dict[str, int | None]:
     """Used memory, keys, stream length and pending count; None while Redis is down."""
     try:
         used = int(store.info("memory")["used_memory"])
-        length = store.xlen(keys.STREAM)
-        groups = store.xinfo_groups(keys.STREAM) if length or store.exists(keys.STREAM) else []
+        stream = keys.stream(SITE)
+        length = store.xlen(stream)
+        groups = store.xinfo_groups(stream) if length or store.exists(stream) else []
         pending = sum(g["pending"] for g in groups)
         size = store.dbsize()
     except (redis.exceptions.RedisError, OSError):

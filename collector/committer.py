@@ -1,17 +1,20 @@
-"""Group commit: the events of concurrent requests go to Redis in one script call.
+"""Group commit: the events of concurrent requests go to Redis in one round trip.
 
 A request hands its events to `commit()` and waits; one writer task takes all
-that is waiting, runs `ingest.lua` once for the lot, and wakes every request
-with the outcome: which of its events the rate limits refused (the script
-counts them in the same call). While one call is in flight the next batch gathers, so there
-is no timer and no added latency when the load is light. The script is atomic:
-a batch is stored whole or not at all, and a request answers 202 only after its
-events are in Redis.
+that is waiting, runs `ingest.lua` once per site of the lot (the usual lot has
+one site: one script call; several go in one pipeline, which a Redis Cluster
+routes to each site's node), and wakes every request with the outcome: which of
+its events the rate limits refused (the script counts them in the same call).
+While one round trip is in flight the next batch gathers, so there is no timer
+and no added latency when the load is light. Each script call is atomic: a
+site's share of a batch is stored whole or not at all, and a request answers 202
+only after its events are in Redis (503 if any of its sites' calls failed).
 
 A reply can be lost after the script ran (Redis stopping in the same instant, a
-broken connection): each call carries a receipt key the script writes with its
-answer, and the writer reads it back once Redis answers again, so a request is
-told 503 only when its events were not stored, never when they were.
+broken connection): each call carries a receipt key (of its site) the script
+writes with its answer, and the writer reads it back once Redis answers again,
+so a request is told 503 only when its events were not stored, never when they
+were.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import redis.exceptions
 
 from collector.rate_limits import RateLimits
 from footfall import keys
+from footfall.connections import run_script_each
 from footfall.metrics import COMMIT_BATCH_EVENTS, EVENTS_ACCEPTED
 
 MAX_BATCH_EVENTS = 2000
@@ -113,36 +117,60 @@ class Committer:
         return batch
 
     async def _write(self, batch: list[tuple[list[Ingest], asyncio.Future[Refusals]]]) -> None:
-        args: list[bytes | str | int] = [*self._args_head]
+        # Per site: the script's arguments, and the index in the batch of each of its events.
+        by_site: dict[str, tuple[list[bytes | str | int], list[int]]] = {}
+        index = 0
         for events, _ in batch:
             for event in events:
-                args.append(
+                site = by_site.get(event.site)
+                if site is None:
+                    site = by_site[event.site] = ([*self._args_head], [])
+                site[0].append(
                     f"{event.ts} {event.visitor_id} {'1' if event.is_pageview else '0'} "
                     f"{event.online_window_ms} {event.client} {event.site} {event.article}"
                 )
-                args.append(event.payload)
-        count = (len(args) - len(self._args_head)) // 2
-        COMMIT_BATCH_EVENTS.observe(count)
-        receipt = keys.receipt(next(self._commits))
-        try:
-            refused = await self._script(keys=[keys.STREAM, receipt], args=args)
-        except Exception as error:  # every waiting request learns of it and answers 503
-            refused = await self._read_receipt(receipt, error)
-            if refused is None:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                return
-        EVENTS_ACCEPTED.inc(count - len(refused) // 2)
-        if not refused:  # the usual answer: every event stored
+                site[0].append(event.payload)
+                site[1].append(index)
+                index += 1
+        COMMIT_BATCH_EVENTS.observe(index)
+        commit = next(self._commits)
+        receipts = [keys.receipt(site, commit) for site in by_site]
+        calls = [
+            ([keys.stream(site), receipt], args)
+            for (site, (args, _)), receipt in zip(by_site.items(), receipts, strict=True)
+        ]
+        replies = await run_script_each(self._redis, self._script, calls)
+        lost = [i for i, reply in enumerate(replies) if isinstance(reply, Exception)]
+        if lost:  # every waiting request learns of it and answers 503, unless it ran after all
+            answers = await asyncio.gather(
+                *(self._read_receipt(receipts[i], replies[i]) for i in lost)
+            )
+            for i, answer in zip(lost, answers, strict=True):
+                if answer is not None:
+                    replies[i] = answer
+        failed: set[int] = set()  # indexes of events whose site's call failed
+        verdicts: dict[int, int] = {}
+        error: Exception | None = None
+        for (_, indexes), refused in zip(by_site.values(), replies, strict=True):
+            if isinstance(refused, Exception):
+                error = refused
+                failed.update(indexes)
+                continue
+            EVENTS_ACCEPTED.inc(len(indexes) - len(refused) // 2)
+            for i in range(0, len(refused), 2):
+                verdicts[indexes[int(refused[i])]] = int(refused[i + 1])
+        if not verdicts and error is None:  # the usual answer: every event stored
             for _, future in batch:
                 if not future.done():
                     future.set_result([])
             return
-        verdicts = dict(zip(refused[::2], refused[1::2], strict=True))
         first = 0
         for events, future in batch:
-            mine = [(i, verdicts[first + i]) for i in range(len(events)) if first + i in verdicts]
+            mine = range(first, first + len(events))
             first += len(events)
-            if not future.done():
-                future.set_result(mine)
+            if future.done():
+                continue
+            if error is not None and any(i in failed for i in mine):
+                future.set_exception(error)  # the request answers 503
+            else:
+                future.set_result([(i - mine.start, verdicts[i]) for i in mine if i in verdicts])

@@ -1,6 +1,9 @@
--- Store a batch of events atomically: rate limits, presence, the visit, the stream.
+-- Store a batch of events of one site atomically: rate limits, presence, the visit, the stream.
 --
--- KEYS[1] is the stream, KEYS[2] this commit's receipt. ARGV[1] is the visit gap (ms), ARGV[2] and ARGV[3] the
+-- KEYS[1] is the site's stream, KEYS[2] this commit's receipt (of the site). Every key
+-- the script touches is the site's, hash-tagged by it (see footfall/keys.py), so on a
+-- Redis Cluster the call runs on the site's node: the collector calls the script once per
+-- site of a group commit, with only that site's events. ARGV[1] is the visit gap (ms), ARGV[2] and ARGV[3] the
 -- most events per client and per site in one rate-limit window (0: no limit),
 -- ARGV[4] that window (ms); then two values per event: a header "time visitor
 -- pageview window client site article" (ms, visitor id, 1 or 0, ms, the client's

@@ -19,6 +19,7 @@ import redis.exceptions
 
 from collector.single_flight import SingleFlight
 from footfall import keys
+from footfall.connections import is_cluster
 from footfall.sites import Site, normalize_domain, site_from_json
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class SiteCache:
         """
         while not stop.is_set():
             try:
+                if is_cluster(self._redis):  # its pub/sub needs the slots map made first
+                    await self._redis.initialize()
                 async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(keys.SITES_CHANNEL)
                     self.forget()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import redis.asyncio
 
 from footfall import keys
+from footfall.connections import is_cluster
 
 TTL = 14 * 24 * 3600
 ANONYMOUS_TTL = 3600
@@ -37,7 +38,8 @@ class SessionStore:
         session = Session(secrets.token_urlsafe(32), email, secrets.token_urlsafe(32))
         digest = _digest(session.cookie)
         key = keys.session(digest)
-        async with self._redis.pipeline(transaction=True) as pipe:
+        # The session and the user's set are in two slots of a Redis Cluster: no transaction.
+        async with self._redis.pipeline(transaction=not is_cluster(self._redis)) as pipe:
             pipe.hset(key, mapping={"email": email, "csrf": session.csrf})
             pipe.expire(key, self._ttl_of(email))
             if email:

@@ -81,9 +81,9 @@ class SiteRegistry:
             pipe.delete(keys.SITES)
             if sites:
                 pipe.hset(keys.SITES, mapping={s.domain: site_to_json(s) for s in sites})
-            for domain in mirrored | {s.domain for s in sites}:
-                pipe.publish(keys.SITES_CHANNEL, domain)
             await pipe.execute()
+        for domain in mirrored | {s.domain for s in sites}:
+            await self._redis.publish(keys.SITES_CHANNEL, domain)
         return len(sites)
 
     async def _write(self, site: Site, *, deleted: bool) -> None:
@@ -91,13 +91,12 @@ class SiteRegistry:
         updated_at = dt.datetime.fromtimestamp(now_ns / 1e9, dt.UTC)
         row = [*msgspec.structs.astuple(site), updated_at, deleted, now_ns]
         await self._clickhouse.insert("sites", [row], COLUMNS)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            if deleted:
-                pipe.hdel(keys.SITES, site.domain)
-            else:
-                pipe.hset(keys.SITES, site.domain, site_to_json(site))
-            pipe.publish(keys.SITES_CHANNEL, site.domain)
-            await pipe.execute()
+        if deleted:
+            await self._redis.hdel(keys.SITES, site.domain)
+        else:
+            await self._redis.hset(keys.SITES, site.domain, site_to_json(site))
+        # Not in a pipeline: a Redis Cluster's pipeline cannot carry PUBLISH.
+        await self._redis.publish(keys.SITES_CHANNEL, site.domain)
 
 
 def _site(row: tuple) -> Site:

@@ -2,6 +2,10 @@
 
 Redis commands are never retried by the client: a script that may have run must
 not run twice, so a failure goes up to the caller (the collector answers 503).
+A Redis URL with the scheme `redis+cluster://` (or `rediss+cluster://`) names
+any node of a Redis Cluster; the client then is redis-py's `RedisCluster`, which
+routes each command to the node of its key's slot. `run_script_each` runs one
+script per key group (per site) in one round trip on either.
 ClickHouse is reached through clickhouse-connect only; its chdb backend has no
 async client, so async code calls the sync client from a thread.
 """
@@ -18,12 +22,24 @@ from typing import Any, TypeVar
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
+import redis.exceptions
 from clickhouse_connect import get_client
 from clickhouse_connect.driver.client import Client as ClickHouse
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
 from redis.retry import Retry
 
-__all__ = ["AsyncClickHouse", "ClickHouse", "async_redis", "clickhouse", "sync_redis"]
+__all__ = [
+    "AsyncClickHouse",
+    "ClickHouse",
+    "async_redis",
+    "clickhouse",
+    "is_cluster",
+    "run_script_each",
+    "sync_redis",
+]
 T = TypeVar("T")
 
 _REDIS_OPTIONS = {
@@ -33,12 +49,67 @@ _REDIS_OPTIONS = {
 }
 
 
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+
+
 def async_redis(url: str) -> redis.asyncio.Redis:
+    if url.startswith(CLUSTER_SCHEMES):
+        cluster = redis.asyncio.cluster.RedisCluster
+        return cluster.from_url(_node_url(url), **_REDIS_OPTIONS)  # type: ignore[return-value]
     return redis.asyncio.Redis.from_url(url, **_REDIS_OPTIONS)
 
 
 def sync_redis(url: str) -> redis.Redis:
+    if url.startswith(CLUSTER_SCHEMES):
+        cluster = redis.cluster.RedisCluster
+        return cluster.from_url(_node_url(url), **_REDIS_OPTIONS)  # type: ignore[return-value]
     return redis.Redis.from_url(url, **_REDIS_OPTIONS)
+
+
+def is_cluster(client: object) -> bool:
+    """Whether `client` talks to a Redis Cluster (made from a `redis+cluster://` URL)."""
+    return isinstance(client, redis.asyncio.cluster.RedisCluster | redis.cluster.RedisCluster)
+
+
+def _node_url(url: str) -> str:
+    return url.replace("+cluster://", "://", 1)
+
+
+async def run_script_each(
+    client: redis.asyncio.Redis,
+    script: AsyncScript,
+    calls: list[tuple[list[Any], list[Any]]],
+) -> list[Any]:
+    """Run `script` once per (keys, args) in `calls`, all in one round trip; each call's
+    reply, or the exception it raised, in order.
+
+    One call is a plain script call. Several go in one pipeline, not a transaction:
+    on a Redis Cluster each call goes to the node of its keys' slot, so the keys of
+    one call must share a slot (one site's). A call Redis answered NOSCRIPT (a
+    restarted server) did not run: it runs again through the script, which loads it.
+    """
+    if len(calls) == 1:
+        keys, args = calls[0]
+        try:
+            return [await script(keys=keys, args=args)]
+        except Exception as e:  # the caller decides what a failed call means
+            return [e]
+    try:
+        async with client.pipeline(transaction=False) as pipe:
+            for keys, args in calls:
+                # EVALSHA by its name: redis-py's cluster pipeline blocks its evalsha().
+                pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+            replies = await pipe.execute(raise_on_error=False)
+    except Exception as e:  # the caller decides what a failed call means
+        return [e] * len(calls)
+    for i, reply in enumerate(replies):
+        if isinstance(reply, redis.exceptions.NoScriptError):
+            keys, args = calls[i]
+            try:
+                replies[i] = await script(keys=keys, args=args)
+            except Exception as e:  # the caller decides what a failed call means
+                replies[i] = e
+    return replies
 
 
 def clickhouse(dsn: str) -> ClickHouse:

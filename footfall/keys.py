@@ -2,19 +2,22 @@
 
 Keys of one site carry the site in a hash tag (`{example.com}`), so that on a
 Redis Cluster all of a site's keys live in one slot and one script may touch
-them together. `collector/ingest.lua` builds the `online`, `readers`, `visit`,
-`limit`, `client_limit` and `accepted` keys itself, in the same words: change
-them there too.
+them together: the site's event stream, its commit receipts, presence, visits,
+rate limits and hot counters. A script call touches the keys of one site only
+(the collector runs `ingest.lua` once per site of a group commit, the aggregator
+`ack.lua` once per site of a batch). The other keys (the sites and tokens
+mirrors, salts, sessions, dead letters, the aggregators' batch records) are
+each read or written by single-key commands, so they may live in any slot.
+`collector/ingest.lua` builds the `online`, `readers`, `visit`, `limit`,
+`client_limit` and `accepted` keys itself, in the same words: change them there
+too.
 """
-
-STREAM = "ff:events"
-"""The event stream: the collector XADDs, the aggregator's consumer group reads."""
 
 DEAD_LETTERS = "ff:events:dead"
 """Events the aggregator could not insert, with the reason: for an operator to look at."""
 
 CONSUMER_GROUP = "aggregators"
-"""The aggregators' consumer group on the event stream."""
+"""The aggregators' consumer group on each site's event stream."""
 
 COUNTERS_SEEDED = "ff:counters:seeded"
 """Set once the hot counters hold ClickHouse's totals; absent after Redis lost them."""
@@ -32,10 +35,22 @@ The collector's mirror of ClickHouse's `api_tokens`; secrets are never stored.
 """
 
 
-def receipt(commit: str) -> str:
-    """A collector's proof that one of its commits ran (ingest.lua writes it in the same
-    call), read back when Redis's reply was lost."""
-    return f"ff:receipt:{commit}"
+def stream(site: str) -> str:
+    """The site's event stream: the collector XADDs, the aggregators' consumer group reads."""
+    return f"ff:{{{site}}}:events"
+
+
+def receipt(site: str, commit: str) -> str:
+    """A collector's proof that its commit of the site's events ran (ingest.lua writes it
+    in the same call), read back when Redis's reply was lost."""
+    return f"ff:{{{site}}}:receipt:{commit}"
+
+
+def batch_record(consumer: str) -> str:
+    """JSON: the aggregator's last batch of several sites, written once it is in ClickHouse
+    and before its per-site acknowledgements, so that a batch acknowledged in part is
+    recognised when its rest is read again (`aggregator/consumer.py`)."""
+    return f"ff:aggregator:{consumer}:batch"
 
 
 def session(digest: str) -> str:

@@ -31,8 +31,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "redis_url",
         "",
-        "Redis URL (redis://host:port/db). Empty: start an embedded redis-server "
-        "under the data dir.",
+        "Redis URL (redis://host:port/db), or redis+cluster://host:port for a Redis "
+        "Cluster (any node). Empty: start an embedded redis-server under the data dir.",
     ),
     Setting(
         "clickhouse_dsn",
@@ -71,7 +71,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Empty: http://<host>:<port>.",
     ),
     Setting("visit_gap", 1800, "Seconds of silence after which a page view starts a new visit."),
-    Setting("batch_size", 20_000, "Most events the aggregator inserts into ClickHouse at once."),
+    Setting(
+        "batch_size",
+        20_000,
+        "Most events the aggregator takes from one site's stream for one insert into ClickHouse.",
+    ),
     Setting("batch_wait_ms", 200, "How long the aggregator waits for a batch to fill (ms)."),
     Setting(
         "claim_after",

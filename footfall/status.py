@@ -1,11 +1,12 @@
 """What an operator looks at first: the pipeline's state, from Redis and ClickHouse, at one time.
 
-`gather(redis, clickhouse, now_ms)` reads: the stream's length and its oldest
+`gather(redis, clickhouse, now_ms)` reads: the streams' length and their oldest
 waiting event (acknowledged events are deleted, so what is left is the
 aggregators' backlog), the consumer group's lag and pending entries per
-consumer, the dead letters, the newest event in ClickHouse, and per site the
-events the collector stored this minute and the last (its `accepted:<minute>`
-counters), the events inserted in the last 60 s and the visitors online. A
+consumer (sums over the registered sites' streams), the dead letters, the
+newest event in ClickHouse, and per site the events the collector stored this
+minute and the last (its `accepted:<minute>` counters), the events inserted in
+the last 60 s and the visitors online. A
 store that does not answer is reported, not raised: a status screen is most
 wanted when something is down. `footfall status` renders it (`status_screen`);
 the dashboard serves it as JSON for the CLI when a server owns the data dir.
@@ -77,39 +78,63 @@ async def gather(
 
 async def _from_redis(client: redis.asyncio.Redis, status: Status) -> None:
     async with client.pipeline(transaction=False) as pipe:
-        pipe.xlen(keys.STREAM)
-        pipe.xrange(keys.STREAM, count=1)
         pipe.xlen(keys.DEAD_LETTERS)
         pipe.hgetall(keys.SITES)
-        length, oldest, dead, sites = await pipe.execute()
-    status.stream_length, status.dead_letters = length, dead
-    if oldest:
-        status.oldest_waiting_ms = int(oldest[0][0].split(b"-")[0])
-    if length or await client.exists(keys.STREAM):
-        await _group(client, status)
-    minute = status.at_ms // 60_000
+        dead, sites = await pipe.execute()
+    status.dead_letters = dead
     mirrored = sorted((domain.decode(), site_from_json(raw)) for domain, raw in sites.items())
+    minute = status.at_ms // 60_000
     async with client.pipeline(transaction=False) as pipe:
         for domain, site in mirrored:
             pipe.get(keys.accepted(domain, minute))
             pipe.get(keys.accepted(domain, minute - 1))
             pipe.zcount(keys.online(domain), status.at_ms - site.online_window * 1000, "+inf")
+            pipe.xlen(keys.stream(domain))
+            pipe.xrange(keys.stream(domain), count=1)
+            pipe.exists(keys.stream(domain))
         counts = await pipe.execute()
+    status.stream_length = 0
+    streams = []
     for i, (domain, _) in enumerate(mirrored):
-        this, last, online = counts[3 * i : 3 * i + 3]
+        this, last, online, length, oldest, exists = counts[6 * i : 6 * i + 6]
         status.sites.append(SiteStatus(domain, int(this or 0), int(last or 0), online))
+        status.stream_length += length
+        if oldest:
+            waiting = int(oldest[0][0].split(b"-")[0])
+            status.oldest_waiting_ms = min(status.oldest_waiting_ms or waiting, waiting)
+        if exists:
+            streams.append(keys.stream(domain))
+    if streams:
+        await _group(client, status, streams)
 
 
-async def _group(client: redis.asyncio.Redis, status: Status) -> None:
-    groups = await client.xinfo_groups(keys.STREAM)
-    group = next((g for g in groups if _text(g["name"]) == keys.CONSUMER_GROUP), None)
-    if group is None:
+async def _group(client: redis.asyncio.Redis, status: Status, streams: list[str]) -> None:
+    """The group's lag, pending entries and consumers, summed over the streams."""
+    async with client.pipeline(transaction=False) as pipe:
+        for stream in streams:
+            pipe.xinfo_groups(stream)
+        groups = [
+            next((g for g in found if _text(g["name"]) == keys.CONSUMER_GROUP), None)
+            for found in await pipe.execute()
+        ]
+    grouped = [stream for stream, group in zip(streams, groups, strict=True) if group]
+    if not grouped:
         status.problems["aggregators"] = "no consumer group yet: no aggregator has started"
         return
-    status.group_lag = group.get("lag")
-    status.group_pending = group["pending"]
-    consumers = await client.xinfo_consumers(keys.STREAM, keys.CONSUMER_GROUP)
-    status.consumers = [Consumer(_text(c["name"]), c["pending"], c["idle"]) for c in consumers]
+    lags = [g.get("lag") for g in groups if g]
+    status.group_lag = None if None in lags else sum(lags)
+    status.group_pending = sum(g["pending"] for g in groups if g)
+    async with client.pipeline(transaction=False) as pipe:
+        for stream in grouped:
+            pipe.xinfo_consumers(stream, keys.CONSUMER_GROUP)
+        found = await pipe.execute()
+    consumers: dict[str, Consumer] = {}
+    for c in (c for stream_consumers in found for c in stream_consumers):
+        name = _text(c["name"])
+        seen = consumers.setdefault(name, Consumer(name, 0, c["idle"]))
+        seen.pending += c["pending"]
+        seen.idle_ms = min(seen.idle_ms, c["idle"])
+    status.consumers = [consumers[name] for name in sorted(consumers)]
 
 
 async def _from_clickhouse(clickhouse: AsyncClickHouse, status: Status) -> None:

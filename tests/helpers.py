@@ -5,11 +5,21 @@ from __future__ import annotations
 import redis
 
 from footfall import keys
+from footfall.sites import Site, site_to_json
 from footfall.wire import StreamEvent, decode_entry
 
 
 def stream_events(redis_db: redis.Redis) -> list[StreamEvent]:
-    return [decode_entry(fields) for _, fields in redis_db.xrange(keys.STREAM)]
+    """The events in every site's stream, in order of arrival."""
+    streams = redis_db.scan_iter(match=keys.stream("*"), _type="stream")
+    entries = [entry for stream in streams for entry in redis_db.xrange(stream)]
+    entries.sort(key=lambda entry: tuple(int(n) for n in entry[0].split(b"-")))
+    return [decode_entry(fields) for _, fields in entries]
+
+
+def register(redis_db: redis.Redis, domain: str) -> None:
+    """A site in the Redis mirror only, for tests that fill its stream themselves."""
+    redis_db.hset(keys.SITES, domain, site_to_json(Site(domain=domain)))
 
 
 def pageview(url: str = "https://news.example/news/story-1.html", **fields) -> dict:

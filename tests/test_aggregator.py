@@ -208,11 +208,11 @@ async def test_a_batch_retried_after_its_ack_failed_counts_once_rollups_included
     with pytest.raises(redis.exceptions.NoPermissionError):
         await aggregator.step()
     assert one(ch, "SELECT count() FROM events") == (9,)  # inserted, not acknowledged
-    assert redis_db.xpending(keys.STREAM, keys.CONSUMER_GROUP)["pending"] == 9
+    assert redis_db.xpending(keys.stream(SITE), keys.CONSUMER_GROUP)["pending"] == 9
     acl.allow_scripts()
     assert await aggregator.step() == 9  # the same batch again: ClickHouse drops it
     assert await rollup_counts(ch) == EXPECTED
-    assert redis_db.xlen(keys.STREAM) == 0
+    assert redis_db.xlen(keys.stream(SITE)) == 0
     assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"5", b"visits": b"4"}
     await connection.aclose()
 
@@ -235,8 +235,8 @@ async def test_a_second_aggregator_takes_over_a_dead_ones_batch(
     )
     assert await heir.claim_abandoned() == 9
     assert await rollup_counts(ch) == EXPECTED
-    assert redis_db.xpending(keys.STREAM, keys.CONSUMER_GROUP)["pending"] == 0
-    consumers = redis_db.xinfo_consumers(keys.STREAM, keys.CONSUMER_GROUP)
+    assert redis_db.xpending(keys.stream(SITE), keys.CONSUMER_GROUP)["pending"] == 0
+    consumers = redis_db.xinfo_consumers(keys.stream(SITE), keys.CONSUMER_GROUP)
     assert [c["name"] for c in consumers] == [b"heir"]  # the dead one is forgotten
     await heir_redis.aclose()
 
@@ -265,7 +265,7 @@ async def test_clickhouse_failing_for_a_while_loses_nothing(client, site, clock,
     finally:
         ch.command("ATTACH TABLE events")
     for _ in range(500):
-        if await connection.xlen(keys.STREAM) == 0:
+        if await connection.xlen(keys.stream(SITE)) == 0:
             break
         await asyncio.sleep(0.01)
     aggregator.stop()
@@ -280,14 +280,15 @@ async def test_undecodable_events_go_to_the_dead_letter_stream(
 ):
     await send(client, page("/tin-tuc/a-1.html", V1))
     redis_db.xadd(
-        keys.STREAM, {"e": b"\xc1 not msgpack", "nv": "0", "vs": "0", "vn": "0", "vd": "0"}
+        keys.stream(SITE), {"e": b"\xc1 not msgpack", "nv": "0", "vs": "0", "vn": "0", "vd": "0"}
     )
     far_future = StreamEvent(ts=10**17, site=SITE, type="pageview", name="pageview",
                              url=f"https://{SITE}/", visitor_id=1)  # fmt: skip
     redis_db.xadd(
-        keys.STREAM, {"e": encode_event(far_future), "nv": "1", "vs": "0", "vn": "1", "vd": "0"}
+        keys.stream(SITE),
+        {"e": encode_event(far_future), "nv": "1", "vs": "0", "vn": "1", "vd": "0"},
     )
-    redis_db.xadd(keys.STREAM, {"nv": "1"})
+    redis_db.xadd(keys.stream(SITE), {"nv": "1"})
     await send(client, page("/tin-tuc/b-2.html", V2))
 
     assert await aggregator.drain() == 5
@@ -296,7 +297,7 @@ async def test_undecodable_events_go_to_the_dead_letter_stream(
     assert len(letters) == 3
     assert all(fields[b"reason"].startswith(b"undecodable") for _, fields in letters)
     assert letters[0][1][b"e"] == b"\xc1 not msgpack"
-    assert redis_db.xlen(keys.STREAM) == 0
+    assert redis_db.xlen(keys.stream(SITE)) == 0
 
 
 async def test_serve_shows_clickhouses_truth_in_the_counters_within_seconds(make_client, clock, ch):
@@ -374,7 +375,7 @@ async def test_a_row_clickhouse_refuses_goes_to_dead_letters_and_the_rest_is_ins
     [(_, letter)] = redis_db.xrange(keys.DEAD_LETTERS)
     assert letter[b"reason"].startswith(b"refused by ClickHouse")
     assert b"poison" in letter[b"e"]
-    assert redis_db.xlen(keys.STREAM) == 0
+    assert redis_db.xlen(keys.stream(SITE)) == 0
     assert redis_db.hget(keys.totals(SITE), "pageviews") == b"7"
 
 
@@ -385,7 +386,7 @@ def fill_directly(redis_db, count: int) -> None:
         event = StreamEvent(ts=1_763_600_000_000 + i, site=SITE, type="pageview",
                             name="pageview", url=f"https://{SITE}/a/{i % 7}.html",
                             visitor_id=i, article=str(i % 7))  # fmt: skip
-        pipe.xadd(keys.STREAM, {"e": encode_event(event), "nv": "1", "vs": event.ts, "vn": "1",
+        pipe.xadd(keys.stream(SITE), {"e": encode_event(event), "nv": "1", "vs": event.ts, "vn": "1",
                                 "vd": "0"})  # fmt: skip
     pipe.execute()
 
@@ -397,8 +398,8 @@ async def test_a_batch_of_more_ids_than_one_xack_takes_is_acknowledged_whole(
     fill_directly(redis_db, 1_234)
     assert await aggregator.drain() == 1_234
     assert one(ch, "SELECT count(), uniqExact(stream_id) FROM events") == (1_234, 1_234)
-    assert redis_db.xlen(keys.STREAM) == 0
-    assert redis_db.xpending(keys.STREAM, keys.CONSUMER_GROUP)["pending"] == 0
+    assert redis_db.xlen(keys.stream(SITE)) == 0
+    assert redis_db.xpending(keys.stream(SITE), keys.CONSUMER_GROUP)["pending"] == 0
     assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"1234", b"visits": b"1234"}
     views = {int(a): int(n) for a, n in redis_db.hgetall(keys.article_views(SITE)).items()}
     assert views == {a: len(range(a, 1_234, 7)) for a in range(7)}
@@ -419,10 +420,10 @@ async def test_the_ack_script_refuses_an_id_list_that_does_not_match_the_batch(
     monkeypatch.setattr(aggregator, "_ack", one_id_short)
     with pytest.raises(redis.exceptions.ResponseError, match="2 ids given for 3 entries"):
         await aggregator.step()
-    assert redis_db.xpending(keys.STREAM, keys.CONSUMER_GROUP)["pending"] == 3
+    assert redis_db.xpending(keys.stream(SITE), keys.CONSUMER_GROUP)["pending"] == 3
     assert redis_db.hgetall(keys.totals(SITE)) == {}
     monkeypatch.setattr(aggregator, "_ack", original)
     assert await aggregator.step() == 3
     assert one(ch, "SELECT count() FROM events") == (3,)
     assert redis_db.hget(keys.totals(SITE), "pageviews") == b"3"
-    assert redis_db.xlen(keys.STREAM) == 0
+    assert redis_db.xlen(keys.stream(SITE)) == 0

@@ -16,6 +16,7 @@ import sys
 from footfall import keys
 from footfall.redis_server import free_port
 from footfall.wire import StreamEvent, encode_event
+from tests.helpers import register
 from tests.processes import wait_for
 from tests.test_aggregator import acl  # noqa: F401 - the fixture
 
@@ -25,13 +26,14 @@ START_MS = 1_700_049_600_000
 
 def fill_stream(redis_db) -> None:
     """What the collector would have stored: each visitor's visit of three page views."""
+    register(redis_db, "news.example")
     for visitor in range(1, VISITORS + 1):
         for page in range(1, PAGES + 1):
             ts = START_MS + visitor * 1000 + page * 60_000
             event = StreamEvent(ts=ts, site="news.example", type="pageview", name="pageview",
                                 url=f"https://news.example/a/{page}.html", visitor_id=visitor,
                                 article=str(page))  # fmt: skip
-            redis_db.xadd(keys.STREAM, {
+            redis_db.xadd(keys.stream("news.example"), {
                 "e": encode_event(event), "nv": "1" if page == 1 else "0",
                 "vs": START_MS + visitor * 1000 + 60_000, "vn": page, "vd": 0 if page == 1 else 60_000,
             })  # fmt: skip
@@ -88,12 +90,12 @@ def test_an_aggregator_killed_between_insert_and_ack_leaves_every_count_exact(
     finally:
         if victim.poll() is None:
             victim.kill()
-    assert redis_db.xpending(keys.STREAM, keys.CONSUMER_GROUP)["pending"] == 100
+    assert redis_db.xpending(keys.stream("news.example"), keys.CONSUMER_GROUP)["pending"] == 100
 
     acl.allow_scripts()
     heir = start_aggregator(env, log_path)
     try:
-        wait_for(lambda: redis_db.xlen(keys.STREAM) == 0, "the stream to drain")
+        wait_for(lambda: redis_db.xlen(keys.stream("news.example")) == 0, "the stream to drain")
         wait_for(lambda: redis_db.exists(keys.COUNTERS_SEEDED), "counters")
     finally:
         heir.terminate()

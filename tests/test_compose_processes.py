@@ -137,7 +137,9 @@ def test_the_composed_commands_carry_an_event_from_the_collector_into_clickhouse
         split = json.dumps({"n": "pageview", "u": f"https://{SITE}/a/2.html"}).encode()
         assert post_in_two_packets(port, split).startswith("HTTP/1.1 202")
 
-        wait_for(lambda: redis_db.xlen(keys.STREAM) == 0, "the aggregator to take both events")
+        wait_for(
+            lambda: redis_db.xlen(keys.stream(SITE)) == 0, "the aggregator to take both events"
+        )
         assert collector.terminate() == 0, collector.output()
         assert aggregator.terminate() == 0, aggregator.output()
     finally:

@@ -127,8 +127,8 @@ def seed(redis_db: redis.Redis, site: Site, rows: list[dict[str, str]]) -> None:
         visit_gap_ms=1800 * 1000,
     )
     pipe = redis_db.pipeline(transaction=False)
-    for entry in entries:
-        pipe.xadd(keys.STREAM, entry)
+    for site_of_row, entry in entries:
+        pipe.xadd(keys.stream(site_of_row), entry)
     pipe.execute()
 
 
@@ -203,9 +203,9 @@ def dashboard(
 def _wait_for_aggregation(redis_db: redis.Redis) -> None:
     """Until the aggregator has inserted every entry: it deletes each from the stream after."""
     deadline = time.monotonic() + 60
-    while redis_db.xlen(keys.STREAM) > 0:
+    while redis_db.xlen(keys.stream(SITE)) > 0:
         if time.monotonic() > deadline:
-            raise AssertionError(f"the aggregator left {redis_db.xlen(keys.STREAM)} entries")
+            raise AssertionError(f"the aggregator left {redis_db.xlen(keys.stream(SITE))} entries")
         time.sleep(0.2)
 
 

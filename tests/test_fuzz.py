@@ -68,9 +68,9 @@ async def site(add_site):
 @FUZZ
 @given(body=bodies, path=st.sampled_from(["/api/event", "/api/events"]), token=st.booleans())
 async def test_no_body_makes_the_collector_answer_5xx(client, site, redis_db, body, path, token):
-    before = redis_db.xlen(keys.STREAM)
+    before = redis_db.xlen(keys.stream("news.example"))
     response = await client.post(path, data=body, headers=AUTH if token else {})
-    stored = redis_db.xlen(keys.STREAM) - before
+    stored = redis_db.xlen(keys.stream("news.example")) - before
     assert response.status < 500, await response.text()
     if response.status == 202:
         if path == "/api/events":

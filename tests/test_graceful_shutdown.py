@@ -20,7 +20,7 @@ from footfall.redis_server import free_port
 from footfall.sites import Site, site_to_json
 from footfall.wire import StreamEvent, encode_event
 from tests.conftest import BROWSER_UA
-from tests.helpers import stream_events
+from tests.helpers import register, stream_events
 from tests.processes import Component, clean_environ, clickhouse_query, wait_for
 from tests.test_aggregator import acl  # noqa: F401 - the fixture
 
@@ -91,18 +91,21 @@ def test_a_collector_on_sigterm_answers_the_event_in_flight_and_refuses_new_conn
 
 def fill_stream(redis_db, count: int) -> None:
     """What collectors would have stored: `count` page views, each its own visit."""
+    register(redis_db, SITE)
     pipe = redis_db.pipeline(transaction=False)
     for n in range(count):
         ts = 1_700_049_600_000 + n
         event = StreamEvent(ts=ts, site=SITE, type="pageview", name="pageview",
                             url=f"https://{SITE}/a/{n % 50}.html", visitor_id=n + 1,
                             article=str(n % 50))  # fmt: skip
-        pipe.xadd(keys.STREAM, {"e": encode_event(event), "nv": "1", "vs": ts, "vn": 1, "vd": 0})
+        pipe.xadd(
+            keys.stream(SITE), {"e": encode_event(event), "nv": "1", "vs": ts, "vn": 1, "vd": 0}
+        )
     pipe.execute()
 
 
 def pending(redis_db) -> int:
-    return redis_db.xpending(keys.STREAM, keys.CONSUMER_GROUP)["pending"]
+    return redis_db.xpending(keys.stream(SITE), keys.CONSUMER_GROUP)["pending"]
 
 
 def test_an_aggregator_on_sigterm_finishes_its_batch_and_a_restart_completes_exactly(
@@ -112,12 +115,12 @@ def test_an_aggregator_on_sigterm_finishes_its_batch_and_a_restart_completes_exa
     dsn = env["FOOTFALL_CLICKHOUSE_DSN"]
     aggregator = Component(["aggregator", "--consumer", "a"], env, tmp_path / "a.log")
     try:
-        wait_for(lambda: redis_db.xlen(keys.STREAM) <= EVENTS - 3 * BATCH, "three batches")
+        wait_for(lambda: redis_db.xlen(keys.stream(SITE)) <= EVENTS - 3 * BATCH, "three batches")
         assert aggregator.terminate() == 0, aggregator.output()
     finally:
         aggregator.kill()
 
-    left = redis_db.xlen(keys.STREAM)
+    left = redis_db.xlen(keys.stream(SITE))
     assert left > 0, "the aggregator drained everything before the signal: nothing was tested"
     assert pending(redis_db) == 0  # the batch in hand was finished and acknowledged
     assert clickhouse_query(dsn, "SELECT count() FROM events") == [[EVENTS - left]]
@@ -145,7 +148,7 @@ def test_an_aggregator_stopped_while_it_cannot_acknowledge_leaves_its_batch_for_
     finally:
         aggregator.kill()
     assert pending(redis_db) == BATCH  # abandoned, unacknowledged
-    assert redis_db.xlen(keys.STREAM) == 3 * BATCH
+    assert redis_db.xlen(keys.stream(SITE)) == 3 * BATCH
 
     acl.allow_scripts()
     drain_with_a_new_aggregator(env, tmp_path, redis_db)
@@ -159,7 +162,7 @@ def drain_with_a_new_aggregator(env: dict[str, str], tmp_path, redis_db) -> None
     """Start an aggregator again, let it empty the stream, stop it gracefully."""
     restarted = Component(["aggregator", "--consumer", "a"], env, tmp_path / "a.log")
     try:
-        wait_for(lambda: redis_db.xlen(keys.STREAM) == 0, "the stream to drain")
+        wait_for(lambda: redis_db.xlen(keys.stream(SITE)) == 0, "the stream to drain")
         assert restarted.terminate() == 0, restarted.output()
     finally:
         restarted.kill()

@@ -57,7 +57,7 @@ async def test_an_import_lands_in_events_rollups_and_counters(
         ch.query("SELECT DISTINCT date FROM events").result_rows[0][0].isoformat() == "2020-05-13"
     )
     assert redis_db.hgetall(keys.totals("portal.example")) == {b"pageviews": b"4", b"visits": b"3"}
-    assert redis_db.xlen(keys.STREAM) == 0
+    assert redis_db.xlen(keys.stream("portal.example")) == 0
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ async def test_a_bad_row_names_its_line_and_adds_nothing(
     with pytest.raises(BadRow, match=re.escape(message)):
         await import_file(str(path), redis, default_site=None, visit_gap_ms=1_800_000, drain=None)
     await redis.aclose()
-    assert redis_db.xlen(keys.STREAM) == 0
+    assert redis_db.xlen(keys.stream("portal.example")) == 0
 
 
 def test_the_import_command_with_no_server_running(env, tmp_path):  # noqa: F811

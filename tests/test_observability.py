@@ -336,7 +336,7 @@ async def test_the_aggregator_reports_the_stream_and_the_online_visitors_at_scra
     assert waiting.labels_of("footfall_online_visitors", "site") == {SITE, "quiet.example"}
 
     # Another consumer takes two and has not acknowledged them yet.
-    redis_db.xreadgroup(keys.CONSUMER_GROUP, "slow", {keys.STREAM: ">"}, count=2)
+    redis_db.xreadgroup(keys.CONSUMER_GROUP, "slow", {keys.stream(SITE): ">"}, count=2)
     taken = await scrape(operations)
     assert (taken("footfall_stream_pending"), taken("footfall_stream_lag")) == (2, 1)
 

@@ -143,7 +143,7 @@ def _traffic() -> list[dict]:
 def _wait_for_aggregation(redis_db) -> None:  # type: ignore[no-untyped-def]
     """Until the aggregator has inserted every entry: it deletes each from the stream after."""
     deadline = time.monotonic() + 60
-    while redis_db.xlen(keys.STREAM) > 0:
+    while redis_db.xlen(keys.stream(SITE)) > 0:
         assert time.monotonic() < deadline, "the aggregator left entries in the stream"
         time.sleep(0.1)
 

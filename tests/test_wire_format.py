@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from footfall import keys
 from tests.conftest import AUTH, BROWSER_UA
 from tests.helpers import pageview, stream_events
 
@@ -170,6 +171,6 @@ async def test_cors_preflight_and_headers_let_any_page_send(client, site):
 
 async def test_no_ip_address_is_stored(client, site, redis_db):
     await client.post("/api/events", json=[pageview(ip="14.160.0.1", ua=BROWSER_UA)], headers=AUTH)
-    raw = b"".join(fields[b"e"] for _, fields in redis_db.xrange("ff:events"))
+    raw = b"".join(fields[b"e"] for _, fields in redis_db.xrange(keys.stream(site["domain"])))
     assert b"14.160.0.1" not in raw
     assert b"127.0.0.1" not in raw
