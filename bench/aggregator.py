@@ -485,7 +485,11 @@ def freshness(args: argparse.Namespace, tmp: Path) -> dict:
     data = tmp / "serve-data"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = clean_env(FOOTFALL_DATA_DIR=str(data), FOOTFALL_HOST="127.0.0.1")
+    # One load generator is one client: the limits count but never refuse (as in
+    # bench/collector.py).
+    env = clean_env(FOOTFALL_DATA_DIR=str(data), FOOTFALL_HOST="127.0.0.1",
+                    FOOTFALL_RATE_LIMIT_IP="1000000000",
+                    FOOTFALL_RATE_LIMIT_SITE="1000000000")  # fmt: skip
     code = "from footfall.cli import main; main(prog_name='footfall')"
     print(f"\nfreshness: footfall serve on {base} (data dir {data}), page views at "
           f"{args.rate:,.0f}/s for {args.freshness_seconds:.0f} s, a probe every "
