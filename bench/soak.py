@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/soak.py [--rate 2000] [--duration 300] [--connections 100]
         [--grace 60] [--sample-every 5] [--aggregator-signals TERM,KILL] [--redis-down 3]
-        [--seed 1] [--csv OUT] [--json OUT] [--keep]
+        [--seed 1] [--csv OUT] [--json OUT] [--keep] [--no-restarts] [--visit-gap S]
 
 What it does:
 
@@ -245,7 +245,10 @@ def sample(stack: Stack, load_pid: int | None, store: redis.Redis, t: float, pha
 
 
 def schedule(args: argparse.Namespace) -> list[tuple[float, str]]:
-    """(seconds after the load started, what): the aggregator at 1/3 and 2/3, Redis at 1/2."""
+    """(seconds after the load started, what): the aggregator at 1/3 and 2/3, Redis at 1/2;
+    nothing with --no-restarts."""
+    if args.no_restarts:
+        return []
     first, second = args.aggregator_signals
     return [
         (args.duration / 3, f"aggregator:{first}"),
@@ -731,6 +734,15 @@ def parse_args() -> argparse.Namespace:
         help="how the aggregator is stopped at 1/3 and at 2/3: two of TERM, KILL",
     )  # fmt: skip
     parser.add_argument("--redis-down", type=float, default=3, help="seconds Redis stays down")
+    parser.add_argument(
+        "--visit-gap", type=int,
+        help="the collector's FOOTFALL_VISIT_GAP (s; default: the setting's, 1800); Redis "
+        "keeps a visit's state this long, so its memory levels off after about this long",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-restarts", action="store_true",
+        help="restart nothing: a run for the memory curve alone (one life per process)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--csv", type=Path, help="write the memory samples to this file")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
@@ -778,6 +790,8 @@ def main() -> int:
                   f"{time.monotonic() - planned:.0f} s: {plan_summary}", flush=True)  # fmt: skip
             store = redis.Redis.from_url(redis_server.url, socket_timeout=2)
             stack.env = server_env(tmp, redis_server.url)
+            if args.visit_gap:
+                stack.env["FOOTFALL_VISIT_GAP"] = str(args.visit_gap)
             add_site(stack.env)
             stack.start_collector()
             stack.start_aggregator()

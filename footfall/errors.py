@@ -2,7 +2,9 @@
 
 `answer_error` turns what a handler raised (an `ApiError`, aiohttp's own HTTP
 errors such as unknown path, wrong method or body too large, or an unexpected
-exception) into that answer. The request observer (`footfall/observe.py`) calls
+exception) into that answer; a store that failed (Redis, or a ClickHouse that did
+not answer) is a 503 `{"error": "redis unavailable"}` with Retry-After, counted in
+`footfall_store_errors_total`. The request observer (`footfall/observe.py`) calls
 it, so every application gets JSON errors from the one middleware it already
 runs for every request.
 """
@@ -12,7 +14,11 @@ from __future__ import annotations
 import logging
 
 import orjson
+import redis.exceptions
 from aiohttp import web
+from clickhouse_connect.driver.exceptions import OperationalError
+
+from footfall.metrics import STORE_ERRORS
 
 log = logging.getLogger("footfall.web")  # the name these lines always had
 
@@ -56,8 +62,22 @@ def answer_error(request: web.Request, error: Exception) -> web.Response | None:
         headers = {k: v for k, v in error.headers.items() if k.lower() in ("allow", "retry-after")}
         text = error.reason if error.text is None else _plain(error.text)
         return json_error(error.status, text, "", headers)
+    store = _store_of(error)
+    if store:
+        # The store's trouble, not the client's: counted, logged, and worth a retry.
+        STORE_ERRORS.labels(store).inc()
+        log.error("%s failed in %s %s: %s", store, request.method, request.path, error)
+        return json_error(503, f"{store} unavailable", "", {"Retry-After": "5"})
     log.exception("unhandled error in %s %s", request.method, request.path, exc_info=error)
     return json_error(500, "internal error")
+
+
+def _store_of(error: Exception) -> str | None:
+    if isinstance(error, redis.exceptions.RedisError):
+        return "redis"
+    if isinstance(error, OperationalError):  # clickhouse-connect: the server did not answer
+        return "clickhouse"
+    return None
 
 
 def _plain(text: str) -> str:

@@ -55,8 +55,8 @@ EVENTS_DEAD = Counter(
 )
 STORE_ERRORS = Counter(
     "footfall_store_errors_total",
-    "Failed calls to ClickHouse or Redis, by store: the aggregator's (each retried) and "
-    "the collector's (each answered 503).",
+    "Failed calls to ClickHouse or Redis, by store: the aggregator's (each retried), the "
+    "collector's and the dashboard's (each answered 503).",
     ["store"],
     registry=REGISTRY,
 )

@@ -142,6 +142,30 @@ async def test_the_collector_counts_redis_failures_as_store_errors(
     assert after(refused, reason="unavailable") - before(refused, reason="unavailable") == 1
 
 
+async def test_the_dashboard_answers_a_redis_failure_503_and_counts_it_as_a_store_error(
+    make_client,
+    redis_db,
+    acl,  # noqa: F811
+):
+    client = await make_client(redis_url=acl.url)
+    await client.post("/api/v1/sites", json={"domain": SITE}, headers=AUTH)
+    online = f"/api/v1/stats/realtime/visitors?site_id={SITE}"
+    assert (await client.get(online, headers=AUTH)).status == 200
+    before = await scrape(client)
+    redis_db.execute_command("ACL", "SETUSER", "agg", "-zcount")  # online now's read fails
+    try:
+        answer = await client.get(online, headers=AUTH)
+    finally:
+        redis_db.execute_command("ACL", "SETUSER", "agg", "+zcount")
+    assert answer.status == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert await answer.json() == {"error": "redis unavailable"}
+    after = await scrape(client)
+    errors = "footfall_store_errors_total"
+    assert after(errors, store="redis") - before(errors, store="redis") == 1
+    assert (await client.get(online, headers=AUTH)).status == 200
+
+
 # --- request latency ----------------------------------------------------------------------------
 
 
