@@ -27,7 +27,7 @@ from footfall.clock import Clock, system_clock
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.healthcheck import HEARTBEAT_EVERY, beat, heartbeat_path
 from footfall.settings import Settings
-from footfall.web import READY_CHECKS, SCRAPE_HOOKS, json_errors, setup_operations
+from footfall.web import READY_CHECKS, SCRAPE_HOOKS, setup_operations
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def operations_app(
     aggregator: Aggregator, redis: redis.asyncio.Redis, *, clock: Clock = system_clock
 ) -> web.Application:
     """/health, /ready and /metrics of an aggregator that runs alone (it owns both)."""
-    app = web.Application(middlewares=[json_errors])
+    app = web.Application()  # errors are answered as JSON by the request observer
     app[AGGREGATOR] = aggregator
     app[REDIS] = redis
     _operations(app, clock)

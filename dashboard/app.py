@@ -32,11 +32,11 @@ from dashboard.session_store import SessionStore
 from dashboard.sites import SiteRegistry
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.settings import Settings
-from footfall.web import READY_CHECKS, json_errors, setup_operations
+from footfall.web import READY_CHECKS, setup_operations
 
 
 def create_app(settings: Settings, clickhouse: AsyncClickHouse) -> web.Application:
-    app = web.Application(middlewares=[json_errors])
+    app = web.Application()  # errors are answered as JSON by the request observer
     setup(app, settings, clickhouse)
     return app
 

@@ -21,8 +21,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from footfall import observe
 from footfall.errors import ApiError as ApiError  # the handlers' names for them, as before
-from footfall.errors import answer_error, json_response
 from footfall.errors import json_error as json_error
+from footfall.errors import json_response
 from footfall.metrics import REGISTRY
 
 log = logging.getLogger(__name__)
@@ -39,19 +39,6 @@ SCRAPE_TIMEOUT = 2.0
 
 ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}
 """CORS for what any page may call: the Events API and the public counters."""
-
-
-@web.middleware
-async def json_errors(request: web.Request, handler) -> web.StreamResponse:  # type: ignore[no-untyped-def]
-    """JSON errors alone, for an application without the request observer (which answers
-    errors as JSON itself: `setup_operations` installs it)."""
-    try:
-        return await handler(request)
-    except Exception as e:  # not CancelledError, a BaseException
-        answer = answer_error(request, e)
-        if answer is None:
-            raise
-        return answer
 
 
 async def health(request: web.Request) -> web.Response:

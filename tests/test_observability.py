@@ -31,7 +31,7 @@ from footfall.observe import observe_requests
 from footfall.redis_server import free_port
 from footfall.settings import Settings
 from footfall.sites import Site, site_to_json
-from footfall.web import ApiError, json_errors, setup_operations
+from footfall.web import ApiError, setup_operations
 from tests.conftest import AUTH, BROWSER_UA
 from tests.helpers import pageview
 from tests.processes import Component, clean_environ, get, wait_for
@@ -244,7 +244,7 @@ async def test_an_unhandled_error_is_logged_with_the_request_id(aiohttp_client, 
     async def boom(request: web.Request) -> web.Response:
         raise RuntimeError("broken on purpose")
 
-    app = web.Application(middlewares=[json_errors])
+    app = web.Application()
     setup_operations(app)
     app.router.add_get("/boom", boom)
     client = await aiohttp_client(app)
@@ -282,7 +282,7 @@ async def moved(request: web.Request) -> web.Response:
 async def test_the_request_observer_alone_answers_errors_as_json(
     aiohttp_client, caplog, method, path, status, body, header
 ):
-    """No `json_errors` middleware: the observer, the one middleware, answers every error
+    """The observer, the one middleware, answers every error
     as JSON (and lets redirects through), with the request id, counted by status."""
     app = web.Application()
     setup_operations(app)
