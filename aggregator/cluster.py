@@ -15,7 +15,8 @@ Components keep reading and inserting `t`. A materialized view is created on
 every node from `events_local` into the rollup's `t_local`, so each shard rolls
 up the events it stores; a view's new query (`ALTER TABLE v MODIFY QUERY`) reads
 `events_local` too. Column changes (`ALTER TABLE t ADD COLUMN`) go to both
-tables, other changes to the data table. A fill (`INSERT INTO t SELECT ...`, a
+tables, other changes to the data table. A dropped view is dropped on every node,
+a dropped table with its data table. A fill (`INSERT INTO t SELECT ...`, a
 migration's backfill) is run as it is, once, through the Distributed tables:
 each row goes to its site's shard. A statement of another kind has no cluster
 form: `statements()` refuses it, and a test runs every migration through it, so
@@ -41,6 +42,7 @@ _ALTER = re.compile(r"^ALTER TABLE (?P<name>\w+)\s+(?P<rest>.*)$", re.I | re.S)
 _COLUMN_CHANGE = re.compile(r"^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b", re.I)
 _MODIFY_QUERY = re.compile(r"^MODIFY QUERY\s", re.I)
 _FILL = re.compile(r"^INSERT INTO \w+\s*(\([^)]*\))?\s*SELECT\s", re.I)
+_DROP = re.compile(r"^DROP (?P<kind>TABLE|VIEW) IF EXISTS (?P<name>\w+)\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class Cluster:
             return self._alter(match["name"], match["rest"])
         if _FILL.match(statement):
             return [statement]
+        if match := _DROP.match(statement):
+            return self._drop(match["kind"].upper(), match["name"])
         raise ValueError(f"no cluster form for this statement: {statement[:80]!r}")
 
     def _table(self, statement: str) -> list[str]:
@@ -116,6 +120,15 @@ class Cluster:
         )
         body = _FROM.sub(lambda m: f"FROM {m['table']}{LOCAL}", statement[match.end() :])
         return head + body
+
+    def _drop(self, kind: str, name: str) -> list[str]:
+        if kind == "VIEW":
+            return [f"DROP VIEW IF EXISTS {name} {self.on}"]
+        # A table is two: the Distributed one first, then the data under it.
+        return [
+            f"DROP TABLE IF EXISTS {name} {self.on}",
+            f"DROP TABLE IF EXISTS {name}{LOCAL} {self.on}",
+        ]
 
     def _alter(self, name: str, rest: str) -> list[str]:
         if _MODIFY_QUERY.match(rest):

@@ -264,7 +264,9 @@ def clickhouse_counts(client) -> dict[str, int]:  # type: ignore[no-untyped-def]
         "site_hourly_visits": hourly[1],
         "site_hourly_events": hourly[2],
         "article_totals_pageviews": one("SELECT sum(pageviews) FROM article_totals")[0],
-        "article_daily_pageviews": one("SELECT sum(pageviews) FROM article_daily")[0],
+        "article_stats_pageviews": one(
+            "SELECT sum(pageviews) FROM article_stats WHERE span = 'day'"
+        )[0],
     }
 
 
@@ -303,7 +305,7 @@ def problems_of(
         "site_hourly_visits": expected["visits"],
         "site_hourly_events": expected["pageviews"] + expected["custom"],
         "article_totals_pageviews": expected["article_pageviews"],
-        "article_daily_pageviews": expected["article_pageviews"],
+        "article_stats_pageviews": expected["article_pageviews"],
     }
     found = [f"{mode}: ClickHouse {k} = {counts[k]}, expected {v}" for k, v in want.items()
              if counts[k] != v]  # fmt: skip

@@ -26,7 +26,7 @@ SITE_HOURLY = "site_hourly"
 PAGE_BREAKDOWN = "breakdown_daily:page"
 VISIT_BREAKDOWN = "breakdown_daily:visit"
 VISIT_EXITS = "visit_exits"
-ARTICLE_DAILY = "article_daily"
+ARTICLE_STATS = "article_stats"
 METRICS_DOCS = "https://plausible.io/docs/stats-api#metrics"
 
 
@@ -65,7 +65,7 @@ QUANTITIES: dict[str, Quantity] = {
                 PAGE_BREAKDOWN: "uniqMerge(visitors)",
                 VISIT_BREAKDOWN: "uniqMerge(visitors)",
                 VISIT_EXITS: "uniq(visitor_id)",
-                ARTICLE_DAILY: "uniqMerge(visitors)",
+                ARTICLE_STATS: "uniqMerge(visitors)",
             },
         ),
         Quantity(
@@ -74,7 +74,7 @@ QUANTITIES: dict[str, Quantity] = {
             rollups={
                 SITE_HOURLY: "sum(pageviews)",
                 PAGE_BREAKDOWN: "sum(pageviews)",
-                ARTICLE_DAILY: "sum(pageviews)",
+                ARTICLE_STATS: "sum(pageviews)",
             },
         ),
         Quantity(
@@ -85,7 +85,7 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity(
             "engaged_ms",
             events_sql="sum(engaged_ms)",
-            rollups={SITE_HOURLY: "sum(engaged_ms)", ARTICLE_DAILY: "sum(engaged_ms)"},
+            rollups={SITE_HOURLY: "sum(engaged_ms)", ARTICLE_STATS: "sum(engaged_ms)"},
         ),
         Quantity(
             "visits",
@@ -95,7 +95,7 @@ QUANTITIES: dict[str, Quantity] = {
                 SITE_HOURLY: "sum(visits)",
                 VISIT_BREAKDOWN: "sum(visits)",
                 VISIT_EXITS: "count()",
-                ARTICLE_DAILY: "uniqMerge(visits)",
+                ARTICLE_STATS: "uniqMerge(visits)",
             },
         ),
         # The visits bounce rate and duration are averaged over: those that started in

@@ -16,7 +16,8 @@ Sources, first that can answer:
   page views (pages);
 * `visit_exits` (a row per visit) for breakdowns by exit page without filters,
   by visitors and visits;
-* `article_daily` (site-local days) for articles without filters, by day or month;
+* `article_stats` (site-local days and calendar months, read like `breakdown_daily`'s)
+  for articles without filters, and `article_sources` for an article's sources;
 * raw `events` otherwise. A raw query reads the period's event rows and, when
   it needs visits, a table of the period's visits made from the same rows (one
   row per visit: its entry properties, exit page, page views and duration),
@@ -38,7 +39,7 @@ from dataclasses import dataclass, replace
 
 from dashboard.filters import Filter
 from dashboard.metrics import (
-    ARTICLE_DAILY,
+    ARTICLE_STATS,
     PAGE_BREAKDOWN,
     QUANTITIES,
     SITE_HOURLY,
@@ -68,6 +69,7 @@ MONTH = "month:"
 BOUND_AFTER_DAYS = 7
 """Up to a week, one query merging every value's few states beats the bound's two queries
 (measured with bench/dashboard.py: day breakdowns 29 against 60 ms)."""
+PAGE = "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
 EXACT_UNIQ = 65_536
 """uniq keeps every hash up to this many: its count is exact (collisions only lower it)."""
 
@@ -158,7 +160,7 @@ async def breakdown(
     if order_by is not None:
         sql += f" ORDER BY q_{order_by} DESC, g ASC"
     if limit is not None:
-        sql += " LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
+        sql += f" {PAGE}"
         params |= {"limit": limit, "offset": offset}
     return await _rows(ch, sql, params, quantities)
 
@@ -183,43 +185,31 @@ async def articles(
     raw: bool = False,
 ) -> list[tuple[str, str, Row]]:
     """(article id, title, quantities) of the period's most read articles, by `sort`."""
-    params = {"limit": limit, "offset": offset}
-    paging = " LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
     if raw or sel.filters:
-        sql, base = _articles_raw(sel, "article_id", "article_id != ''")
-    elif sort in ("visitors", "visits") and sel.range.days > BOUND_AFTER_DAYS:
-        # Both at most the page views (exact states): merged for the likely articles only.
-        where = f"{_DAYS} AND article_id != ''"
-        rows = _Rows("article_daily", where, "article_id", "sum(pageviews)", sel.params())
-        columns = f"argMaxMerge(title) AS title, {_exprs(ARTICLE_QUANTITIES, ARTICLE_DAILY)}"
-        order = 2 + ARTICLE_QUANTITIES.index(sort)
-        found = await _top_by_bound(ch, rows, columns, order, offset + limit)
-        return [(g, t, _numbers(rest, ARTICLE_QUANTITIES)) for g, t, *rest in found[offset:]]
-    elif sort == "pageviews":
-        # Page views are a plain sum: pick the page of articles first, then merge the
-        # visitor and visit states of those articles only, not of every article.
-        sql, base = _article_daily(sel, "article_id", f"article_id IN ({TOP_ARTICLES})")
-        paging = ""
+        sql, params = _articles_raw(sel, "article_id", "article_id != ''")
     else:
-        sql, base = _article_daily(sel, "article_id", "article_id != ''")
-    sql += f" ORDER BY {ARTICLE_ORDER[sort]} DESC, g ASC{paging}"
-    rows = await ch.query(sql, base | params)
-    return [(g, title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in rows]
-
-
-_DAYS = "site = {site:String} AND date BETWEEN {d0:Date} AND {d1:Date}"
-TOP_ARTICLES = (
-    f"SELECT article_id FROM article_daily WHERE {_DAYS} AND article_id != '' "
-    "GROUP BY article_id ORDER BY sum(pageviews) DESC, article_id ASC "
-    "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
-)
+        rows = _article_rows(sel, "article_id != ''")
+        if sort in ("visitors", "visits") and sel.range.days > BOUND_AFTER_DAYS:
+            # Both at most the page views (exact states): merged for the likely articles only.
+            order = 2 + ARTICLE_QUANTITIES.index(sort)
+            found = await _top_by_bound(ch, rows, ARTICLE_COLUMNS, order, offset + limit)
+            return [(g, t, _numbers(rest, ARTICLE_QUANTITIES)) for g, t, *rest in found[offset:]]
+        values, params = None, rows.params
+        if sort == "pageviews":
+            # A sum: the page of articles is known before any visitor state is merged.
+            values = _top_values(rows, "sum(pageviews)")
+            params = params | {"n": offset + limit}
+        sql = _grouped_rollup(rows, ARTICLE_COLUMNS, values)
+    sql += f" ORDER BY {ARTICLE_ORDER[sort]} DESC, g ASC {PAGE}"
+    found = await ch.query(sql, params | {"limit": limit, "offset": offset})
+    return [(g, title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
 
 
 async def article_totals(
     ch: AsyncClickHouse, sel: Selection, article: str, *, raw: bool = False
 ) -> tuple[str, Row]:
     """(title, quantities) of one article over the selection."""
-    series = await _article_groups(ch, sel, article, "''", "''", raw)
+    series = await _article_groups(ch, sel, article, "''", raw=raw, days_only=False)
     title, row = series.get("", ("", dict.fromkeys(ARTICLE_QUANTITIES, 0.0)))
     return title, row
 
@@ -230,38 +220,48 @@ async def article_series(
     """The quantities of one article per time bucket; hours come from raw events."""
     raw = raw or interval == "hour"
     group = _bucket("ts", interval) if raw else _date_bucket("date", interval)
-    series = await _article_groups(ch, sel, article, group, group, raw)
+    series = await _article_groups(ch, sel, article, group, raw=raw, days_only=interval == "date")
     return {g: row for g, (_, row) in series.items()}
 
 
 async def _article_groups(
-    ch: AsyncClickHouse, sel: Selection, article: str, raw_group: str, group: str, raw: bool
+    ch: AsyncClickHouse, sel: Selection, article: str, group: str, *, raw: bool, days_only: bool
 ) -> dict[str, tuple[str, Row]]:
     where = "article_id = {article:String}"
     if raw:
-        sql, params = _articles_raw(sel, raw_group, where)
+        sql, params = _articles_raw(sel, group, where)
     else:
-        sql, params = _article_daily(sel, group, where)
+        rows = _article_rows(sel, where, days_only=days_only)
+        sql, params = _grouped_rollup(replace(rows, value=group), ARTICLE_COLUMNS), rows.params
     rows = await ch.query(sql, params | {"article": article})
     return {g: (title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in rows}
 
 
+# The label `article_sources` stores (migration 0009 computes it the same way).
 ARTICLE_SOURCE = (
     "if(source_name != '', source_name, if(source = 'internal', 'Internal', 'Direct / None'))"
 )
 
 
 async def article_sources(
-    ch: AsyncClickHouse, sel: Selection, article: str, limit: int
+    ch: AsyncClickHouse, sel: Selection, article: str, limit: int, *, raw: bool = False
 ) -> list[tuple[str, int, int]]:
     """(source, visitors, page views) of an article's page views, by where each came from."""
-    sql = (
-        f"SELECT {ARTICLE_SOURCE} AS g, uniq(visitor_id) AS q_visitors, count() AS q_pageviews "
-        f"FROM events WHERE {EVENTS_IN_RANGE} AND type = 'pageview' "
-        "AND article_id = {article:String} "
-        "GROUP BY g ORDER BY q_visitors DESC, q_pageviews DESC, g ASC LIMIT {limit:UInt32}"
-    )
-    rows = await ch.query(sql, sel.params() | {"article": article, "limit": limit})
+    params = sel.params() | {"article": article, "limit": limit}
+    if raw:
+        sql = (
+            f"SELECT {ARTICLE_SOURCE} AS g, uniq(visitor_id) AS q_visitors, "
+            f"count() AS q_pageviews FROM events WHERE {EVENTS_IN_RANGE} "
+            "AND type = 'pageview' AND article_id = {article:String} GROUP BY g"
+        )
+    else:
+        sql = (
+            "SELECT source AS g, uniqMerge(visitors) AS q_visitors, sum(pageviews) AS q_pageviews "
+            f"FROM article_sources WHERE {_spans(sel, params, ARTICLE_DAYS, ARTICLE_MONTHS)} "
+            "AND article_id = {article:String} GROUP BY g"
+        )
+    sql += " ORDER BY q_visitors DESC, q_pageviews DESC, g ASC LIMIT {limit:UInt32}"
+    rows = await ch.query(sql, params)
     return [(g, int(v), int(p)) for g, v, p in rows]
 
 
@@ -326,25 +326,27 @@ def _breakdown_rows(sel: Selection, prop: Property, table: str) -> _Rows:
 
 
 def _days_and_months(sel: Selection, prop: Property, params: dict[str, object]) -> str:
-    """`breakdown_daily`'s rows of the period: month rows for its whole months, day rows
-    for the days around them."""
+    """`breakdown_daily`'s rows of the period for `prop`."""
     assert prop.rollup is not None
-    months, days = sel.range.months_and_days()
+    params |= {"property": prop.rollup, "month_property": MONTH + prop.rollup}
+    return _spans(sel, params, "property = {property:String}", "property = {month_property:String}")
+
+
+def _spans(sel: Selection, params: dict[str, object], days: str, months: str) -> str:
+    """The site's rows of the period in a rollup with day and month rows (told apart by the
+    conditions `days` and `months`): month rows for its whole months, day rows for the days
+    around them."""
+    whole_months, around = sel.range.months_and_days()
     spans = []
-    if days:
-        params["property"] = prop.rollup
+    if around:
         between = []
-        for n, (first, last) in enumerate(days):
+        for n, (first, last) in enumerate(around):
             params |= {f"first{n}": first, f"last{n}": last}
             between.append(f"date BETWEEN {{first{n}:Date}} AND {{last{n}:Date}}")
-        spans.append(f"(property = {{property:String}} AND ({' OR '.join(between)}))")
-    if months:
-        params["month_property"] = MONTH + prop.rollup
-        params |= {"first_month": months[0], "last_month": months[1]}
-        spans.append(
-            "(property = {month_property:String} "
-            "AND date BETWEEN {first_month:Date} AND {last_month:Date})"
-        )
+        spans.append(f"({days} AND ({' OR '.join(between)}))")
+    if whole_months:
+        params |= {"first_month": whole_months[0], "last_month": whole_months[1]}
+        spans.append(f"({months} AND date BETWEEN {{first_month:Date}} AND {{last_month:Date}})")
     return f"site = {{site:String}} AND ({' OR '.join(spans)})"
 
 
@@ -382,14 +384,20 @@ async def _top_by_bound(
     return top[:n]
 
 
-def _article_daily(sel: Selection, group: str, where: str) -> tuple[str, dict[str, object]]:
-    sql = (
-        f"SELECT {group} AS g, argMaxMerge(title) AS title, "
-        f"{_exprs(ARTICLE_QUANTITIES, ARTICLE_DAILY)} FROM article_daily "
-        f"WHERE site = {{site:String}} AND date BETWEEN {{d0:Date}} AND {{d1:Date}} AND {where} "
-        "GROUP BY g"
-    )
-    return sql, sel.params()
+ARTICLE_DAYS = "span = 'day'"
+ARTICLE_MONTHS = "span = 'month'"
+
+
+def _article_rows(sel: Selection, where: str, *, days_only: bool = False) -> _Rows:
+    """`article_stats`' rows of the period that pass `where`, by article; `days_only` for a
+    series by day."""
+    params = sel.params()
+    if days_only:
+        days = "date BETWEEN {d0:Date} AND {d1:Date}"
+        spans = f"site = {{site:String}} AND {ARTICLE_DAYS} AND {days}"
+    else:
+        spans = _spans(sel, params, ARTICLE_DAYS, ARTICLE_MONTHS)
+    return _Rows("article_stats", f"{spans} AND {where}", "article_id", "sum(pageviews)", params)
 
 
 def _articles_raw(sel: Selection, group: str, where: str) -> tuple[str, dict[str, object]]:
@@ -412,6 +420,9 @@ def _articles_raw(sel: Selection, group: str, where: str) -> tuple[str, dict[str
 
 def _exprs(quantities: list[str], source: str) -> str:
     return ", ".join(f"{QUANTITIES[q].rollups[source]} AS q_{q}" for q in quantities)
+
+
+ARTICLE_COLUMNS = f"argMaxMerge(title) AS title, {_exprs(ARTICLE_QUANTITIES, ARTICLE_STATS)}"
 
 
 def _bucket(column: str, interval: str | None) -> str:

@@ -98,14 +98,29 @@ async def test_a_scripted_day_lands_in_events_and_every_rollup(client, site, clo
     # visit durations: V1 0+10+30+30+10... = 100 s from its first page view to its Signup, V2 5 s
     assert hourly == (5, 4, 3, 100_000 + 5_000, 55_000, 6, 3)
 
-    articles = ch.query(
-        "SELECT article_id, sum(pageviews), uniqMerge(visits), uniqMerge(visitors), "
-        "sum(engaged_ms), argMaxMerge(title) FROM article_daily GROUP BY article_id ORDER BY article_id"
+    for span in ("day", "month"):  # the day rows, and the same again in month rows
+        articles = ch.query(
+            "SELECT article_id, sum(pageviews), uniqMerge(visits), uniqMerge(visitors), "
+            "sum(engaged_ms), argMaxMerge(title) FROM article_stats WHERE span = {span:String} "
+            "GROUP BY article_id ORDER BY article_id",
+            parameters={"span": span},
+        ).result_rows
+        assert articles == [
+            ("a-1", 3, 3, 3, 35_000, "Bão số 3 (cập nhật)"),
+            ("b-2", 1, 1, 1, 20_000, "Tỷ giá"),
+            ("c-3", 1, 1, 1, 0, "Giá vàng"),
+        ], span
+    # Where each article's page views came from: the referrer's name, the site, or none.
+    sources = ch.query(
+        "SELECT article_id, source, sum(pageviews), uniqMerge(visitors) FROM article_sources "
+        "WHERE span = 'day' GROUP BY article_id, source ORDER BY article_id, source"
     ).result_rows
-    assert articles == [
-        ("a-1", 3, 3, 3, 35_000, "Bão số 3 (cập nhật)"),
-        ("b-2", 1, 1, 1, 20_000, "Tỷ giá"),
-        ("c-3", 1, 1, 1, 0, "Giá vàng"),
+    assert sources == [
+        ("a-1", "Direct / None", 1, 1),
+        ("a-1", "Facebook", 1, 1),
+        ("a-1", "Google", 1, 1),
+        ("b-2", "Internal", 1, 1),
+        ("c-3", "Direct / None", 1, 1),
     ]
 
     def breakdown(prop: str) -> dict:
@@ -182,7 +197,7 @@ async def rollup_counts(ch) -> tuple:
     return (
         one(ch, "SELECT count() FROM events"),
         one(ch, "SELECT sum(pageviews), sum(visits), sum(bounces) FROM site_hourly"),
-        one(ch, "SELECT sum(pageviews) FROM article_daily"),
+        one(ch, "SELECT sum(pageviews) FROM article_stats WHERE span = 'day'"),
         one(ch, "SELECT sum(visits) FROM breakdown_daily WHERE property = 'source'"),
         one(ch, "SELECT sum(visits) FROM breakdown_daily WHERE property = 'month:source'"),
         one(ch, "SELECT count() FROM visit_exits FINAL"),

@@ -53,7 +53,7 @@ def clickhouse_counts(dsn: str) -> dict:
         "events": "SELECT count() FROM events",
         "hourly": "SELECT sum(pageviews), sum(visits), sum(bounces), sum(visit_duration_ms) "
         "FROM site_hourly",
-        "articles": "SELECT sum(pageviews) FROM article_daily",
+        "articles": "SELECT sum(pageviews) FROM article_stats WHERE span = 'day'",
         "totals": "SELECT sum(pageviews), sum(visits) FROM site_totals",
     }
     script = (

@@ -40,7 +40,9 @@ def test_every_statement_runs_on_the_whole_cluster(printed):
     for statement in printed:
         if statement.startswith("INSERT"):
             continue  # a fill, run once (below)
-        assert re.match(r"(CREATE|ALTER) [A-Z ]+ \w+ ON CLUSTER analytics\b", statement), statement
+        assert re.match(r"(CREATE|ALTER|DROP) [A-Z ]+ \w+ ON CLUSTER analytics\b", statement), (
+            statement
+        )
 
 
 def test_a_fill_runs_once_through_the_distributed_tables(printed):
@@ -111,6 +113,15 @@ def test_views_roll_up_each_shards_own_events(printed):
 def test_column_changes_reach_both_the_data_and_the_distributed_table(printed):
     alters = [s for s in printed if s.startswith("ALTER TABLE sites")]
     assert {a.split()[2] for a in alters} == {"sites", "sites_local"}
+
+
+def test_a_dropped_table_goes_with_its_data_table_after_its_view(printed):
+    drops = [s for s in printed if s.startswith("DROP")]
+    assert drops == [
+        "DROP VIEW IF EXISTS article_daily_mv ON CLUSTER analytics",
+        "DROP TABLE IF EXISTS article_daily ON CLUSTER analytics",
+        "DROP TABLE IF EXISTS article_daily_local ON CLUSTER analytics",
+    ]
 
 
 def test_the_migrations_record_is_shared_by_every_node(printed):

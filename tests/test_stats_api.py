@@ -515,6 +515,12 @@ async def test_rollups_and_raw_events_give_the_same_numbers(scripted, ch):
             assert await queries.article_series(clickhouse, sel, "a-1", interval) == (
                 await queries.article_series(clickhouse, sel, "a-1", interval, raw=True)
             )
+        assert await queries.article_totals(clickhouse, sel, "a-1") == (
+            await queries.article_totals(clickhouse, sel, "a-1", raw=True)
+        )
+        assert await queries.article_sources(clickhouse, sel, "a-1", 20) == (
+            await queries.article_sources(clickhouse, sel, "a-1", 20, raw=True)
+        )
 
 
 async def test_a_fractional_hour_timezone_is_answered_from_raw_events(
