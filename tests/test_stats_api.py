@@ -523,6 +523,31 @@ async def test_rollups_and_raw_events_give_the_same_numbers(scripted, ch):
         )
 
 
+async def test_a_page_read_by_many_beats_pages_viewed_often_by_one_reader(
+    client, add_site, clock, aggregator, ch
+):
+    # By page views /often-1 and /often-2 come first, and the bound fetches only them for a
+    # page of one: /many has fewer page views but more visitors, and must still win.
+    domain = "bound.example"
+    await add_site(domain, timezone=TZ)
+    events = [{"n": "pageview", "u": f"https://{domain}/often-1", **V1}] * 10
+    events += [{"n": "pageview", "u": f"https://{domain}/often-2", **V2}] * 9
+    events += [{"n": "pageview", "u": f"https://{domain}/many", **v} for v in (V1, V3, V4)]
+    for event in events:
+        clock.advance(1)
+        await send(client, event)
+    await aggregator.drain()
+    clickhouse = AsyncClickHouse(ch)
+    sel = Selection(domain, DateRange(_date("2023-10-17"), _date("2023-11-15"), TZ))
+    page = PROPERTIES["event:page"]
+    kwargs = {"order_by": "visitors", "limit": 1}
+    found = await queries.breakdown(clickhouse, sel, page, ["visitors", "pageviews"], **kwargs)
+    assert found == [("/many", {"visitors": 3.0, "pageviews": 3.0})]
+    assert found == await queries.breakdown(
+        clickhouse, sel, page, ["visitors", "pageviews"], raw=True, **kwargs
+    )
+
+
 async def test_a_fractional_hour_timezone_is_answered_from_raw_events(
     client, add_site, clock, aggregator
 ):
