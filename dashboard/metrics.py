@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from footfall.web import ApiError
 
 SITE_HOURLY = "site_hourly"
-PAGE_BREAKDOWN = "breakdown_daily:page"
-VISIT_BREAKDOWN = "breakdown_daily:visit"
+PAGE_BREAKDOWN = "breakdown_stats:page"
+VISIT_BREAKDOWN = "breakdown_stats:visit"
 VISIT_EXITS = "visit_exits"
 ARTICLE_STATS = "article_stats"
 METRICS_DOCS = "https://plausible.io/docs/stats-api#metrics"

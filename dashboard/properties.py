@@ -4,7 +4,7 @@ An event property is a column of the event itself; a visit property is a
 column of the visit's first page view (its entry), or, for `visit:exit_page`,
 the path of its last page view. `key` names the property in a breakdown's
 results (Plausible's: `page`, `source`...). `rollup` is its `property` in
-`breakdown_daily`, when that table has it (`exit_page`: the `visit_exits`
+`breakdown_stats`, when that table has it (`exit_page`: the `visit_exits`
 table). Empty values are shown as Plausible shows them (`Direct / None` for a
 visit without referrer), and the same label in a filter matches them; a
 property without a label leaves them out of its breakdown (UTM parameters).

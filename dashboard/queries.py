@@ -10,13 +10,13 @@ Sources, first that can answer:
 
 * `site_hourly` (UTC hours) for a site's totals and time series without
   filters, when the site's timezone is a whole number of hours off UTC;
-* `breakdown_daily` (site-local days, and calendar months: the whole months of
+* `breakdown_stats` (site-local days, and calendar months: the whole months of
   a period are read from its month rows) for breakdowns without filters of the
   properties it has, by visitors and visits (visit properties) or visitors and
   page views (pages);
 * `visit_exits` (a row per visit) for breakdowns by exit page without filters,
   by visitors and visits;
-* `article_stats` (site-local days and calendar months, read like `breakdown_daily`'s)
+* `article_stats` (site-local days and calendar months, read like `breakdown_stats`'s)
   for articles without filters, and `article_sources` for an article's sources;
 * raw `events` otherwise. A raw query reads the period's event rows and, when
   it needs visits, a table of the period's visits made from the same rows (one
@@ -64,14 +64,15 @@ VISITS_IN_RANGE = (
     f"AND visit_start >= {T0} AND visit_start < {T1} AND ts < {T1} + INTERVAL 1 DAY"
 )
 ENTRY_PAGE = PROPERTIES["visit:entry_page"]
-MONTH = "month:"
-"""The `property` of `breakdown_daily`'s month rows: this, then the day rows' property."""
 BOUND_AFTER_DAYS = 7
 """Up to a week, one query merging every value's few states beats the bound's two queries
 (measured with bench/dashboard.py: day breakdowns 29 against 60 ms)."""
 PAGE = "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
 FIRST_FETCH = 2
 """The bound's first query merges this many times the values asked for (see _top_by_bound)."""
+DAY_ROWS = "span = 'day'"
+MONTH_ROWS = "span = 'month'"
+"""How `breakdown_stats` and `article_stats` tell their day and month rows apart."""
 EXACT_UNIQ = 65_536
 """uniq keeps every hash up to this many: its count is exact (collisions only lower it)."""
 
@@ -259,7 +260,7 @@ async def article_sources(
     else:
         sql = (
             "SELECT source AS g, uniqMerge(visitors) AS q_visitors, sum(pageviews) AS q_pageviews "
-            f"FROM article_sources WHERE {_spans(sel, params, ARTICLE_DAYS, ARTICLE_MONTHS)} "
+            f"FROM article_sources WHERE {_spans(sel, params, DAY_ROWS, MONTH_ROWS)} "
             "AND article_id = {article:String} GROUP BY g"
         )
     sql += " ORDER BY q_visitors DESC, q_pageviews DESC, g ASC LIMIT {limit:UInt32}"
@@ -321,17 +322,22 @@ def _breakdown_rows(sel: Selection, prop: Property, table: str) -> _Rows:
         rows = _Rows("visit_exits FINAL", where, "path", BOUNDS[table], params)
     else:
         where = _days_and_months(sel, prop, params)
-        rows = _Rows("breakdown_daily", where, "value", BOUNDS[table], params)
+        rows = _Rows("breakdown_stats", where, "value", BOUNDS[table], params)
     if prop.empty is None:
         rows = replace(rows, where=f"{rows.where} AND {rows.value} != ''")
     return rows
 
 
 def _days_and_months(sel: Selection, prop: Property, params: dict[str, object]) -> str:
-    """`breakdown_daily`'s rows of the period for `prop`."""
+    """`breakdown_stats`' rows of the period for `prop`."""
     assert prop.rollup is not None
-    params |= {"property": prop.rollup, "month_property": MONTH + prop.rollup}
-    return _spans(sel, params, "property = {property:String}", "property = {month_property:String}")
+    params["property"] = prop.rollup
+    return _spans(
+        sel,
+        params,
+        f"property = {{property:String}} AND {DAY_ROWS}",
+        f"property = {{property:String}} AND {MONTH_ROWS}",
+    )
 
 
 def _spans(sel: Selection, params: dict[str, object], days: str, months: str) -> str:
@@ -403,19 +409,15 @@ async def _top_by_bound(
     return top[:n]
 
 
-ARTICLE_DAYS = "span = 'day'"
-ARTICLE_MONTHS = "span = 'month'"
-
-
 def _article_rows(sel: Selection, where: str, *, days_only: bool = False) -> _Rows:
     """`article_stats`' rows of the period that pass `where`, by article; `days_only` for a
     series by day."""
     params = sel.params()
     if days_only:
         days = "date BETWEEN {d0:Date} AND {d1:Date}"
-        spans = f"site = {{site:String}} AND {ARTICLE_DAYS} AND {days}"
+        spans = f"site = {{site:String}} AND {DAY_ROWS} AND {days}"
     else:
-        spans = _spans(sel, params, ARTICLE_DAYS, ARTICLE_MONTHS)
+        spans = _spans(sel, params, DAY_ROWS, MONTH_ROWS)
     return _Rows("article_stats", f"{spans} AND {where}", "article_id", "sum(pageviews)", params)
 
 

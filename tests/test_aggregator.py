@@ -125,8 +125,8 @@ async def test_a_scripted_day_lands_in_events_and_every_rollup(client, site, clo
 
     def breakdown(prop: str) -> dict:
         rows = ch.query(
-            "SELECT value, sum(visits), sum(pageviews), uniqMerge(visitors) FROM breakdown_daily "
-            "WHERE property = {p:String} GROUP BY value",
+            "SELECT value, sum(visits), sum(pageviews), uniqMerge(visitors) FROM breakdown_stats "
+            "WHERE property = {p:String} AND span = 'day' GROUP BY value",
             parameters={"p": prop},
         ).result_rows
         return {value: rest for value, *rest in rows}
@@ -198,8 +198,13 @@ async def rollup_counts(ch) -> tuple:
         one(ch, "SELECT count() FROM events"),
         one(ch, "SELECT sum(pageviews), sum(visits), sum(bounces) FROM site_hourly"),
         one(ch, "SELECT sum(pageviews) FROM article_stats WHERE span = 'day'"),
-        one(ch, "SELECT sum(visits) FROM breakdown_daily WHERE property = 'source'"),
-        one(ch, "SELECT sum(visits) FROM breakdown_daily WHERE property = 'month:source'"),
+        one(
+            ch, "SELECT sum(visits) FROM breakdown_stats WHERE property = 'source' AND span = 'day'"
+        ),
+        one(
+            ch,
+            "SELECT sum(visits) FROM breakdown_stats WHERE property = 'source' AND span = 'month'",
+        ),
         one(ch, "SELECT count() FROM visit_exits FINAL"),
         one(ch, "SELECT sum(pageviews), sum(visits) FROM site_totals"),
         one(ch, "SELECT sum(pageviews) FROM article_totals"),

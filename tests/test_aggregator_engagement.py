@@ -72,4 +72,6 @@ async def test_events_without_a_page_view_id_stay_out_of_the_join(client, ch, ag
                {"n": "engagement", "u": f"https://{SITE}{A1}", "e": 5_000, **V1})  # fmt: skip
     await aggregator.drain()
     assert ch.query("SELECT count() FROM pageview_engagement").result_rows == [(0,)]
-    assert ch.query("SELECT sum(engaged_ms) FROM article_stats WHERE span = 'day'").result_rows == [(5_000,)]
+    assert ch.query("SELECT sum(engaged_ms) FROM article_stats WHERE span = 'day'").result_rows == [
+        (5_000,)
+    ]

@@ -50,7 +50,7 @@ async def test_an_import_lands_in_events_rollups_and_counters(
         "SELECT article_id, sum(pageviews) FROM article_totals GROUP BY article_id ORDER BY article_id"
     ).result_rows == [("975", 3), ("976", 1)]
     sources = ch.query(
-        "SELECT value, sum(visits) FROM breakdown_daily WHERE property = 'source' GROUP BY value ORDER BY value"
+        "SELECT value, sum(visits) FROM breakdown_stats WHERE property = 'source' AND span = 'day' GROUP BY value ORDER BY value"
     ).result_rows
     assert sources == [("direct", 1), ("search", 1), ("social", 1)]
     assert (
