@@ -183,11 +183,17 @@ def acl(redis_db, redis_server):
     class Acl:
         url = redis_server.url.replace("redis://", "redis://agg:pw@")
 
+        def forbid(self, *commands: str) -> None:
+            redis_db.execute_command("ACL", "SETUSER", "agg", *(f"-{c}" for c in commands))
+
+        def allow(self, *commands: str) -> None:
+            redis_db.execute_command("ACL", "SETUSER", "agg", *(f"+{c}" for c in commands))
+
         def forbid_scripts(self) -> None:
-            redis_db.execute_command("ACL", "SETUSER", "agg", "-evalsha", "-eval")
+            self.forbid("evalsha", "eval")
 
         def allow_scripts(self) -> None:
-            redis_db.execute_command("ACL", "SETUSER", "agg", "+evalsha", "+eval")
+            self.allow("evalsha", "eval")
 
     yield Acl()
     redis_db.execute_command("ACL", "DELUSER", "agg")

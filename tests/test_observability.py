@@ -144,7 +144,6 @@ async def test_the_collector_counts_redis_failures_as_store_errors(
 
 async def test_the_dashboard_answers_a_redis_failure_503_and_counts_it_as_a_store_error(
     make_client,
-    redis_db,
     acl,  # noqa: F811
 ):
     client = await make_client(redis_url=acl.url)
@@ -152,11 +151,11 @@ async def test_the_dashboard_answers_a_redis_failure_503_and_counts_it_as_a_stor
     online = f"/api/v1/stats/realtime/visitors?site_id={SITE}"
     assert (await client.get(online, headers=AUTH)).status == 200
     before = await scrape(client)
-    redis_db.execute_command("ACL", "SETUSER", "agg", "-zcount")  # online now's read fails
+    acl.forbid("zcount")  # online now's read fails
     try:
         answer = await client.get(online, headers=AUTH)
     finally:
-        redis_db.execute_command("ACL", "SETUSER", "agg", "+zcount")
+        acl.allow("zcount")
     assert answer.status == 503
     assert answer.headers["Retry-After"] == "5"
     assert await answer.json() == {"error": "redis unavailable"}
@@ -440,18 +439,22 @@ async def test_the_aggregator_is_unready_while_redis_does_not_answer(aiohttp_cli
     await dead.aclose()
 
 
+def json_logging(redis_server, redis_db, **env: str) -> tuple[int, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """A free port and the environment of a component logging JSON, with one site."""
+    redis_db.hset(keys.SITES, SITE, site_to_json(Site(domain=SITE)))
+    base = {"FOOTFALL_REDIS_URL": redis_server.url, "FOOTFALL_LOG_FORMAT": "json"}
+    return free_port(), {**clean_environ(), **base, **env}
+
+
 def test_footfall_aggregator_serves_its_operations_logs_json_and_stops_on_sigterm(
     tmp_path, redis_server, redis_db
 ):
-    redis_db.hset(keys.SITES, SITE, site_to_json(Site(domain=SITE)))
-    port = free_port()
-    env = {
-        **clean_environ(),
-        "FOOTFALL_REDIS_URL": redis_server.url,
-        "FOOTFALL_DATA_DIR": str(tmp_path / "data"),
-        "FOOTFALL_CLICKHOUSE_DSN": f"chdb://{tmp_path / 'clickhouse'}",
-        "FOOTFALL_LOG_FORMAT": "json",
-    }
+    port, env = json_logging(
+        redis_server,
+        redis_db,
+        FOOTFALL_DATA_DIR=str(tmp_path / "data"),
+        FOOTFALL_CLICKHOUSE_DSN=f"chdb://{tmp_path / 'clickhouse'}",
+    )
     aggregator = Component(["aggregator", "--port", str(port)], env, tmp_path / "a.log")
     try:
         aggregator.wait_ready(f"http://127.0.0.1:{port}/ready")
@@ -472,14 +475,7 @@ def test_footfall_aggregator_serves_its_operations_logs_json_and_stops_on_sigter
 def test_footfall_collector_writes_json_access_lines_with_the_request_id(
     tmp_path, redis_server, redis_db
 ):
-    redis_db.hset(keys.SITES, SITE, site_to_json(Site(domain=SITE)))
-    port = free_port()
-    env = {
-        **clean_environ(),
-        "FOOTFALL_REDIS_URL": redis_server.url,
-        "FOOTFALL_LOG_FORMAT": "json",
-        "FOOTFALL_ACCESS_LOG_SAMPLE": "1",
-    }
+    port, env = json_logging(redis_server, redis_db, FOOTFALL_ACCESS_LOG_SAMPLE="1")
     collector = Component(["collector", "--port", str(port)], env, tmp_path / "c.log")
     try:
         collector.wait_ready(f"http://127.0.0.1:{port}/ready")
