@@ -9,7 +9,8 @@ the caller.
 Sources, first that can answer:
 
 * `site_hourly` (UTC hours) for a site's totals and time series without
-  filters, when the site's timezone is a whole number of hours off UTC;
+  filters, when the site's timezone is a whole number of hours off UTC, with their
+  visitors from `site_visitors` (site-local days and months) by day or month;
 * `breakdown_stats` (site-local days, and calendar months: the whole months of
   a period are read from its month rows) for breakdowns without filters of the
   properties it has, by visitors and visits (visit properties) or visitors and
@@ -72,7 +73,8 @@ FIRST_FETCH = 2
 """The bound's first query merges this many times the values asked for (see _top_by_bound)."""
 DAY_ROWS = "span = 'day'"
 MONTH_ROWS = "span = 'month'"
-"""How `breakdown_stats` and `article_stats` tell their day and month rows apart."""
+"""How `breakdown_stats`, `article_stats` and `site_visitors` tell their day and month rows
+apart."""
 EXACT_UNIQ = 65_536
 """uniq keeps every hash up to this many: its count is exact (collisions only lower it)."""
 
@@ -110,7 +112,7 @@ async def aggregate(
 ) -> Row:
     """The quantities over the whole selection."""
     if not raw and _site_hourly_answers(sel, quantities):
-        sql, params = _site_hourly(sel, quantities, None)
+        sql, params = await _site_rollups(ch, sel, quantities, None)
     else:
         sql, params = _raw(sel, quantities, _Group())
     rows = await _rows(ch, sql, params, quantities)
@@ -122,7 +124,7 @@ async def timeseries(
 ) -> dict[str, Row]:
     """The quantities per time bucket ("2023-11-15", "2023-11-15 13:00:00", "2023-11-01")."""
     if not raw and _site_hourly_answers(sel, quantities):
-        sql, params = _site_hourly(sel, quantities, interval)
+        sql, params = await _site_rollups(ch, sel, quantities, interval)
     else:
         group = _Group(events=_bucket("ts", interval), visits=_bucket("visit_start", interval))
         sql, params = _raw(sel, quantities, group)
@@ -289,6 +291,49 @@ def _breakdown_rollup(sel: Selection, prop: Property, quantities: list[str]) -> 
     else:
         table = PAGE_BREAKDOWN if prop.name == "event:page" else VISIT_BREAKDOWN
     return table if all(table in QUANTITIES[q].rollups for q in quantities) else None
+
+
+async def _site_rollups(
+    ch: AsyncClickHouse, sel: Selection, quantities: list[str], interval: str | None
+) -> tuple[str, dict[str, object]]:
+    """`site_hourly`'s sums per bucket (None: one total), with the visitors of `site_visitors`'
+    days and months when they can be read there (see `_visitors_by_day`)."""
+    sql, params = _site_hourly(sel, quantities, interval)
+    if "visitors" not in quantities or interval == "hour":
+        return sql, params
+    if not await _visitors_by_day(ch, sel):
+        return sql, params
+    if interval == "date":
+        days = f"site = {{site:String}} AND {DAY_ROWS} AND date BETWEEN {{d0:Date}} AND {{d1:Date}}"
+    else:
+        days = _spans(sel, params, DAY_ROWS, MONTH_ROWS)
+    group = _date_bucket("date", interval) if interval else "''"
+    visitors = (
+        f"SELECT {group} AS g, uniqMerge(visitors) AS q_visitors FROM site_visitors "
+        f"WHERE {days} GROUP BY g"
+    )
+    others = [q for q in quantities if q != "visitors"]
+    if not others:
+        return visitors, params
+    sums, _ = _site_hourly(sel, others, interval)
+    columns = ", ".join(f"q_{q}" for q in quantities)
+    joined = f"({sums}) AS s FULL OUTER JOIN ({visitors}) AS v USING (g)"
+    return f"SELECT g, {columns} FROM {joined}", params
+
+
+async def _visitors_by_day(ch: AsyncClickHouse, sel: Selection) -> bool:
+    """Whether `site_visitors` has the selection's visitors: its rows reach back as far as
+    `site_hourly`'s, or the selection starts after their first day (migration 0011 filled
+    them from the raw events there were)."""
+    ((first_day, first_hour),) = await ch.query(
+        "SELECT (SELECT minOrNull(date) FROM site_visitors WHERE site = {site:String} "
+        f"AND {DAY_ROWS}), (SELECT toDate(minOrNull(hour), {{tz:String}}) FROM site_hourly "
+        "WHERE site = {site:String})",
+        {"site": sel.site, "tz": sel.range.timezone},
+    )
+    if first_hour is None:
+        return True  # no hour at all: nothing to count either way
+    return first_day is not None and (first_day <= first_hour or sel.range.first > first_day)
 
 
 def _site_hourly(

@@ -9,6 +9,7 @@ counters.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 import redis.exceptions
@@ -97,6 +98,10 @@ async def test_a_scripted_day_lands_in_events_and_every_rollup(client, site, clo
     )
     # visit durations: V1 0+10+30+30+10... = 100 s from its first page view to its Signup, V2 5 s
     assert hourly == (5, 4, 3, 100_000 + 5_000, 55_000, 6, 3)
+    visitors = ch.query(
+        "SELECT span, date, uniqMerge(visitors) FROM site_visitors GROUP BY span, date ORDER BY span"
+    ).result_rows
+    assert visitors == [("day", dt.date(2023, 11, 15), 3), ("month", dt.date(2023, 11, 1), 3)]
 
     for span in ("day", "month"):  # the day rows, and the same again in month rows
         articles = ch.query(

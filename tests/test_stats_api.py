@@ -523,6 +523,26 @@ async def test_rollups_and_raw_events_give_the_same_numbers(scripted, ch):
         )
 
 
+async def test_visitors_come_from_day_rows_unless_they_do_not_reach_back_far_enough(scripted, ch):
+    clickhouse = Recording(ch)
+    sel = Selection(SITE, DateRange(_date("2023-11-01"), _date("2023-11-30"), TZ))
+    quantities = ["visitors", "pageviews", "bounces"]
+    raw = await queries.aggregate(clickhouse, sel, quantities, raw=True)
+    assert await queries.aggregate(clickhouse, sel, quantities) == raw
+    reads_days = "uniqMerge(visitors) AS q_visitors FROM site_visitors"
+    assert any(reads_days in sql for sql in clickhouse.statements)
+    # As if a retention had taken day A's raw events before migration 0011 filled them.
+    ch.command("ALTER TABLE site_visitors DELETE WHERE date <= {day:Date} SETTINGS mutations_sync = 1",
+               parameters={"day": DAY_A})  # fmt: skip
+    clickhouse.statements.clear()
+    assert await queries.aggregate(clickhouse, sel, quantities) == raw
+    assert not any(reads_days in sql for sql in clickhouse.statements)
+    day_b = Selection(SITE, DateRange(_date(DAY_B), _date(DAY_B), TZ))
+    assert await queries.timeseries(clickhouse, day_b, ["visitors"], "date") == (
+        await queries.timeseries(clickhouse, day_b, ["visitors"], "date", raw=True)
+    )
+
+
 async def test_a_page_read_by_many_beats_pages_viewed_often_by_one_reader(
     client, add_site, clock, aggregator, ch
 ):
@@ -562,6 +582,18 @@ async def test_a_fractional_hour_timezone_is_answered_from_raw_events(
     )  # fmt: skip
     results = (await body.json())["results"]
     assert results[0] == {"date": "2023-11-16 00:00:00", "pageviews": 1}
+
+
+class Recording(AsyncClickHouse):
+    """The test's ClickHouse, noting every query it is sent."""
+
+    def __init__(self, client) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(client)
+        self.statements: list[str] = []
+
+    async def query(self, sql, parameters=None):  # type: ignore[no-untyped-def]
+        self.statements.append(sql)
+        return await super().query(sql, parameters)
 
 
 def _date(text: str):
