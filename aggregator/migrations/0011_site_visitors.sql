@@ -5,10 +5,10 @@
 -- hour's state (4,400 for six months: 140 ms of the cards' query). `site_visitors`
 -- holds the same visitors (every event's, in its own day: `site_hourly`'s role 1) per
 -- site-local day, and per calendar month (`span` 'month', `date` its first day), so a
--- period merges a state per month or day. Queries take the sums from `site_hourly` and
--- the visitors from here when these rows reach back as far as `site_hourly`'s, or the
--- period starts after their first day (dashboard/queries.py); else from `site_hourly`
--- alone, as before.
+-- period merges a state per month or day. Over whole months (month, 6mo, 12mo), queries
+-- take the sums from `site_hourly` and the visitors from here when these rows reach back
+-- as far as `site_hourly`'s, or the period starts after their first day
+-- (dashboard/queries.py); else from `site_hourly` alone, as before.
 --
 -- Filled from the raw events there are (under a retention, a site's hours older than its
 -- oldest raw event keep being answered from `site_hourly`), then the view is made.
