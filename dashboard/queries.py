@@ -321,19 +321,27 @@ async def _site_rollups(
     return f"SELECT g, {columns} FROM {joined}", params
 
 
+_VISITORS_BY_DAY: set[str] = set()
+"""Sites whose `site_visitors` rows reach back as far as their hours. Once true it stays
+true (both tables get every insert from then on), so it is asked once per process."""
+
+
 async def _visitors_by_day(ch: AsyncClickHouse, sel: Selection) -> bool:
     """Whether `site_visitors` has the selection's visitors: its rows reach back as far as
     `site_hourly`'s, or the selection starts after their first day (migration 0011 filled
     them from the raw events there were)."""
+    if sel.site in _VISITORS_BY_DAY:
+        return True
     ((first_day, first_hour),) = await ch.query(
         "SELECT (SELECT minOrNull(date) FROM site_visitors WHERE site = {site:String} "
         f"AND {DAY_ROWS}), (SELECT toDate(minOrNull(hour), {{tz:String}}) FROM site_hourly "
         "WHERE site = {site:String})",
         {"site": sel.site, "tz": sel.range.timezone},
     )
-    if first_hour is None:
-        return True  # no hour at all: nothing to count either way
-    return first_day is not None and (first_day <= first_hour or sel.range.first > first_day)
+    if first_hour is None or (first_day is not None and first_day <= first_hour):
+        _VISITORS_BY_DAY.add(sel.site)
+        return True
+    return first_day is not None and sel.range.first > first_day
 
 
 def _site_hourly(
