@@ -5,7 +5,7 @@
 -- a breakdown's few values read, and decoded, the states of every row in the
 -- granules around them (a month's row of a source sits among thousands of pages'
 -- rows). `breakdown_stats` has granules of 256 rows: 12mo breakdowns took half the
--- time, a day's a quarter less (bench/dashboard.py's calls, each table in turn in one
+-- time, a day's about as long (bench/dashboard.py's calls, each table in turn in one
 -- run; ordered by value instead of date, a day's page breakdown took twice as long).
 -- Its month rows are told from day rows by `span` ('day', 'month'; `date` is the
 -- month's first day), as in `article_stats`, where `breakdown_daily` prefixed their
