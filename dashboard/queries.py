@@ -299,7 +299,7 @@ async def _site_rollups(
     """`site_hourly`'s sums per bucket (None: one total), with the visitors of `site_visitors`'
     months (and the days around them) when the selection has whole months and they can be
     read there (see `_visitors_by_day`). Without a whole month, hours cost less than the
-    check and the join (measured: bench/dashboard.py, 7d and 30d cards 10-40 ms more)."""
+    check and the join (bench/dashboard.py: 7d and 30d cards and chart 15-55 ms slower)."""
     sql, params = _site_hourly(sel, quantities, interval)
     whole_months, _ = sel.range.months_and_days()
     if "visitors" not in quantities or interval not in (None, "month") or not whole_months:
