@@ -14,7 +14,8 @@ Rows should come in time order, as logs do: visits are decided as the rows
 come, by the same 30-minute rule the collector applies. Without a `visitor`
 column each row is its own visitor and visit. The events are added to the
 stream in chunks and inserted by the aggregator like live ones, so the rollups
-and hot counters include them; importing a file twice counts it twice.
+and hot counters include them; importing a file twice counts it twice. A row
+stamped after now is refused, as the collector stamps events when received.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 import redis.asyncio
 
 from footfall import keys
+from footfall.clock import Clock, system_clock
 from footfall.sites import Site, normalize_domain, site_from_json
 from footfall.wire import StreamEvent, encode_event
 
@@ -82,6 +84,7 @@ def stream_entries(
     *,
     default_site: str | None,
     visit_gap_ms: int,
+    now_ms: int,
 ) -> Iterator[tuple[str, dict[str, bytes | str | int]]]:
     """(site, stream entry) of each row, the entry as the collector would have written it."""
     visits = Visits(visit_gap_ms)
@@ -95,6 +98,8 @@ def stream_entries(
         if site is None:
             raise BadRow(f"line {line}: no site is registered for {domain}")
         ts = _timestamp(row["timestamp"], line)
+        if ts > now_ms:
+            raise BadRow(f"line {line}: timestamp {row['timestamp'].strip()!r} is in the future")
         visitor = _visitor(row.get("visitor") or f"{domain}:{line}")
         event = StreamEvent(
             ts=ts,
@@ -141,6 +146,7 @@ async def import_file(
     visit_gap_ms: int,
     drain: Callable[[], Awaitable[object]] | None,
     on_progress: Callable[[int, int], None] = lambda done, total: None,
+    clock: Clock = system_clock,
 ) -> int:
     """Import a CSV file; returns the number of page views added.
 
@@ -148,6 +154,7 @@ async def import_file(
     nothing. `drain` inserts what was added (no server running); without it,
     a running server's aggregator does, and the import waits for it to keep up.
     """
+    now_ms = clock()
     sites = {
         domain.decode(): site_from_json(raw)
         for domain, raw in (await redis.hgetall(keys.SITES)).items()
@@ -156,7 +163,11 @@ async def import_file(
     def entries() -> Iterator[tuple[str, dict[str, bytes | str | int]]]:
         with open(path, encoding="utf-8-sig", newline="") as f:
             yield from stream_entries(
-                read_rows(f), sites, default_site=default_site, visit_gap_ms=visit_gap_ms
+                read_rows(f),
+                sites,
+                default_site=default_site,
+                visit_gap_ms=visit_gap_ms,
+                now_ms=now_ms,
             )
 
     total = sum(1 for _ in entries())

@@ -27,6 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expec
 
 from aggregator.importer import read_rows, stream_entries
 from footfall import keys
+from footfall.clock import system_clock
 from footfall.connections import AsyncClickHouse, sync_redis
 from footfall.serve import all_in_one_app
 from footfall.settings import Settings
@@ -125,6 +126,7 @@ def seed(redis_db: redis.Redis, site: Site, rows: list[dict[str, str]]) -> None:
         {SITE: site},
         default_site=SITE,
         visit_gap_ms=1800 * 1000,
+        now_ms=system_clock(),
     )
     pipe = redis_db.pipeline(transaction=False)
     for site_of_row, entry in entries:

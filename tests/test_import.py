@@ -66,6 +66,8 @@ async def test_an_import_lands_in_events_rollups_and_counters(
         ("url,visitor\nhttps://portal.example/,a\n", "line 1: missing column(s) timestamp"),
         ("timestamp,url\nyesterday,https://portal.example/\n", "line 2: timestamp 'yesterday'"),
         ("timestamp,url\n1589340000,ftp://portal.example/\n", "line 2: url must be an http(s) URL"),
+        ("timestamp,url\n1589340000,https://portal.example/\n4102444800,https://portal.example/\n",
+         "line 3: timestamp '4102444800' is in the future"),
         ("timestamp,url\n1589340000,https://portal.example/\n1589340000,https://nobody.example/\n",
          "line 3: no site is registered for nobody.example"),
     ],
