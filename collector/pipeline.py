@@ -63,20 +63,25 @@ class Pipeline:
         refuse_foreign_origin(hit.host, origin.page_origin, sites, where)
         sites = drop_excluded_ip(origin.ip, sites)
         sites = drop_excluded_path(hit.url, sites)
-        salt = self._salts.cached(now) or await self._salts.for_time(now)
         country = country_of(origin.ip)
-        return [
-            build_ingest(
-                hit,
-                site,
-                now,
-                visitor_id(salt, site.domain, origin.ip, origin.user_agent),
-                country,
-                origin,
-                client_key(salt, site.domain, origin.ip) if limit_client else UNLIMITED_CLIENT,
+        ingests = []
+        for site in sites:
+            # Each site's own day: its visitor ids change at its midnight.
+            salt = self._salts.cached(site.timezone, now) or await self._salts.for_time(
+                site.timezone, now
             )
-            for site in sites
-        ]
+            ingests.append(
+                build_ingest(
+                    hit,
+                    site,
+                    now,
+                    visitor_id(salt, site.domain, origin.ip, origin.user_agent),
+                    country,
+                    origin,
+                    client_key(salt, site.domain, origin.ip) if limit_client else UNLIMITED_CLIENT,
+                )
+            )
+        return ingests
 
     async def put_sites(self, hit: Hit, where: str = "") -> list[Site]:
         # A loop, not a comprehension: one with `await` in it is a coroutine of its own,

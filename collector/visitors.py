@@ -1,8 +1,10 @@
 """The cookieless visitor id: a keyed hash of (daily salt, site, IP, user agent).
 
-Salts live in Redis, one per UTC day, created by whichever collector needs it
-first and expiring after two days, so no visitor can be followed across days
-and every collector computes the same id.
+Salts live in Redis, one per calendar date, created by whichever collector needs
+it first and expiring after three days, so no visitor can be followed across days
+and every collector computes the same id. A site takes the salt of its own local
+date, so its visitor ids change at its midnight: a day's visitors are the site's
+day's, and two days never share one (a visitor seen on two days counts on each).
 """
 
 from __future__ import annotations
@@ -11,17 +13,25 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
+import zoneinfo
 
 import redis.asyncio
 
 from collector.single_flight import SingleFlight
 from footfall import keys
 
-SALT_TTL_SECONDS = 2 * 86_400
+# A date's salt is first asked for where it starts (UTC+14) and last where it ends
+# (UTC-12): 50 hours apart.
+SALT_TTL_SECONDS = 3 * 86_400
 
 
-def utc_day(ts_ms: int) -> str:
-    return dt.datetime.fromtimestamp(ts_ms / 1000, dt.UTC).strftime("%Y-%m-%d")
+def local_day(timezone: str, ts_ms: int) -> tuple[str, int, int]:
+    """The date (YYYY-MM-DD) at `ts_ms` in `timezone`, with its start and end (ms)."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    day = dt.datetime.fromtimestamp(ts_ms / 1000, zone).date()
+    start = dt.datetime.combine(day, dt.time(), zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+    return day.isoformat(), int(start.timestamp() * 1000), int(end.timestamp() * 1000)
 
 
 def visitor_id(salt: bytes, site: str, ip: str, user_agent: str) -> int:
@@ -41,28 +51,29 @@ def keyed_hash(salt: bytes) -> hashlib.blake2b:
 
 
 class Salts:
-    """The daily salts, fetched from Redis once a day per process."""
+    """The daily salts, fetched from Redis once a day per process and timezone."""
 
     def __init__(self, redis: redis.asyncio.Redis):
         self._redis = redis
         self._by_day: dict[str, bytes] = {}
-        self._today = (0, 0, b"")  # start ms, end ms, salt: the hot path's answer
+        # timezone -> (start ms, end ms, salt) of the day last asked for: the hot path's answer
+        self._today: dict[str, tuple[int, int, bytes]] = {}
         self._fetches: SingleFlight[bytes] = SingleFlight()
 
-    def cached(self, ts_ms: int) -> bytes | None:
-        """The salt of `ts_ms`'s day if it is the day last asked for, without awaiting."""
-        start, end, salt = self._today
+    def cached(self, timezone: str, ts_ms: int) -> bytes | None:
+        """The salt of `ts_ms`'s day in `timezone` if it is the day last asked for there,
+        without awaiting."""
+        start, end, salt = self._today.get(timezone, (0, 0, b""))
         return salt if start <= ts_ms < end else None
 
-    async def for_time(self, ts_ms: int) -> bytes:
-        day = utc_day(ts_ms)
+    async def for_time(self, timezone: str, ts_ms: int) -> bytes:
+        day, start, end = local_day(timezone, ts_ms)
         salt = self._by_day.get(day)
         if salt is None:
             salt = await self._fetches.run(day, lambda: self._fetch(day))
-            self._by_day = {d: s for d, s in self._by_day.items() if d >= _previous(day)}
+            self._by_day = {d: s for d, s in self._by_day.items() if d >= _days_before(day, 2)}
             self._by_day[day] = salt
-        start = ts_ms - ts_ms % 86_400_000
-        self._today = (start, start + 86_400_000, salt)
+        self._today[timezone] = (start, end, salt)
         return salt
 
     async def _fetch(self, day: str) -> bytes:
@@ -74,5 +85,5 @@ class Salts:
         return salt
 
 
-def _previous(day: str) -> str:
-    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+def _days_before(day: str, days: int) -> str:
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=days)).isoformat()

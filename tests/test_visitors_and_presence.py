@@ -48,6 +48,24 @@ async def test_the_visitor_id_changes_across_days(client, site, redis_db, clock)
     assert first.visitor_id != second.visitor_id
 
 
+async def test_the_visitor_id_changes_at_the_sites_midnight_not_at_utcs(
+    client, add_site, redis_db, clock
+):
+    await add_site("news.example", timezone="Asia/Ho_Chi_Minh")  # UTC+7
+    times = {
+        "06:50": 1_700_006_400_000 - 10 * 60_000,  # 2023-11-14 23:50 UTC
+        "07:10": 1_700_006_400_000 + 10 * 60_000,  # 2023-11-15 00:10 UTC
+        "23:50": 1_700_006_400_000 + (17 * 60 - 10) * 60_000,
+        "00:10 the next day": 1_700_006_400_000 + (17 * 60 + 10) * 60_000,
+    }
+    for now_ms in times.values():
+        clock.now_ms = now_ms
+        await send(client, pageview())
+    ids = dict(zip(times, (e.visitor_id for e in stream_events(redis_db)), strict=True))
+    assert ids["06:50"] == ids["07:10"] == ids["23:50"]
+    assert ids["00:10 the next day"] != ids["23:50"]
+
+
 async def test_different_agents_or_addresses_are_different_visitors(client, site, redis_db):
     await send(client, pageview(), pageview(ua=OTHER_UA), pageview(ip="198.51.100.7"))
     assert len({e.visitor_id for e in stream_events(redis_db)}) == 3
