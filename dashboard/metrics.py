@@ -149,7 +149,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "visits",
             "Visits (sessions) that started in the period; a visit ends after 30 minutes "
-            "without events.",
+            "without events, or at the site's midnight.",
             ("visits",),
             lambda n: int(n["visits"]),
         ),

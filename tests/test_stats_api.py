@@ -1,9 +1,10 @@
 """The Stats API: numbers checked against events this test sends and counts by hand.
 
 One scripted stretch around midnight in Hà Nội (UTC+7): the site's day
-2023-11-15 ("day A") ends at 17:00 UTC, 2023-11-16 ("day B") begins. Five
-visits by four visitors, one of them running across midnight; the counts the
-asserts expect are worked out in `scripted_midnight`'s docstring.
+2023-11-15 ("day A") ends at 17:00 UTC, 2023-11-16 ("day B") begins. Four
+people, two of them on both days: visitor ids change at the site's midnight, so
+they are six visitors, in six visits (one of them cut at midnight); the counts
+the asserts expect are worked out in `scripted_midnight`'s docstring.
 """
 
 from __future__ import annotations
@@ -64,16 +65,18 @@ async def scripted_midnight(client, clock, aggregator) -> None:
 
     visit 1, V1, A: a-1 (Google) 16:40:00, engagement 30 s, b-2 16:41, engagement 20 s
         16:42 -> 2 page views, 120 s, no bounce
-    visit 2, V2, A: a-1 (Facebook) 16:45, then b-2 at 17:05 (day B, same visit)
-        -> 2 page views, 1200 s, no bounce; its second page view counts on day B
+    visit 2, V2, A: a-1 (Facebook) 16:45 -> bounce, 0 s
+    visit 2b, V2 on B (a new visitor id at midnight, so a new visit): b-2 at 17:05, its
+        referrer a-1 on the site itself (Direct / None) -> bounce, 0 s
     visit 3, V3, A: c-3 with utm (newsletter/email/nov) 16:50, Signup 16:55 -> 1 page view,
         300 s, bounce
     visit 4, V4, B: a-1 (Google) 17:20 -> bounce, 0 s
-    visit 5, V3, B: a-1 17:30 (35 min after its last event: a new visit), d-4 17:31 -> 60 s
+    visit 5, V3 on B: a-1 17:30 (no referrer), d-4 17:31 -> 60 s
 
-    Day A: 4 page views, 3 visitors, 3 visits, 5 events, 1 bounce (33 %), 1620 s / 3 = 540 s,
-    engaged 50 s / 3 visitors = 17 s. Day B: 4 page views, 3 visitors (V2, V4, V3), 2 visits,
-    4 events, 1 bounce (50 %), 60 s / 2 = 30 s. Both days: 4 visitors.
+    Day A: 4 page views, 3 visitors, 3 visits, 5 events, 2 bounces (67 %), 420 s / 3 = 140 s,
+    engaged 50 s / 3 visitors = 17 s. Day B: 4 page views, 3 visitors (V2, V4, V3), 3 visits,
+    4 events, 2 bounces (67 %), 60 s / 3 = 20 s. Both days: 6 visitors (V2 and V3 count on
+    each day), 6 visits, 4 bounces (67 %), 480 s / 6 = 80 s, engaged 50 s / 6 = 8 s.
     """
     await at(clock, "16:40:00")
     await send(client, page(A1, V1, GOOGLE, "Bão số 3"))
@@ -129,27 +132,27 @@ async def test_aggregate_counts_each_site_day_in_the_sites_timezone(scripted):
     day_a = await get(scripted, "/api/v1/stats/aggregate", period="day", date=DAY_A, metrics=ALL)
     assert day_a == {"results": {
         "visitors": {"value": 3}, "visits": {"value": 3}, "pageviews": {"value": 4},
-        "views_per_visit": {"value": 1.33}, "bounce_rate": {"value": 33},
-        "visit_duration": {"value": 540}, "events": {"value": 5}, "engaged_time": {"value": 17},
+        "views_per_visit": {"value": 1.33}, "bounce_rate": {"value": 67},
+        "visit_duration": {"value": 140}, "events": {"value": 5}, "engaged_time": {"value": 17},
     }}  # fmt: skip
     today = await get(scripted, "/api/v1/stats/aggregate", period="day", metrics=ALL)
     assert today == {"results": {
-        "visitors": {"value": 3}, "visits": {"value": 2}, "pageviews": {"value": 4},
-        "views_per_visit": {"value": 2.0}, "bounce_rate": {"value": 50},
-        "visit_duration": {"value": 30}, "events": {"value": 4}, "engaged_time": {"value": 0},
+        "visitors": {"value": 3}, "visits": {"value": 3}, "pageviews": {"value": 4},
+        "views_per_visit": {"value": 1.33}, "bounce_rate": {"value": 67},
+        "visit_duration": {"value": 20}, "events": {"value": 4}, "engaged_time": {"value": 0},
     }}  # fmt: skip
 
 
-async def test_aggregate_over_seven_days_counts_a_visitor_once(scripted):
+async def test_aggregate_over_seven_days_counts_a_visitor_on_each_day(scripted):
     body = await get(scripted, "/api/v1/stats/aggregate", period="7d", metrics=ALL)
     assert {k: v["value"] for k, v in body["results"].items()} == {
-        "visitors": 4, "visits": 5, "pageviews": 8, "views_per_visit": 1.6, "bounce_rate": 40,
-        "visit_duration": 336, "events": 9, "engaged_time": 13,
+        "visitors": 6, "visits": 6, "pageviews": 8, "views_per_visit": 1.33, "bounce_rate": 67,
+        "visit_duration": 80, "events": 9, "engaged_time": 8,
     }  # fmt: skip
 
 
 async def test_aggregate_defaults_to_visitors_over_30_days(scripted):
-    assert await get(scripted, "/api/v1/stats/aggregate") == {"results": {"visitors": {"value": 4}}}
+    assert await get(scripted, "/api/v1/stats/aggregate") == {"results": {"visitors": {"value": 6}}}
 
 
 async def test_compare_with_the_previous_period(scripted):
@@ -159,10 +162,10 @@ async def test_compare_with_the_previous_period(scripted):
     )  # fmt: skip
     assert body["results"] == {
         "visitors": {"value": 3, "comparison_value": 3, "change": 0},
-        "visits": {"value": 2, "comparison_value": 3, "change": -33},
-        "bounce_rate": {"value": 50, "comparison_value": 33, "change": 17},
-        "visit_duration": {"value": 30, "comparison_value": 540, "change": -94},
-        "views_per_visit": {"value": 2.0, "comparison_value": 1.33, "change": 50},
+        "visits": {"value": 3, "comparison_value": 3, "change": 0},
+        "bounce_rate": {"value": 67, "comparison_value": 67, "change": 0},
+        "visit_duration": {"value": 20, "comparison_value": 140, "change": -86},
+        "views_per_visit": {"value": 1.33, "comparison_value": 1.33, "change": 0},
     }
 
 
@@ -173,27 +176,27 @@ async def test_compare_with_an_empty_previous_period(scripted):
     )  # fmt: skip
     assert body["results"] == {
         "visitors": {"value": 3, "comparison_value": 0, "change": 100},
-        "bounce_rate": {"value": 33, "comparison_value": 0, "change": None},
+        "bounce_rate": {"value": 67, "comparison_value": 0, "change": None},
     }
 
 
 FILTERED = [
     ("visit:source==Google", {"visitors": 2, "visits": 2, "pageviews": 3, "bounce_rate": 50}),
-    ("visit:source==Google|Facebook", {"visitors": 3, "visits": 3, "pageviews": 5, "bounce_rate": 33}),
-    ("visit:source==Direct / None", {"visitors": 1, "visits": 1, "pageviews": 2, "bounce_rate": 0}),
-    ("visit:source!=Google", {"visitors": 2, "visits": 3, "pageviews": 5, "bounce_rate": 33}),
-    ("visit:device==mobile", {"visitors": 1, "visits": 1, "pageviews": 2, "bounce_rate": 0}),
+    ("visit:source==Google|Facebook", {"visitors": 3, "visits": 3, "pageviews": 4, "bounce_rate": 67}),
+    ("visit:source==Direct / None", {"visitors": 2, "visits": 2, "pageviews": 3, "bounce_rate": 50}),
+    ("visit:source!=Google", {"visitors": 4, "visits": 4, "pageviews": 5, "bounce_rate": 75}),
+    ("visit:device==mobile", {"visitors": 2, "visits": 2, "pageviews": 2, "bounce_rate": 100}),
     ("visit:utm_campaign==nov", {"visitors": 1, "visits": 1, "pageviews": 1, "bounce_rate": 100}),
-    ("visit:entry_page==/tin-tuc/a-1.html", {"visitors": 4, "visits": 4, "pageviews": 7, "bounce_rate": 25}),
-    ("visit:exit_page==/tin-tuc/b-2.html", {"visitors": 2, "visits": 2, "pageviews": 4, "bounce_rate": 0}),
-    ("event:page==/tin-tuc/a-1.html", {"visitors": 4, "visits": 4, "pageviews": 4, "bounce_rate": 25}),
-    ("event:page!=/tin-tuc/a-1.html", {"visitors": 3, "visits": 4, "pageviews": 4, "bounce_rate": 25}),
-    ("event:page==/tin-tuc/*", {"visitors": 4, "visits": 5, "pageviews": 8, "bounce_rate": 40}),
+    ("visit:entry_page==/tin-tuc/a-1.html", {"visitors": 4, "visits": 4, "pageviews": 6, "bounce_rate": 50}),
+    ("visit:exit_page==/tin-tuc/b-2.html", {"visitors": 2, "visits": 2, "pageviews": 3, "bounce_rate": 50}),
+    ("event:page==/tin-tuc/a-1.html", {"visitors": 4, "visits": 4, "pageviews": 4, "bounce_rate": 50}),
+    ("event:page!=/tin-tuc/a-1.html", {"visitors": 4, "visits": 4, "pageviews": 4, "bounce_rate": 50}),
+    ("event:page==/tin-tuc/*", {"visitors": 6, "visits": 6, "pageviews": 8, "bounce_rate": 67}),
     ("event:page==/tin-*", {"visitors": 0, "visits": 0, "pageviews": 0, "bounce_rate": 0}),
-    ("event:page==/tin-**", {"visitors": 4, "visits": 5, "pageviews": 8, "bounce_rate": 40}),
-    ("event:page==/tin-tuc/c-3.html|/tin-tuc/d-4.html", {"visitors": 1, "visits": 2, "pageviews": 2, "bounce_rate": 50}),
-    ("visit:device==mobile;event:page==/tin-tuc/b-2.html", {"visitors": 1, "visits": 1, "pageviews": 1, "bounce_rate": 0}),
-    ("visit:country==AU", {"visitors": 1, "visits": 2, "pageviews": 3, "bounce_rate": 50}),
+    ("event:page==/tin-**", {"visitors": 6, "visits": 6, "pageviews": 8, "bounce_rate": 67}),
+    ("event:page==/tin-tuc/c-3.html|/tin-tuc/d-4.html", {"visitors": 2, "visits": 2, "pageviews": 2, "bounce_rate": 50}),
+    ("visit:device==mobile;event:page==/tin-tuc/b-2.html", {"visitors": 1, "visits": 1, "pageviews": 1, "bounce_rate": 100}),
+    ("visit:country==AU", {"visitors": 2, "visits": 2, "pageviews": 3, "bounce_rate": 50}),
 ]  # fmt: skip
 
 
@@ -217,7 +220,7 @@ async def test_timeseries_by_date_fills_every_day(scripted):
     assert body["results"] == [
         *({"date": f"2023-11-{d}", **zero} for d in range(10, 15)),
         {"date": DAY_A, "visitors": 3, "pageviews": 4, "visits": 3},
-        {"date": DAY_B, "visitors": 3, "pageviews": 4, "visits": 2},
+        {"date": DAY_B, "visitors": 3, "pageviews": 4, "visits": 3},
     ]
 
 
@@ -231,13 +234,13 @@ async def test_timeseries_of_a_day_is_by_local_hour(scripted):
     today = await get(
         scripted, "/api/v1/stats/timeseries", period="day", metrics="pageviews,bounce_rate"
     )
-    assert today["results"][0] == {"date": "2023-11-16 00:00:00", "pageviews": 4, "bounce_rate": 50}
+    assert today["results"][0] == {"date": "2023-11-16 00:00:00", "pageviews": 4, "bounce_rate": 67}
 
 
 async def test_timeseries_by_month(scripted):
     body = await get(scripted, "/api/v1/stats/timeseries", period="6mo", metrics="visitors")
     assert [r["date"] for r in body["results"]] == [f"2023-{m:02}-01" for m in range(6, 12)]
-    assert body["results"][-1] == {"date": "2023-11-01", "visitors": 4}
+    assert body["results"][-1] == {"date": "2023-11-01", "visitors": 6}
 
 
 async def test_timeseries_with_a_filter(scripted):
@@ -256,8 +259,8 @@ async def test_timeseries_with_a_filter(scripted):
 
 BREAKDOWNS = [
     ("visit:source", "visitors,visits", [
+        {"source": "Direct / None", "visitors": 2, "visits": 2},
         {"source": "Google", "visitors": 2, "visits": 2},
-        {"source": "Direct / None", "visitors": 1, "visits": 1},
         {"source": "Facebook", "visitors": 1, "visits": 1},
         {"source": "newsletter", "visitors": 1, "visits": 1},
     ]),
@@ -265,27 +268,30 @@ BREAKDOWNS = [
         {"referrer": "Direct / None", "visits": 2},
         {"referrer": "google.com", "visits": 2},
         {"referrer": "m.facebook.com", "visits": 1},
+        # Visit 2b's page was opened from a-1 before midnight: a referrer, but no source.
+        {"referrer": "news.example", "visits": 1},
     ]),
     ("visit:utm_campaign", "visitors", [{"utm_campaign": "nov", "visitors": 1}]),
     ("visit:utm_medium", "visitors", [{"utm_medium": "email", "visitors": 1}]),
     ("visit:utm_source", "visitors", [{"utm_source": "newsletter", "visitors": 1}]),
     ("visit:utm_content", "visitors", []),
     ("visit:country", "visits", [
-        {"country": "AU", "visits": 2}, {"country": "GB", "visits": 1},
-        {"country": "US", "visits": 1}, {"country": "VN", "visits": 1},
+        {"country": "AU", "visits": 2}, {"country": "VN", "visits": 2},
+        {"country": "GB", "visits": 1}, {"country": "US", "visits": 1},
     ]),
     ("visit:device", "visitors,visits", [
-        {"device": "desktop", "visitors": 3, "visits": 4}, {"device": "mobile", "visitors": 1, "visits": 1},
+        {"device": "desktop", "visitors": 4, "visits": 4}, {"device": "mobile", "visitors": 2, "visits": 2},
     ]),
-    ("visit:browser", "visitors", [{"browser": "Chrome", "visitors": 3}, {"browser": "Safari", "visitors": 1}]),
-    ("visit:os", "visitors", [{"os": "Windows", "visitors": 3}, {"os": "iOS", "visitors": 1}]),
+    ("visit:browser", "visitors", [{"browser": "Chrome", "visitors": 4}, {"browser": "Safari", "visitors": 2}]),
+    ("visit:os", "visitors", [{"os": "Windows", "visitors": 4}, {"os": "iOS", "visitors": 2}]),
     ("visit:entry_page", "visits,bounce_rate", [
-        {"entry_page": A1, "visits": 4, "bounce_rate": 25},
+        {"entry_page": A1, "visits": 4, "bounce_rate": 50},
+        {"entry_page": B2, "visits": 1, "bounce_rate": 100},
         {"entry_page": C3, "visits": 1, "bounce_rate": 100},
     ]),
     ("visit:exit_page", "visits,visit_duration", [
-        {"exit_page": B2, "visits": 2, "visit_duration": 660},
-        {"exit_page": A1, "visits": 1, "visit_duration": 0},
+        {"exit_page": A1, "visits": 2, "visit_duration": 0},
+        {"exit_page": B2, "visits": 2, "visit_duration": 60},
         {"exit_page": C3, "visits": 1, "visit_duration": 300},
         {"exit_page": D4, "visits": 1, "visit_duration": 60},
     ]),
@@ -296,9 +302,10 @@ BREAKDOWNS = [
         {"page": D4, "pageviews": 1, "visitors": 1},
     ]),
     ("event:page", "bounce_rate,visits,events", [
+        # A page's bounce rate is that of the visits entering there (Plausible's).
+        {"page": B2, "bounce_rate": 100, "visits": 2, "events": 2},
         {"page": C3, "bounce_rate": 100, "visits": 1, "events": 2},
-        {"page": A1, "bounce_rate": 25, "visits": 4, "events": 4},
-        {"page": B2, "bounce_rate": 0, "visits": 2, "events": 2},
+        {"page": A1, "bounce_rate": 50, "visits": 4, "events": 4},
         {"page": D4, "bounce_rate": 0, "visits": 1, "events": 1},
     ]),
 ]  # fmt: skip
@@ -331,7 +338,7 @@ async def test_breakdown_pages(scripted):
     assert [[r["page"] for r in p["results"]] for p in pages] == [[A1, B2, C3], [D4], []]
     by_ratio = await get(scripted, "/api/v1/stats/breakdown", period="7d", property="event:page",
                          metrics="bounce_rate", limit="1", page="2")  # fmt: skip
-    assert by_ratio["results"] == [{"page": A1, "bounce_rate": 25}]
+    assert by_ratio["results"] == [{"page": C3, "bounce_rate": 100}]
 
 
 async def test_breakdown_as_csv(scripted):
@@ -345,7 +352,7 @@ async def test_breakdown_as_csv(scripted):
         assert response.content_type == "text/csv"
         rows = list(csv.reader(io.StringIO(await response.text())))
         assert rows == [
-            ["source", "visitors", "visits"], ["Google", "2", "2"], ["Direct / None", "1", "1"],
+            ["source", "visitors", "visits"], ["Direct / None", "2", "2"], ["Google", "2", "2"],
             ["Facebook", "1", "1"], ["newsletter", "1", "1"],
         ]  # fmt: skip
 
@@ -381,7 +388,7 @@ ARTICLE_FILTERS = [
         {"article_id": "b-2", "title": "Tỷ giá", "pageviews": 1, "visits": 1, "visitors": 1,
          "engaged_time": 20, "readers": 0},
     ]),
-    # b-2's page: V1 (20 s) and V2 (across midnight).
+    # b-2's page: V1 (20 s) on day A and V2 on day B.
     (f"event:page=={B2}", [
         {"article_id": "b-2", "title": "Tỷ giá", "pageviews": 2, "visits": 2, "visitors": 2,
          "engaged_time": 10, "readers": 0},
