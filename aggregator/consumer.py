@@ -18,8 +18,14 @@ cycle reads from all the streams (in order of site, then stream id):
    batch retried after a crash changes no table, rollups included; retry with
    backoff while ClickHouse fails, reading nothing new meanwhile; rows that
    ClickHouse refuses as data are isolated by halving and sent to dead letters,
-4. per site, acknowledge and delete its entries and add its deltas to the hot
+4. close again the closed days the batch added to (late events: see
+   `aggregator.closing`), before acknowledging it, so that a crash leaves the
+   batch to be read again and the days to be closed again,
+5. per site, acknowledge and delete its entries and add its deltas to the hot
    counters, in one Redis script call (`ack.lua`, the site's keys only).
+
+Between batches, every `CLOSE_EVERY` seconds, it closes the days due, a few a
+site at a time (after an upgrade, a backlog closes between batches until done).
 
 A consumer reads a new batch only after acknowledging the previous one, so its
 pending entries are always exactly one batch, and a retry (by itself after a
@@ -35,6 +41,7 @@ their deltas, not inserted again under a token of their own.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gc
 import hashlib
 import logging
@@ -51,6 +58,7 @@ import redis.asyncio
 import redis.exceptions
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
+from aggregator import closing
 from aggregator.counters import reseed
 from aggregator.rows import COLUMNS, SiteDays, to_row
 from footfall import keys
@@ -81,6 +89,9 @@ SITES_EVERY = 1.0
 """Seconds after which the sites mirror is read again even while batches keep coming."""
 CLUSTER_POLL_MS = 50
 """On a Redis Cluster (no blocking read over several nodes): the sleep after an empty read."""
+CLOSE_EVERY = 60.0
+"""Seconds between two rounds of closing the days due (see `aggregator.closing`)."""
+_DATE = COLUMNS.index("date")
 
 
 class Row(msgspec.Struct, gc=False):
@@ -144,6 +155,7 @@ class Aggregator:
         self._sites: list[str] = []
         """The sites whose streams are read: the group exists on each."""
         self._sites_read_at = -math.inf
+        self._closed_at = -math.inf
         self.health = Health()
 
     async def run(self) -> None:
@@ -197,7 +209,32 @@ class Aggregator:
         if not count:
             await self._refresh_sites()
             await self.claim_abandoned()
+        if time.monotonic() - self._closed_at >= CLOSE_EVERY:
+            await self.close_due()
         return count
+
+    async def close_due(self) -> int:
+        """Close every site's days due (see `aggregator.closing`); returns how many.
+
+        A ClickHouse failure is logged and left for the next round: the days stay open,
+        which costs queries time, not numbers.
+        """
+        await self._days.know(set(self._sites))
+        total = 0
+        backlog = False
+        an_hour_ago = self._clock() - closing.CLOSE_GRACE_MS
+        for site in self._sites:
+            last = closing.last_due(self._days.date_of(site, an_hour_ago))
+            try:
+                closed = await closing.close_due(self._clickhouse, site, last)
+            except (DatabaseError, OperationalError, OSError) as e:
+                log.warning("closing the days of %s failed, trying again later: %s", site, e)
+                continue
+            total += closed
+            backlog = backlog or closed == closing.DAYS_PER_STEP
+        if not backlog:
+            self._closed_at = time.monotonic()
+        return total
 
     async def drain(self) -> int:
         """Process everything in the streams now, without waiting: for tests and imports."""
@@ -321,6 +358,7 @@ class Aggregator:
             refused = set(record.refused)
             inserted = [row for row in rows if (row.site, row.entry[0].decode()) not in refused]
             dead = []
+        await self._close_again(inserted)
         await self._acknowledge(batch, rows, inserted, dead)
         return sum(len(entries) for _, entries in batch)
 
@@ -348,6 +386,23 @@ class Aggregator:
                 except _DATA_ERRORS as e:
                     dead.append((entry, f"undecodable: {type(e).__name__}: {e}"))
         return rows, dead
+
+    async def _close_again(self, inserted: list[Row]) -> None:
+        """Close again the closed days that `inserted` added to (retried while ClickHouse
+        fails, like the insert: the batch is acknowledged only once they are)."""
+        an_hour_ago = self._clock() - closing.CLOSE_GRACE_MS
+        due: defaultdict[str, set[dt.date]] = defaultdict(set)
+        for site, day in {(row.event.site, row.values[_DATE]) for row in inserted}:
+            if day <= closing.last_due(self._days.date_of(site, an_hour_ago)):
+                due[site].add(day)
+        delay = 0.1
+        for site, days in due.items():
+            while True:
+                try:
+                    await closing.close_again(self._clickhouse, site, days)
+                    break
+                except (DatabaseError, OperationalError, OSError) as e:
+                    delay = await self._wait_out(e, delay)
 
     async def _insert_isolating_poison(self, rows: list[Row], dead: list[Dead]) -> list[Row]:
         """Insert `rows`; those ClickHouse refuses as data are added to `dead`."""
@@ -385,13 +440,7 @@ class Aggregator:
             except (DatabaseError, OperationalError, OSError) as e:
                 if _is_data_error(e):
                     raise _Refused(str(e).splitlines()[0]) from e
-                STORE_ERRORS.labels("clickhouse").inc()
-                self._failing(e)
-                if self._stop.is_set():
-                    raise Abandoned("stopping while ClickHouse fails") from e
-                log.warning("ClickHouse insert failed, retrying in %.1fs: %s", delay, e)
-                await self._sleep(delay)
-                delay = min(delay * 2, BACKOFF_MAX)
+                delay = await self._wait_out(e, delay)
                 continue
             INSERT_SECONDS.observe(time.perf_counter() - started)
             BATCH_EVENTS.observe(len(rows))
@@ -436,6 +485,17 @@ class Aggregator:
             if isinstance(reply, Exception):
                 raise reply
         EVENTS_INSERTED.inc(len(inserted))
+
+    async def _wait_out(self, error: Exception, delay: float) -> float:
+        """After a ClickHouse failure: count and report it, wait `delay` seconds (unless
+        stopping: the batch is abandoned); returns the next delay."""
+        STORE_ERRORS.labels("clickhouse").inc()
+        self._failing(error)
+        if self._stop.is_set():
+            raise Abandoned("stopping while ClickHouse fails") from error
+        log.warning("ClickHouse failed, retrying in %.1fs: %s", delay, error)
+        await self._sleep(delay)
+        return min(delay * 2, BACKOFF_MAX)
 
     async def _until_ok(self, step: Callable[[], Awaitable[object]]) -> None:
         """Run `step` until it succeeds or the aggregator stops, waiting out Redis failures."""

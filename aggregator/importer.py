@@ -12,9 +12,10 @@ The file has a header row; columns (any order, unknown ones ignored):
 
 Rows should come in time order, as logs do: visits are decided as the rows
 come, by the same 30-minute rule the collector applies. Without a `visitor`
-column each row is its own visitor and visit. The events are added to the
-stream in chunks and inserted by the aggregator like live ones, so the rollups
-and hot counters include them; importing a file twice counts it twice. A row
+column each row is its own visitor and visit. A visitor's id changes at the site's
+midnight, as the collector's does: one name on two days is a visitor on each. The
+events are added to the stream in chunks and inserted by the aggregator like live
+ones, so the rollups and hot counters include them; importing a file twice counts it twice. A row
 stamped after now is refused, as the collector stamps events when received.
 """
 
@@ -25,6 +26,7 @@ import csv
 import datetime as dt
 import hashlib
 import itertools
+import zoneinfo
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -100,7 +102,8 @@ def stream_entries(
         ts = _timestamp(row["timestamp"], line)
         if ts > now_ms:
             raise BadRow(f"line {line}: timestamp {row['timestamp'].strip()!r} is in the future")
-        visitor = _visitor(row.get("visitor") or f"{domain}:{line}")
+        day = dt.datetime.fromtimestamp(ts / 1000, zoneinfo.ZoneInfo(site.timezone)).date()
+        visitor = _visitor(f"{row.get('visitor') or f'{domain}:{line}'}\x00{day}")
         event = StreamEvent(
             ts=ts,
             site=domain,

@@ -10,13 +10,15 @@ What it does:
    `--pageviews` page views of `bench.example` (and one engagement event each), empties
    every table and fills it with `bench/dashboard_data.py` (a year ending 2023-11-15
    12:00 UTC, site timezone Asia/Ho_Chi_Minh), so the data is kept between runs;
-2. counts the active parts of every table and, unless `--no-optimize`, merges each
+2. closes the days due at the data's end, as the aggregator would have
+   (aggregator/closing.py: the visitors of past days as counts);
+3. counts the active parts of every table and, unless `--no-optimize`, merges each
    table whose partitions hold more than one part (`OPTIMIZE TABLE ... FINAL`), as the
    background merges of a long-running server would have (the fill leaves dozens);
-3. starts a redis-server (no persistence) and the dashboard application
+4. starts a redis-server (no persistence) and the dashboard application
    (`dashboard.app.create_app`, its clock stopped at the data's end) on 127.0.0.1 in
    this process, makes the site through the Sites API;
-4. for each period, times with aiohttp every call the site page makes (see
+5. for each period, times with aiohttp every call the site page makes (see
    dashboard/static/js/site.js): `realtime/visitors`, `aggregate` of the six card
    metrics with `compare=previous_period`, `timeseries` of visitors (hours for a day,
    months for 6mo/12mo, else days), the `articles` top 10, a `breakdown` of visitors
@@ -25,8 +27,8 @@ What it does:
    times from the rollups, as served, and `--raw-runs` times with every query forced
    to raw `events` (the same handler, `queries`' functions called with `raw=True`),
    interleaved so both see the same machine; p50 and p95 per call, and the ratio;
-5. checks that the rollup answer of each call equals the raw one (JSON equality);
-6. with `--browser`: logs in with Chromium (headless, through Playwright) and loads
+6. checks that the rollup answer of each call equals the raw one (JSON equality);
+7. with `--browser`: logs in with Chromium (headless, through Playwright) and loads
    the site page `--browser-loads` times per period, from navigation to every card,
    the chart, the articles and the panels filled (`document.body.dataset.readyMs`,
    which the page sets to `performance.now()` at its first complete view).
@@ -50,6 +52,7 @@ import time
 import types
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -60,8 +63,10 @@ sys.path.insert(0, str(ROOT))
 
 import dashboard_data  # noqa: E402
 
+from aggregator import closing  # noqa: E402
 from dashboard import appkeys, queries, stats_api  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
+from footfall.connections import AsyncClickHouse  # noqa: E402
 from footfall.redis_server import EmbeddedRedis, free_port  # noqa: E402
 from footfall.serve import open_clickhouse  # noqa: E402
 from footfall.settings import Settings  # noqa: E402
@@ -105,6 +110,9 @@ def prepare_data(client, pageviews: int, optimize: bool) -> None:  # type: ignor
         print(f"data: filled {pageviews:,} page views (+ engagements) in {seconds:.0f} s")
     else:
         print(f"data: {pageviews:,} page views and as many engagements already there")
+    started = time.perf_counter()
+    closed = asyncio.run(close_days(client))
+    print(f"data: closed {closed} days in {time.perf_counter() - started:.1f} s")
     parts = dict(
         client.query(
             "SELECT table, count() FROM system.parts WHERE active AND database = currentDatabase() "
@@ -128,6 +136,19 @@ def prepare_data(client, pageviews: int, optimize: bool) -> None:  # type: ignor
     ).result_rows
     for table, n, rows, size in sizes:
         print(f"data: {table}: {n} parts, {rows:,} rows, {size}")
+
+
+async def close_days(client) -> int:  # type: ignore[no-untyped-def]
+    """Close the days due at the data's end, as the aggregator would have (see
+    aggregator/closing.py); returns how many were due."""
+    ch = AsyncClickHouse(client)
+    an_hour_ago = dashboard_data.END - dt.timedelta(milliseconds=closing.CLOSE_GRACE_MS)
+    last = closing.last_due(an_hour_ago.astimezone(ZoneInfo(TIMEZONE)).date())
+    total = 0
+    while days := await closing.close_due(ch, SITE, last):
+        total += days
+    ch.close()
+    return total
 
 
 def _tables(client) -> list[str]:  # type: ignore[no-untyped-def]

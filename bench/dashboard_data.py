@@ -136,10 +136,10 @@ FROM
             - toIntervalDay(364 - least(day_back_inverse, 364)), 3, 'UTC')
             + toIntervalMillisecond(1000 * local_second + rand(16) % 1000) AS visit_start,
         -- The day's visits come from a pool of ids 1/0.6 as large (ids are salted per
-        -- day, as the collector's are): about 1.3 visits per visitor and day.
+        -- site-local day, as the collector's are): about 1.3 visits per visitor and day.
         toUInt64(greatest(100, {visits:UInt64} * (2 * least(day_back_inverse, 364) + 1)
             / (365 * 365) / 0.6)) AS pool,
-        cityHash64(toDate(visit_start), rand(4) % pool) AS visitor_id,
+        cityHash64(toDate(visit_start, {timezone:String}), rand(4) % pool) AS visitor_id,
         toUInt16(least(20, 1 + floor(log(greatest(randCanonical(5), 1e-9)) / log(0.55))))
             AS pages,
         toUInt32(20 + rand(6) % 100) AS gap_s,

@@ -12,6 +12,9 @@ A visit belongs to the period it started in (as `site_hourly` counts it):
 visits, bounces and durations are those of visits that started in the period.
 When a query is about pages (an `event:page` breakdown or filter, articles),
 visitors are those who viewed the page and visits those that viewed it.
+Distinct counts (visitors; visits of a page) are counted per site-local day and
+summed over the period's days: the same number, as no id is on two days, and
+exact per day up to uniq's 65,536.
 """
 
 from __future__ import annotations
@@ -42,6 +45,14 @@ class Quantity:
     pages_sql: str | None = None
     """Over raw event rows, replacing the above when the query is about pages."""
     rollups: Mapping[str, str] = field(default_factory=dict)
+    """Per rollup, how its rows are summed."""
+    states: Mapping[str, str] = field(default_factory=dict)
+    """Per rollup, the column of `uniq` states that counts it in a day: a count of
+    distinct ids of a day (ids change at the site's midnight), summed over days (see
+    dashboard/visitor_days.py)."""
+
+    def answers(self, rollup: str) -> bool:
+        return rollup in self.rollups or rollup in self.states
 
     def raw(self, on_pages: bool) -> tuple[str, str]:
         """("events" or "visits", SQL): which rows it is computed over, and how."""
@@ -60,12 +71,12 @@ QUANTITIES: dict[str, Quantity] = {
             "visitors",
             events_sql="uniq(visitor_id)",
             pages_sql="uniqIf(visitor_id, type = 'pageview')",
-            rollups={
-                SITE_HOURLY: "uniqMerge(visitors)",
-                PAGE_BREAKDOWN: "uniqMerge(visitors)",
-                VISIT_BREAKDOWN: "uniqMerge(visitors)",
-                VISIT_EXITS: "uniq(visitor_id)",
-                ARTICLE_STATS: "uniqMerge(visitors)",
+            rollups={VISIT_EXITS: "uniq(visitor_id)"},
+            states={
+                SITE_HOURLY: "visitors",
+                PAGE_BREAKDOWN: "visitors",
+                VISIT_BREAKDOWN: "visitors",
+                ARTICLE_STATS: "visitors",
             },
         ),
         Quantity(
@@ -95,8 +106,8 @@ QUANTITIES: dict[str, Quantity] = {
                 SITE_HOURLY: "sum(visits)",
                 VISIT_BREAKDOWN: "sum(visits)",
                 VISIT_EXITS: "count()",
-                ARTICLE_STATS: "uniqMerge(visits)",
             },
+            states={ARTICLE_STATS: "visits"},
         ),
         # The visits bounce rate and duration are averaged over: those that started in
         # the period, or, in a page breakdown, those that entered on the page.
@@ -142,7 +153,8 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric(
             "visitors",
-            "Unique visitors: distinct visitor ids with any event in the period.",
+            "Unique visitors: distinct visitor ids with any event in the period. Ids change "
+            "at the site's midnight, so over several days these are the sum of each day's.",
             ("visitors",),
             lambda n: int(n["visitors"]),
         ),

@@ -24,20 +24,17 @@ Sources, first that can answer:
   row per visit: its entry properties, exit page, page views and duration),
   joined on (visitor_id, visit_start).
 
-A page of a rollup's values sorted by a sum (page views, visits) picks its values
-by that sum first, then merges the visitor states of those values only. Sorted
-by visitors, over more than a week, it uses a bound: a value's visitors are at
-most its page views (or visits) while its visitor state is exact (uniq keeps
-every hash up to 65,536), so once the values with the most page views (twice as
-many as the page asks for) give a threshold, only values with at least that many
-page views (or too many for the bound) can be in the page, and only theirs are
-merged. The answer is the same as merging every value's.
+Distinct counts (visitors; an article's visits) are counted per site-local day
+and summed: from the rollups, closed days' counts and open days' states
+(`visitor_days`); from raw events, each query groups by day too, then sums.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 
+from dashboard import visitor_days
 from dashboard.filters import Filter
 from dashboard.metrics import (
     ARTICLE_STATS,
@@ -49,6 +46,7 @@ from dashboard.metrics import (
 )
 from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES, Property
+from dashboard.visitor_days import Counted
 from footfall.connections import AsyncClickHouse
 
 Row = dict[str, float]
@@ -65,18 +63,13 @@ VISITS_IN_RANGE = (
     f"AND visit_start >= {T0} AND visit_start < {T1} AND ts < {T1} + INTERVAL 1 DAY"
 )
 ENTRY_PAGE = PROPERTIES["visit:entry_page"]
-BOUND_AFTER_DAYS = 7
-"""Up to a week, one query merging every value's few states beats the bound's two queries
-(measured with bench/dashboard.py: day breakdowns 29 against 60 ms)."""
 PAGE = "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
-FIRST_FETCH = 2
-"""The bound's first query merges this many times the values asked for (see _top_by_bound)."""
+EVENT_DAY = "toDate(ts, {tz:String})"
+VISIT_DAY = "toDate(visit_start, {tz:String})"
 DAY_ROWS = "span = 'day'"
 MONTH_ROWS = "span = 'month'"
 """How `breakdown_stats`, `article_stats` and `site_visitors` tell their day and month rows
 apart."""
-EXACT_UNIQ = 65_536
-"""uniq keeps every hash up to this many: its count is exact (collisions only lower it)."""
 
 
 @dataclass(frozen=True)
@@ -145,21 +138,25 @@ async def breakdown(
     """The quantities per value of `prop` (stored values: "" for none), ordered by the
     quantity `order_by` (descending, then by value) and paged in SQL; unordered when None."""
     table = _breakdown_rollup(sel, prop, quantities)
-    if not raw and table:
-        rows = _breakdown_rows(sel, prop, table)
-        if order_by == "visitors" and limit is not None and sel.range.days > BOUND_AFTER_DAYS:
-            exprs = _exprs(quantities, table)
-            order = 1 + quantities.index("visitors")
-            top = await _top_by_bound(ch, rows, exprs, order, offset + limit)
-            return [(str(g), _numbers(rest, quantities)) for g, *rest in top[offset:]]
-        values, params = None, rows.params
-        if order_by not in (None, "visitors") and limit is not None:
-            # A sum: the page of values is known before any visitor state is merged.
-            # (By visitors over a week or less, one query merging every value's few
-            # states is the fastest: day breakdowns 26-50 -> 12-25 ms, bench/dashboard.py.)
-            values = _top_values(rows, QUANTITIES[order_by].rollups[table])
-            params = params | {"n": offset + limit}
-        sql = _grouped_rollup(rows, _exprs(quantities, table), values)
+    if not raw and table == VISIT_EXITS:
+        sql, params = _exits(sel, quantities)
+    elif not raw and table:
+        assert prop.rollup is not None
+        rows = _breakdown_rows(sel, prop)
+        params = rows.params
+        daily = [
+            Counted(q, prop.rollup, QUANTITIES[q].states[table])
+            for q in quantities
+            if table in QUANTITIES[q].states
+        ]
+        counts = ("value", "value != ''" if prop.empty is None else "1")
+        states = ("breakdown_stats", "value", f"property = {{property:String}} AND {counts[1]}")
+        sums = [q for q in quantities if table not in QUANTITIES[q].states]
+        sql = _joined(
+            _grouped_rollup(rows, _exprs(sums, table)) if sums else None,
+            await _by_day(ch, sel, daily, params, counts, states) if daily else None,
+            [f"q_{q}" for q in quantities],
+        )
     else:
         sql, params = _raw(sel, quantities, _property_group(prop))
         if prop.empty is None:
@@ -194,22 +191,23 @@ async def articles(
     """(article id, title, quantities) of the period's most read articles, by `sort`."""
     if raw or sel.filters:
         sql, params = _articles_raw(sel, "article_id", "article_id != ''")
-    else:
-        rows = _article_rows(sel, "article_id != ''")
-        if sort in ("visitors", "visits") and sel.range.days > BOUND_AFTER_DAYS:
-            # Both at most the page views (exact states): merged for the likely articles only.
-            order = 2 + ARTICLE_QUANTITIES.index(sort)
-            found = await _top_by_bound(ch, rows, ARTICLE_COLUMNS, order, offset + limit)
-            return [(g, t, _numbers(rest, ARTICLE_QUANTITIES)) for g, t, *rest in found[offset:]]
-        values, params = None, rows.params
-        if sort == "pageviews":
-            # A sum: the page of articles is known before any visitor state is merged.
-            values = _top_values(rows, "sum(pageviews)")
-            params = params | {"n": offset + limit}
-        sql = _grouped_rollup(rows, ARTICLE_COLUMNS, values)
+        sql += f" ORDER BY {ARTICLE_ORDER[sort]} DESC, g ASC {PAGE}"
+        found = await ch.query(sql, params | {"limit": limit, "offset": offset})
+        return [(g, title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
+    # The page of articles first, then their titles: a title is a state to merge.
+    where = "article_id != ''"
+    sql, params = await _article_numbers(ch, sel, where, ("article_id", "value"), "value != ''")
     sql += f" ORDER BY {ARTICLE_ORDER[sort]} DESC, g ASC {PAGE}"
     found = await ch.query(sql, params | {"limit": limit, "offset": offset})
-    return [(g, title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
+    rows = _article_rows(sel, "article_id IN {articles:Array(String)}")
+    titles = dict(
+        await ch.query(
+            f"SELECT article_id, argMaxMerge(title) FROM article_stats WHERE {rows.where} "
+            "GROUP BY article_id",
+            rows.params | {"articles": [g for g, *_ in found]},
+        )
+    )
+    return [(g, titles.get(g, ""), _numbers(rest, ARTICLE_QUANTITIES)) for g, *rest in found]
 
 
 async def article_totals(
@@ -238,8 +236,10 @@ async def _article_groups(
     if raw:
         sql, params = _articles_raw(sel, group, where)
     else:
-        rows = _article_rows(sel, where, days_only=days_only)
-        sql, params = _grouped_rollup(replace(rows, value=group), ARTICLE_COLUMNS), rows.params
+        sql, params = await _article_numbers(
+            ch, sel, where, (group, group), "value = {article:String}",
+            by_day=days_only, titled=True,
+        )  # fmt: skip
     rows = await ch.query(sql, params | {"article": article})
     return {g: (title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in rows}
 
@@ -255,18 +255,21 @@ async def article_sources(
 ) -> list[tuple[str, int, int]]:
     """(source, visitors, page views) of an article's page views, by where each came from."""
     params = sel.params() | {"article": article, "limit": limit}
+    where = "article_id = {article:String}"
     if raw:
-        sql = (
-            f"SELECT {ARTICLE_SOURCE} AS g, uniq(visitor_id) AS q_visitors, "
-            f"count() AS q_pageviews FROM events WHERE {EVENTS_IN_RANGE} "
-            "AND type = 'pageview' AND article_id = {article:String} GROUP BY g"
-        )
+        exprs = [("visitors", "uniq(visitor_id)"), ("pageviews", "count()")]
+        where = f"{EVENTS_IN_RANGE} AND type = 'pageview' AND {where}"
+        sql = _grouped("events", ARTICLE_SOURCE, exprs, where, EVENT_DAY)
     else:
-        sql = (
-            "SELECT source AS g, uniqMerge(visitors) AS q_visitors, sum(pageviews) AS q_pageviews "
-            f"FROM article_sources WHERE {_spans(sel, params, DAY_ROWS, MONTH_ROWS)} "
-            "AND article_id = {article:String} GROUP BY g"
+        sums = (
+            "SELECT source AS g, sum(pageviews) AS q_pageviews FROM article_sources "
+            f"WHERE {_spans(sel, params, DAY_ROWS, MONTH_ROWS)} AND {where} GROUP BY g"
         )
+        daily = [Counted("visitors", "article_source", "visitors")]
+        counts = ("value", "key = {article:String}")
+        states = ("article_sources", "source", where)
+        visitors = await _by_day(ch, sel, daily, params, counts, states)
+        sql = _joined(sums, visitors, ["q_visitors", "q_pageviews"])
     sql += " ORDER BY q_visitors DESC, q_pageviews DESC, g ASC LIMIT {limit:UInt32}"
     rows = await ch.query(sql, params)
     return [(g, int(v), int(p)) for g, v, p in rows]
@@ -279,7 +282,7 @@ def _site_hourly_answers(sel: Selection, quantities: list[str]) -> bool:
     return (
         not sel.filters
         and sel.range.whole_hour_offsets()
-        and all(SITE_HOURLY in QUANTITIES[q].rollups for q in quantities)
+        and all(QUANTITIES[q].answers(SITE_HOURLY) for q in quantities)
     )
 
 
@@ -290,47 +293,46 @@ def _breakdown_rollup(sel: Selection, prop: Property, quantities: list[str]) -> 
         table = VISIT_EXITS
     else:
         table = PAGE_BREAKDOWN if prop.name == "event:page" else VISIT_BREAKDOWN
-    return table if all(table in QUANTITIES[q].rollups for q in quantities) else None
+    return table if all(QUANTITIES[q].answers(table) for q in quantities) else None
 
 
 async def _site_rollups(
     ch: AsyncClickHouse, sel: Selection, quantities: list[str], interval: str | None
 ) -> tuple[str, dict[str, object]]:
-    """`site_hourly`'s sums per bucket (None: one total), with the visitors of `site_visitors`'
-    months (and the days around them) when the selection has whole months and they can be
-    read there (see `_visitors_by_day`). Without a whole month, hours cost less than the
-    check and the join (bench/dashboard.py: 7d and 30d cards and chart 15-55 ms slower)."""
-    sql, params = _site_hourly(sel, quantities, interval)
-    whole_months, _ = sel.range.months_and_days()
-    if "visitors" not in quantities or interval not in (None, "month") or not whole_months:
-        return sql, params
-    if not await _visitors_by_day(ch, sel):
-        return sql, params
-    days = _spans(sel, params, DAY_ROWS, MONTH_ROWS)
+    """`site_hourly`'s sums per bucket (None: one total), with visitors summed over days:
+    from the counts and `site_visitors`' states when it has the selection's days (see
+    `_visitors_by_day`), else from `site_hourly`'s hours (each hour's state, per day)."""
+    if "visitors" not in quantities or interval == "hour":
+        return _site_hourly(sel, quantities, interval)
+    sums = [q for q in quantities if q != "visitors"]
     group = _date_bucket("date", interval) if interval else "''"
-    visitors = (
-        f"SELECT {group} AS g, uniqMerge(visitors) AS q_visitors FROM site_visitors "
-        f"WHERE {days} GROUP BY g"
-    )
-    others = [q for q in quantities if q != "visitors"]
-    if not others:
-        return visitors, params
-    sums, _ = _site_hourly(sel, others, interval)
-    columns = ", ".join(f"q_{q}" for q in quantities)
-    joined = f"({sums}) AS s FULL OUTER JOIN ({visitors}) AS v USING (g)"
-    return f"SELECT g, {columns} FROM {joined}", params
+    params = sel.params()
+    if await _visitors_by_day(ch, sel):
+        daily = [Counted("visitors", "site", "visitors")]
+        states = ("site_visitors", group, "1")
+        by_day = interval == "date"
+        visitors = await _by_day(ch, sel, daily, params, (group, "1"), states, by_day=by_day)
+    else:
+        hourly = _bucket("hour", interval) if interval else "''"
+        where = f"site = {{site:String}} AND hour >= {T0} AND hour < {T1}"
+        exprs = [("visitors", "uniqMerge(visitors)")]
+        visitors = _grouped("site_hourly", hourly, exprs, where, "toDate(hour, {tz:String})")
+    sums_sql = _site_hourly(sel, sums, interval)[0] if sums else None
+    return _joined(sums_sql, visitors, [f"q_{q}" for q in quantities]), params
 
 
-_VISITORS_BY_DAY: set[str] = set()
-"""Sites whose `site_visitors` rows reach back as far as their hours. Once true it stays
-true (both tables get every insert from then on), so it is asked once per process."""
+_VISITORS_BY_DAY: weakref.WeakKeyDictionary[AsyncClickHouse, set[str]] = weakref.WeakKeyDictionary()
+"""Per database connection, the sites whose `site_visitors` rows reach back as far as their
+hours. Once true it stays true (both tables get every insert from then on), so it is asked
+once per connection."""
 
 
 async def _visitors_by_day(ch: AsyncClickHouse, sel: Selection) -> bool:
     """Whether `site_visitors` has the selection's visitors: its rows reach back as far as
     `site_hourly`'s, or the selection starts after their first day (migration 0011 filled
     them from the raw events there were)."""
-    if sel.site in _VISITORS_BY_DAY:
+    covered = _VISITORS_BY_DAY.setdefault(ch, set())
+    if sel.site in covered:
         return True
     ((first_day, first_hour),) = await ch.query(
         "SELECT (SELECT minOrNull(date) FROM site_visitors WHERE site = {site:String} "
@@ -339,7 +341,7 @@ async def _visitors_by_day(ch: AsyncClickHouse, sel: Selection) -> bool:
         {"site": sel.site, "tz": sel.range.timezone},
     )
     if first_hour is None or (first_day is not None and first_day <= first_hour):
-        _VISITORS_BY_DAY.add(sel.site)
+        covered.add(sel.site)
         return True
     return first_day is not None and sel.range.first > first_day
 
@@ -347,9 +349,16 @@ async def _visitors_by_day(ch: AsyncClickHouse, sel: Selection) -> bool:
 def _site_hourly(
     sel: Selection, quantities: list[str], interval: str | None
 ) -> tuple[str, dict[str, object]]:
+    """Sums per bucket; visitors only by hour (an hour's are of one day)."""
     group = _bucket("hour", interval) if interval else "''"
+    exprs = ", ".join(
+        f"uniqMerge({QUANTITIES[q].states[SITE_HOURLY]}) AS q_{q}"
+        if SITE_HOURLY in QUANTITIES[q].states
+        else f"{QUANTITIES[q].rollups[SITE_HOURLY]} AS q_{q}"
+        for q in quantities
+    )
     sql = (
-        f"SELECT {group} AS g, {_exprs(quantities, SITE_HOURLY)} FROM site_hourly "
+        f"SELECT {group} AS g, {exprs} FROM site_hourly "
         f"WHERE site = {{site:String}} AND hour >= {T0} AND hour < {T1} GROUP BY g"
     )
     return sql, sel.params()
@@ -357,30 +366,54 @@ def _site_hourly(
 
 @dataclass(frozen=True)
 class _Rows:
-    """A breakdown's rows in a rollup: read `FROM table WHERE where`, grouped by `value`;
-    `bound` is a cheap sum over a value's rows, at least its visitors (see above)."""
+    """A breakdown's rows in a rollup: read `FROM table WHERE where`, grouped by `value`."""
 
     table: str
     where: str
     value: str
-    bound: str
     params: dict[str, object]
 
 
-BOUNDS = {PAGE_BREAKDOWN: "sum(pageviews)", VISIT_BREAKDOWN: "sum(visits)", VISIT_EXITS: "count()"}
-
-
-def _breakdown_rows(sel: Selection, prop: Property, table: str) -> _Rows:
+def _breakdown_rows(sel: Selection, prop: Property) -> _Rows:
     params = sel.params()
-    if table == VISIT_EXITS:
-        where = f"site = {{site:String}} AND visit_start >= {T0} AND visit_start < {T1}"
-        rows = _Rows("visit_exits FINAL", where, "path", BOUNDS[table], params)
-    else:
-        where = _days_and_months(sel, prop, params)
-        rows = _Rows("breakdown_stats", where, "value", BOUNDS[table], params)
+    where = _days_and_months(sel, prop, params)
     if prop.empty is None:
-        rows = replace(rows, where=f"{rows.where} AND {rows.value} != ''")
-    return rows
+        where += " AND value != ''"
+    return _Rows("breakdown_stats", where, "value", params)
+
+
+def _exits(sel: Selection, quantities: list[str]) -> tuple[str, dict[str, object]]:
+    """Exit pages from `visit_exits` (a row per visit), counted per day of the visits' start."""
+    where = f"site = {{site:String}} AND visit_start >= {T0} AND visit_start < {T1}"
+    exprs = [(q, QUANTITIES[q].rollups[VISIT_EXITS]) for q in quantities]
+    return _grouped("visit_exits FINAL", "path", exprs, where, VISIT_DAY), sel.params()
+
+
+async def _by_day(
+    ch: AsyncClickHouse,
+    sel: Selection,
+    daily: list[Counted],
+    params: dict[str, object],
+    counts: tuple[str, str],
+    states: tuple[str, str, str],
+    *,
+    by_day: bool = False,
+) -> str:
+    """The `daily` quantities summed over the selection's days (see `visitor_days`)."""
+    known = await visitor_days.closed_days(ch, sel.site)
+    parts = visitor_days.split(known, sel.range, by_day=by_day)
+    return visitor_days.visitors_sql(parts, daily, params, counts=counts, states=states)
+
+
+def _joined(sums: str | None, daily: str | None, columns: list[str]) -> str:
+    """`SELECT g, <columns>` of the sums and the daily counts side by side (a group in one
+    of them only has zeros in the other)."""
+    selected = ", ".join(["g", *columns])
+    if daily is None:
+        return f"SELECT {selected} FROM ({sums})"
+    if sums is None:
+        return f"SELECT {selected} FROM ({daily})"
+    return f"SELECT {selected} FROM ({sums}) AS s FULL OUTER JOIN ({daily}) AS d USING (g)"
 
 
 def _days_and_months(sel: Selection, prop: Property, params: dict[str, object]) -> str:
@@ -413,55 +446,8 @@ def _spans(sel: Selection, params: dict[str, object], days: str, months: str) ->
     return f"site = {{site:String}} AND ({' OR '.join(spans)})"
 
 
-def _grouped_rollup(rows: _Rows, columns: str, values: str | None = None) -> str:
-    where = f"{rows.where} AND {rows.value} IN ({values})" if values else rows.where
-    return f"SELECT {rows.value} AS g, {columns} FROM {rows.table} WHERE {where} GROUP BY g"
-
-
-def _top_values(rows: _Rows, by: str) -> str:
-    """The values with the largest sum `by` (then first by value), `{n:UInt32}` of them."""
-    return (
-        f"SELECT {rows.value} FROM {rows.table} WHERE {rows.where} GROUP BY {rows.value} "
-        f"ORDER BY {by} DESC, {rows.value} ASC LIMIT {{n:UInt32}}"
-    )
-
-
-async def _top_by_bound(
-    ch: AsyncClickHouse, rows: _Rows, columns: str, order: int, n: int
-) -> list[tuple]:
-    """Rows (g, *columns) of the `n` values with the largest column number `order` (a
-    count at most `rows.bound` while exact), then first by value: exactly those that
-    merging every value's states would give, in that order."""
-    # Twice the page at first: the properties with a few values (sources, countries,
-    # devices) are then merged whole, and for the others the value after them is most
-    # often below the threshold: no second look (measured: bench/dashboard.py).
-    fetched = FIRST_FETCH * n
-    bounds = await ch.query(
-        f"SELECT {rows.value}, {rows.bound} AS bound FROM {rows.table} WHERE {rows.where} "
-        f"GROUP BY {rows.value} ORDER BY bound DESC, {rows.value} ASC LIMIT {{n:UInt32}}",
-        rows.params | {"n": fetched + 1},
-    )
-    values = [value for value, _ in bounds[:fetched]]
-    top = await ch.query(
-        f"SELECT {rows.value} AS g, {columns} FROM {rows.table} WHERE {rows.where} "
-        f"AND {rows.value} IN {{values:Array(String)}} GROUP BY g",
-        rows.params | {"values": values},
-    )
-    top.sort(key=lambda row: (-row[order], row[0]))
-    if len(bounds) > fetched:
-        # Values beyond those: in the page only if their bound reaches its last one's count.
-        threshold = top[n - 1][order]
-        next_bound = bounds[fetched][1]
-        if next_bound >= threshold or next_bound > EXACT_UNIQ:
-            candidates = (
-                f"SELECT {rows.value} FROM {rows.table} WHERE {rows.where} "
-                f"AND {rows.value} NOT IN {{seen:Array(String)}} GROUP BY {rows.value} "
-                f"HAVING {rows.bound} >= {{threshold:UInt64}} OR {rows.bound} > {EXACT_UNIQ}"
-            )
-            more = rows.params | {"threshold": threshold, "seen": values}
-            top += await ch.query(_grouped_rollup(rows, columns, candidates), more)
-            top.sort(key=lambda row: (-row[order], row[0]))
-    return top[:n]
+def _grouped_rollup(rows: _Rows, columns: str) -> str:
+    return f"SELECT {rows.value} AS g, {columns} FROM {rows.table} WHERE {rows.where} GROUP BY g"
 
 
 def _article_rows(sel: Selection, where: str, *, days_only: bool = False) -> _Rows:
@@ -473,12 +459,15 @@ def _article_rows(sel: Selection, where: str, *, days_only: bool = False) -> _Ro
         spans = f"site = {{site:String}} AND {DAY_ROWS} AND {days}"
     else:
         spans = _spans(sel, params, DAY_ROWS, MONTH_ROWS)
-    return _Rows("article_stats", f"{spans} AND {where}", "article_id", "sum(pageviews)", params)
+    return _Rows("article_stats", f"{spans} AND {where}", "article_id", params)
 
 
 def _articles_raw(sel: Selection, group: str, where: str) -> tuple[str, dict[str, object]]:
     params = sel.params()
-    exprs = ", ".join(f"{QUANTITIES[q].raw(on_pages=True)[1]} AS q_{q}" for q in ARTICLE_QUANTITIES)
+    per_day = ", ".join(
+        f"{QUANTITIES[q].raw(on_pages=True)[1]} AS q_{q}" for q in ARTICLE_QUANTITIES
+    )
+    sums = ", ".join(f"sum(q_{q}) AS q_{q}" for q in ARTICLE_QUANTITIES)
     conditions = [EVENTS_IN_RANGE, where]
     conditions += [f.condition(f.property.column, params) for f in sel.event_filters]
     with_visits, source = "", "events"
@@ -486,10 +475,12 @@ def _articles_raw(sel: Selection, group: str, where: str) -> tuple[str, dict[str
         props = {f.property for f in sel.visit_filters}
         with_visits = f"WITH visits AS ({_visits(sel, props, params)}) "
         source = "events INNER JOIN visits USING (visitor_id, visit_start)"
+    titled = "type = 'pageview' AND title != ''"
     sql = (
-        f"{with_visits}SELECT {group} AS g, "
-        f"argMaxIf(title, ts, type = 'pageview' AND title != '') AS title, {exprs} "
-        f"FROM {source} WHERE {' AND '.join(conditions)} GROUP BY g"
+        f"{with_visits}SELECT g, argMax(day_title, titled_at) AS title, {sums} FROM ("
+        f"SELECT {group} AS g, {EVENT_DAY} AS d, argMaxIf(title, ts, {titled}) AS day_title, "
+        f"maxIf(ts, {titled}) AS titled_at, {per_day} "
+        f"FROM {source} WHERE {' AND '.join(conditions)} GROUP BY g, d) GROUP BY g"
     )
     return sql, params
 
@@ -498,7 +489,36 @@ def _exprs(quantities: list[str], source: str) -> str:
     return ", ".join(f"{QUANTITIES[q].rollups[source]} AS q_{q}" for q in quantities)
 
 
-ARTICLE_COLUMNS = f"argMaxMerge(title) AS title, {_exprs(ARTICLE_QUANTITIES, ARTICLE_STATS)}"
+ARTICLE_DAILY = [
+    Counted("visitors", "article", "visitors"),
+    Counted("visits", "article_visits", "visits"),
+]
+"""An article's distinct counts per day: their kinds in `visitor_counts`, their states."""
+
+
+async def _article_numbers(
+    ch: AsyncClickHouse,
+    sel: Selection,
+    where: str,
+    groups: tuple[str, str],
+    counts_where: str,
+    *,
+    by_day: bool = False,
+    titled: bool = False,
+) -> tuple[str, dict[str, object]]:
+    """`SELECT g, [title,] q_...` (ARTICLE_QUANTITIES) of the articles that pass `where`:
+    sums from `article_stats`, visitors and visits summed over days. `groups`: g over
+    `article_stats` rows and over their counts (which pass `counts_where`)."""
+    rows = _article_rows(sel, where, days_only=by_day)
+    rows = replace(rows, value=groups[0])
+    sums = _exprs(["pageviews", "engaged_ms"], ARTICLE_STATS)
+    if titled:
+        sums = f"argMaxMerge(title) AS title, {sums}"
+    states = ("article_stats", groups[0], where)
+    counts = (groups[1], counts_where)
+    daily = await _by_day(ch, sel, ARTICLE_DAILY, rows.params, counts, states, by_day=by_day)
+    columns = (["title"] if titled else []) + [f"q_{q}" for q in ARTICLE_QUANTITIES]
+    return _joined(_grouped_rollup(rows, sums), daily, columns), rows.params
 
 
 def _bucket(column: str, interval: str | None) -> str:
@@ -534,10 +554,10 @@ def _raw(sel: Selection, quantities: list[str], group: _Group) -> tuple[str, dic
     params = sel.params()
     on_pages = group.property is not None and group.property.name == "event:page"
     on_pages = on_pages or any(f.property.name == "event:page" for f in sel.filters)
-    levels: dict[str, list[str]] = {"events": [], "visits": []}
+    levels: dict[str, list[tuple[str, str]]] = {"events": [], "visits": []}
     for q in quantities:
         level, sql = QUANTITIES[q].raw(on_pages)
-        levels[level].append(f"{sql} AS q_{q}")
+        levels[level].append((q, sql))
 
     visit_props = {f.property for f in sel.visit_filters}
     if group.property is not None:
@@ -552,7 +572,7 @@ def _raw(sel: Selection, quantities: list[str], group: _Group) -> tuple[str, dic
     if levels["events"]:
         parts.append(_event_rows(sel, group.events, levels["events"], join_visits, params))
     if levels["visits"]:
-        parts.append(_grouped("visits", group.visits, levels["visits"], "1"))
+        parts.append(_grouped("visits", group.visits, levels["visits"], "1", VISIT_DAY))
     columns = ", ".join(["g", *(f"q_{q}" for q in quantities)])
     if len(parts) == 1:
         return f"{with_visits}SELECT {columns} FROM ({parts[0]})", params
@@ -578,18 +598,25 @@ def _visits(sel: Selection, props: set[Property], params: dict[str, object]) -> 
 def _event_rows(
     sel: Selection,
     group: str,
-    exprs: list[str],
+    exprs: list[tuple[str, str]],
     join_visits: bool,
     params: dict[str, object],
 ) -> str:
     conditions = [EVENTS_IN_RANGE]
     conditions += [f.condition(f.property.column, params) for f in sel.event_filters]
     source = "events INNER JOIN visits USING (visitor_id, visit_start)" if join_visits else "events"
-    return _grouped(source, group, exprs, " AND ".join(conditions))
+    return _grouped(source, group, exprs, " AND ".join(conditions), EVENT_DAY)
 
 
-def _grouped(source: str, group: str, exprs: list[str], where: str) -> str:
-    return f"SELECT {group} AS g, {', '.join(exprs)} FROM {source} WHERE {where} GROUP BY g"
+def _grouped(source: str, group: str, exprs: list[tuple[str, str]], where: str, day: str) -> str:
+    """`SELECT g, q_<name>...`: each (name, SQL) per group and `day`, summed per group (a
+    distinct count is a day's)."""
+    per_day = ", ".join(f"{sql} AS q_{name}" for name, sql in exprs)
+    sums = ", ".join(f"sum(q_{name}) AS q_{name}" for name, _ in exprs)
+    return (
+        f"SELECT g, {sums} FROM (SELECT {group} AS g, {day} AS d, {per_day} FROM {source} "
+        f"WHERE {where} GROUP BY g, d) GROUP BY g"
+    )
 
 
 async def _rows(

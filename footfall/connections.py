@@ -155,6 +155,9 @@ class AsyncClickHouse:
         result = await self.run(self.client.query, sql, parameters=parameters)
         return result.result_rows
 
+    async def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
+        await self.run(self.client.command, sql, parameters=parameters)
+
     async def insert(
         self,
         table: str,

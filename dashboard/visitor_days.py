@@ -1,0 +1,122 @@
+"""Visitors over days: the counts of closed days and months, the states of open days.
+
+A period's visitors are the sum of its days' visitors: ids are salted per
+site-local day, so no visitor is on two days. The aggregator closes each day an
+hour after it ends (aggregator/closing.py), and from then on every rollup's
+visitors of that day are numbers in `visitor_counts`. A query splits its period
+(`split`): the closed whole months and the other closed days are read from the
+counts, each at its marker's latest version; the open days (today, mostly) from
+the rollup's states, merged one day at a time; `visitors_sql` sums the two.
+
+Which days are closed is asked once per `CLOSED_TTL` seconds per site and
+database connection: an answer that old only misses days closed since, which are
+then read from their states, as correct and a little slower.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import weakref
+from dataclasses import dataclass
+
+from dashboard.periods import DateRange
+from footfall.connections import AsyncClickHouse
+from footfall.visitor_counts import Closed, closed
+
+CLOSED_TTL = 30.0
+_CLOSED: weakref.WeakKeyDictionary[AsyncClickHouse, dict[str, tuple[float, Closed]]] = (
+    weakref.WeakKeyDictionary()
+)
+LATEST = (
+    "(span, date, version) GLOBAL IN (SELECT span, date, max(version) FROM visitor_counts "
+    "WHERE site = {site:String} AND kind = 'closed' GROUP BY span, date)"
+)
+
+
+async def closed_days(ch: AsyncClickHouse, site: str) -> Closed:
+    """The site's closed days and months, as known at most `CLOSED_TTL` seconds ago."""
+    now = time.monotonic()
+    asked = _CLOSED.setdefault(ch, {})
+    asked_at, known = asked.get(site, (-CLOSED_TTL, Closed()))
+    if now - asked_at >= CLOSED_TTL:
+        known = await closed(ch, site)
+        asked[site] = (now, known)
+    return known
+
+
+@dataclass(frozen=True)
+class Split:
+    """A period's days: closed whole months (first days), other closed days, open days."""
+
+    months: list[dt.date]
+    days: list[dt.date]
+    open: list[dt.date]
+
+
+def split(known: Closed, period: DateRange, *, by_day: bool = False) -> Split:
+    """`by_day`: no month counts (a series by day needs each day's)."""
+    months, days, open_days = [], [], []
+    day = period.first
+    while day <= period.last:
+        month = day.replace(day=1)
+        month_end = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        whole = day == month and month_end <= period.last
+        if whole and not by_day and month in known.months:
+            months.append(month)
+            day = month_end + dt.timedelta(days=1)
+            continue
+        (days if day in known.days else open_days).append(day)
+        day += dt.timedelta(days=1)
+    return Split(months, days, open_days)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One quantity summed over days: `kind` of its counts, `state` its rollup's column."""
+
+    quantity: str
+    kind: str
+    state: str
+
+
+def visitors_sql(
+    parts: Split,
+    counted: list[Counted],
+    params: dict[str, object],
+    *,
+    counts: tuple[str, str],
+    states: tuple[str, str, str],
+) -> str:
+    """`SELECT g, q_<quantity>...` summed over the days of `parts`.
+
+    `counts` is (g over `visitor_counts` rows, a condition on them beyond site and
+    kind), `states` (the rollup table, g over its rows, a condition beyond site and its
+    day rows).
+    """
+    names = [c.quantity for c in counted]
+    selected = []
+    if parts.months or parts.days:
+        params |= {"closed_months": parts.months, "closed_days": parts.days}
+        kinds = ", ".join(f"'{c.kind}'" for c in counted)
+        sums = ", ".join(f"sumIf(visitors, kind = '{c.kind}') AS q_{c.quantity}" for c in counted)
+        group, where = counts
+        selected.append(
+            f"SELECT {group} AS g, {sums} FROM visitor_counts "
+            f"WHERE site = {{site:String}} AND kind IN ({kinds}) AND {where} "
+            "AND ((span = 'month' AND date IN {closed_months:Array(Date)}) "
+            "OR (span = 'day' AND date IN {closed_days:Array(Date)})) "
+            f"AND {LATEST} GROUP BY g"
+        )
+    if parts.open:
+        params["open_days"] = parts.open
+        table, group, where = states
+        merged = ", ".join(f"uniqMerge({c.state}) AS q_{c.quantity}" for c in counted)
+        selected.append(
+            f"SELECT {group} AS g, {merged} FROM {table} "
+            "WHERE site = {site:String} AND span = 'day' AND date IN {open_days:Array(Date)} "
+            f"AND {where} GROUP BY g, date"
+        )
+    union = " UNION ALL ".join(selected)
+    sums = ", ".join(f"sum(q_{name}) AS q_{name}" for name in names)
+    return f"SELECT g, {sums} FROM ({union}) GROUP BY g"

@@ -1,0 +1,137 @@
+"""Closed days: the aggregator stores past days' visitors as counts, and closes a day again
+when late events (an import) reach it; the Stats API's numbers stay those of raw events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from aggregator import closing
+from aggregator.importer import stream_entries
+from dashboard import queries
+from dashboard.periods import DateRange
+from dashboard.properties import PROPERTIES
+from dashboard.queries import Selection
+from footfall import keys
+from footfall.connections import AsyncClickHouse
+from footfall.sites import site_from_json
+from footfall.visitor_counts import closed
+
+SITE = "news.example"
+TZ = "Asia/Ho_Chi_Minh"
+NOV_1_UTC = 1_698_796_800_000  # 2023-11-01 00:00 UTC, 07:00 in Hà Nội
+DAY_MS = 86_400_000
+
+
+@pytest.fixture
+async def site(add_site):
+    return await add_site(SITE, timezone=TZ)
+
+
+def add_page_views(redis_db, rows: list[tuple[str, str, str]], now_ms: int) -> None:
+    """(local time, path, visitor) page views into the site's stream, as an import adds them."""
+    site = site_from_json(redis_db.hget(keys.SITES, SITE))
+    lines = [
+        (n + 2, {"timestamp": f"{t}+07:00", "url": f"https://{SITE}{path}", "visitor": visitor})
+        for n, (t, path, visitor) in enumerate(rows)
+    ]
+    entries = stream_entries(
+        lines, {SITE: site}, default_site=SITE, visit_gap_ms=1_800_000, now_ms=now_ms
+    )
+    for _, entry in entries:
+        redis_db.xadd(keys.stream(SITE), entry)
+
+
+async def numbers(ch, first: str, last: str, *, raw: bool = False) -> tuple:
+    """The cards' visitors and the page breakdown by visitors, from the rollups or raw."""
+    sel = Selection(SITE, DateRange(dt.date.fromisoformat(first), dt.date.fromisoformat(last), TZ))
+    clickhouse = AsyncClickHouse(ch)  # a fresh connection: no closed days remembered
+    total = await queries.aggregate(clickhouse, sel, ["visitors", "pageviews"], raw=raw)
+    pages = await queries.breakdown(
+        clickhouse, sel, PROPERTIES["event:page"], ["visitors", "pageviews"],
+        order_by="visitors", limit=10, raw=raw,
+    )  # fmt: skip
+    return total, pages
+
+
+PAGE_VIEWS = [
+    ("2023-11-02T09:00:00", "/a", "v1"),
+    ("2023-11-02T09:05:00", "/b", "v1"),
+    ("2023-11-02T10:00:00", "/a", "v2"),
+    ("2023-11-03T23:50:00", "/a", "v1"),
+    ("2023-11-04T00:10:00", "/a", "v1"),  # the same person after midnight: another day
+    ("2023-11-30T12:00:00", "/c", "v3"),
+]
+
+
+async def test_days_close_an_hour_after_they_end_oldest_first(
+    site, clock, aggregator, ch, redis_db
+):
+    clock.now_ms = NOV_1_UTC + DAY_MS + 17 * 3_600_000 + 1_800_000  # Nov 3, 00:30 in Hà Nội
+    add_page_views(redis_db, PAGE_VIEWS[:3], clock())
+    await aggregator.drain()
+    assert await aggregator.close_due() == 0  # Nov 2 ended half an hour ago
+    clock.now_ms += 1_800_000
+    assert await aggregator.close_due() == 1
+    clock.now_ms = NOV_1_UTC + 28 * DAY_MS + 18 * 3_600_000  # Nov 30, 01:00 in Hà Nội
+    add_page_views(redis_db, PAGE_VIEWS[3:5], clock())
+    await aggregator.drain()
+    assert await aggregator.close_due() == closing.DAYS_PER_STEP  # Nov 3-9: a backlog
+    while await aggregator.close_due():
+        pass
+    known = await closed(AsyncClickHouse(ch), SITE)
+    first_day = dt.date(2023, 11, 2)
+    assert sorted(known.days) == [first_day + dt.timedelta(days=n) for n in range(28)]
+    assert known.through == dt.date(2023, 11, 29)
+    assert known.months == {}  # November is not over
+    counts = ch.query(
+        "SELECT date, value, visitors FROM visitor_counts WHERE kind = 'page' ORDER BY date, value"
+    ).result_rows
+    day = dt.date.fromisoformat
+    assert counts == [
+        (day("2023-11-02"), "/a", 2), (day("2023-11-02"), "/b", 1),
+        (day("2023-11-03"), "/a", 1), (day("2023-11-04"), "/a", 1),
+    ]  # fmt: skip
+
+
+async def test_a_closed_month_and_its_days_answer_as_raw_events(
+    site, clock, aggregator, ch, redis_db
+):
+    clock.now_ms = NOV_1_UTC + 31 * DAY_MS  # Dec 2, 07:00 in Hà Nội
+    add_page_views(redis_db, PAGE_VIEWS, clock())
+    await aggregator.drain()
+    while await aggregator.close_due():
+        pass
+    assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).months
+    month_rows = ch.query(
+        "SELECT value, visitors FROM visitor_counts WHERE kind = 'page' AND span = 'month' "
+        "ORDER BY value"
+    ).result_rows
+    assert month_rows == [("/a", 4), ("/b", 1), ("/c", 1)]  # v1 on three days, v2
+    for first, last in (("2023-11-01", "2023-11-30"), ("2023-11-02", "2023-11-04"),
+                        ("2023-10-20", "2023-12-02")):  # fmt: skip
+        assert await numbers(ch, first, last) == await numbers(ch, first, last, raw=True)
+    total, _ = await numbers(ch, "2023-11-01", "2023-11-30")
+    assert total["visitors"] == 5  # v1 on Nov 2, 3 and 4, v2, v3
+
+
+async def test_late_events_close_their_day_and_month_again(site, clock, aggregator, ch, redis_db):
+    clock.now_ms = NOV_1_UTC + 31 * DAY_MS
+    add_page_views(redis_db, PAGE_VIEWS, clock())
+    await aggregator.drain()
+    while await aggregator.close_due():
+        pass
+    before = await numbers(ch, "2023-11-01", "2023-11-30")
+    # An import of older page views: one on a closed day, one before the first closed day.
+    add_page_views(
+        redis_db, [("2023-11-03T08:00:00", "/b", "v4"), ("2023-11-01T08:00:00", "/a", "v5")],
+        clock(),
+    )  # fmt: skip
+    await aggregator.drain()
+    after = await numbers(ch, "2023-11-01", "2023-11-30")
+    assert after == await numbers(ch, "2023-11-01", "2023-11-30", raw=True)
+    assert after[0]["visitors"] == before[0]["visitors"] + 2
+    for first, last in (("2023-11-01", "2023-11-01"), ("2023-11-03", "2023-11-03")):
+        assert await numbers(ch, first, last) == await numbers(ch, first, last, raw=True)
+    assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).days
