@@ -45,11 +45,11 @@ SELECT property, date, '', value, uniqMerge(visitors)
 FROM breakdown_stats WHERE site = {site:String} AND span = 'day'
     AND date BETWEEN {first:Date} AND {last:Date} GROUP BY property, date, value
 UNION ALL
-SELECT 'article', date, '', article_id, uniqMerge(visitors)
+SELECT 'article', date, article_id, '', uniqMerge(visitors)
 FROM article_stats WHERE site = {site:String} AND span = 'day'
     AND date BETWEEN {first:Date} AND {last:Date} GROUP BY date, article_id
 UNION ALL
-SELECT 'article_visits', date, '', article_id, uniqMerge(visits)
+SELECT 'article_visits', date, article_id, '', uniqMerge(visits)
 FROM article_stats WHERE site = {site:String} AND span = 'day'
     AND date BETWEEN {first:Date} AND {last:Date} GROUP BY date, article_id
 UNION ALL

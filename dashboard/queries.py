@@ -194,11 +194,22 @@ async def articles(
         sql += f" ORDER BY {ARTICLE_ORDER[sort]} DESC, g ASC {PAGE}"
         found = await ch.query(sql, params | {"limit": limit, "offset": offset})
         return [(g, title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
-    # The page of articles first, then their titles: a title is a state to merge.
-    where = "article_id != ''"
-    sql, params = await _article_numbers(ch, sel, where, ("article_id", "value"), "value != ''")
+    where, counted = "article_id != ''", "key != ''"
+    page: dict[str, object] = {"limit": limit, "offset": offset}
+    if sort == "pageviews":
+        # A sum: the page of articles is known before any visitor is counted.
+        rows = _article_rows(sel, where)
+        top = await ch.query(
+            f"SELECT article_id AS g FROM article_stats WHERE {rows.where} GROUP BY g "
+            f"ORDER BY sum(pageviews) DESC, g ASC {PAGE}",
+            rows.params | page,
+        )
+        where, counted = "article_id IN {articles:Array(String)}", "key IN {articles:Array(String)}"
+        page = {"articles": [g for (g,) in top], "limit": limit, "offset": 0}
+    sql, params = await _article_numbers(ch, sel, where, ("article_id", "key"), counted)
     sql += f" ORDER BY {ARTICLE_ORDER[sort]} DESC, g ASC {PAGE}"
-    found = await ch.query(sql, params | {"limit": limit, "offset": offset})
+    found = await ch.query(sql, params | page)
+    # Their titles last: a title is a state to merge.
     rows = _article_rows(sel, "article_id IN {articles:Array(String)}")
     titles = dict(
         await ch.query(
@@ -237,7 +248,7 @@ async def _article_groups(
         sql, params = _articles_raw(sel, group, where)
     else:
         sql, params = await _article_numbers(
-            ch, sel, where, (group, group), "value = {article:String}",
+            ch, sel, where, (group, group), "key = {article:String}",
             by_day=days_only, titled=True,
         )  # fmt: skip
     rows = await ch.query(sql, params | {"article": article})
@@ -570,7 +581,9 @@ def _raw(sel: Selection, quantities: list[str], group: _Group) -> tuple[str, dic
 
     parts = []
     if levels["events"]:
-        parts.append(_event_rows(sel, group.events, levels["events"], join_visits, params))
+        # By a visit's property, its visitor counts on the day it started, as in the rollups.
+        day = VISIT_DAY if by_visit else EVENT_DAY
+        parts.append(_event_rows(sel, group.events, levels["events"], join_visits, params, day))
     if levels["visits"]:
         parts.append(_grouped("visits", group.visits, levels["visits"], "1", VISIT_DAY))
     columns = ", ".join(["g", *(f"q_{q}" for q in quantities)])
@@ -601,11 +614,12 @@ def _event_rows(
     exprs: list[tuple[str, str]],
     join_visits: bool,
     params: dict[str, object],
+    day: str,
 ) -> str:
     conditions = [EVENTS_IN_RANGE]
     conditions += [f.condition(f.property.column, params) for f in sel.event_filters]
     source = "events INNER JOIN visits USING (visitor_id, visit_start)" if join_visits else "events"
-    return _grouped(source, group, exprs, " AND ".join(conditions), EVENT_DAY)
+    return _grouped(source, group, exprs, " AND ".join(conditions), day)
 
 
 def _grouped(source: str, group: str, exprs: list[tuple[str, str]], where: str, day: str) -> str:

@@ -5,12 +5,14 @@ site-local day, so no visitor is on two days. The aggregator closes each day an
 hour after it ends (aggregator/closing.py), and from then on every rollup's
 visitors of that day are numbers in `visitor_counts`. A query splits its period
 (`split`): the closed whole months and the other closed days are read from the
-counts, each at its marker's latest version; the open days (today, mostly) from
-the rollup's states, merged one day at a time; `visitors_sql` sums the two.
+counts (at the version of the last closing known); the open days (today, mostly)
+from the rollup's states, merged one day at a time; `visitors_sql` sums the two.
 
-Which days are closed is asked once per `CLOSED_TTL` seconds per site and
-database connection: an answer that old only misses days closed since, which are
-then read from their states, as correct and a little slower.
+Which days are closed, and by which closing, is asked once per `CLOSED_TTL`
+seconds per site and database connection. An answer that old misses days closed
+since, which are then read from their states (as exact, a little slower), and a
+day closed again since (late events: an import) is read from its previous
+closing's counts, which stay, until the answer is renewed.
 """
 
 from __future__ import annotations
@@ -28,10 +30,6 @@ CLOSED_TTL = 30.0
 _CLOSED: weakref.WeakKeyDictionary[AsyncClickHouse, dict[str, tuple[float, Closed]]] = (
     weakref.WeakKeyDictionary()
 )
-LATEST = (
-    "(span, date, version) GLOBAL IN (SELECT span, date, max(version) FROM visitor_counts "
-    "WHERE site = {site:String} AND kind = 'closed' GROUP BY span, date)"
-)
 
 
 async def closed_days(ch: AsyncClickHouse, site: str) -> Closed:
@@ -47,28 +45,31 @@ async def closed_days(ch: AsyncClickHouse, site: str) -> Closed:
 
 @dataclass(frozen=True)
 class Split:
-    """A period's days: closed whole months (first days), other closed days, open days."""
+    """A period's days: (span, date, version) of the closed whole months and other closed
+    days, read from their counts, and the open days, read from states."""
 
-    months: list[dt.date]
-    days: list[dt.date]
+    counted: list[tuple[str, dt.date, dt.datetime]]
     open: list[dt.date]
 
 
 def split(known: Closed, period: DateRange, *, by_day: bool = False) -> Split:
     """`by_day`: no month counts (a series by day needs each day's)."""
-    months, days, open_days = [], [], []
+    counted, open_days = [], []
     day = period.first
     while day <= period.last:
         month = day.replace(day=1)
         month_end = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
         whole = day == month and month_end <= period.last
         if whole and not by_day and month in known.months:
-            months.append(month)
+            counted.append(("month", month, known.months[month]))
             day = month_end + dt.timedelta(days=1)
             continue
-        (days if day in known.days else open_days).append(day)
+        if day in known.days:
+            counted.append(("day", day, known.days[day]))
+        else:
+            open_days.append(day)
         day += dt.timedelta(days=1)
-    return Split(months, days, open_days)
+    return Split(counted, open_days)
 
 
 @dataclass(frozen=True)
@@ -96,17 +97,16 @@ def visitors_sql(
     """
     names = [c.quantity for c in counted]
     selected = []
-    if parts.months or parts.days:
-        params |= {"closed_months": parts.months, "closed_days": parts.days}
+    if parts.counted:
+        params["closed"] = parts.counted
         kinds = ", ".join(f"'{c.kind}'" for c in counted)
         sums = ", ".join(f"sumIf(visitors, kind = '{c.kind}') AS q_{c.quantity}" for c in counted)
         group, where = counts
         selected.append(
             f"SELECT {group} AS g, {sums} FROM visitor_counts "
-            f"WHERE site = {{site:String}} AND kind IN ({kinds}) AND {where} "
-            "AND ((span = 'month' AND date IN {closed_months:Array(Date)}) "
-            "OR (span = 'day' AND date IN {closed_days:Array(Date)})) "
-            f"AND {LATEST} GROUP BY g"
+            f"WHERE site = {{site:String}} AND kind IN ({kinds}) AND {where} AND "
+            "(span, date, version) IN {closed:Array(Tuple(String, Date, DateTime64(3, 'UTC')))} "
+            "GROUP BY g"
         )
     if parts.open:
         params["open_days"] = parts.open
