@@ -56,6 +56,11 @@ UNION ALL
 SELECT 'article_source', date, article_id, source, uniqMerge(visitors)
 FROM article_sources WHERE site = {site:String} AND span = 'day'
     AND date BETWEEN {first:Date} AND {last:Date} GROUP BY date, article_id, source
+UNION ALL
+SELECT 'exit_page', toDate(visit_start, {tz:String}) AS day, '', path, uniq(visitor_id)
+FROM visit_exits FINAL WHERE site = {site:String}
+    AND visit_start >= toDateTime({first:Date}, {tz:String})
+    AND visit_start < toDateTime({last:Date} + 1, {tz:String}) GROUP BY day, path
 """
 COLUMNS = "(site, kind, span, date, key, value, visitors, version)"
 
@@ -65,7 +70,7 @@ def last_due(today_an_hour_ago: dt.date) -> dt.date:
     return today_an_hour_ago - dt.timedelta(days=1)
 
 
-async def close_due(ch: AsyncClickHouse, site: str, last: dt.date) -> int:
+async def close_due(ch: AsyncClickHouse, site: str, timezone: str, last: dt.date) -> int:
     """Close the site's days after its last closed one up to `last` (at most
     `DAYS_PER_STEP` of them); returns how many were closed."""
     now = await closed(ch, site)
@@ -81,13 +86,13 @@ async def close_due(ch: AsyncClickHouse, site: str, last: dt.date) -> int:
     last = min(last, first + dt.timedelta(days=DAYS_PER_STEP - 1))
     if first > last:
         return 0
-    await _close(ch, site, first, last)
+    await _close(ch, site, timezone, first, last)
     for month in _months_ending(first, last):
         await _close_month(ch, site, month)
     return (last - first).days + 1
 
 
-async def close_again(ch: AsyncClickHouse, site: str, days: set[dt.date]) -> None:
+async def close_again(ch: AsyncClickHouse, site: str, timezone: str, days: set[dt.date]) -> None:
     """After late events were added to `days`: close anew those of them at or before the
     last closed day, and the closed months they are in."""
     now = await closed(ch, site)
@@ -95,17 +100,19 @@ async def close_again(ch: AsyncClickHouse, site: str, days: set[dt.date]) -> Non
         return
     late = sorted(day for day in days if day <= now.through)
     for day in late:
-        await _close(ch, site, day, day)
+        await _close(ch, site, timezone, day, day)
     for month in sorted({day.replace(day=1) for day in late}):
         if month in now.months:
             await _close_month(ch, site, month)
 
 
-async def _close(ch: AsyncClickHouse, site: str, first: dt.date, last: dt.date) -> None:
+async def _close(
+    ch: AsyncClickHouse, site: str, timezone: str, first: dt.date, last: dt.date
+) -> None:
     """Counts of the days `first`..`last`, then their markers (so that a query never sees a
     marker before its counts)."""
     ((version,),) = await ch.query("SELECT now64(3, 'UTC')")
-    params = {"site": site, "first": first, "last": last, "version": version}
+    params = {"site": site, "tz": timezone, "first": first, "last": last, "version": version}
     await ch.command(
         f"INSERT INTO visitor_counts {COLUMNS} "
         "SELECT {site:String}, kind, 'day', date, key, value, n, {version:DateTime64(3, 'UTC')} "

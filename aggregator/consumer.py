@@ -226,7 +226,8 @@ class Aggregator:
         for site in self._sites:
             last = closing.last_due(self._days.date_of(site, an_hour_ago))
             try:
-                closed = await closing.close_due(self._clickhouse, site, last)
+                timezone = self._days.timezone_of(site)
+                closed = await closing.close_due(self._clickhouse, site, timezone, last)
             except (DatabaseError, OperationalError, OSError) as e:
                 log.warning("closing the days of %s failed, trying again later: %s", site, e)
                 continue
@@ -399,7 +400,8 @@ class Aggregator:
         for site, days in due.items():
             while True:
                 try:
-                    await closing.close_again(self._clickhouse, site, days)
+                    timezone = self._days.timezone_of(site)
+                    await closing.close_again(self._clickhouse, site, timezone, days)
                     break
                 except (DatabaseError, OperationalError, OSError) as e:
                     delay = await self._wait_out(e, delay)

@@ -96,6 +96,9 @@ class SiteDays:
             self._days[key] = day
         return day
 
+    def timezone_of(self, site: str) -> str:
+        return str(self._zones.get(site, _UTC))
+
     async def _load(self) -> None:
         mirror = await self._redis.hgetall(keys.SITES)
         self._zones = {

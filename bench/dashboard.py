@@ -145,7 +145,7 @@ async def close_days(client) -> int:  # type: ignore[no-untyped-def]
     an_hour_ago = dashboard_data.END - dt.timedelta(milliseconds=closing.CLOSE_GRACE_MS)
     last = closing.last_due(an_hour_ago.astimezone(ZoneInfo(TIMEZONE)).date())
     total = 0
-    while days := await closing.close_due(ch, SITE, last):
+    while days := await closing.close_due(ch, SITE, TIMEZONE, last):
         total += days
     ch.close()
     return total

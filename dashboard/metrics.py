@@ -46,13 +46,12 @@ class Quantity:
     """Over raw event rows, replacing the above when the query is about pages."""
     rollups: Mapping[str, str] = field(default_factory=dict)
     """Per rollup, how its rows are summed."""
-    states: Mapping[str, str] = field(default_factory=dict)
-    """Per rollup, the column of `uniq` states that counts it in a day: a count of
-    distinct ids of a day (ids change at the site's midnight), summed over days (see
-    dashboard/visitor_days.py)."""
+    daily: Mapping[str, str] = field(default_factory=dict)
+    """Per rollup, how it is counted over one day's rows: a count of distinct ids of a
+    day (ids change at the site's midnight), summed over days (dashboard/visitor_days.py)."""
 
     def answers(self, rollup: str) -> bool:
-        return rollup in self.rollups or rollup in self.states
+        return rollup in self.rollups or rollup in self.daily
 
     def raw(self, on_pages: bool) -> tuple[str, str]:
         """("events" or "visits", SQL): which rows it is computed over, and how."""
@@ -71,12 +70,12 @@ QUANTITIES: dict[str, Quantity] = {
             "visitors",
             events_sql="uniq(visitor_id)",
             pages_sql="uniqIf(visitor_id, type = 'pageview')",
-            rollups={VISIT_EXITS: "uniq(visitor_id)"},
-            states={
-                SITE_HOURLY: "visitors",
-                PAGE_BREAKDOWN: "visitors",
-                VISIT_BREAKDOWN: "visitors",
-                ARTICLE_STATS: "visitors",
+            daily={
+                SITE_HOURLY: "uniqMerge(visitors)",
+                PAGE_BREAKDOWN: "uniqMerge(visitors)",
+                VISIT_BREAKDOWN: "uniqMerge(visitors)",
+                VISIT_EXITS: "uniq(visitor_id)",
+                ARTICLE_STATS: "uniqMerge(visitors)",
             },
         ),
         Quantity(
@@ -107,7 +106,7 @@ QUANTITIES: dict[str, Quantity] = {
                 VISIT_BREAKDOWN: "sum(visits)",
                 VISIT_EXITS: "count()",
             },
-            states={ARTICLE_STATS: "visits"},
+            daily={ARTICLE_STATS: "uniqMerge(visits)"},
         ),
         # The visits bounce rate and duration are averaged over: those that started in
         # the period, or, in a page breakdown, those that entered on the page.

@@ -139,19 +139,20 @@ async def breakdown(
     quantity `order_by` (descending, then by value) and paged in SQL; unordered when None."""
     table = _breakdown_rollup(sel, prop, quantities)
     if not raw and table == VISIT_EXITS:
-        sql, params = _exits(sel, quantities)
+        sql, params = await _exits(ch, sel, quantities)
     elif not raw and table:
         assert prop.rollup is not None
         rows = _breakdown_rows(sel, prop)
         params = rows.params
         daily = [
-            Counted(q, prop.rollup, QUANTITIES[q].states[table])
+            Counted(q, prop.rollup, QUANTITIES[q].daily[table])
             for q in quantities
-            if table in QUANTITIES[q].states
+            if table in QUANTITIES[q].daily
         ]
         counts = ("value", "value != ''" if prop.empty is None else "1")
-        states = ("breakdown_stats", "value", f"property = {{property:String}} AND {counts[1]}")
-        sums = [q for q in quantities if table not in QUANTITIES[q].states]
+        where = f"{DAY_ROWS} AND property = {{property:String}} AND {counts[1]}"
+        states = ("breakdown_stats", "value", where, "date")
+        sums = [q for q in quantities if table not in QUANTITIES[q].daily]
         sql = _joined(
             _grouped_rollup(rows, _exprs(sums, table)) if sums else None,
             await _by_day(ch, sel, daily, params, counts, states) if daily else None,
@@ -206,19 +207,24 @@ async def articles(
         )
         where, counted = "article_id IN {articles:Array(String)}", "key IN {articles:Array(String)}"
         page = {"articles": [g for (g,) in top], "limit": limit, "offset": 0}
-    sql, params = await _article_numbers(ch, sel, where, ("article_id", "key"), counted)
+    # A title is a state to merge: with the page's articles only, merged in the same query.
+    titled = sort == "pageviews"
+    sql, params = await _article_numbers(
+        ch, sel, where, ("article_id", "key"), counted, titled=titled
+    )
     sql += f" ORDER BY {ARTICLE_ORDER[sort]} DESC, g ASC {PAGE}"
     found = await ch.query(sql, params | page)
-    # Their titles last: a title is a state to merge.
-    rows = _article_rows(sel, "article_id IN {articles:Array(String)}")
-    titles = dict(
-        await ch.query(
-            f"SELECT article_id, argMaxMerge(title) FROM article_stats WHERE {rows.where} "
-            "GROUP BY article_id",
-            rows.params | {"articles": [g for g, *_ in found]},
+    if not titled:
+        rows = _article_rows(sel, "article_id IN {articles:Array(String)}")
+        titles = dict(
+            await ch.query(
+                f"SELECT article_id, argMaxMerge(title) FROM article_stats WHERE {rows.where} "
+                "GROUP BY article_id",
+                rows.params | {"articles": [g for g, *_ in found]},
+            )
         )
-    )
-    return [(g, titles.get(g, ""), _numbers(rest, ARTICLE_QUANTITIES)) for g, *rest in found]
+        found = [(g, titles.get(g, ""), *rest) for g, *rest in found]
+    return [(g, title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
 
 
 async def article_totals(
@@ -276,9 +282,9 @@ async def article_sources(
             "SELECT source AS g, sum(pageviews) AS q_pageviews FROM article_sources "
             f"WHERE {_spans(sel, params, DAY_ROWS, MONTH_ROWS)} AND {where} GROUP BY g"
         )
-        daily = [Counted("visitors", "article_source", "visitors")]
+        daily = [Counted("visitors", "article_source", "uniqMerge(visitors)")]
         counts = ("value", "key = {article:String}")
-        states = ("article_sources", "source", where)
+        states = ("article_sources", "source", f"{DAY_ROWS} AND {where}", "date")
         visitors = await _by_day(ch, sel, daily, params, counts, states)
         sql = _joined(sums, visitors, ["q_visitors", "q_pageviews"])
     sql += " ORDER BY q_visitors DESC, q_pageviews DESC, g ASC LIMIT {limit:UInt32}"
@@ -319,8 +325,8 @@ async def _site_rollups(
     group = _date_bucket("date", interval) if interval else "''"
     params = sel.params()
     if await _visitors_by_day(ch, sel):
-        daily = [Counted("visitors", "site", "visitors")]
-        states = ("site_visitors", group, "1")
+        daily = [Counted("visitors", "site", QUANTITIES["visitors"].daily[SITE_HOURLY])]
+        states = ("site_visitors", group, DAY_ROWS, "date")
         by_day = interval == "date"
         visitors = await _by_day(ch, sel, daily, params, (group, "1"), states, by_day=by_day)
     else:
@@ -363,9 +369,7 @@ def _site_hourly(
     """Sums per bucket; visitors only by hour (an hour's are of one day)."""
     group = _bucket("hour", interval) if interval else "''"
     exprs = ", ".join(
-        f"uniqMerge({QUANTITIES[q].states[SITE_HOURLY]}) AS q_{q}"
-        if SITE_HOURLY in QUANTITIES[q].states
-        else f"{QUANTITIES[q].rollups[SITE_HOURLY]} AS q_{q}"
+        f"{QUANTITIES[q].daily.get(SITE_HOURLY) or QUANTITIES[q].rollups[SITE_HOURLY]} AS q_{q}"
         for q in quantities
     )
     sql = (
@@ -393,11 +397,29 @@ def _breakdown_rows(sel: Selection, prop: Property) -> _Rows:
     return _Rows("breakdown_stats", where, "value", params)
 
 
-def _exits(sel: Selection, quantities: list[str]) -> tuple[str, dict[str, object]]:
-    """Exit pages from `visit_exits` (a row per visit), counted per day of the visits' start."""
-    where = f"site = {{site:String}} AND visit_start >= {T0} AND visit_start < {T1}"
-    exprs = [(q, QUANTITIES[q].rollups[VISIT_EXITS]) for q in quantities]
-    return _grouped("visit_exits FINAL", "path", exprs, where, VISIT_DAY), sel.params()
+async def _exits(
+    ch: AsyncClickHouse, sel: Selection, quantities: list[str]
+) -> tuple[str, dict[str, object]]:
+    """Exit pages from `visit_exits` (a row per visit): visitors on the day their visit
+    started (counts of closed days, the rows of open ones), sums over the period's rows."""
+    params = sel.params()
+    sums = [f"{QUANTITIES[q].rollups[VISIT_EXITS]} AS q_{q}" for q in quantities if q != "visitors"]
+    sums_sql = None
+    if sums:
+        where = f"site = {{site:String}} AND visit_start >= {T0} AND visit_start < {T1}"
+        sums_sql = (
+            f"SELECT path AS g, {', '.join(sums)} FROM visit_exits FINAL WHERE {where} GROUP BY g"
+        )
+    visitors = None
+    if "visitors" in quantities:
+        daily = [Counted("visitors", "exit_page", "uniq(visitor_id)")]
+        open_days = (
+            "visit_start >= toDateTime({open_first:Date}, {tz:String}) "
+            "AND visit_start < toDateTime({open_last:Date} + 1, {tz:String})"
+        )
+        states = ("visit_exits FINAL", "path", open_days, VISIT_DAY)
+        visitors = await _by_day(ch, sel, daily, params, ("value", "1"), states)
+    return _joined(sums_sql, visitors, [f"q_{q}" for q in quantities]), params
 
 
 async def _by_day(
@@ -406,7 +428,7 @@ async def _by_day(
     daily: list[Counted],
     params: dict[str, object],
     counts: tuple[str, str],
-    states: tuple[str, str, str],
+    states: tuple[str, str, str, str],
     *,
     by_day: bool = False,
 ) -> str:
@@ -501,8 +523,8 @@ def _exprs(quantities: list[str], source: str) -> str:
 
 
 ARTICLE_DAILY = [
-    Counted("visitors", "article", "visitors"),
-    Counted("visits", "article_visits", "visits"),
+    Counted("visitors", "article", QUANTITIES["visitors"].daily[ARTICLE_STATS]),
+    Counted("visits", "article_visits", QUANTITIES["visits"].daily[ARTICLE_STATS]),
 ]
 """An article's distinct counts per day: their kinds in `visitor_counts`, their states."""
 
@@ -525,7 +547,7 @@ async def _article_numbers(
     sums = _exprs(["pageviews", "engaged_ms"], ARTICLE_STATS)
     if titled:
         sums = f"argMaxMerge(title) AS title, {sums}"
-    states = ("article_stats", groups[0], where)
+    states = ("article_stats", groups[0], f"{DAY_ROWS} AND {where}", "date")
     counts = (groups[1], counts_where)
     daily = await _by_day(ch, sel, ARTICLE_DAILY, rows.params, counts, states, by_day=by_day)
     columns = (["title"] if titled else []) + [f"q_{q}" for q in ARTICLE_QUANTITIES]

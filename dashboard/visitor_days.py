@@ -74,11 +74,12 @@ def split(known: Closed, period: DateRange, *, by_day: bool = False) -> Split:
 
 @dataclass(frozen=True)
 class Counted:
-    """One quantity summed over days: `kind` of its counts, `state` its rollup's column."""
+    """One quantity summed over days: `kind` of its counts, `of_day` its SQL over a day's
+    rows of the rollup (`uniqMerge(visitors)`)."""
 
     quantity: str
     kind: str
-    state: str
+    of_day: str
 
 
 def visitors_sql(
@@ -87,13 +88,14 @@ def visitors_sql(
     params: dict[str, object],
     *,
     counts: tuple[str, str],
-    states: tuple[str, str, str],
+    states: tuple[str, str, str, str],
 ) -> str:
     """`SELECT g, q_<quantity>...` summed over the days of `parts`.
 
     `counts` is (g over `visitor_counts` rows, a condition on them beyond site and
-    kind), `states` (the rollup table, g over its rows, a condition beyond site and its
-    day rows).
+    kind), `states` (the rollup table, g over its rows, a condition on them beyond site,
+    their day). The condition may bound the rows by `{open_first:Date}` and
+    `{open_last:Date}`, the first and last open days.
     """
     names = [c.quantity for c in counted]
     selected = []
@@ -109,13 +111,13 @@ def visitors_sql(
             "GROUP BY g"
         )
     if parts.open:
-        params["open_days"] = parts.open
-        table, group, where = states
-        merged = ", ".join(f"uniqMerge({c.state}) AS q_{c.quantity}" for c in counted)
+        params |= {"open_days": parts.open, "open_first": parts.open[0]}
+        params["open_last"] = parts.open[-1]
+        table, group, where, day = states
+        merged = ", ".join(f"{c.of_day} AS q_{c.quantity}" for c in counted)
         selected.append(
-            f"SELECT {group} AS g, {merged} FROM {table} "
-            "WHERE site = {site:String} AND span = 'day' AND date IN {open_days:Array(Date)} "
-            f"AND {where} GROUP BY g, date"
+            f"SELECT {group} AS g, {merged} FROM {table} WHERE site = {{site:String}} AND {where} "
+            f"AND {day} IN {{open_days:Array(Date)}} GROUP BY g, {day}"
         )
     union = " UNION ALL ".join(selected)
     sums = ", ".join(f"sum(q_{name}) AS q_{name}" for name in names)

@@ -13,10 +13,11 @@
 -- `kind` names the states a count comes from: 'site' (`site_visitors`), a property
 -- of `breakdown_stats` ('page', 'source', ...; `value` its value), 'article' and
 -- 'article_visits' (`article_stats`' visitors and visits, `key` the article),
--- 'article_source' (`article_sources`, `key` the article, `value` the source). Rows of `kind`
--- 'closed' mark a day or month closed; a closing writes its rows, then its marker,
--- all with one `version`, and queries read a day's or month's rows at its marker's
--- latest version (a day closed again after late events leaves older rows behind).
+-- 'article_source' (`article_sources`, `key` the article, `value` the source),
+-- 'exit_page' (`visit_exits`' visitors by exit page, on the day their visit started).
+-- Rows of `kind` 'closed' mark a day or month closed; a closing writes its rows,
+-- then its marker, all with one `version`, and queries read a day's or month's rows
+-- at its marker's version (a day closed again after late events leaves older rows).
 CREATE TABLE IF NOT EXISTS visitor_counts
 (
     site LowCardinality(String),
