@@ -34,8 +34,8 @@ DAYS_PER_STEP = 7
 upgrade take a year of bench/dashboard.py's data (10 million page views) in about
 25 s in all, 0.5-4 s a month."""
 
-# Each rollup's visitors per day, as (kind, key, value, visitors) of the days
-# {first:Date}..{last:Date}, with `date`.
+# Every rollup's visitors per day of the days {first:Date}..{last:Date}, as rows
+# (kind, date, key, value, visitors).
 _DAY_COUNTS = """
 SELECT 'site' AS kind, date, '' AS key, '' AS value, uniqMerge(visitors) AS n
 FROM site_visitors WHERE site = {site:String} AND span = 'day'

@@ -214,7 +214,9 @@ class Aggregator:
         return count
 
     async def close_due(self) -> int:
-        """Close every site's days due (see `aggregator.closing`); returns how many.
+        """Close the days due of every site, up to `closing.DAYS_PER_STEP` each (see
+        `aggregator.closing`); returns how many. While a site has more, the next step
+        closes more, else the next round is `CLOSE_EVERY` seconds later.
 
         A ClickHouse failure is logged and left for the next round: the days stay open,
         which costs queries time, not numbers.

@@ -189,7 +189,7 @@ def raw_queries() -> types.SimpleNamespace:
     """`queries` with every function that can read the rollups told to read raw events."""
     namespace = types.SimpleNamespace(**vars(queries))
     for name in ("aggregate", "timeseries", "breakdown", "articles", "article_totals",
-                 "article_series", "article_sources"):  # fmt: skip
+                 "article_series", "article_overview", "article_sources"):  # fmt: skip
         setattr(namespace, name, functools.partial(getattr(queries, name), raw=True))
     return namespace
 

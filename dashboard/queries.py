@@ -153,11 +153,11 @@ async def breakdown(
         where = f"{DAY_ROWS} AND property = {{property:String}} AND {counts[1]}"
         states = ("breakdown_stats", "value", where, "date")
         sums = [q for q in quantities if table not in QUANTITIES[q].daily]
-        sql = _joined(
-            _grouped_rollup(rows, _exprs(sums, table)) if sums else None,
-            await _by_day(ch, sel, daily, params, counts, states) if daily else None,
-            [f"q_{q}" for q in quantities],
-        )
+        parts = [(_grouped_rollup(rows, _exprs(sums, table)), sums)] if sums else []
+        if daily:
+            by_day = await _by_day(ch, sel, daily, params, counts, states)
+            parts += [(sql, [c.quantity for c in daily]) for sql in by_day]
+        sql = _summed(parts, quantities)
     else:
         sql, params = _raw(sel, quantities, _property_group(prop))
         if prop.empty is None:
@@ -246,6 +246,23 @@ async def article_series(
     return {g: row for g, (_, row) in series.items()}
 
 
+async def article_overview(
+    ch: AsyncClickHouse, sel: Selection, article: str, interval: str, *, raw: bool = False
+) -> tuple[str, Row, dict[str, Row]]:
+    """(title, totals, series) of one article. By day or month from the rollups, the totals
+    are the series' sums (every quantity adds up over days): one query less."""
+    if raw or interval == "hour":
+        title, totals = await article_totals(ch, sel, article, raw=raw)
+        return title, totals, await article_series(ch, sel, article, interval, raw=raw)
+    group = _date_bucket("date", interval)
+    days_only = interval == "date"
+    series = await _article_groups(ch, sel, article, group, raw=False, days_only=days_only)
+    totals = {q: sum(row[q] for _, row in series.values()) for q in ARTICLE_QUANTITIES}
+    titled = sorted((g, title) for g, (title, _) in series.items() if title)
+    title = titled[-1][1] if titled else ""
+    return title, totals, {g: row for g, (_, row) in series.items()}
+
+
 async def _article_groups(
     ch: AsyncClickHouse, sel: Selection, article: str, group: str, *, raw: bool, days_only: bool
 ) -> dict[str, tuple[str, Row]]:
@@ -286,7 +303,8 @@ async def article_sources(
         counts = ("value", "key = {article:String}")
         states = ("article_sources", "source", f"{DAY_ROWS} AND {where}", "date")
         visitors = await _by_day(ch, sel, daily, params, counts, states)
-        sql = _joined(sums, visitors, ["q_visitors", "q_pageviews"])
+        parts = [(sums, ["pageviews"]), *((sql, ["visitors"]) for sql in visitors)]
+        sql = _summed(parts, ["visitors", "pageviews"])
     sql += " ORDER BY q_visitors DESC, q_pageviews DESC, g ASC LIMIT {limit:UInt32}"
     rows = await ch.query(sql, params)
     return [(g, int(v), int(p)) for g, v, p in rows]
@@ -333,9 +351,10 @@ async def _site_rollups(
         hourly = _bucket("hour", interval) if interval else "''"
         where = f"site = {{site:String}} AND hour >= {T0} AND hour < {T1}"
         exprs = [("visitors", "uniqMerge(visitors)")]
-        visitors = _grouped("site_hourly", hourly, exprs, where, "toDate(hour, {tz:String})")
-    sums_sql = _site_hourly(sel, sums, interval)[0] if sums else None
-    return _joined(sums_sql, visitors, [f"q_{q}" for q in quantities]), params
+        visitors = [_grouped("site_hourly", hourly, exprs, where, "toDate(hour, {tz:String})")]
+    parts = [(_site_hourly(sel, sums, interval)[0], sums)] if sums else []
+    parts += [(sql, ["visitors"]) for sql in visitors]
+    return _summed(parts, quantities), params
 
 
 _VISITORS_BY_DAY: weakref.WeakKeyDictionary[AsyncClickHouse, set[str]] = weakref.WeakKeyDictionary()
@@ -403,23 +422,22 @@ async def _exits(
     """Exit pages from `visit_exits` (a row per visit): visitors on the day their visit
     started (counts of closed days, the rows of open ones), sums over the period's rows."""
     params = sel.params()
-    sums = [f"{QUANTITIES[q].rollups[VISIT_EXITS]} AS q_{q}" for q in quantities if q != "visitors"]
-    sums_sql = None
+    sums = [q for q in quantities if VISIT_EXITS not in QUANTITIES[q].daily]
+    parts = []
     if sums:
         where = f"site = {{site:String}} AND visit_start >= {T0} AND visit_start < {T1}"
-        sums_sql = (
-            f"SELECT path AS g, {', '.join(sums)} FROM visit_exits FINAL WHERE {where} GROUP BY g"
-        )
-    visitors = None
+        rows = _Rows("visit_exits FINAL", where, "path", params)
+        parts.append((_grouped_rollup(rows, _exprs(sums, VISIT_EXITS)), sums))
     if "visitors" in quantities:
-        daily = [Counted("visitors", "exit_page", "uniq(visitor_id)")]
+        daily = [Counted("visitors", "exit_page", QUANTITIES["visitors"].daily[VISIT_EXITS])]
         open_days = (
             "visit_start >= toDateTime({open_first:Date}, {tz:String}) "
             "AND visit_start < toDateTime({open_last:Date} + 1, {tz:String})"
         )
         states = ("visit_exits FINAL", "path", open_days, VISIT_DAY)
         visitors = await _by_day(ch, sel, daily, params, ("value", "1"), states)
-    return _joined(sums_sql, visitors, [f"q_{q}" for q in quantities]), params
+        parts += [(sql, ["visitors"]) for sql in visitors]
+    return _summed(parts, quantities), params
 
 
 async def _by_day(
@@ -431,22 +449,31 @@ async def _by_day(
     states: tuple[str, str, str, str],
     *,
     by_day: bool = False,
-) -> str:
-    """The `daily` quantities summed over the selection's days (see `visitor_days`)."""
+) -> list[str]:
+    """Queries whose rows, summed per group, are the `daily` quantities over the selection's
+    days (see `visitor_days`)."""
     known = await visitor_days.closed_days(ch, sel.site)
     parts = visitor_days.split(known, sel.range, by_day=by_day)
     return visitor_days.visitors_sql(parts, daily, params, counts=counts, states=states)
 
 
-def _joined(sums: str | None, daily: str | None, columns: list[str]) -> str:
-    """`SELECT g, <columns>` of the sums and the daily counts side by side (a group in one
-    of them only has zeros in the other)."""
-    selected = ", ".join(["g", *columns])
-    if daily is None:
-        return f"SELECT {selected} FROM ({sums})"
-    if sums is None:
-        return f"SELECT {selected} FROM ({daily})"
-    return f"SELECT {selected} FROM ({sums}) AS s FULL OUTER JOIN ({daily}) AS d USING (g)"
+def _summed(parts: list[tuple[str, list[str]]], columns: list[str]) -> str:
+    """`SELECT g, q_<column>...`: the rows of every part (a query `SELECT g, q_<its
+    columns>`, maybe several rows per group) summed per group, a part's missing columns
+    as zeros; `title` is the one that is not empty."""
+    names = {c: "title" if c == "title" else f"q_{c}" for c in columns}
+    branches = []
+    for sql, has in parts:
+        selected = ", ".join(
+            names[c] if c in has else ("'' AS title" if c == "title" else f"0 AS {names[c]}")
+            for c in columns
+        )
+        branches.append(f"SELECT g, {selected} FROM ({sql})")
+    sums = ", ".join(
+        f"max({names[c]}) AS title" if c == "title" else f"sum({names[c]}) AS {names[c]}"
+        for c in columns
+    )
+    return f"SELECT g, {sums} FROM ({' UNION ALL '.join(branches)}) GROUP BY g"
 
 
 def _days_and_months(sel: Selection, prop: Property, params: dict[str, object]) -> str:
@@ -550,8 +577,10 @@ async def _article_numbers(
     states = ("article_stats", groups[0], f"{DAY_ROWS} AND {where}", "date")
     counts = (groups[1], counts_where)
     daily = await _by_day(ch, sel, ARTICLE_DAILY, rows.params, counts, states, by_day=by_day)
-    columns = (["title"] if titled else []) + [f"q_{q}" for q in ARTICLE_QUANTITIES]
-    return _joined(_grouped_rollup(rows, sums), daily, columns), rows.params
+    summed = ["pageviews", "engaged_ms"]
+    parts = [(_grouped_rollup(rows, sums), [*(["title"] if titled else []), *summed])]
+    parts += [(sql, ["visits", "visitors"]) for sql in daily]
+    return _summed(parts, (["title"] if titled else []) + ARTICLE_QUANTITIES), rows.params
 
 
 def _bucket(column: str, interval: str | None) -> str:

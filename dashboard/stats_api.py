@@ -192,8 +192,7 @@ async def article(request: web.Request) -> web.Response:
     sel = Selection(site.domain, period.range)
     ch = request.app[appkeys.CLICKHOUSE]
     metrics = [METRICS[name] for name in ARTICLE_METRICS]
-    title, totals = await queries.article_totals(ch, sel, article_id)
-    buckets = await queries.article_series(ch, sel, article_id, period.interval)
+    title, totals, buckets = await queries.article_overview(ch, sel, article_id, period.interval)
     sources = await queries.article_sources(ch, sel, article_id, SOURCES_LIMIT)
     (readers,) = await presence.readers_now(_redis(request), site, [article_id], _now(request))
     empty = dict.fromkeys(queries.ARTICLE_QUANTITIES, 0.0)

@@ -89,15 +89,15 @@ def visitors_sql(
     *,
     counts: tuple[str, str],
     states: tuple[str, str, str, str],
-) -> str:
-    """`SELECT g, q_<quantity>...` summed over the days of `parts`.
+) -> list[str]:
+    """Queries `SELECT g, q_<quantity>...` whose rows, summed per g, are the quantities
+    over the days of `parts`.
 
     `counts` is (g over `visitor_counts` rows, a condition on them beyond site and
     kind), `states` (the rollup table, g over its rows, a condition on them beyond site,
     their day). The condition may bound the rows by `{open_first:Date}` and
     `{open_last:Date}`, the first and last open days.
     """
-    names = [c.quantity for c in counted]
     selected = []
     if parts.counted:
         params["closed"] = parts.counted
@@ -119,6 +119,4 @@ def visitors_sql(
             f"SELECT {group} AS g, {merged} FROM {table} WHERE site = {{site:String}} AND {where} "
             f"AND {day} IN {{open_days:Array(Date)}} GROUP BY g, {day}"
         )
-    union = " UNION ALL ".join(selected)
-    sums = ", ".join(f"sum(q_{name}) AS q_{name}" for name in names)
-    return f"SELECT g, {sums} FROM ({union}) GROUP BY g"
+    return selected

@@ -536,6 +536,9 @@ async def test_rollups_and_raw_events_give_the_same_numbers(
             assert await queries.article_series(clickhouse, sel, "a-1", interval) == (
                 await queries.article_series(clickhouse, sel, "a-1", interval, raw=True)
             )
+            assert await queries.article_overview(clickhouse, sel, "a-1", interval) == (
+                await queries.article_overview(clickhouse, sel, "a-1", interval, raw=True)
+            )
         assert await queries.article_totals(clickhouse, sel, "a-1") == (
             await queries.article_totals(clickhouse, sel, "a-1", raw=True)
         )

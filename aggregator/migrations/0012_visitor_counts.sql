@@ -31,5 +31,5 @@ CREATE TABLE IF NOT EXISTS visitor_counts
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(date)
-ORDER BY (site, kind, span, date, key, value)
+ORDER BY (site, kind, key, span, date, value)
 SETTINGS index_granularity = 256
