@@ -19,6 +19,12 @@ Every closing has a version, read from ClickHouse's clock before its states are
 read: a later closing reads a later snapshot and has the higher version, so the
 rows at a marker's latest version are the day's whole counts. Queries read those
 (see `Closed`) and merge states for the other days.
+
+One race is left: events inserted into a day while it is closed for the first time,
+after the closing read its states and before it wrote its marker, find the day not
+yet closed, so they do not close it again, and its counts miss them until some later
+event reaches that day. Only an import (or an aggregator days behind) can add to a
+day at the moment it closes, an hour after its end.
 """
 
 from __future__ import annotations
