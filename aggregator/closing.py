@@ -13,18 +13,18 @@ once it is over they no longer change, so the aggregator closes it:
   those days, then one of their markers; when it closes a month's last day, the
   month's sums and marker follow;
 * `close_again` closes anew the closed days (and months) that late events were
-  added to, after their insert and before their acknowledgement.
+  added to: the aggregator notes those days in Redis before it acknowledges their
+  batch, and closes them again in its next round, once for many batches.
 
 Every closing has a version, read from ClickHouse's clock before its states are
 read: a later closing reads a later snapshot and has the higher version, so the
 rows at a marker's latest version are the day's whole counts. Queries read those
 (see `Closed`) and merge states for the other days.
 
-One race is left: events inserted into a day while it is closed for the first time,
-after the closing read its states and before it wrote its marker, find the day not
-yet closed, so they do not close it again, and its counts miss them until some later
-event reaches that day. Only an import (or an aggregator days behind) can add to a
-day at the moment it closes, an hour after its end.
+Events added to a day while it is closed for the first time are noted too, and the
+day stays noted until it is closed, then is closed again: no closing misses them.
+Until the next round (`CLOSE_EVERY` seconds), a closed day's counts may miss the
+late events of the last batches.
 """
 
 from __future__ import annotations
@@ -76,9 +76,9 @@ def last_due(today_an_hour_ago: dt.date) -> dt.date:
     return today_an_hour_ago - dt.timedelta(days=1)
 
 
-async def close_due(ch: AsyncClickHouse, site: str, timezone: str, last: dt.date) -> int:
+async def close_due(ch: AsyncClickHouse, site: str, timezone: str, last: dt.date) -> list[dt.date]:
     """Close the site's days after its last closed one up to `last` (at most
-    `DAYS_PER_STEP` of them); returns how many were closed."""
+    `DAYS_PER_STEP` of them); returns the days closed."""
     now = await closed(ch, site)
     if now.through is not None:
         first = now.through + dt.timedelta(days=1)
@@ -88,28 +88,32 @@ async def close_due(ch: AsyncClickHouse, site: str, timezone: str, last: dt.date
             {"site": site},
         )
         if first is None:
-            return 0
+            return []
     last = min(last, first + dt.timedelta(days=DAYS_PER_STEP - 1))
     if first > last:
-        return 0
+        return []
     await _close(ch, site, timezone, first, last)
     for month in _months_ending(first, last):
         await _close_month(ch, site, month)
-    return (last - first).days + 1
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-async def close_again(ch: AsyncClickHouse, site: str, timezone: str, days: set[dt.date]) -> None:
+async def close_again(
+    ch: AsyncClickHouse, site: str, timezone: str, days: set[dt.date]
+) -> set[dt.date]:
     """After late events were added to `days`: close anew those of them at or before the
-    last closed day, and the closed months they are in."""
+    last closed day, and the closed months they are in; returns those days (the others
+    will be closed in their turn, with the late events)."""
     now = await closed(ch, site)
-    if now.through is None:
-        return
+    if now.through is None or not days:
+        return set()
     late = sorted(day for day in days if day <= now.through)
     for day in late:
         await _close(ch, site, timezone, day, day)
     for month in sorted({day.replace(day=1) for day in late}):
         if month in now.months:
             await _close_month(ch, site, month)
+    return set(late)
 
 
 async def _close(

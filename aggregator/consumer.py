@@ -18,14 +18,15 @@ cycle reads from all the streams (in order of site, then stream id):
    batch retried after a crash changes no table, rollups included; retry with
    backoff while ClickHouse fails, reading nothing new meanwhile; rows that
    ClickHouse refuses as data are isolated by halving and sent to dead letters,
-4. close again the closed days the batch added to (late events: see
-   `aggregator.closing`), before acknowledging it, so that a crash leaves the
-   batch to be read again and the days to be closed again,
+4. note the days the batch added to after they were due to close (late events:
+   see `aggregator.closing`) in a Redis set per site, before acknowledging it, so
+   that a crash leaves the batch to be read again and noted again,
 5. per site, acknowledge and delete its entries and add its deltas to the hot
    counters, in one Redis script call (`ack.lua`, the site's keys only).
 
 Between batches, every `CLOSE_EVERY` seconds, it closes the days due, a few a
-site at a time (after an upgrade, a backlog closes between batches until done).
+site at a time (after an upgrade, a backlog closes between batches until done),
+and closes again the days noted late.
 
 A consumer reads a new batch only after acknowledging the previous one, so its
 pending entries are always exactly one batch, and a retry (by itself after a
@@ -227,14 +228,21 @@ class Aggregator:
         an_hour_ago = self._clock() - closing.CLOSE_GRACE_MS
         for site in self._sites:
             last = closing.last_due(self._days.date_of(site, an_hour_ago))
+            timezone = self._days.timezone_of(site)
+            noted = await self._redis.smembers(keys.late_days(site))
+            late = {dt.date.fromisoformat(_text(day)) for day in noted}
             try:
-                timezone = self._days.timezone_of(site)
+                again = await closing.close_again(self._clickhouse, site, timezone, late)
                 closed = await closing.close_due(self._clickhouse, site, timezone, last)
             except (DatabaseError, OperationalError, OSError) as e:
                 log.warning("closing the days of %s failed, trying again later: %s", site, e)
                 continue
-            total += closed
-            backlog = backlog or closed == closing.DAYS_PER_STEP
+            # A noted day closed now for the first time has its late events: done too.
+            done = again | late.intersection(closed)
+            if done:
+                await self._redis.srem(keys.late_days(site), *(d.isoformat() for d in done))
+            total += len(closed)
+            backlog = backlog or len(closed) == closing.DAYS_PER_STEP
         if not backlog:
             self._closed_at = time.monotonic()
         return total
@@ -361,7 +369,7 @@ class Aggregator:
             refused = set(record.refused)
             inserted = [row for row in rows if (row.site, row.entry[0].decode()) not in refused]
             dead = []
-        await self._close_again(inserted)
+        await self._note_late_days(inserted)
         await self._acknowledge(batch, rows, inserted, dead)
         return sum(len(entries) for _, entries in batch)
 
@@ -390,23 +398,20 @@ class Aggregator:
                     dead.append((entry, f"undecodable: {type(e).__name__}: {e}"))
         return rows, dead
 
-    async def _close_again(self, inserted: list[Row]) -> None:
-        """Close again the closed days that `inserted` added to (retried while ClickHouse
-        fails, like the insert: the batch is acknowledged only once they are)."""
+    async def _note_late_days(self, inserted: list[Row]) -> None:
+        """Note the days `inserted` added to after they were due to close, in each site's
+        `keys.late_days`, before the batch is acknowledged: the next round of closing
+        closes them again, once however many batches reached them (an import's do)."""
         an_hour_ago = self._clock() - closing.CLOSE_GRACE_MS
-        due: defaultdict[str, set[dt.date]] = defaultdict(set)
+        late: defaultdict[str, set[str]] = defaultdict(set)
         for site, day in {(row.event.site, row.values[_DATE]) for row in inserted}:
             if day <= closing.last_due(self._days.date_of(site, an_hour_ago)):
-                due[site].add(day)
-        delay = 0.1
-        for site, days in due.items():
-            while True:
-                try:
-                    timezone = self._days.timezone_of(site)
-                    await closing.close_again(self._clickhouse, site, timezone, days)
-                    break
-                except (DatabaseError, OperationalError, OSError) as e:
-                    delay = await self._wait_out(e, delay)
+                late[site].add(day.isoformat())
+        if late:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for site, days in late.items():
+                    pipe.sadd(keys.late_days(site), *days)
+                await pipe.execute()
 
     async def _insert_isolating_poison(self, rows: list[Row], dead: list[Dead]) -> list[Row]:
         """Insert `rows`; those ClickHouse refuses as data are added to `dead`."""

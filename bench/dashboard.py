@@ -146,7 +146,7 @@ async def close_days(client) -> int:  # type: ignore[no-untyped-def]
     last = closing.last_due(an_hour_ago.astimezone(ZoneInfo(TIMEZONE)).date())
     total = 0
     while days := await closing.close_due(ch, SITE, TIMEZONE, last):
-        total += days
+        total += len(days)
     ch.close()
     return total
 

@@ -115,6 +115,12 @@ def totals(site: str) -> str:
     return f"ff:{{{site}}}:totals"
 
 
+def late_days(site: str) -> str:
+    """Set: the site's dates (YYYY-MM-DD) that events reached after they were due to
+    close; the aggregators close them again (aggregator/closing.py)."""
+    return f"ff:{{{site}}}:late_days"
+
+
 def article_views(site: str) -> str:
     """Hash: article id -> all-time page views."""
     return f"ff:{{{site}}}:views"

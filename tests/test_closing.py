@@ -77,7 +77,11 @@ async def test_days_close_an_hour_after_they_end_oldest_first(
     clock.now_ms = NOV_1_UTC + 28 * DAY_MS + 18 * 3_600_000  # Nov 30, 01:00 in Hà Nội
     add_page_views(redis_db, PAGE_VIEWS[3:5], clock())
     await aggregator.drain()
+    # Nov 3 and 4 were due when their events came: noted late, then closed for the first
+    # time with them, so not again.
+    assert redis_db.smembers(keys.late_days(SITE)) == {b"2023-11-03", b"2023-11-04"}
     assert await aggregator.close_due() == closing.DAYS_PER_STEP  # Nov 3-9: a backlog
+    assert redis_db.smembers(keys.late_days(SITE)) == set()
     while await aggregator.close_due():
         pass
     known = await closed(AsyncClickHouse(ch), SITE)
@@ -129,6 +133,9 @@ async def test_late_events_close_their_day_and_month_again(site, clock, aggregat
         clock(),
     )  # fmt: skip
     await aggregator.drain()
+    assert redis_db.smembers(keys.late_days(SITE)) == {b"2023-11-01", b"2023-11-03"}
+    await aggregator.close_due()  # its next round
+    assert redis_db.smembers(keys.late_days(SITE)) == set()
     after = await numbers(ch, "2023-11-01", "2023-11-30")
     assert after == await numbers(ch, "2023-11-01", "2023-11-30", raw=True)
     assert after[0]["visitors"] == before[0]["visitors"] + 2
