@@ -336,8 +336,10 @@ async def _site_rollups(
 ) -> tuple[str, dict[str, object]]:
     """`site_hourly`'s sums per bucket (None: one total), with visitors summed over days:
     from the counts and `site_visitors`' states when it has the selection's days (see
-    `_visitors_by_day`), else from `site_hourly`'s hours (each hour's state, per day)."""
-    if "visitors" not in quantities or interval == "hour":
+    `_visitors_by_day`), else from `site_hourly`'s hours (each hour's state, per day).
+    Within one day, its hours' states merged in the same query as the sums are the
+    day's visitors."""
+    if "visitors" not in quantities or interval == "hour" or sel.range.days == 1:
         return _site_hourly(sel, quantities, interval)
     sums = [q for q in quantities if q != "visitors"]
     group = _date_bucket("date", interval) if interval else "''"
@@ -385,7 +387,7 @@ async def _visitors_by_day(ch: AsyncClickHouse, sel: Selection) -> bool:
 def _site_hourly(
     sel: Selection, quantities: list[str], interval: str | None
 ) -> tuple[str, dict[str, object]]:
-    """Sums per bucket; visitors only by hour (an hour's are of one day)."""
+    """Sums per bucket; visitors only by hour or within one day (an hour's are of one day)."""
     group = _bucket("hour", interval) if interval else "''"
     exprs = ", ".join(
         f"{QUANTITIES[q].daily.get(SITE_HOURLY) or QUANTITIES[q].rollups[SITE_HOURLY]} AS q_{q}"
