@@ -449,7 +449,13 @@ class Aggregator:
             except (DatabaseError, OperationalError, OSError) as e:
                 if _is_data_error(e):
                     raise _Refused(str(e).splitlines()[0]) from e
-                delay = await self._wait_out(e, delay)
+                STORE_ERRORS.labels("clickhouse").inc()
+                self._failing(e)
+                if self._stop.is_set():
+                    raise Abandoned("stopping while ClickHouse fails") from e
+                log.warning("ClickHouse insert failed, retrying in %.1fs: %s", delay, e)
+                await self._sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
                 continue
             INSERT_SECONDS.observe(time.perf_counter() - started)
             BATCH_EVENTS.observe(len(rows))
@@ -494,17 +500,6 @@ class Aggregator:
             if isinstance(reply, Exception):
                 raise reply
         EVENTS_INSERTED.inc(len(inserted))
-
-    async def _wait_out(self, error: Exception, delay: float) -> float:
-        """After a ClickHouse failure: count and report it, wait `delay` seconds (unless
-        stopping: the batch is abandoned); returns the next delay."""
-        STORE_ERRORS.labels("clickhouse").inc()
-        self._failing(error)
-        if self._stop.is_set():
-            raise Abandoned("stopping while ClickHouse fails") from error
-        log.warning("ClickHouse failed, retrying in %.1fs: %s", delay, error)
-        await self._sleep(delay)
-        return min(delay * 2, BACKOFF_MAX)
 
     async def _until_ok(self, step: Callable[[], Awaitable[object]]) -> None:
         """Run `step` until it succeeds or the aggregator stops, waiting out Redis failures."""
