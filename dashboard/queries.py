@@ -352,7 +352,7 @@ async def _site_rollups(
     else:
         hourly = _bucket("hour", interval) if interval else "''"
         where = f"site = {{site:String}} AND hour >= {T0} AND hour < {T1}"
-        exprs = [("visitors", "uniqMerge(visitors)")]
+        exprs = [("visitors", QUANTITIES["visitors"].daily[SITE_HOURLY])]
         visitors = [_grouped("site_hourly", hourly, exprs, where, "toDate(hour, {tz:String})")]
     parts = [(_site_hourly(sel, sums, interval)[0], sums)] if sums else []
     parts += [(sql, ["visitors"]) for sql in visitors]
