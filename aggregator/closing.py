@@ -1,9 +1,10 @@
-"""Closing days: a site's visitors of past days stored as counts (`visitor_counts`).
+"""Closing days: a site's numbers of past days stored as counts (`closed_counts`).
 
 A site's visitor ids are salted per site-local day, so no id is seen on two days
 and a period's visitors are the sum of its days'. While a day is open its
-visitors are `uniq` states in the rollups, decoded hash by hash at every query;
-once it is over they no longer change, so the aggregator closes it:
+visitors are `uniq` states in the rollups, decoded hash by hash at every query,
+and its sums lie in rollup rows ordered for writing, not for every read; once it
+is over they no longer change, so the aggregator closes it:
 
 * a day is closed an hour after it ends in the site's timezone (`CLOSE_GRACE_MS`):
   events are stamped when received and ids change at midnight, so only an
@@ -19,7 +20,7 @@ once it is over they no longer change, so the aggregator closes it:
 Every closing has a version, read from ClickHouse's clock before its states are
 read: a later closing reads a later snapshot and has the higher version, so the
 rows at a marker's latest version are the day's whole counts. Queries read those
-(see `Closed`) and merge states for the other days.
+(see `Closed`; a day closed once has only those) and merge states for the other days.
 
 Events added to a day while it is closed for the first time are noted too, and the
 day stays noted until it is closed, then is closed again: no closing misses them.
@@ -31,43 +32,61 @@ from __future__ import annotations
 
 import datetime as dt
 
+from footfall import closed_counts
+from footfall.closed_counts import closed
 from footfall.connections import AsyncClickHouse
-from footfall.visitor_counts import closed
 
 CLOSE_GRACE_MS = 3_600_000
 DAYS_PER_STEP = 7
 """A week of a site's days per call, between two batches: after an upgrade, a year of
 bench/dashboard.py's data (10 million page views) closes in 52 calls, 40 s in all."""
 
-# Every rollup's visitors per day of the days {first:Date}..{last:Date}, as rows
-# (kind, date, key, value, visitors).
+# Every rollup's numbers per day of the days {first:Date}..{last:Date}, as rows
+# (kind, date, key, value, visitors, visits, pageviews, engaged_ms, title): what each
+# kind holds is in migration 0013.
 _DAY_COUNTS = """
-SELECT 'site' AS kind, date, '' AS key, '' AS value, uniqMerge(visitors) AS n
+SELECT {site_kind:String} AS kind, date, '' AS key, '' AS value, uniqMerge(visitors) AS visitors,
+    0 AS visits, 0 AS pageviews, 0 AS engaged_ms, '' AS title
 FROM site_visitors WHERE site = {site:String} AND span = 'day'
     AND date BETWEEN {first:Date} AND {last:Date} GROUP BY date
 UNION ALL
-SELECT property, date, '', value, uniqMerge(visitors)
+SELECT property, date, '', value, uniqMerge(visitors), sum(visits), sum(pageviews), 0, ''
 FROM breakdown_stats WHERE site = {site:String} AND span = 'day'
     AND date BETWEEN {first:Date} AND {last:Date} GROUP BY property, date, value
 UNION ALL
-SELECT 'article', date, article_id, '', uniqMerge(visitors)
-FROM article_stats WHERE site = {site:String} AND span = 'day'
-    AND date BETWEEN {first:Date} AND {last:Date} GROUP BY date, article_id
+SELECT kind, date, if(kind = {article:String}, article_id, ''),
+    if(kind = {article:String}, '', article_id), visitors, visits, pageviews, engaged_ms,
+    if(kind = {article:String}, title, '')
+FROM (
+    SELECT date, article_id, uniqMerge(visitors) AS visitors, uniqMerge(visits) AS visits,
+        sum(pageviews) AS pageviews, sum(engaged_ms) AS engaged_ms, argMaxMerge(title) AS title
+    FROM article_stats WHERE site = {site:String} AND span = 'day'
+        AND date BETWEEN {first:Date} AND {last:Date} GROUP BY date, article_id
+) ARRAY JOIN [{article:String}, {articles:String}] AS kind
 UNION ALL
-SELECT 'article_visits', date, article_id, '', uniqMerge(visits)
-FROM article_stats WHERE site = {site:String} AND span = 'day'
-    AND date BETWEEN {first:Date} AND {last:Date} GROUP BY date, article_id
-UNION ALL
-SELECT 'article_source', date, article_id, source, uniqMerge(visitors)
+SELECT {article_source:String}, date, article_id, source, uniqMerge(visitors), 0, sum(pageviews),
+    0, ''
 FROM article_sources WHERE site = {site:String} AND span = 'day'
     AND date BETWEEN {first:Date} AND {last:Date} GROUP BY date, article_id, source
 UNION ALL
-SELECT 'exit_page', toDate(visit_start, {tz:String}) AS day, '', path, uniq(visitor_id)
+SELECT {exit_page:String}, toDate(visit_start, {tz:String}) AS day, '', path, uniq(visitor_id),
+    count(), 0, 0, ''
 FROM visit_exits FINAL WHERE site = {site:String}
     AND visit_start >= toDateTime({first:Date}, {tz:String})
     AND visit_start < toDateTime({last:Date} + 1, {tz:String}) GROUP BY day, path
 """
-COLUMNS = "(site, kind, span, date, key, value, visitors, version)"
+_KINDS = {
+    "site_kind": closed_counts.SITE,
+    "article": closed_counts.ARTICLE,
+    "articles": closed_counts.ARTICLES,
+    "article_source": closed_counts.ARTICLE_SOURCE,
+    "exit_page": closed_counts.EXIT_PAGE,
+    "closed": closed_counts.CLOSED,
+}
+COLUMNS = (
+    "(site, kind, span, date, key, value, visitors, visits, pageviews, engaged_ms, title, version)"
+)
+VERSION = "{version:DateTime64(3, 'UTC')}"
 
 
 def last_due(today_an_hour_ago: dt.date) -> dt.date:
@@ -121,43 +140,46 @@ async def _close(
     """Counts of the days `first`..`last`, then their markers (so that a query never sees a
     marker before its counts)."""
     ((version,),) = await ch.query("SELECT now64(3, 'UTC')")
-    params = {"site": site, "tz": timezone, "first": first, "last": last, "version": version}
+    params = _KINDS | {
+        "site": site, "tz": timezone, "first": first, "last": last, "version": version,
+    }  # fmt: skip
     await ch.command(
-        f"INSERT INTO visitor_counts {COLUMNS} "
-        "SELECT {site:String}, kind, 'day', date, key, value, n, {version:DateTime64(3, 'UTC')} "
-        f"FROM ({_DAY_COUNTS})",
+        f"INSERT INTO closed_counts {COLUMNS} "
+        "SELECT {site:String}, kind, 'day', date, key, value, visitors, visits, pageviews, "
+        f"engaged_ms, title, {VERSION} FROM ({_DAY_COUNTS})",
         params,
     )
     await ch.command(
-        f"INSERT INTO visitor_counts {COLUMNS} "
-        "SELECT {site:String}, 'closed', 'day', {first:Date} + number, '', '', 0, "
-        "{version:DateTime64(3, 'UTC')} "
+        f"INSERT INTO closed_counts {COLUMNS} "
+        "SELECT {site:String}, {closed:String}, 'day', {first:Date} + number, '', '', "
+        f"0, 0, 0, 0, '', {VERSION} "
         "FROM numbers(dateDiff('day', {first:Date}, {last:Date}) + 1)",
         params,
     )
 
 
 async def _close_month(ch: AsyncClickHouse, site: str, month: dt.date) -> None:
-    """The month's sums of its closed days' counts (each at its latest version), then its
-    marker."""
+    """The month's sums of its closed days' counts (each at its latest version, its title
+    the last one), then its marker."""
     ((version,),) = await ch.query("SELECT now64(3, 'UTC')")
-    params = {"site": site, "month": month, "version": version}
+    params = _KINDS | {"site": site, "month": month, "version": version}
     await ch.command(
-        f"INSERT INTO visitor_counts {COLUMNS} "
+        f"INSERT INTO closed_counts {COLUMNS} "
         "SELECT {site:String}, kind, 'month', {month:Date}, key, value, sum(visitors), "
-        "{version:DateTime64(3, 'UTC')} FROM visitor_counts "
-        "WHERE site = {site:String} AND span = 'day' AND kind != 'closed' "
+        "sum(visits), sum(pageviews), sum(engaged_ms), argMaxIf(title, date, title != ''), "
+        f"{VERSION} FROM closed_counts "
+        "WHERE site = {site:String} AND span = 'day' AND kind != {closed:String} "
         "AND toStartOfMonth(date) = {month:Date} "
-        "AND (date, version) GLOBAL IN (SELECT date, max(version) FROM visitor_counts "
-        "    WHERE site = {site:String} AND kind = 'closed' AND span = 'day' "
+        "AND (date, version) GLOBAL IN (SELECT date, max(version) FROM closed_counts "
+        "    WHERE site = {site:String} AND kind = {closed:String} AND span = 'day' "
         "    AND toStartOfMonth(date) = {month:Date} GROUP BY date) "
         "GROUP BY kind, key, value",
         params,
     )
     await ch.command(
-        f"INSERT INTO visitor_counts {COLUMNS} "
-        "SELECT {site:String}, 'closed', 'month', {month:Date}, '', '', 0, "
-        "{version:DateTime64(3, 'UTC')}",
+        f"INSERT INTO closed_counts {COLUMNS} "
+        "SELECT {site:String}, {closed:String}, 'month', {month:Date}, '', '', 0, 0, 0, 0, '', "
+        f"{VERSION}",
         params,
     )
 

@@ -30,6 +30,7 @@ PAGE_BREAKDOWN = "breakdown_stats:page"
 VISIT_BREAKDOWN = "breakdown_stats:visit"
 VISIT_EXITS = "visit_exits"
 ARTICLE_STATS = "article_stats"
+ARTICLE_SOURCES = "article_sources"
 METRICS_DOCS = "https://plausible.io/docs/stats-api#metrics"
 
 
@@ -48,10 +49,14 @@ class Quantity:
     """Per rollup, how its rows are summed."""
     daily: Mapping[str, str] = field(default_factory=dict)
     """Per rollup, how it is counted over one day's rows: a count of distinct ids of a
-    day (ids change at the site's midnight), summed over days (dashboard/visitor_days.py)."""
+    day (ids change at the site's midnight), summed over days (dashboard/closed_days.py)."""
 
     def answers(self, rollup: str) -> bool:
         return rollup in self.rollups or rollup in self.daily
+
+    def of_day(self, rollup: str) -> str:
+        """Its SQL over the rows of one day (or hour) of the rollup."""
+        return self.daily.get(rollup) or self.rollups[rollup]
 
     def raw(self, on_pages: bool) -> tuple[str, str]:
         """("events" or "visits", SQL): which rows it is computed over, and how."""
@@ -76,6 +81,7 @@ QUANTITIES: dict[str, Quantity] = {
                 VISIT_BREAKDOWN: "uniqMerge(visitors)",
                 VISIT_EXITS: "uniq(visitor_id)",
                 ARTICLE_STATS: "uniqMerge(visitors)",
+                ARTICLE_SOURCES: "uniqMerge(visitors)",
             },
         ),
         Quantity(
@@ -85,6 +91,7 @@ QUANTITIES: dict[str, Quantity] = {
                 SITE_HOURLY: "sum(pageviews)",
                 PAGE_BREAKDOWN: "sum(pageviews)",
                 ARTICLE_STATS: "sum(pageviews)",
+                ARTICLE_SOURCES: "sum(pageviews)",
             },
         ),
         Quantity(

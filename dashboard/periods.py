@@ -30,7 +30,6 @@ DOCS = "https://plausible.io/docs/stats-api#time-periods"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FIRST_DATE = dt.date(1900, 1, 1)
 LAST_DATE = dt.date(2299, 12, 31)
-Span = tuple[dt.date, dt.date]
 
 
 @dataclass(frozen=True)
@@ -57,21 +56,6 @@ class DateRange:
         zone = zoneinfo.ZoneInfo(self.timezone)
         ends = (self.first, self.last + dt.timedelta(days=1))
         return all(_offset_seconds(day, zone) % 3600 == 0 for day in ends)
-
-    def months_and_days(self) -> tuple[Span | None, list[Span]]:
-        """Its whole calendar months, as (first day of the first, first day of the last) or
-        None, and the spans of days before and after them (the whole range without any)."""
-        first_month = _add_months(self.first.replace(day=1), 0 if self.first.day == 1 else 1)
-        whole_last = self.last == _end_of_month(self.last)
-        last_month = _add_months(self.last.replace(day=1), 0 if whole_last else -1)
-        if first_month > last_month:
-            return None, [(self.first, self.last)]
-        days = []
-        if self.first < first_month:
-            days.append((self.first, first_month - dt.timedelta(days=1)))
-        if _end_of_month(last_month) < self.last:
-            days.append((_end_of_month(last_month) + dt.timedelta(days=1), self.last))
-        return (first_month, last_month), days
 
     def buckets(self, interval: str) -> Iterator[str]:
         """Every bucket label of the range, in order, as the time series names them."""

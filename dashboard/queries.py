@@ -10,33 +10,36 @@ Sources, first that can answer:
 
 * `site_hourly` (UTC hours) for a site's totals and time series without
   filters, when the site's timezone is a whole number of hours off UTC, with their
-  visitors from `site_visitors` (site-local days and months) over whole months;
-* `breakdown_stats` (site-local days, and calendar months: the whole months of
-  a period are read from its month rows) for breakdowns without filters of the
+  visitors summed over days (`site_visitors`' per site-local day);
+* `breakdown_stats` (per site-local day) for breakdowns without filters of the
   properties it has, by visitors and visits (visit properties) or visitors and
   page views (pages);
 * `visit_exits` (a row per visit) for breakdowns by exit page without filters,
   by visitors and visits;
-* `article_stats` (site-local days and calendar months, read like `breakdown_stats`'s)
-  for articles without filters, and `article_sources` for an article's sources;
+* `article_stats` (per site-local day) for articles without filters, and
+  `article_sources` for an article's sources;
 * raw `events` otherwise. A raw query reads the period's event rows and, when
   it needs visits, a table of the period's visits made from the same rows (one
   row per visit: its entry properties, exit page, page views and duration),
   joined on (visitor_id, visit_start).
 
-Distinct counts (visitors; an article's visits) are counted per site-local day
-and summed: from the rollups, closed days' counts and open days' states
-(`visitor_days`); from raw events, each query groups by day too, then sums.
+From a rollup, the closed days of a period (and its closed whole months) are read
+from their counts, and only the open days (today, mostly) from the rollup's rows
+(`closed_days`). Distinct counts (visitors; an article's visits) are counted per
+site-local day and summed, from the rollups as from raw events: a raw query
+groups by day too, then sums.
 """
 
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from dashboard import visitor_days
+from dashboard import closed_days
+from dashboard.closed_days import Counted
 from dashboard.filters import Filter
 from dashboard.metrics import (
+    ARTICLE_SOURCES,
     ARTICLE_STATS,
     PAGE_BREAKDOWN,
     QUANTITIES,
@@ -46,7 +49,7 @@ from dashboard.metrics import (
 )
 from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES, Property
-from dashboard.visitor_days import Counted
+from footfall import closed_counts
 from footfall.connections import AsyncClickHouse
 
 Row = dict[str, float]
@@ -67,9 +70,8 @@ PAGE = "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
 EVENT_DAY = "toDate(ts, {tz:String})"
 VISIT_DAY = "toDate(visit_start, {tz:String})"
 DAY_ROWS = "span = 'day'"
-MONTH_ROWS = "span = 'month'"
-"""How `breakdown_stats`, `article_stats` and `site_visitors` tell their day and month rows
-apart."""
+"""How the rollups with day and month rows (`breakdown_stats`, `article_stats`,
+`article_sources`, `site_visitors`) tell their day rows."""
 
 
 @dataclass(frozen=True)
@@ -139,24 +141,25 @@ async def breakdown(
     quantity `order_by` (descending, then by value) and paged in SQL; unordered when None."""
     table = _breakdown_rollup(sel, prop, quantities)
     if not raw and table == VISIT_EXITS:
-        sql, params = await _exits(ch, sel, quantities)
+        params = sel.params()
+        open_days = (
+            "visit_start >= toDateTime({open_first:Date}, {tz:String}) "
+            "AND visit_start < toDateTime({open_last:Date} + 1, {tz:String})"
+        )
+        rollup = ("visit_exits FINAL", "path", open_days, VISIT_DAY)
+        counted = _counted(quantities, table)
+        parts = await _by_day(
+            ch, sel, closed_counts.EXIT_PAGE, counted, params, ("value", "1"), rollup
+        )
+        sql = _summed(parts, quantities)
     elif not raw and table:
         assert prop.rollup is not None
-        rows = _breakdown_rows(sel, prop)
-        params = rows.params
-        daily = [
-            Counted(q, prop.rollup, QUANTITIES[q].daily[table])
-            for q in quantities
-            if table in QUANTITIES[q].daily
-        ]
+        params = sel.params() | {"property": prop.rollup}
         counts = ("value", "value != ''" if prop.empty is None else "1")
         where = f"{DAY_ROWS} AND property = {{property:String}} AND {counts[1]}"
-        states = ("breakdown_stats", "value", where, "date")
-        sums = [q for q in quantities if table not in QUANTITIES[q].daily]
-        parts = [(_grouped_rollup(rows, _exprs(sums, table)), sums)] if sums else []
-        if daily:
-            by_day = await _by_day(ch, sel, daily, params, counts, states)
-            parts += [(sql, [c.quantity for c in daily]) for sql in by_day]
+        rollup = ("breakdown_stats", "value", where, "date")
+        counted = _counted(quantities, table)
+        parts = await _by_day(ch, sel, prop.rollup, counted, params, counts, rollup)
         sql = _summed(parts, quantities)
     else:
         sql, params = _raw(sel, quantities, _property_group(prop))
@@ -171,13 +174,15 @@ async def breakdown(
 
 
 ARTICLE_QUANTITIES = ["pageviews", "visits", "visitors", "engaged_ms"]
+ARTICLE_COUNTED = [Counted(q, QUANTITIES[q].of_day(ARTICLE_STATS)) for q in ARTICLE_QUANTITIES]
 ARTICLE_ORDER = {
-    "pageviews": "q_pageviews",
-    "visits": "q_visits",
-    "visitors": "q_visitors",
+    "pageviews": ("q_pageviews", ["pageviews"]),
+    "visits": ("q_visits", ["visits"]),
+    "visitors": ("q_visitors", ["visitors"]),
     # engaged_time is a mean per visitor: ordered by the same ratio, computed here.
-    "engaged_time": "q_engaged_ms / greatest(q_visitors, 1)",
+    "engaged_time": ("q_engaged_ms / greatest(q_visitors, 1)", ["engaged_ms", "visitors"]),
 }
+"""Per sort: the SQL articles are ordered by, and the quantities it needs."""
 
 
 async def articles(
@@ -190,41 +195,25 @@ async def articles(
     raw: bool = False,
 ) -> list[tuple[str, str, Row]]:
     """(article id, title, quantities) of the period's most read articles, by `sort`."""
+    order, needs = ARTICLE_ORDER[sort]
     if raw or sel.filters:
         sql, params = _articles_raw(sel, "article_id", "article_id != ''")
-        sql += f" ORDER BY {ARTICLE_ORDER[sort]} DESC, g ASC {PAGE}"
+        sql += f" ORDER BY {order} DESC, g ASC {PAGE}"
         found = await ch.query(sql, params | {"limit": limit, "offset": offset})
         return [(g, title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
-    where, counted = "article_id != ''", "key != ''"
-    page: dict[str, object] = {"limit": limit, "offset": offset}
-    if sort == "pageviews":
-        # A sum: the page of articles is known before any visitor is counted.
-        rows = _article_rows(sel, where)
-        top = await ch.query(
-            f"SELECT article_id AS g FROM article_stats WHERE {rows.where} GROUP BY g "
-            f"ORDER BY sum(pageviews) DESC, g ASC {PAGE}",
-            rows.params | page,
-        )
-        where, counted = "article_id IN {articles:Array(String)}", "key IN {articles:Array(String)}"
-        page = {"articles": [g for (g,) in top], "limit": limit, "offset": 0}
-    # A title is a state to merge: with the page's articles only, merged in the same query.
-    titled = sort == "pageviews"
-    sql, params = await _article_numbers(
-        ch, sel, where, ("article_id", "key"), counted, titled=titled
-    )
-    sql += f" ORDER BY {ARTICLE_ORDER[sort]} DESC, g ASC {PAGE}"
-    found = await ch.query(sql, params | page)
-    if not titled:
-        rows = _article_rows(sel, "article_id IN {articles:Array(String)}")
-        titles = dict(
-            await ch.query(
-                f"SELECT article_id, argMaxMerge(title) FROM article_stats WHERE {rows.where} "
-                "GROUP BY article_id",
-                rows.params | {"articles": [g for g, *_ in found]},
-            )
-        )
-        found = [(g, titles.get(g, ""), *rest) for g, *rest in found]
-    return [(g, title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
+    # The page of articles first, from what its order needs of every article (by page
+    # views, a sum of one column), then the page's own numbers and titles.
+    params = sel.params()
+    rollup = ("article_stats", "article_id", f"{DAY_ROWS} AND article_id != ''", "date")
+    counted = _counted(needs, ARTICLE_STATS)
+    parts = await _by_day(ch, sel, closed_counts.ARTICLES, counted, params, ("value", "1"), rollup)
+    sql = f"{_summed(parts, needs)} ORDER BY {order} DESC, g ASC {PAGE}"
+    page = [g for g, *_ in await ch.query(sql, params | {"limit": limit, "offset": offset})]
+    if not page:
+        return []
+    where = ("key IN {articles:Array(String)}", "article_id IN {articles:Array(String)}")
+    found = await _article_numbers(ch, sel, ("key", "article_id"), where, {"articles": page})
+    return [(g, *found[g]) for g in page]
 
 
 async def article_totals(
@@ -266,15 +255,35 @@ async def article_overview(
 async def _article_groups(
     ch: AsyncClickHouse, sel: Selection, article: str, group: str, *, raw: bool, days_only: bool
 ) -> dict[str, tuple[str, Row]]:
-    where = "article_id = {article:String}"
-    if raw:
-        sql, params = _articles_raw(sel, group, where)
-    else:
-        sql, params = await _article_numbers(
-            ch, sel, where, (group, group), "key = {article:String}",
-            by_day=days_only, titled=True,
-        )  # fmt: skip
+    if not raw:
+        where = ("key = {article:String}", "article_id = {article:String}")
+        return await _article_numbers(
+            ch, sel, (group, group), where, {"article": article}, by_day=days_only
+        )
+    sql, params = _articles_raw(sel, group, "article_id = {article:String}")
     rows = await ch.query(sql, params | {"article": article})
+    return {g: (title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in rows}
+
+
+async def _article_numbers(
+    ch: AsyncClickHouse,
+    sel: Selection,
+    groups: tuple[str, str],
+    where: tuple[str, str],
+    values: dict[str, object],
+    *,
+    by_day: bool = False,
+) -> dict[str, tuple[str, Row]]:
+    """{g: (title, quantities)} of the articles that pass `where`, a condition on their
+    counts (by `key`) and one on their `article_stats` rows (by `article_id`), with the
+    parameters `values`; `groups`: g over each."""
+    params = sel.params() | values
+    rollup = ("article_stats", groups[1], f"{DAY_ROWS} AND {where[1]}", "date")
+    parts = await _by_day(
+        ch, sel, closed_counts.ARTICLE, ARTICLE_COUNTED, params, (groups[0], where[0]), rollup,
+        by_day=by_day, titled=True,
+    )  # fmt: skip
+    rows = await ch.query(_summed(parts, ["title", *ARTICLE_QUANTITIES]), params)
     return {g: (title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in rows}
 
 
@@ -295,16 +304,13 @@ async def article_sources(
         where = f"{EVENTS_IN_RANGE} AND type = 'pageview' AND {where}"
         sql = _grouped("events", ARTICLE_SOURCE, exprs, where, EVENT_DAY)
     else:
-        sums = (
-            "SELECT source AS g, sum(pageviews) AS q_pageviews FROM article_sources "
-            f"WHERE {_spans(sel, params, DAY_ROWS, MONTH_ROWS)} AND {where} GROUP BY g"
-        )
-        daily = [Counted("visitors", "article_source", "uniqMerge(visitors)")]
+        counted = _counted(["visitors", "pageviews"], ARTICLE_SOURCES)
+        rollup = ("article_sources", "source", f"{DAY_ROWS} AND {where}", "date")
         counts = ("value", "key = {article:String}")
-        states = ("article_sources", "source", f"{DAY_ROWS} AND {where}", "date")
-        visitors = await _by_day(ch, sel, daily, params, counts, states)
-        parts = [(sums, ["pageviews"]), *((sql, ["visitors"]) for sql in visitors)]
-        sql = _summed(parts, ["visitors", "pageviews"])
+        kind = closed_counts.ARTICLE_SOURCE
+        sql = _summed(
+            await _by_day(ch, sel, kind, counted, params, counts, rollup), ["visitors", "pageviews"]
+        )
     sql += " ORDER BY q_visitors DESC, q_pageviews DESC, g ASC LIMIT {limit:UInt32}"
     rows = await ch.query(sql, params)
     return [(g, int(v), int(p)) for g, v, p in rows]
@@ -344,18 +350,20 @@ async def _site_rollups(
     sums = [q for q in quantities if q != "visitors"]
     group = _date_bucket("date", interval) if interval else "''"
     params = sel.params()
+    parts = [(_site_hourly(sel, sums, interval)[0], sums)] if sums else []
     if await _visitors_by_day(ch, sel):
-        daily = [Counted("visitors", "site", QUANTITIES["visitors"].daily[SITE_HOURLY])]
-        states = ("site_visitors", group, DAY_ROWS, "date")
+        counted = _counted(["visitors"], SITE_HOURLY)
+        rollup = ("site_visitors", group, DAY_ROWS, "date")
         by_day = interval == "date"
-        visitors = await _by_day(ch, sel, daily, params, (group, "1"), states, by_day=by_day)
+        parts += await _by_day(
+            ch, sel, closed_counts.SITE, counted, params, (group, "1"), rollup, by_day=by_day
+        )
     else:
         hourly = _bucket("hour", interval) if interval else "''"
         where = f"site = {{site:String}} AND hour >= {T0} AND hour < {T1}"
         exprs = [("visitors", QUANTITIES["visitors"].daily[SITE_HOURLY])]
-        visitors = [_grouped("site_hourly", hourly, exprs, where, "toDate(hour, {tz:String})")]
-    parts = [(_site_hourly(sel, sums, interval)[0], sums)] if sums else []
-    parts += [(sql, ["visitors"]) for sql in visitors]
+        day = "toDate(hour, {tz:String})"
+        parts.append((_grouped("site_hourly", hourly, exprs, where, day), ["visitors"]))
     return _summed(parts, quantities), params
 
 
@@ -389,10 +397,7 @@ def _site_hourly(
 ) -> tuple[str, dict[str, object]]:
     """Sums per bucket; visitors only by hour or within one day (an hour's are of one day)."""
     group = _bucket("hour", interval) if interval else "''"
-    exprs = ", ".join(
-        f"{QUANTITIES[q].daily.get(SITE_HOURLY) or QUANTITIES[q].rollups[SITE_HOURLY]} AS q_{q}"
-        for q in quantities
-    )
+    exprs = ", ".join(f"{QUANTITIES[q].of_day(SITE_HOURLY)} AS q_{q}" for q in quantities)
     sql = (
         f"SELECT {group} AS g, {exprs} FROM site_hourly "
         f"WHERE site = {{site:String}} AND hour >= {T0} AND hour < {T1} GROUP BY g"
@@ -400,128 +405,60 @@ def _site_hourly(
     return sql, sel.params()
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """A breakdown's rows in a rollup: read `FROM table WHERE where`, grouped by `value`."""
-
-    table: str
-    where: str
-    value: str
-    params: dict[str, object]
-
-
-def _breakdown_rows(sel: Selection, prop: Property) -> _Rows:
-    params = sel.params()
-    where = _days_and_months(sel, prop, params)
-    if prop.empty is None:
-        where += " AND value != ''"
-    return _Rows("breakdown_stats", where, "value", params)
-
-
-async def _exits(
-    ch: AsyncClickHouse, sel: Selection, quantities: list[str]
-) -> tuple[str, dict[str, object]]:
-    """Exit pages from `visit_exits` (a row per visit): visitors on the day their visit
-    started (counts of closed days, the rows of open ones), sums over the period's rows."""
-    params = sel.params()
-    sums = [q for q in quantities if VISIT_EXITS not in QUANTITIES[q].daily]
-    parts = []
-    if sums:
-        where = f"site = {{site:String}} AND visit_start >= {T0} AND visit_start < {T1}"
-        rows = _Rows("visit_exits FINAL", where, "path", params)
-        parts.append((_grouped_rollup(rows, _exprs(sums, VISIT_EXITS)), sums))
-    if "visitors" in quantities:
-        daily = [Counted("visitors", "exit_page", QUANTITIES["visitors"].daily[VISIT_EXITS])]
-        open_days = (
-            "visit_start >= toDateTime({open_first:Date}, {tz:String}) "
-            "AND visit_start < toDateTime({open_last:Date} + 1, {tz:String})"
-        )
-        states = ("visit_exits FINAL", "path", open_days, VISIT_DAY)
-        visitors = await _by_day(ch, sel, daily, params, ("value", "1"), states)
-        parts += [(sql, ["visitors"]) for sql in visitors]
-    return _summed(parts, quantities), params
-
-
 async def _by_day(
     ch: AsyncClickHouse,
     sel: Selection,
-    daily: list[Counted],
+    kind: str,
+    counted: list[Counted],
     params: dict[str, object],
     counts: tuple[str, str],
-    states: tuple[str, str, str, str],
+    rollup: tuple[str, str, str, str],
     *,
     by_day: bool = False,
-) -> list[str]:
-    """Queries whose rows, summed per group, are the `daily` quantities over the selection's
-    days (see `visitor_days`)."""
-    known = await visitor_days.closed_days(ch, sel.site)
-    parts = visitor_days.split(known, sel.range, by_day=by_day)
-    return visitor_days.visitors_sql(parts, daily, params, counts=counts, states=states)
+    titled: bool = False,
+) -> list[tuple[str, list[str]]]:
+    """Parts for `_summed`: the `counted` quantities (and with `titled`, the title) over
+    the selection's days, from the counts of `kind` of its closed days and the rollup's
+    rows of the others (see `closed_days.counted_sql`)."""
+    known = await closed_days.known(ch, sel.site)
+    parts = closed_days.split(known, sel.range, by_day=by_day)
+    sqls = closed_days.counted_sql(
+        parts, kind, counted, params, counts=counts, rollup=rollup, titled=titled
+    )
+    columns = (["title"] if titled else []) + [c.quantity for c in counted]
+    return [(sql, columns) for sql in sqls]
+
+
+def _counted(quantities: list[str], rollup: str) -> list[Counted]:
+    """The quantities as closed days hold them (every one of `closed_counts.QUANTITIES`
+    that the rollup answers), with their SQL over an open day's rows of the rollup."""
+    return [Counted(q, QUANTITIES[q].of_day(rollup)) for q in quantities]
 
 
 def _summed(parts: list[tuple[str, list[str]]], columns: list[str]) -> str:
     """`SELECT g, q_<column>...`: the rows of every part (a query `SELECT g, q_<its
     columns>`, maybe several rows per group) summed per group, a part's missing columns
-    as zeros; `title` is the one that is not empty."""
+    as zeros; `title` (a part's `t_title`, with `t_day`, its day) is the latest title
+    that is not empty."""
     names = {c: "title" if c == "title" else f"q_{c}" for c in columns}
     branches = []
     for sql, has in parts:
         selected = ", ".join(
-            names[c] if c in has else ("'' AS title" if c == "title" else f"0 AS {names[c]}")
+            (
+                ("t_title, t_day" if c in has else "'' AS t_title, toDate(0) AS t_day")
+                if c == "title"
+                else (names[c] if c in has else f"0 AS {names[c]}")
+            )
             for c in columns
         )
         branches.append(f"SELECT g, {selected} FROM ({sql})")
     sums = ", ".join(
-        f"max({names[c]}) AS title" if c == "title" else f"sum({names[c]}) AS {names[c]}"
+        "argMaxIf(t_title, t_day, t_title != '') AS title"
+        if c == "title"
+        else f"sum({names[c]}) AS {names[c]}"
         for c in columns
     )
     return f"SELECT g, {sums} FROM ({' UNION ALL '.join(branches)}) GROUP BY g"
-
-
-def _days_and_months(sel: Selection, prop: Property, params: dict[str, object]) -> str:
-    """`breakdown_stats`' rows of the period for `prop`."""
-    assert prop.rollup is not None
-    params["property"] = prop.rollup
-    return _spans(
-        sel,
-        params,
-        f"property = {{property:String}} AND {DAY_ROWS}",
-        f"property = {{property:String}} AND {MONTH_ROWS}",
-    )
-
-
-def _spans(sel: Selection, params: dict[str, object], days: str, months: str) -> str:
-    """The site's rows of the period in a rollup with day and month rows (told apart by the
-    conditions `days` and `months`): month rows for its whole months, day rows for the days
-    around them."""
-    whole_months, around = sel.range.months_and_days()
-    spans = []
-    if around:
-        between = []
-        for n, (first, last) in enumerate(around):
-            params |= {f"first{n}": first, f"last{n}": last}
-            between.append(f"date BETWEEN {{first{n}:Date}} AND {{last{n}:Date}}")
-        spans.append(f"({days} AND ({' OR '.join(between)}))")
-    if whole_months:
-        params |= {"first_month": whole_months[0], "last_month": whole_months[1]}
-        spans.append(f"({months} AND date BETWEEN {{first_month:Date}} AND {{last_month:Date}})")
-    return f"site = {{site:String}} AND ({' OR '.join(spans)})"
-
-
-def _grouped_rollup(rows: _Rows, columns: str) -> str:
-    return f"SELECT {rows.value} AS g, {columns} FROM {rows.table} WHERE {rows.where} GROUP BY g"
-
-
-def _article_rows(sel: Selection, where: str, *, days_only: bool = False) -> _Rows:
-    """`article_stats`' rows of the period that pass `where`, by article; `days_only` for a
-    series by day."""
-    params = sel.params()
-    if days_only:
-        days = "date BETWEEN {d0:Date} AND {d1:Date}"
-        spans = f"site = {{site:String}} AND {DAY_ROWS} AND {days}"
-    else:
-        spans = _spans(sel, params, DAY_ROWS, MONTH_ROWS)
-    return _Rows("article_stats", f"{spans} AND {where}", "article_id", params)
 
 
 def _articles_raw(sel: Selection, group: str, where: str) -> tuple[str, dict[str, object]]:
@@ -545,44 +482,6 @@ def _articles_raw(sel: Selection, group: str, where: str) -> tuple[str, dict[str
         f"FROM {source} WHERE {' AND '.join(conditions)} GROUP BY g, d) GROUP BY g"
     )
     return sql, params
-
-
-def _exprs(quantities: list[str], source: str) -> str:
-    return ", ".join(f"{QUANTITIES[q].rollups[source]} AS q_{q}" for q in quantities)
-
-
-ARTICLE_DAILY = [
-    Counted("visitors", "article", QUANTITIES["visitors"].daily[ARTICLE_STATS]),
-    Counted("visits", "article_visits", QUANTITIES["visits"].daily[ARTICLE_STATS]),
-]
-"""An article's distinct counts per day: their kinds in `visitor_counts`, their states."""
-
-
-async def _article_numbers(
-    ch: AsyncClickHouse,
-    sel: Selection,
-    where: str,
-    groups: tuple[str, str],
-    counts_where: str,
-    *,
-    by_day: bool = False,
-    titled: bool = False,
-) -> tuple[str, dict[str, object]]:
-    """`SELECT g, [title,] q_...` (ARTICLE_QUANTITIES) of the articles that pass `where`:
-    sums from `article_stats`, visitors and visits summed over days. `groups`: g over
-    `article_stats` rows and over their counts (which pass `counts_where`)."""
-    rows = _article_rows(sel, where, days_only=by_day)
-    rows = replace(rows, value=groups[0])
-    sums = _exprs(["pageviews", "engaged_ms"], ARTICLE_STATS)
-    if titled:
-        sums = f"argMaxMerge(title) AS title, {sums}"
-    states = ("article_stats", groups[0], f"{DAY_ROWS} AND {where}", "date")
-    counts = (groups[1], counts_where)
-    daily = await _by_day(ch, sel, ARTICLE_DAILY, rows.params, counts, states, by_day=by_day)
-    summed = ["pageviews", "engaged_ms"]
-    parts = [(_grouped_rollup(rows, sums), [*(["title"] if titled else []), *summed])]
-    parts += [(sql, ["visits", "visitors"]) for sql in daily]
-    return _summed(parts, (["title"] if titled else []) + ARTICLE_QUANTITIES), rows.params
 
 
 def _bucket(column: str, interval: str | None) -> str:

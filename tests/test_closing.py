@@ -9,14 +9,14 @@ import pytest
 
 from aggregator import closing
 from aggregator.importer import stream_entries
-from dashboard import queries
+from dashboard import closed_days, queries
 from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES
 from dashboard.queries import Selection
 from footfall import keys
+from footfall.closed_counts import Closed, closed
 from footfall.connections import AsyncClickHouse
 from footfall.sites import site_from_json
-from footfall.visitor_counts import closed
 
 SITE = "news.example"
 TZ = "Asia/Ho_Chi_Minh"
@@ -90,7 +90,7 @@ async def test_days_close_an_hour_after_they_end_oldest_first(
     assert known.through == dt.date(2023, 11, 29)
     assert known.months == {}  # November is not over
     counts = ch.query(
-        "SELECT date, value, visitors FROM visitor_counts WHERE kind = 'page' ORDER BY date, value"
+        "SELECT date, value, visitors FROM closed_counts WHERE kind = 'page' ORDER BY date, value"
     ).result_rows
     day = dt.date.fromisoformat
     assert counts == [
@@ -109,7 +109,7 @@ async def test_a_closed_month_and_its_days_answer_as_raw_events(
         pass
     assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).months
     month_rows = ch.query(
-        "SELECT value, visitors FROM visitor_counts WHERE kind = 'page' AND span = 'month' "
+        "SELECT value, visitors FROM closed_counts WHERE kind = 'page' AND span = 'month' "
         "ORDER BY value"
     ).result_rows
     assert month_rows == [("/a", 4), ("/b", 1), ("/c", 1)]  # v1 on three days, v2
@@ -142,3 +142,28 @@ async def test_late_events_close_their_day_and_month_again(site, clock, aggregat
     for first, last in (("2023-11-01", "2023-11-01"), ("2023-11-03", "2023-11-03")):
         assert await numbers(ch, first, last) == await numbers(ch, first, last, raw=True)
     assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).days
+
+
+def test_a_period_reads_closed_months_and_days_from_counts_and_open_days_from_the_rollup():
+    day = dt.date.fromisoformat
+    version = dt.datetime(2023, 12, 2, tzinfo=dt.UTC)
+    known = Closed(
+        days={day("2023-10-31") + dt.timedelta(days=n): version for n in range(32)},
+        months={day("2023-11-01"): version},
+        reclosed=frozenset({("month", day("2023-11-01")), ("day", day("2023-12-01"))}),
+    )
+    whole = closed_days.split(known, DateRange(day("2023-10-31"), day("2023-12-02"), TZ))
+    assert whole.months == [day("2023-11-01")]
+    assert whole.days == [day("2023-10-31"), day("2023-12-01")]
+    assert whole.open == [day("2023-12-02")]
+    assert whole.reclosed == [
+        ("month", day("2023-11-01"), version),
+        ("day", day("2023-12-01"), version),
+    ]
+    # A series by day reads every day's counts; a month not whole, its days'.
+    by_day = closed_days.split(
+        known, DateRange(day("2023-11-01"), day("2023-11-30"), TZ), by_day=True
+    )
+    assert (by_day.months, len(by_day.days), by_day.open) == ([], 30, [])
+    part = closed_days.split(known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ))
+    assert (part.months, len(part.days), part.reclosed) == ([], 29, [])

@@ -117,10 +117,15 @@ def test_column_changes_reach_both_the_data_and_the_distributed_table(printed):
 
 def test_a_dropped_table_goes_with_its_data_table_after_its_view(printed):
     drops = [s for s in printed if s.startswith("DROP")]
-    assert drops == [
+    with_views = [
         f"DROP {kind} IF EXISTS {name} ON CLUSTER analytics"
         for table in ("article_daily", "breakdown_daily")
         for kind, name in (("VIEW", f"{table}_mv"), ("TABLE", table), ("TABLE", f"{table}_local"))
+    ]
+    assert drops == [
+        *with_views,
+        "DROP TABLE IF EXISTS visitor_counts ON CLUSTER analytics",
+        "DROP TABLE IF EXISTS visitor_counts_local ON CLUSTER analytics",
     ]
 
 

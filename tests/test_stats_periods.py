@@ -74,20 +74,3 @@ def test_month_buckets_start_on_the_first():
     assert list(months) == ["2023-11-01", "2023-12-01", "2024-01-01", "2024-02-01"]
 
 
-MONTHS_AND_DAYS = [
-    ("2023-10-16", "2023-11-15", None, [("2023-10-16", "2023-11-15")]),
-    ("2022-12-01", "2023-11-30", ("2022-12-01", "2023-11-01"), []),
-    ("2023-01-01", "2023-01-31", ("2023-01-01", "2023-01-01"), []),
-    ("2023-01-02", "2023-03-01", ("2023-02-01", "2023-02-01"),
-     [("2023-01-02", "2023-01-31"), ("2023-03-01", "2023-03-01")]),
-    ("2024-02-01", "2024-02-28", None, [("2024-02-01", "2024-02-28")]),
-    ("2024-02-01", "2024-02-29", ("2024-02-01", "2024-02-01"), []),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("first", "last", "months", "days"), MONTHS_AND_DAYS)
-def test_a_range_splits_into_whole_months_and_the_days_around_them(first, last, months, days):
-    d = dt.date.fromisoformat
-    got = DateRange(d(first), d(last), "Asia/Ho_Chi_Minh").months_and_days()
-    want_months = (d(months[0]), d(months[1])) if months else None
-    assert got == (want_months, [(d(a), d(b)) for a, b in days])

@@ -1,0 +1,56 @@
+"""The counts of a site's closed days (`closed_counts`): their kinds, and which are closed.
+
+The aggregator closes days (aggregator/closing.py) and the dashboard reads their
+counts (dashboard/closed_days.py); both ask this. Migration 0013 says what each
+kind's rows hold: of the numbers in `QUANTITIES`, every one its rollup answers
+(the site's, visitors only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from footfall.connections import AsyncClickHouse
+
+SITE = "site"
+ARTICLE = "article"
+"""An article's numbers, `key` the article: one article's rows are together."""
+ARTICLES = "articles"
+"""The same numbers, `value` the article: a period's rows of every article are together."""
+ARTICLE_SOURCE = "article_source"
+EXIT_PAGE = "exit_page"
+CLOSED = "closed"
+"""A day's or month's marker, one per closing."""
+QUANTITIES = ("visitors", "visits", "pageviews", "engaged_ms")
+"""The numbers a row holds, in columns of the same names."""
+
+
+@dataclass(frozen=True)
+class Closed:
+    """A site's closed days and months (first days), each with its latest closing's
+    version, and those of them closed more than once, as (span, date)."""
+
+    days: dict[dt.date, dt.datetime] = field(default_factory=dict)
+    months: dict[dt.date, dt.datetime] = field(default_factory=dict)
+    reclosed: frozenset[tuple[str, dt.date]] = frozenset()
+
+    @property
+    def through(self) -> dt.date | None:
+        """The last closed day. Closings go oldest first from the site's first day, and a
+        day before it that gets events later (an import) is closed then."""
+        return max(self.days, default=None)
+
+
+async def closed(ch: AsyncClickHouse, site: str) -> Closed:
+    rows = await ch.query(
+        "SELECT span, date, max(version), count() FROM closed_counts "
+        "WHERE site = {site:String} AND kind = {closed:String} GROUP BY span, date",
+        {"site": site, "closed": CLOSED},
+    )
+    days: dict[dt.date, dt.datetime] = {}
+    months: dict[dt.date, dt.datetime] = {}
+    for span, date, version, _ in rows:
+        (days if span == "day" else months)[date] = version
+    reclosed = frozenset((span, date) for span, date, _, closings in rows if closings > 1)
+    return Closed(days, months, reclosed)
