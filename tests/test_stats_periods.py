@@ -72,5 +72,3 @@ def test_whole_hour_timezones_can_use_utc_hours():
 def test_month_buckets_start_on_the_first():
     months = DateRange(D("2023-11-20"), D("2024-02-10"), "UTC").buckets("month")
     assert list(months) == ["2023-11-01", "2023-12-01", "2024-01-01", "2024-02-01"]
-
-
