@@ -70,8 +70,8 @@ PAGE = "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"
 EVENT_DAY = "toDate(ts, {tz:String})"
 VISIT_DAY = "toDate(visit_start, {tz:String})"
 DAY_ROWS = "span = 'day'"
-"""How the rollups with day and month rows (`breakdown_stats`, `article_stats`,
-`article_sources`, `site_visitors`) tell their day rows."""
+"""The day rows of `breakdown_stats`, `article_stats`, `article_sources` and `site_visitors`
+(their month rows are gone since migration 0014)."""
 
 
 @dataclass(frozen=True)

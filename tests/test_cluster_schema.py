@@ -122,11 +122,23 @@ def test_a_dropped_table_goes_with_its_data_table_after_its_view(printed):
         for table in ("article_daily", "breakdown_daily")
         for kind, name in (("VIEW", f"{table}_mv"), ("TABLE", table), ("TABLE", f"{table}_local"))
     ]
+    remade_views = [  # migration 0014: the same views, made anew
+        f"DROP VIEW IF EXISTS {table}_mv ON CLUSTER analytics"
+        for table in ("article_stats", "article_sources", "breakdown_stats", "site_visitors")
+    ]
     assert drops == [
         *with_views,
         "DROP TABLE IF EXISTS visitor_counts ON CLUSTER analytics",
         "DROP TABLE IF EXISTS visitor_counts_local ON CLUSTER analytics",
+        *remade_views,
     ]
+
+
+def test_a_mutation_runs_on_each_shards_data_table(printed):
+    deletes = [s for s in printed if " DELETE WHERE " in s]
+    assert len(deletes) == 4
+    for delete in deletes:
+        assert re.match(r"ALTER TABLE \w+_local ON CLUSTER analytics DELETE WHERE", delete)
 
 
 def test_the_migrations_record_is_shared_by_every_node(printed):
