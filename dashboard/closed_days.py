@@ -83,51 +83,64 @@ class Counted:
     of_day: str
 
 
+@dataclass(frozen=True)
+class Counts:
+    """The closed days' rows a query reads: `closed_counts` rows of `kind` that pass
+    `where` (beyond site, kind and days), grouped by the SQL `group`."""
+
+    kind: str
+    group: str
+    where: str = "1"
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """The open days' rows a query reads: rows of `table` that pass `where` (beyond site
+    and their day, the SQL `day`), grouped by the SQL `group`. `where` may bound the rows
+    by `{open_first:Date}` and `{open_last:Date}`, the first and last open days."""
+
+    table: str
+    group: str
+    where: str
+    day: str = "date"
+
+
 def counted_sql(
     parts: Split,
-    kind: str,
     counted: list[Counted],
     params: dict[str, object],
+    counts: Counts,
+    rollup: Rollup,
     *,
-    counts: tuple[str, str],
-    rollup: tuple[str, str, str, str],
     titled: bool = False,
 ) -> list[str]:
     """Queries `SELECT g, q_<quantity>...` whose rows, summed per g, are the quantities
     over the days of `parts`; with `titled`, also `t_title`, a title, and `t_day`, its
-    day (the latest is the one).
-
-    `kind` is the counts' kind, `counts` (g over their rows, a condition on them beyond
-    site, kind and days), `rollup` (the rollup table, g over its rows, a condition on them
-    beyond site, their day). The condition may bound the rows by `{open_first:Date}` and
-    `{open_last:Date}`, the first and last open days.
-    """
+    day (the latest is the one)."""
     selected = []
     if parts.months or parts.days:
-        params["kind"] = kind
+        params["kind"] = counts.kind
         sums = [f"sum({c.quantity}) AS q_{c.quantity}" for c in counted]
         if titled:
             sums += [
                 "argMaxIf(title, date, title != '') AS t_title",
                 "maxIf(date, title != '') AS t_day",
             ]
-        group, where = counts
         selected.append(
-            f"SELECT {group} AS g, {', '.join(sums)} FROM closed_counts "
-            f"WHERE site = {{site:String}} AND kind = {{kind:String}} AND {where} "
+            f"SELECT {counts.group} AS g, {', '.join(sums)} FROM closed_counts "
+            f"WHERE site = {{site:String}} AND kind = {{kind:String}} AND {counts.where} "
             f"AND {_closed_spans(parts, params)} GROUP BY g"
         )
     if parts.open:
         params |= {"open_days": parts.open, "open_first": parts.open[0]}
         params["open_last"] = parts.open[-1]
-        table, group, where, day = rollup
         merged = [f"{c.of_day} AS q_{c.quantity}" for c in counted]
         if titled:
-            merged += ["argMaxMerge(title) AS t_title", f"{day} AS t_day"]
+            merged += ["argMaxMerge(title) AS t_title", f"{rollup.day} AS t_day"]
         selected.append(
-            f"SELECT {group} AS g, {', '.join(merged)} FROM {table} "
-            f"WHERE site = {{site:String}} AND {where} "
-            f"AND {day} IN {{open_days:Array(Date)}} GROUP BY g, {day}"
+            f"SELECT {rollup.group} AS g, {', '.join(merged)} FROM {rollup.table} "
+            f"WHERE site = {{site:String}} AND {rollup.where} "
+            f"AND {rollup.day} IN {{open_days:Array(Date)}} GROUP BY g, {rollup.day}"
         )
     return selected
 

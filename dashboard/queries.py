@@ -36,7 +36,7 @@ import weakref
 from dataclasses import dataclass
 
 from dashboard import closed_days
-from dashboard.closed_days import Counted
+from dashboard.closed_days import Counted, Counts, Rollup
 from dashboard.filters import Filter
 from dashboard.metrics import (
     ARTICLE_SOURCES,
@@ -146,20 +146,18 @@ async def breakdown(
             "visit_start >= toDateTime({open_first:Date}, {tz:String}) "
             "AND visit_start < toDateTime({open_last:Date} + 1, {tz:String})"
         )
-        rollup = ("visit_exits FINAL", "path", open_days, VISIT_DAY)
-        counted = _counted(quantities, table)
-        parts = await _by_day(
-            ch, sel, closed_counts.EXIT_PAGE, counted, params, ("value", "1"), rollup
-        )
+        counts = Counts(closed_counts.EXIT_PAGE, "value")
+        rollup = Rollup("visit_exits FINAL", "path", open_days, VISIT_DAY)
+        parts = await _by_day(ch, sel, _counted(quantities, table), params, counts, rollup)
         sql = _summed(parts, quantities)
     elif not raw and table:
         assert prop.rollup is not None
         params = sel.params() | {"property": prop.rollup}
-        counts = ("value", "value != ''" if prop.empty is None else "1")
-        where = f"{DAY_ROWS} AND property = {{property:String}} AND {counts[1]}"
-        rollup = ("breakdown_stats", "value", where, "date")
-        counted = _counted(quantities, table)
-        parts = await _by_day(ch, sel, prop.rollup, counted, params, counts, rollup)
+        valued = "value != ''" if prop.empty is None else "1"
+        counts = Counts(prop.rollup, "value", valued)
+        where = f"{DAY_ROWS} AND property = {{property:String}} AND {valued}"
+        rollup = Rollup("breakdown_stats", "value", where)
+        parts = await _by_day(ch, sel, _counted(quantities, table), params, counts, rollup)
         sql = _summed(parts, quantities)
     else:
         sql, params = _raw(sel, quantities, _property_group(prop))
@@ -204,9 +202,9 @@ async def articles(
     # The page of articles first, from what its order needs of every article (by page
     # views, a sum of one column), then the page's own numbers and titles.
     params = sel.params()
-    rollup = ("article_stats", "article_id", f"{DAY_ROWS} AND article_id != ''", "date")
-    counted = _counted(needs, ARTICLE_STATS)
-    parts = await _by_day(ch, sel, closed_counts.ARTICLES, counted, params, ("value", "1"), rollup)
+    counts = Counts(closed_counts.ARTICLES, "value")
+    rollup = Rollup("article_stats", "article_id", f"{DAY_ROWS} AND article_id != ''")
+    parts = await _by_day(ch, sel, _counted(needs, ARTICLE_STATS), params, counts, rollup)
     sql = f"{_summed(parts, needs)} ORDER BY {order} DESC, g ASC {PAGE}"
     page = [g for g, *_ in await ch.query(sql, params | {"limit": limit, "offset": offset})]
     if not page:
@@ -278,11 +276,11 @@ async def _article_numbers(
     counts (by `key`) and one on their `article_stats` rows (by `article_id`), with the
     parameters `values`; `groups`: g over each."""
     params = sel.params() | values
-    rollup = ("article_stats", groups[1], f"{DAY_ROWS} AND {where[1]}", "date")
+    counts = Counts(closed_counts.ARTICLE, groups[0], where[0])
+    rollup = Rollup("article_stats", groups[1], f"{DAY_ROWS} AND {where[1]}")
     parts = await _by_day(
-        ch, sel, closed_counts.ARTICLE, ARTICLE_COUNTED, params, (groups[0], where[0]), rollup,
-        by_day=by_day, titled=True,
-    )  # fmt: skip
+        ch, sel, ARTICLE_COUNTED, params, counts, rollup, by_day=by_day, titled=True
+    )
     rows = await ch.query(_summed(parts, ["title", *ARTICLE_QUANTITIES]), params)
     return {g: (title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in rows}
 
@@ -305,11 +303,10 @@ async def article_sources(
         sql = _grouped("events", ARTICLE_SOURCE, exprs, where, EVENT_DAY)
     else:
         counted = _counted(["visitors", "pageviews"], ARTICLE_SOURCES)
-        rollup = ("article_sources", "source", f"{DAY_ROWS} AND {where}", "date")
-        counts = ("value", "key = {article:String}")
-        kind = closed_counts.ARTICLE_SOURCE
+        counts = Counts(closed_counts.ARTICLE_SOURCE, "value", "key = {article:String}")
+        rollup = Rollup("article_sources", "source", f"{DAY_ROWS} AND {where}")
         sql = _summed(
-            await _by_day(ch, sel, kind, counted, params, counts, rollup), ["visitors", "pageviews"]
+            await _by_day(ch, sel, counted, params, counts, rollup), ["visitors", "pageviews"]
         )
     sql += " ORDER BY q_visitors DESC, q_pageviews DESC, g ASC LIMIT {limit:UInt32}"
     rows = await ch.query(sql, params)
@@ -353,11 +350,10 @@ async def _site_rollups(
     parts = [(_site_hourly(sel, sums, interval)[0], sums)] if sums else []
     if await _visitors_by_day(ch, sel):
         counted = _counted(["visitors"], SITE_HOURLY)
-        rollup = ("site_visitors", group, DAY_ROWS, "date")
+        counts = Counts(closed_counts.SITE, group)
+        rollup = Rollup("site_visitors", group, DAY_ROWS)
         by_day = interval == "date"
-        parts += await _by_day(
-            ch, sel, closed_counts.SITE, counted, params, (group, "1"), rollup, by_day=by_day
-        )
+        parts += await _by_day(ch, sel, counted, params, counts, rollup, by_day=by_day)
     else:
         hourly = _bucket("hour", interval) if interval else "''"
         where = f"site = {{site:String}} AND hour >= {T0} AND hour < {T1}"
@@ -408,23 +404,20 @@ def _site_hourly(
 async def _by_day(
     ch: AsyncClickHouse,
     sel: Selection,
-    kind: str,
     counted: list[Counted],
     params: dict[str, object],
-    counts: tuple[str, str],
-    rollup: tuple[str, str, str, str],
+    counts: Counts,
+    rollup: Rollup,
     *,
     by_day: bool = False,
     titled: bool = False,
 ) -> list[tuple[str, list[str]]]:
     """Parts for `_summed`: the `counted` quantities (and with `titled`, the title) over
-    the selection's days, from the counts of `kind` of its closed days and the rollup's
-    rows of the others (see `closed_days.counted_sql`)."""
+    the selection's days, from the `counts` of its closed days and the `rollup`'s rows of
+    the others (see `closed_days.counted_sql`)."""
     known = await closed_days.known(ch, sel.site)
     parts = closed_days.split(known, sel.range, by_day=by_day)
-    sqls = closed_days.counted_sql(
-        parts, kind, counted, params, counts=counts, rollup=rollup, titled=titled
-    )
+    sqls = closed_days.counted_sql(parts, counted, params, counts, rollup, titled=titled)
     columns = (["title"] if titled else []) + [c.quantity for c in counted]
     return [(sql, columns) for sql in sqls]
 
