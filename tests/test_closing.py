@@ -10,10 +10,18 @@ import pytest
 from aggregator import closing
 from aggregator.importer import stream_entries
 from dashboard import closed_days, queries
+from dashboard.metrics import (
+    ARTICLE_SOURCES,
+    ARTICLE_STATS,
+    PAGE_BREAKDOWN,
+    QUANTITIES,
+    VISIT_BREAKDOWN,
+    VISIT_EXITS,
+)
 from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES
 from dashboard.queries import Selection
-from footfall import keys
+from footfall import closed_counts, keys
 from footfall.closed_counts import Closed, closed
 from footfall.connections import AsyncClickHouse
 from footfall.sites import site_from_json
@@ -167,3 +175,16 @@ def test_a_period_reads_closed_months_and_days_from_counts_and_open_days_from_th
     assert (by_day.months, len(by_day.days), by_day.open) == ([], 30, [])
     part = closed_days.split(known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ))
     assert (part.months, len(part.days), part.reclosed) == ([], 29, [])
+
+
+def test_closed_days_hold_every_quantity_a_rollup_read_through_them_answers():
+    read_through_counts = (
+        PAGE_BREAKDOWN,
+        VISIT_BREAKDOWN,
+        VISIT_EXITS,
+        ARTICLE_STATS,
+        ARTICLE_SOURCES,
+    )
+    for rollup in read_through_counts:
+        answered = {q.name for q in QUANTITIES.values() if q.answers(rollup)}
+        assert answered <= set(closed_counts.QUANTITIES), rollup
