@@ -47,12 +47,14 @@ async def known(ch: AsyncClickHouse, site: str) -> Closed:
 class Split:
     """A period's days: the closed whole months and other closed days, read from their
     counts, the open days, read from the rollup; and of the closed ones, those closed more
-    than once, with their latest closing (span, date, version)."""
+    than once, with their latest closing known (span, date, version), and the latest
+    version known (`as_of`: a closing since is not read)."""
 
     months: list[dt.date]
     days: list[dt.date]
     open: list[dt.date]
     reclosed: list[tuple[str, dt.date, dt.datetime]]
+    as_of: dt.datetime | None = None
 
 
 def split(known: Closed, period: DateRange, *, by_day: bool = False) -> Split:
@@ -71,7 +73,8 @@ def split(known: Closed, period: DateRange, *, by_day: bool = False) -> Split:
         day += dt.timedelta(days=1)
     reclosed = [("month", m, known.months[m]) for m in months if ("month", m) in known.reclosed]
     reclosed += [("day", d, known.days[d]) for d in days if ("day", d) in known.reclosed]
-    return Split(months, days, open_days, reclosed)
+    versions = [known.months[m] for m in months] + [known.days[d] for d in days]
+    return Split(months, days, open_days, reclosed, max(versions, default=None))
 
 
 @dataclass(frozen=True)
@@ -146,8 +149,9 @@ def counted_sql(
 
 
 def _closed_spans(parts: Split, params: dict[str, object]) -> str:
-    """The counts rows of the closed months and days of `parts`: by span and date, and,
-    for a day or month closed more than once, at its latest closing's version."""
+    """The counts rows of the closed months and days of `parts`: by span and date, none of a
+    closing after the latest known, and, for a day or month closed more than once, at its
+    latest closing's version."""
     spans = []
     if parts.months:
         params["closed_months"] = parts.months
@@ -156,7 +160,8 @@ def _closed_spans(parts: Split, params: dict[str, object]) -> str:
         params |= {f"closed_first{n}": first, f"closed_last{n}": last}
         days = f"date BETWEEN {{closed_first{n}:Date}} AND {{closed_last{n}:Date}}"
         spans.append(f"span = 'day' AND {days}")
-    where = f"(({') OR ('.join(spans)}))"
+    params["as_of"] = parts.as_of
+    where = f"(({') OR ('.join(spans)})) AND version <= {{as_of:DateTime64(3, 'UTC')}}"
     if parts.reclosed:
         params["reclosed"] = [(span, date) for span, date, _ in parts.reclosed]
         params["latest"] = parts.reclosed
