@@ -172,7 +172,6 @@ async def breakdown(
 
 
 ARTICLE_QUANTITIES = ["pageviews", "visits", "visitors", "engaged_ms"]
-ARTICLE_COUNTED = [Counted(q, QUANTITIES[q].of_day(ARTICLE_STATS)) for q in ARTICLE_QUANTITIES]
 ARTICLE_ORDER = {
     "pageviews": ("q_pageviews", ["pageviews"]),
     "visits": ("q_visits", ["visits"]),
@@ -278,9 +277,8 @@ async def _article_numbers(
     params = sel.params() | values
     counts = Counts(closed_counts.ARTICLE, groups[0], where[0])
     rollup = Rollup("article_stats", groups[1], f"{DAY_ROWS} AND {where[1]}")
-    parts = await _by_day(
-        ch, sel, ARTICLE_COUNTED, params, counts, rollup, by_day=by_day, titled=True
-    )
+    counted = _counted(ARTICLE_QUANTITIES, ARTICLE_STATS)
+    parts = await _by_day(ch, sel, counted, params, counts, rollup, by_day=by_day, titled=True)
     rows = await ch.query(_summed(parts, ["title", *ARTICLE_QUANTITIES]), params)
     return {g: (title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in rows}
 
@@ -433,25 +431,24 @@ def _summed(parts: list[tuple[str, list[str]]], columns: list[str]) -> str:
     columns>`, maybe several rows per group) summed per group, a part's missing columns
     as zeros; `title` (a part's `t_title`, with `t_day`, its day) is the latest title
     that is not empty."""
-    names = {c: "title" if c == "title" else f"q_{c}" for c in columns}
     branches = []
     for sql, has in parts:
-        selected = ", ".join(
-            (
-                ("t_title, t_day" if c in has else "'' AS t_title, toDate(0) AS t_day")
-                if c == "title"
-                else (names[c] if c in has else f"0 AS {names[c]}")
-            )
-            for c in columns
-        )
-        branches.append(f"SELECT g, {selected} FROM ({sql})")
-    sums = ", ".join(
+        selected = []
+        for c in columns:
+            if c == "title":
+                selected.append(
+                    "t_title, t_day" if c in has else "'' AS t_title, toDate(0) AS t_day"
+                )
+            else:
+                selected.append(f"q_{c}" if c in has else f"0 AS q_{c}")
+        branches.append(f"SELECT g, {', '.join(selected)} FROM ({sql})")
+    sums = [
         "argMaxIf(t_title, t_day, t_title != '') AS title"
         if c == "title"
-        else f"sum({names[c]}) AS {names[c]}"
+        else f"sum(q_{c}) AS q_{c}"
         for c in columns
-    )
-    return f"SELECT g, {sums} FROM ({' UNION ALL '.join(branches)}) GROUP BY g"
+    ]
+    return f"SELECT g, {', '.join(sums)} FROM ({' UNION ALL '.join(branches)}) GROUP BY g"
 
 
 def _articles_raw(sel: Selection, group: str, where: str) -> tuple[str, dict[str, object]]:
