@@ -502,7 +502,7 @@ async def test_rollups_and_raw_events_give_the_same_numbers(
         ("2023-11-15", "2023-11-15"),
         ("2023-11-16", "2023-11-16"),
         ("2023-11-10", "2023-11-16"),
-        # Whole months: breakdowns read the month rows (and the days around them).
+        # Whole months: closed, they are read from their month counts (and the days around).
         ("2023-11-01", "2023-11-30"),
         ("2023-09-20", "2023-12-05"),
     ):
