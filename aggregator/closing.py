@@ -11,9 +11,10 @@ is over they no longer change, so the aggregator closes it:
   aggregator that fell behind, and imports, add to a day after that;
 * `close_due` closes a site's days after its last closed one, oldest first, at
   most `DAYS_PER_STEP` of them a call: one INSERT of every rollup's counts of
-  those days, then one of their markers; when it closes a month's last day, the
-  month's sums and marker follow;
-* `close_again` closes anew the closed days (and months) that late events were
+  those days, then one of their markers; when it closes a week's (Monday to
+  Sunday) or a month's last day, the week's or month's sums and marker follow,
+  so that a long period reads a few spans' rows instead of every day's;
+* `close_again` closes anew the closed days (weeks, months) that late events were
   added to: the aggregator notes those days in Redis before it acknowledges their
   batch, and closes them again in its next round, once for many batches.
 
@@ -111,8 +112,8 @@ async def close_due(ch: AsyncClickHouse, site: str, timezone: str, last: dt.date
     if first > last:
         return []
     await _close(ch, site, timezone, first, last)
-    for month in _months_ending(first, last):
-        await _close_month(ch, site, month)
+    for span, start in _spans_ending(first, last):
+        await _close_span(ch, site, span, start)
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
@@ -120,17 +121,21 @@ async def close_again(
     ch: AsyncClickHouse, site: str, timezone: str, days: set[dt.date]
 ) -> set[dt.date]:
     """After late events were added to `days`: close anew those of them at or before the
-    last closed day, and the closed months they are in; returns those days (the others
-    will be closed in their turn, with the late events)."""
+    last closed day, and the closed weeks and months they are in; returns those days (the
+    others will be closed in their turn, with the late events)."""
     now = await closed(ch, site)
     if now.through is None or not days:
         return set()
     late = sorted(day for day in days if day <= now.through)
     for day in late:
         await _close(ch, site, timezone, day, day)
-    for month in sorted({day.replace(day=1) for day in late}):
-        if month in now.months:
-            await _close_month(ch, site, month)
+    weeks = {day - dt.timedelta(days=day.weekday()) for day in late}
+    months = {day.replace(day=1) for day in late}
+    for span, start in [("week", w) for w in sorted(weeks)] + [
+        ("month", m) for m in sorted(months)
+    ]:
+        if start in (now.weeks if span == "week" else now.months):
+            await _close_span(ch, site, span, start)
     return set(late)
 
 
@@ -158,39 +163,51 @@ async def _close(
     )
 
 
-async def _close_month(ch: AsyncClickHouse, site: str, month: dt.date) -> None:
-    """The month's sums of its closed days' counts (each at its latest version, its title
-    the last one), then its marker."""
+async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date) -> None:
+    """A week's or month's sums of its closed days' counts (each at its latest version, its
+    title the last one), then its marker."""
     ((version,),) = await ch.query("SELECT now64(3, 'UTC')")
-    params = _KINDS | {"site": site, "month": month, "version": version}
+    first, last = span_days(span, start)
+    params = _KINDS | {
+        "site": site, "span": span, "start": start, "first": first, "last": last,
+        "version": version,
+    }  # fmt: skip
+    days = "date BETWEEN {first:Date} AND {last:Date}"
     await ch.command(
         f"INSERT INTO closed_counts {COLUMNS} "
-        "SELECT {site:String}, kind, 'month', {month:Date}, key, value, sum(visitors), "
+        "SELECT {site:String}, kind, {span:String}, {start:Date}, key, value, sum(visitors), "
         "sum(visits), sum(pageviews), sum(engaged_ms), argMaxIf(title, date, title != ''), "
         f"{VERSION} FROM closed_counts "
-        "WHERE site = {site:String} AND span = 'day' AND kind != {closed:String} "
-        "AND toStartOfMonth(date) = {month:Date} "
+        f"WHERE site = {{site:String}} AND span = 'day' AND kind != {{closed:String}} AND {days} "
         "AND (date, version) GLOBAL IN (SELECT date, max(version) FROM closed_counts "
         "    WHERE site = {site:String} AND kind = {closed:String} AND span = 'day' "
-        "    AND toStartOfMonth(date) = {month:Date} GROUP BY date) "
+        f"    AND {days} GROUP BY date) "
         "GROUP BY kind, key, value",
         params,
     )
     await ch.command(
         f"INSERT INTO closed_counts {COLUMNS} "
-        "SELECT {site:String}, {closed:String}, 'month', {month:Date}, '', '', 0, 0, 0, 0, '', "
-        f"{VERSION}",
+        "SELECT {site:String}, {closed:String}, {span:String}, {start:Date}, '', '', 0, 0, 0, 0, "
+        f"'', {VERSION}",
         params,
     )
 
 
-def _months_ending(first: dt.date, last: dt.date) -> list[dt.date]:
-    """The first days of the months whose last day is in `first`..`last`."""
-    months = []
-    day = first
-    while day <= last:
-        next_month = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-        if next_month - dt.timedelta(days=1) <= last:
-            months.append(day.replace(day=1))
-        day = next_month
-    return months
+def span_days(span: str, start: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of the week (from Monday) or calendar month from `start`."""
+    if span == "week":
+        return start, start + dt.timedelta(days=6)
+    return start, (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _spans_ending(first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:
+    """(span, first day) of the weeks (Monday to Sunday) and the months whose last day is in
+    `first`..`last`."""
+    ending = []
+    for n in range((last - first).days + 1):
+        day = first + dt.timedelta(days=n)
+        if day.weekday() == 6:
+            ending.append(("week", day - dt.timedelta(days=6)))
+        if (day + dt.timedelta(days=1)).day == 1:
+            ending.append(("month", day.replace(day=1)))
+    return ending

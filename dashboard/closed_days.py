@@ -4,8 +4,8 @@ A period's visitors are the sum of its days' visitors: ids are salted per
 site-local day, so no visitor is on two days. The aggregator closes each day an
 hour after it ends (aggregator/closing.py), and from then on every rollup's
 numbers of that day (visitors, and the sums beside them) are in `closed_counts`.
-A query splits its period (`split`): the closed whole months and the other
-closed days are read from the counts; the open days (today, mostly) from the
+A query splits its period (`split`): the closed whole months, the closed whole
+weeks and the other closed days are read from the counts; the open days (today, mostly) from the
 rollup's rows, merged one day at a time; `counted_sql` sums the two.
 
 Which days are closed, and by which closing, is asked once per `CLOSED_TTL`
@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dashboard.periods import DateRange
 from footfall.closed_counts import Closed, closed
@@ -45,36 +45,69 @@ async def known(ch: AsyncClickHouse, site: str) -> Closed:
 
 @dataclass(frozen=True)
 class Split:
-    """A period's days: the closed whole months and other closed days, read from their
-    counts, the open days, read from the rollup; and of the closed ones, those closed more
-    than once, with their latest closing known (span, date, version), and the latest
-    version known (`as_of`: a closing since is not read)."""
+    """A period's days: the closed whole months, whole weeks and other closed days, read
+    from their counts, the open days, read from the rollup; and of the closed ones, those
+    closed more than once, with their latest closing known (span, date, version), and the
+    latest version known (`as_of`: a closing since is not read)."""
 
     months: list[dt.date]
     days: list[dt.date]
     open: list[dt.date]
     reclosed: list[tuple[str, dt.date, dt.datetime]]
     as_of: dt.datetime | None = None
+    weeks: list[dt.date] = field(default_factory=list)
 
 
 def split(known: Closed, period: DateRange, *, by_day: bool = False) -> Split:
-    """`by_day`: no month counts (a series by day needs each day's)."""
-    months, days, open_days = [], [], []
+    """`by_day`: no week or month counts (a series by day needs each day's). A whole closed
+    month is read from its counts, else a whole closed week that does not reach into one."""
+    months, weeks, days, open_days = [], [], [], []
     day = period.first
     while day <= period.last:
-        month = day.replace(day=1)
-        month_end = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-        whole = day == month and month_end <= period.last
-        if whole and not by_day and month in known.months:
-            months.append(month)
-            day = month_end + dt.timedelta(days=1)
-            continue
-        (days if day in known.days else open_days).append(day)
-        day += dt.timedelta(days=1)
-    reclosed = [("month", m, known.months[m]) for m in months if ("month", m) in known.reclosed]
-    reclosed += [("day", d, known.days[d]) for d in days if ("day", d) in known.reclosed]
-    versions = [known.months[m] for m in months] + [known.days[d] for d in days]
-    return Split(months, days, open_days, reclosed, max(versions, default=None))
+        week_end = day + dt.timedelta(days=6)
+        if not by_day and _whole_closed_month(day, period, known):
+            months.append(day)
+            day = _month_end(day) + dt.timedelta(days=1)
+        elif (
+            not by_day
+            and day in known.weeks
+            and week_end <= period.last
+            and not _whole_closed_month(week_end.replace(day=1), period, known)
+        ):
+            weeks.append(day)
+            day = week_end + dt.timedelta(days=1)
+        else:
+            (days if day in known.days else open_days).append(day)
+            day += dt.timedelta(days=1)
+    spans = [
+        ("month", known.months, months),
+        ("week", known.weeks, weeks),
+        ("day", known.days, days),
+    ]
+    reclosed = [
+        (span, start, versions[start])
+        for span, versions, starts in spans
+        for start in starts
+        if (span, start) in known.reclosed
+    ]
+    as_of = max(
+        (versions[start] for _, versions, starts in spans for start in starts), default=None
+    )
+    return Split(months, days, open_days, reclosed, as_of, weeks)
+
+
+def _whole_closed_month(day: dt.date, period: DateRange, known: Closed) -> bool:
+    """Whether `day` is the first of a month that is closed and whole in `period`."""
+    return (
+        day.day == 1
+        and period.first <= day
+        and _month_end(day) <= period.last
+        and day in known.months
+    )
+
+
+def _month_end(month: dt.date) -> dt.date:
+    return (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -121,7 +154,7 @@ def counted_sql(
     over the days of `parts`; with `titled`, also `t_title`, a title, and `t_day`, its
     day (the latest is the one)."""
     selected = []
-    if parts.months or parts.days:
+    if parts.months or parts.weeks or parts.days:
         params["kind"] = counts.kind
         sums = [f"sum({c.quantity}) AS q_{c.quantity}" for c in counted]
         if titled:
@@ -156,6 +189,9 @@ def _closed_spans(parts: Split, params: dict[str, object]) -> str:
     if parts.months:
         params["closed_months"] = parts.months
         spans.append("span = 'month' AND date IN {closed_months:Array(Date)}")
+    if parts.weeks:
+        params["closed_weeks"] = parts.weeks
+        spans.append("span = 'week' AND date IN {closed_weeks:Array(Date)}")
     for n, (first, last) in enumerate(_runs(parts.days)):
         params |= {f"closed_first{n}": first, f"closed_last{n}": last}
         days = f"date BETWEEN {{closed_first{n}:Date}} AND {{closed_last{n}:Date}}"

@@ -28,12 +28,13 @@ QUANTITIES = ("visitors", "visits", "pageviews", "engaged_ms")
 
 @dataclass(frozen=True)
 class Closed:
-    """A site's closed days and months (first days), each with its latest closing's
-    version, and those of them closed more than once, as (span, date)."""
+    """A site's closed days, weeks (Mondays) and months (first days), each with its latest
+    closing's version, and those of them closed more than once, as (span, date)."""
 
     days: dict[dt.date, dt.datetime] = field(default_factory=dict)
     months: dict[dt.date, dt.datetime] = field(default_factory=dict)
     reclosed: frozenset[tuple[str, dt.date]] = frozenset()
+    weeks: dict[dt.date, dt.datetime] = field(default_factory=dict)
 
     @property
     def through(self) -> dt.date | None:
@@ -48,9 +49,8 @@ async def closed(ch: AsyncClickHouse, site: str) -> Closed:
         "WHERE site = {site:String} AND kind = {closed:String} GROUP BY span, date",
         {"site": site, "closed": CLOSED},
     )
-    days: dict[dt.date, dt.datetime] = {}
-    months: dict[dt.date, dt.datetime] = {}
+    spans: dict[str, dict[dt.date, dt.datetime]] = {"day": {}, "week": {}, "month": {}}
     for span, date, version, _ in rows:
-        (days if span == "day" else months)[date] = version
+        spans[span][date] = version
     reclosed = frozenset((span, date) for span, date, _, closings in rows if closings > 1)
-    return Closed(days, months, reclosed)
+    return Closed(spans["day"], spans["month"], reclosed, spans["week"])

@@ -98,13 +98,20 @@ async def test_days_close_an_hour_after_they_end_oldest_first(
     assert sorted(known.days) == [first_day + dt.timedelta(days=n) for n in range(28)]
     assert known.through == dt.date(2023, 11, 29)
     assert known.months == {}  # November is not over
-    counts = ch.query(
-        "SELECT date, value, visitors FROM closed_counts WHERE kind = 'page' ORDER BY date, value"
-    ).result_rows
     day = dt.date.fromisoformat
+    # The weeks whose Sunday is closed (Nov 5, 12, 19, 26), from Monday.
+    assert sorted(known.weeks) == [
+        day(d) for d in ("2023-10-30", "2023-11-06", "2023-11-13", "2023-11-20")
+    ]
+    counts = ch.query(
+        "SELECT span, date, value, visitors FROM closed_counts WHERE kind = 'page' "
+        "ORDER BY span, date, value"
+    ).result_rows
     assert counts == [
-        (day("2023-11-02"), "/a", 2), (day("2023-11-02"), "/b", 1),
-        (day("2023-11-03"), "/a", 1), (day("2023-11-04"), "/a", 1),
+        ("day", day("2023-11-02"), "/a", 2), ("day", day("2023-11-02"), "/b", 1),
+        ("day", day("2023-11-03"), "/a", 1), ("day", day("2023-11-04"), "/a", 1),
+        # The week's: the sums of its days' (v1 on three days, v2 on one).
+        ("week", day("2023-10-30"), "/a", 4), ("week", day("2023-10-30"), "/b", 1),
     ]  # fmt: skip
 
 
@@ -157,7 +164,8 @@ async def test_late_events_close_their_day_and_month_again(site, clock, aggregat
     assert (total["visitors"], pages) == (before[0]["visitors"], before[1])
     _, pages = await numbers(ch, "2023-11-03", "2023-11-03", clickhouse=stale)
     assert pages == before_nov_3[1]
-    for first, last in (("2023-11-01", "2023-11-01"), ("2023-11-03", "2023-11-03")):
+    # The days, and the week (Oct 30 - Nov 5), closed again with them.
+    for first, last in (("2023-11-01",) * 2, ("2023-11-03",) * 2, ("2023-10-30", "2023-11-05")):
         assert await numbers(ch, first, last) == await numbers(ch, first, last, raw=True)
     assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).days
 
@@ -185,6 +193,35 @@ def test_a_period_reads_closed_months_and_days_from_counts_and_open_days_from_th
     assert (by_day.months, len(by_day.days), by_day.open) == ([], 30, [])
     part = closed_days.split(known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ))
     assert (part.months, len(part.days), part.reclosed) == ([], 29, [])
+
+
+def test_a_period_reads_whole_closed_weeks_but_not_across_a_whole_closed_month():
+    day = dt.date.fromisoformat
+    version = dt.datetime(2023, 12, 4, tzinfo=dt.UTC)
+    mondays = ("2023-10-30", "2023-11-06", "2023-11-13", "2023-11-20", "2023-11-27")
+    known = Closed(
+        days={day("2023-10-30") + dt.timedelta(days=n): version for n in range(35)},
+        months={day("2023-11-01"): version},
+        weeks={day(monday): version for monday in mondays},
+    )
+    inside = closed_days.split(known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ))
+    assert inside.weeks == [day("2023-11-06"), day("2023-11-13"), day("2023-11-20")]
+    assert inside.days == [day(f"2023-11-0{n}") for n in range(2, 6)] + [
+        day(f"2023-11-{n}") for n in range(27, 31)
+    ]
+    # Oct 30 - Nov 5 would hide November's whole month: its two October days, the month,
+    # then December's first days.
+    across = closed_days.split(known, DateRange(day("2023-10-30"), day("2023-12-03"), TZ))
+    assert (across.months, across.weeks) == ([day("2023-11-01")], [])
+    assert across.days == [
+        day(d) for d in ("2023-10-30", "2023-10-31", "2023-12-01", "2023-12-02", "2023-12-03")
+    ]
+    assert (
+        closed_days.split(
+            known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ), by_day=True
+        ).weeks
+        == []
+    )
 
 
 def test_closed_days_hold_every_quantity_a_rollup_read_through_them_answers():

@@ -502,6 +502,8 @@ async def test_rollups_and_raw_events_give_the_same_numbers(
         ("2023-11-15", "2023-11-15"),
         ("2023-11-16", "2023-11-16"),
         ("2023-11-10", "2023-11-16"),
+        # A whole week (Nov 13-19): once closed, read from its week counts.
+        ("2023-11-12", "2023-11-20"),
         # Whole months: closed, they are read from their month counts (and the days around).
         ("2023-11-01", "2023-11-30"),
         ("2023-09-20", "2023-12-05"),
@@ -547,6 +549,8 @@ async def test_rollups_and_raw_events_give_the_same_numbers(
         )
     counted = any("kind = {kind:String}" in sql for sql in clickhouse.statements)
     assert counted == (CLOSINGS[closing] is not None)
+    weekly = any("span = 'week'" in sql for sql in clickhouse.statements)
+    assert weekly == (closing == "November closed")
 
 
 async def test_visitors_come_from_day_rows_unless_they_do_not_reach_back_far_enough(scripted, ch):
