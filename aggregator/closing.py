@@ -11,10 +11,10 @@ is over they no longer change, so the aggregator closes it:
   aggregator that fell behind, and imports, add to a day after that;
 * `close_due` closes a site's days after its last closed one, oldest first, at
   most `DAYS_PER_STEP` of them a call: one INSERT of every rollup's counts of
-  those days, then one of their markers; when it closes a week's (Monday to
-  Sunday) or a month's last day, the week's or month's sums and marker follow,
-  so that a long period reads a few spans' rows instead of every day's;
-* `close_again` closes anew the closed days (weeks, months) that late events were
+  those days, then one of their markers; when it closes the last day of a week
+  (Monday to Sunday), a month or a quarter, its sums and marker follow, so that a
+  long period reads a few spans' rows instead of every day's;
+* `close_again` closes anew the closed days (and their spans) that late events were
   added to: the aggregator notes those days in Redis before it acknowledges their
   batch, and closes them again in its next round, once for many batches.
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 
 from footfall import closed_counts
-from footfall.closed_counts import closed
+from footfall.closed_counts import closed, span_end, span_start
 from footfall.connections import AsyncClickHouse
 
 CLOSE_GRACE_MS = 3_600_000
@@ -129,13 +129,10 @@ async def close_again(
     late = sorted(day for day in days if day <= now.through)
     for day in late:
         await _close(ch, site, timezone, day, day)
-    weeks = {day - dt.timedelta(days=day.weekday()) for day in late}
-    months = {day.replace(day=1) for day in late}
-    for span, start in [("week", w) for w in sorted(weeks)] + [
-        ("month", m) for m in sorted(months)
-    ]:
-        if start in (now.weeks if span == "week" else now.months):
-            await _close_span(ch, site, span, start)
+    for span in closed_counts.SPANS[1:]:  # a quarter after its months
+        for start in sorted({span_start(span, day) for day in late}):
+            if start in now.of(span):
+                await _close_span(ch, site, span, start)
     return set(late)
 
 
@@ -164,10 +161,10 @@ async def _close(
 
 
 async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date) -> None:
-    """A week's or month's sums of its closed days' counts (each at its latest version, its
-    title the last one), then its marker."""
+    """A week's, month's or quarter's sums of its closed days' counts (each at its latest
+    version, its title the last one), then its marker."""
     ((version,),) = await ch.query("SELECT now64(3, 'UTC')")
-    first, last = span_days(span, start)
+    first, last = start, span_end(span, start)
     params = _KINDS | {
         "site": site, "span": span, "start": start, "first": first, "last": last,
         "version": version,
@@ -193,21 +190,14 @@ async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date)
     )
 
 
-def span_days(span: str, start: dt.date) -> tuple[dt.date, dt.date]:
-    """The first and last day of the week (from Monday) or calendar month from `start`."""
-    if span == "week":
-        return start, start + dt.timedelta(days=6)
-    return start, (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-
-
 def _spans_ending(first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:
-    """(span, first day) of the weeks (Monday to Sunday) and the months whose last day is in
-    `first`..`last`."""
+    """(span, first day) of the weeks, months and quarters whose last day is in
+    `first`..`last`, each quarter after its months."""
     ending = []
     for n in range((last - first).days + 1):
         day = first + dt.timedelta(days=n)
-        if day.weekday() == 6:
-            ending.append(("week", day - dt.timedelta(days=6)))
-        if (day + dt.timedelta(days=1)).day == 1:
-            ending.append(("month", day.replace(day=1)))
+        for span in closed_counts.SPANS[1:]:
+            start = span_start(span, day)
+            if span_end(span, start) == day:
+                ending.append((span, start))
     return ending

@@ -4,8 +4,8 @@ A period's visitors are the sum of its days' visitors: ids are salted per
 site-local day, so no visitor is on two days. The aggregator closes each day an
 hour after it ends (aggregator/closing.py), and from then on every rollup's
 numbers of that day (visitors, and the sums beside them) are in `closed_counts`.
-A query splits its period (`split`): the closed whole months, the closed whole
-weeks and the other closed days are read from the counts; the open days (today, mostly) from the
+A query splits its period (`split`): its closed whole quarters, months and weeks
+and its other closed days are read from the counts; the open days (today, mostly) from the
 rollup's rows, merged one day at a time; `counted_sql` sums the two.
 
 Which days are closed, and by which closing, is asked once per `CLOSED_TTL`
@@ -20,10 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dashboard.periods import DateRange
-from footfall.closed_counts import Closed, closed
+from footfall.closed_counts import Closed, closed, span_end, span_start
 from footfall.connections import AsyncClickHouse
 
 CLOSED_TTL = 30.0
@@ -45,69 +45,63 @@ async def known(ch: AsyncClickHouse, site: str) -> Closed:
 
 @dataclass(frozen=True)
 class Split:
-    """A period's days: the closed whole months, whole weeks and other closed days, read
-    from their counts, the open days, read from the rollup; and of the closed ones, those
-    closed more than once, with their latest closing known (span, date, version), and the
-    latest version known (`as_of`: a closing since is not read)."""
+    """A period's days: the closed spans that fit it, as (span, first day), and the other
+    closed days, read from their counts; the open days, read from the rollup; of the
+    closed ones, those closed more than once, with their latest closing known (span,
+    date, version); and the latest version known (`as_of`: a closing since is not read)."""
 
-    months: list[dt.date]
+    spans: list[tuple[str, dt.date]]
     days: list[dt.date]
     open: list[dt.date]
     reclosed: list[tuple[str, dt.date, dt.datetime]]
     as_of: dt.datetime | None = None
-    weeks: list[dt.date] = field(default_factory=list)
 
 
 def split(known: Closed, period: DateRange, *, by_day: bool = False) -> Split:
-    """`by_day`: no week or month counts (a series by day needs each day's). A whole closed
-    month is read from its counts, else a whole closed week that does not reach into one."""
-    months, weeks, days, open_days = [], [], [], []
+    """The longest closed spans first: a whole closed quarter, else month, else a whole
+    closed week that does not reach into a whole closed month, else days. `by_day`: days
+    only (a series by day needs each day's)."""
+    spans, days, open_days = [], [], []
     day = period.first
     while day <= period.last:
-        week_end = day + dt.timedelta(days=6)
-        if not by_day and _whole_closed_month(day, period, known):
-            months.append(day)
-            day = _month_end(day) + dt.timedelta(days=1)
-        elif (
-            not by_day
-            and day in known.weeks
-            and week_end <= period.last
-            and not _whole_closed_month(week_end.replace(day=1), period, known)
-        ):
-            weeks.append(day)
-            day = week_end + dt.timedelta(days=1)
-        else:
-            (days if day in known.days else open_days).append(day)
-            day += dt.timedelta(days=1)
-    spans = [
-        ("month", known.months, months),
-        ("week", known.weeks, weeks),
-        ("day", known.days, days),
-    ]
+        span = None if by_day else _longest(day, period, known)
+        if span is not None:
+            spans.append((span, day))
+            day = span_end(span, day) + dt.timedelta(days=1)
+            continue
+        (days if day in known.days else open_days).append(day)
+        day += dt.timedelta(days=1)
+    counted = [*spans, *(("day", d) for d in days)]
+    versions = {(span, start): known.of(span)[start] for span, start in counted}
     reclosed = [
-        (span, start, versions[start])
-        for span, versions, starts in spans
-        for start in starts
+        (span, start, versions[span, start])
+        for span, start in counted
         if (span, start) in known.reclosed
     ]
-    as_of = max(
-        (versions[start] for _, versions, starts in spans for start in starts), default=None
-    )
-    return Split(months, days, open_days, reclosed, as_of, weeks)
+    return Split(spans, days, open_days, reclosed, max(versions.values(), default=None))
 
 
-def _whole_closed_month(day: dt.date, period: DateRange, known: Closed) -> bool:
-    """Whether `day` is the first of a month that is closed and whole in `period`."""
+def _longest(day: dt.date, period: DateRange, known: Closed) -> str | None:
+    """The longest closed span that starts on `day` and fits in `period`."""
+    for span in ("quarter", "month"):
+        if _whole_closed(span, day, period, known):
+            return span
+    week_end = span_end("week", day)
+    if _whole_closed("week", day, period, known) and not _whole_closed(
+        "month", week_end.replace(day=1), period, known
+    ):
+        return "week"
+    return None
+
+
+def _whole_closed(span: str, start: dt.date, period: DateRange, known: Closed) -> bool:
+    """Whether a closed `span` starts on `start` and lies in `period`."""
     return (
-        day.day == 1
-        and period.first <= day
-        and _month_end(day) <= period.last
-        and day in known.months
+        span_start(span, start) == start
+        and period.first <= start
+        and span_end(span, start) <= period.last
+        and start in known.of(span)
     )
-
-
-def _month_end(month: dt.date) -> dt.date:
-    return (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -154,7 +148,7 @@ def counted_sql(
     over the days of `parts`; with `titled`, also `t_title`, a title, and `t_day`, its
     day (the latest is the one)."""
     selected = []
-    if parts.months or parts.weeks or parts.days:
+    if parts.spans or parts.days:
         params["kind"] = counts.kind
         sums = [f"sum({c.quantity}) AS q_{c.quantity}" for c in counted]
         if titled:
@@ -182,16 +176,15 @@ def counted_sql(
 
 
 def _closed_spans(parts: Split, params: dict[str, object]) -> str:
-    """The counts rows of the closed months and days of `parts`: by span and date, none of a
-    closing after the latest known, and, for a day or month closed more than once, at its
+    """The counts rows of the closed spans and days of `parts`: by span and date, none of a
+    closing after the latest known, and, for a day or span closed more than once, at its
     latest closing's version."""
     spans = []
-    if parts.months:
-        params["closed_months"] = parts.months
-        spans.append("span = 'month' AND date IN {closed_months:Array(Date)}")
-    if parts.weeks:
-        params["closed_weeks"] = parts.weeks
-        spans.append("span = 'week' AND date IN {closed_weeks:Array(Date)}")
+    for span in ("quarter", "month", "week"):
+        starts = [start for kind, start in parts.spans if kind == span]
+        if starts:
+            params[f"closed_{span}s"] = starts
+            spans.append(f"span = '{span}' AND date IN {{closed_{span}s:Array(Date)}}")
     for n, (first, last) in enumerate(_runs(parts.days)):
         params |= {f"closed_first{n}": first, f"closed_last{n}": last}
         days = f"date BETWEEN {{closed_first{n}:Date}} AND {{closed_last{n}:Date}}"

@@ -1,10 +1,11 @@
-"""Small readers of what the collector stored, for assertions."""
+"""Small readers of what the collector stored and what the dashboard asked, for assertions."""
 
 from __future__ import annotations
 
 import redis
 
 from footfall import keys
+from footfall.connections import AsyncClickHouse
 from footfall.sites import Site, site_to_json
 from footfall.wire import StreamEvent, decode_entry
 
@@ -24,3 +25,15 @@ def register(redis_db: redis.Redis, domain: str) -> None:
 
 def pageview(url: str = "https://news.example/news/story-1.html", **fields) -> dict:
     return {"n": "pageview", "u": url, **fields}
+
+
+class Recording(AsyncClickHouse):
+    """The test's ClickHouse, noting every query it is sent."""
+
+    def __init__(self, client) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(client)
+        self.statements: list[str] = []
+
+    async def query(self, sql, parameters=None):  # type: ignore[no-untyped-def]
+        self.statements.append(sql)
+        return await super().query(sql, parameters)

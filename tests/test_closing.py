@@ -25,6 +25,7 @@ from footfall import closed_counts, keys
 from footfall.closed_counts import Closed, closed
 from footfall.connections import AsyncClickHouse
 from footfall.sites import site_from_json
+from tests.helpers import Recording
 
 SITE = "news.example"
 TZ = "Asia/Ho_Chi_Minh"
@@ -136,6 +137,25 @@ async def test_a_closed_month_and_its_days_answer_as_raw_events(
     assert total["visitors"] == 5  # v1 on Nov 2, 3 and 4, v2, v3
 
 
+async def test_a_closed_quarter_answers_as_raw_events(site, clock, aggregator, ch, redis_db):
+    clock.now_ms = NOV_1_UTC + 62 * DAY_MS  # 2024-01-02, 07:00 in Hà Nội
+    add_page_views(redis_db, PAGE_VIEWS, clock())
+    await aggregator.drain()
+    while await aggregator.close_due():
+        pass
+    assert dt.date(2023, 10, 1) in (await closed(AsyncClickHouse(ch), SITE)).quarters
+    quarter_rows = ch.query(
+        "SELECT value, visitors FROM closed_counts WHERE kind = 'page' AND span = 'quarter' "
+        "ORDER BY value"
+    ).result_rows
+    assert quarter_rows == [("/a", 4), ("/b", 1), ("/c", 1)]
+    for first, last in (("2023-10-01", "2023-12-31"), ("2023-09-25", "2024-01-01")):
+        recording = Recording(ch)
+        served = await numbers(ch, first, last, clickhouse=recording)
+        assert served == await numbers(ch, first, last, raw=True)
+        assert any("span = 'quarter'" in sql for sql in recording.statements)
+
+
 async def test_late_events_close_their_day_and_month_again(site, clock, aggregator, ch, redis_db):
     clock.now_ms = NOV_1_UTC + 31 * DAY_MS
     add_page_views(redis_db, PAGE_VIEWS, clock())
@@ -179,7 +199,7 @@ def test_a_period_reads_closed_months_and_days_from_counts_and_open_days_from_th
         reclosed=frozenset({("month", day("2023-11-01")), ("day", day("2023-12-01"))}),
     )
     whole = closed_days.split(known, DateRange(day("2023-10-31"), day("2023-12-02"), TZ))
-    assert whole.months == [day("2023-11-01")]
+    assert whole.spans == [("month", day("2023-11-01"))]
     assert whole.days == [day("2023-10-31"), day("2023-12-01")]
     assert whole.open == [day("2023-12-02")]
     assert whole.reclosed == [
@@ -190,9 +210,9 @@ def test_a_period_reads_closed_months_and_days_from_counts_and_open_days_from_th
     by_day = closed_days.split(
         known, DateRange(day("2023-11-01"), day("2023-11-30"), TZ), by_day=True
     )
-    assert (by_day.months, len(by_day.days), by_day.open) == ([], 30, [])
+    assert (by_day.spans, len(by_day.days), by_day.open) == ([], 30, [])
     part = closed_days.split(known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ))
-    assert (part.months, len(part.days), part.reclosed) == ([], 29, [])
+    assert (part.spans, len(part.days), part.reclosed) == ([], 29, [])
 
 
 def test_a_period_reads_whole_closed_weeks_but_not_across_a_whole_closed_month():
@@ -205,23 +225,30 @@ def test_a_period_reads_whole_closed_weeks_but_not_across_a_whole_closed_month()
         weeks={day(monday): version for monday in mondays},
     )
     inside = closed_days.split(known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ))
-    assert inside.weeks == [day("2023-11-06"), day("2023-11-13"), day("2023-11-20")]
+    assert inside.spans == [("week", day(d)) for d in ("2023-11-06", "2023-11-13", "2023-11-20")]
     assert inside.days == [day(f"2023-11-0{n}") for n in range(2, 6)] + [
         day(f"2023-11-{n}") for n in range(27, 31)
     ]
     # Oct 30 - Nov 5 would hide November's whole month: its two October days, the month,
     # then December's first days.
     across = closed_days.split(known, DateRange(day("2023-10-30"), day("2023-12-03"), TZ))
-    assert (across.months, across.weeks) == ([day("2023-11-01")], [])
+    assert across.spans == [("month", day("2023-11-01"))]
     assert across.days == [
         day(d) for d in ("2023-10-30", "2023-10-31", "2023-12-01", "2023-12-02", "2023-12-03")
     ]
-    assert (
-        closed_days.split(
-            known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ), by_day=True
-        ).weeks
-        == []
+    by_day = closed_days.split(
+        known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ), by_day=True
     )
+    assert (by_day.spans, len(by_day.days)) == ([], 29)
+    # A whole closed quarter before its months.
+    quarter = Closed(
+        days=known.days,
+        months={day(m): version for m in ("2023-10-01", "2023-11-01", "2023-12-01")},
+        quarters={day("2023-10-01"): version},
+    )
+    year_end = closed_days.split(quarter, DateRange(day("2023-09-30"), day("2023-12-31"), TZ))
+    assert (year_end.spans, year_end.days) == ([("quarter", day("2023-10-01"))], [])
+    assert year_end.open == [day("2023-09-30")]
 
 
 def test_closed_days_hold_every_quantity_a_rollup_read_through_them_answers():

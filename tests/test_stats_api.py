@@ -21,6 +21,7 @@ from dashboard.properties import PROPERTIES
 from dashboard.queries import Selection
 from footfall.connections import AsyncClickHouse
 from tests.conftest import AUTH, BROWSER_UA
+from tests.helpers import Recording
 
 SITE = "news.example"
 TZ = "Asia/Ho_Chi_Minh"
@@ -612,18 +613,6 @@ async def test_a_fractional_hour_timezone_is_answered_from_raw_events(
     )  # fmt: skip
     results = (await body.json())["results"]
     assert results[0] == {"date": "2023-11-16 00:00:00", "pageviews": 1}
-
-
-class Recording(AsyncClickHouse):
-    """The test's ClickHouse, noting every query it is sent."""
-
-    def __init__(self, client) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(client)
-        self.statements: list[str] = []
-
-    async def query(self, sql, parameters=None):  # type: ignore[no-untyped-def]
-        self.statements.append(sql)
-        return await super().query(sql, parameters)
 
 
 def _date(text: str):
