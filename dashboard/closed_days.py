@@ -57,14 +57,15 @@ class Split:
     as_of: dt.datetime | None = None
 
 
-def split(known: Closed, period: DateRange, *, by_day: bool = False) -> Split:
+def split(known: Closed, period: DateRange, *, interval: str | None = None) -> Split:
     """The longest closed spans first: a whole closed quarter, else month, else a whole
-    closed week that does not reach into a whole closed month, else days. `by_day`: days
-    only (a series by day needs each day's)."""
+    closed week that does not reach into a whole closed month, else days. A span never
+    straddles two buckets of `interval`: by "date", days only; by "month", no quarters,
+    and weeks within one month."""
     spans, days, open_days = [], [], []
     day = period.first
     while day <= period.last:
-        span = None if by_day else _longest(day, period, known)
+        span = None if interval == "date" else _longest(day, period, known, interval)
         if span is not None:
             spans.append((span, day))
             day = span_end(span, day) + dt.timedelta(days=1)
@@ -81,17 +82,19 @@ def split(known: Closed, period: DateRange, *, by_day: bool = False) -> Split:
     return Split(spans, days, open_days, reclosed, max(versions.values(), default=None))
 
 
-def _longest(day: dt.date, period: DateRange, known: Closed) -> str | None:
-    """The longest closed span that starts on `day` and fits in `period`."""
-    for span in ("quarter", "month"):
+def _longest(day: dt.date, period: DateRange, known: Closed, interval: str | None) -> str | None:
+    """The longest closed span that starts on `day` and fits in `period` (and, by month,
+    in one month)."""
+    for span in ("month",) if interval == "month" else ("quarter", "month"):
         if _whole_closed(span, day, period, known):
             return span
     week_end = span_end("week", day)
-    if _whole_closed("week", day, period, known) and not _whole_closed(
-        "month", week_end.replace(day=1), period, known
+    crosses = week_end.month != day.month
+    if crosses and (
+        interval == "month" or _whole_closed("month", week_end.replace(day=1), period, known)
     ):
-        return "week"
-    return None
+        return None
+    return "week" if _whole_closed("week", day, period, known) else None
 
 
 def _whole_closed(span: str, start: dt.date, period: DateRange, known: Closed) -> bool:

@@ -217,7 +217,7 @@ async def article_totals(
     ch: AsyncClickHouse, sel: Selection, article: str, *, raw: bool = False
 ) -> tuple[str, Row]:
     """(title, quantities) of one article over the selection."""
-    series = await _article_groups(ch, sel, article, "''", raw=raw, days_only=False)
+    series = await _article_groups(ch, sel, article, "''", raw=raw, interval=None)
     title, row = series.get("", ("", dict.fromkeys(ARTICLE_QUANTITIES, 0.0)))
     return title, row
 
@@ -228,7 +228,7 @@ async def article_series(
     """The quantities of one article per time bucket; hours come from raw events."""
     raw = raw or interval == "hour"
     group = _bucket("ts", interval) if raw else _date_bucket("date", interval)
-    series = await _article_groups(ch, sel, article, group, raw=raw, days_only=interval == "date")
+    series = await _article_groups(ch, sel, article, group, raw=raw, interval=interval)
     return {g: row for g, (_, row) in series.items()}
 
 
@@ -241,8 +241,7 @@ async def article_overview(
         title, totals = await article_totals(ch, sel, article, raw=raw)
         return title, totals, await article_series(ch, sel, article, interval, raw=raw)
     group = _date_bucket("date", interval)
-    days_only = interval == "date"
-    series = await _article_groups(ch, sel, article, group, raw=False, days_only=days_only)
+    series = await _article_groups(ch, sel, article, group, raw=False, interval=interval)
     totals = {q: sum(row[q] for _, row in series.values()) for q in ARTICLE_QUANTITIES}
     titled = sorted((g, title) for g, (title, _) in series.items() if title)
     title = titled[-1][1] if titled else ""
@@ -250,12 +249,18 @@ async def article_overview(
 
 
 async def _article_groups(
-    ch: AsyncClickHouse, sel: Selection, article: str, group: str, *, raw: bool, days_only: bool
+    ch: AsyncClickHouse,
+    sel: Selection,
+    article: str,
+    group: str,
+    *,
+    raw: bool,
+    interval: str | None,
 ) -> dict[str, tuple[str, Row]]:
     if not raw:
         where = ("key = {article:String}", "article_id = {article:String}")
         return await _article_numbers(
-            ch, sel, (group, group), where, {"article": article}, by_day=days_only
+            ch, sel, (group, group), where, {"article": article}, interval=interval
         )
     sql, params = _articles_raw(sel, group, "article_id = {article:String}")
     rows = await ch.query(sql, params | {"article": article})
@@ -269,16 +274,16 @@ async def _article_numbers(
     where: tuple[str, str],
     values: dict[str, object],
     *,
-    by_day: bool = False,
+    interval: str | None = None,
 ) -> dict[str, tuple[str, Row]]:
     """{g: (title, quantities)} of the articles that pass `where`, a condition on their
     counts (by `key`) and one on their `article_stats` rows (by `article_id`), with the
-    parameters `values`; `groups`: g over each."""
+    parameters `values`; `groups`: g over each, per `interval` bucket (None: in all)."""
     params = sel.params() | values
     counts = Counts(closed_counts.ARTICLE, groups[0], where[0])
     rollup = Rollup("article_stats", groups[1], f"{DAY_ROWS} AND {where[1]}")
     counted = _counted(ARTICLE_QUANTITIES, ARTICLE_STATS)
-    parts = await _by_day(ch, sel, counted, params, counts, rollup, by_day=by_day, titled=True)
+    parts = await _by_day(ch, sel, counted, params, counts, rollup, interval=interval, titled=True)
     rows = await ch.query(_summed(parts, ["title", *ARTICLE_QUANTITIES]), params)
     return {g: (title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in rows}
 
@@ -350,8 +355,7 @@ async def _site_rollups(
         counted = _counted(["visitors"], SITE_HOURLY)
         counts = Counts(closed_counts.SITE, group)
         rollup = Rollup("site_visitors", group, DAY_ROWS)
-        by_day = interval == "date"
-        parts += await _by_day(ch, sel, counted, params, counts, rollup, by_day=by_day)
+        parts += await _by_day(ch, sel, counted, params, counts, rollup, interval=interval)
     else:
         hourly = _bucket("hour", interval) if interval else "''"
         where = f"site = {{site:String}} AND hour >= {T0} AND hour < {T1}"
@@ -407,14 +411,15 @@ async def _by_day(
     counts: Counts,
     rollup: Rollup,
     *,
-    by_day: bool = False,
+    interval: str | None = None,
     titled: bool = False,
 ) -> list[tuple[str, list[str]]]:
     """Parts for `_summed`: the `counted` quantities (and with `titled`, the title) over
     the selection's days, from the `counts` of its closed days and the `rollup`'s rows of
-    the others (see `closed_days.counted_sql`)."""
+    the others (see `closed_days.counted_sql`), grouped by `interval` buckets (None: in
+    all) or by what they group by within them."""
     known = await closed_days.known(ch, sel.site)
-    parts = closed_days.split(known, sel.range, by_day=by_day)
+    parts = closed_days.split(known, sel.range, interval=interval)
     sqls = closed_days.counted_sql(parts, counted, params, counts, rollup, titled=titled)
     columns = (["title"] if titled else []) + [c.quantity for c in counted]
     return [(sql, columns) for sql in sqls]

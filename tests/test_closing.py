@@ -53,8 +53,8 @@ def add_page_views(redis_db, rows: list[tuple[str, str, str]], now_ms: int) -> N
 
 
 async def numbers(ch, first: str, last: str, *, raw: bool = False, clickhouse=None) -> tuple:
-    """The cards' visitors and the page breakdown by visitors, from the rollups or raw; by
-    default on a fresh connection, which remembers no closed days."""
+    """The cards' visitors, the page breakdown by visitors and the visitors by month, from
+    the rollups or raw; by default on a fresh connection, which remembers no closed days."""
     sel = Selection(SITE, DateRange(dt.date.fromisoformat(first), dt.date.fromisoformat(last), TZ))
     clickhouse = clickhouse or AsyncClickHouse(ch)
     total = await queries.aggregate(clickhouse, sel, ["visitors", "pageviews"], raw=raw)
@@ -62,7 +62,8 @@ async def numbers(ch, first: str, last: str, *, raw: bool = False, clickhouse=No
         clickhouse, sel, PROPERTIES["event:page"], ["visitors", "pageviews"],
         order_by="visitors", limit=10, raw=raw,
     )  # fmt: skip
-    return total, pages
+    months = await queries.timeseries(clickhouse, sel, ["visitors"], "month", raw=raw)
+    return total, pages, months
 
 
 PAGE_VIEWS = [
@@ -133,7 +134,7 @@ async def test_a_closed_month_and_its_days_answer_as_raw_events(
     for first, last in (("2023-11-01", "2023-11-30"), ("2023-11-02", "2023-11-04"),
                         ("2023-10-20", "2023-12-02")):  # fmt: skip
         assert await numbers(ch, first, last) == await numbers(ch, first, last, raw=True)
-    total, _ = await numbers(ch, "2023-11-01", "2023-11-30")
+    total, _, _ = await numbers(ch, "2023-11-01", "2023-11-30")
     assert total["visitors"] == 5  # v1 on Nov 2, 3 and 4, v2, v3
 
 
@@ -149,11 +150,14 @@ async def test_a_closed_quarter_answers_as_raw_events(site, clock, aggregator, c
         "ORDER BY value"
     ).result_rows
     assert quarter_rows == [("/a", 4), ("/b", 1), ("/c", 1)]
-    for first, last in (("2023-10-01", "2023-12-31"), ("2023-09-25", "2024-01-01")):
+    # By month, a quarter is read as its months, and a week across two months as its days.
+    for first, last in (("2023-10-01", "2023-12-31"), ("2023-09-25", "2024-01-01"),
+                        ("2023-10-25", "2023-11-10")):  # fmt: skip
         recording = Recording(ch)
         served = await numbers(ch, first, last, clickhouse=recording)
         assert served == await numbers(ch, first, last, raw=True)
-        assert any("span = 'quarter'" in sql for sql in recording.statements)
+        quarter_read = any("span = 'quarter'" in sql for sql in recording.statements)
+        assert quarter_read == (last != "2023-11-10")
 
 
 async def test_late_events_close_their_day_and_month_again(site, clock, aggregator, ch, redis_db):
@@ -180,9 +184,9 @@ async def test_late_events_close_their_day_and_month_again(site, clock, aggregat
     # Until it asks again, a connection reads the closings it knew, not the new ones too
     # (the page breakdowns, and the month's visitors; page views and a single day's
     # visitors come from the site's hours, always up to date).
-    total, pages = await numbers(ch, "2023-11-01", "2023-11-30", clickhouse=stale)
+    total, pages, _ = await numbers(ch, "2023-11-01", "2023-11-30", clickhouse=stale)
     assert (total["visitors"], pages) == (before[0]["visitors"], before[1])
-    _, pages = await numbers(ch, "2023-11-03", "2023-11-03", clickhouse=stale)
+    _, pages, _ = await numbers(ch, "2023-11-03", "2023-11-03", clickhouse=stale)
     assert pages == before_nov_3[1]
     # The days, and the week (Oct 30 - Nov 5), closed again with them.
     for first, last in (("2023-11-01",) * 2, ("2023-11-03",) * 2, ("2023-10-30", "2023-11-05")):
@@ -208,7 +212,7 @@ def test_a_period_reads_closed_months_and_days_from_counts_and_open_days_from_th
     ]
     # A series by day reads every day's counts; a month not whole, its days'.
     by_day = closed_days.split(
-        known, DateRange(day("2023-11-01"), day("2023-11-30"), TZ), by_day=True
+        known, DateRange(day("2023-11-01"), day("2023-11-30"), TZ), interval="date"
     )
     assert (by_day.spans, len(by_day.days), by_day.open) == ([], 30, [])
     part = closed_days.split(known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ))
@@ -237,7 +241,7 @@ def test_a_period_reads_whole_closed_weeks_but_not_across_a_whole_closed_month()
         day(d) for d in ("2023-10-30", "2023-10-31", "2023-12-01", "2023-12-02", "2023-12-03")
     ]
     by_day = closed_days.split(
-        known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ), by_day=True
+        known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ), interval="date"
     )
     assert (by_day.spans, len(by_day.days)) == ([], 29)
     # A whole closed quarter before its months.
