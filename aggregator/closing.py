@@ -40,7 +40,7 @@ from footfall.connections import AsyncClickHouse
 CLOSE_GRACE_MS = 3_600_000
 DAYS_PER_STEP = 7
 """A week of a site's days per call, between two batches: after an upgrade, a year of
-bench/dashboard.py's data (10 million page views) closes in 52 calls, 40 s in all."""
+bench/dashboard.py's data (10 million page views) closes in 52 calls, 49-51 s in all."""
 
 # Every rollup's numbers per day of the days {first:Date}..{last:Date}, as rows
 # (kind, date, key, value, visitors, visits, pageviews, engaged_ms, title): what each
