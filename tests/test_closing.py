@@ -117,20 +117,29 @@ async def test_days_close_an_hour_after_they_end_oldest_first(
     ]  # fmt: skip
 
 
-async def test_a_closed_month_and_its_days_answer_as_raw_events(
-    site, clock, aggregator, ch, redis_db
-):
-    clock.now_ms = NOV_1_UTC + 31 * DAY_MS  # Dec 2, 07:00 in Hà Nội
+async def close_all_at(now_ms: int, clock, aggregator, redis_db) -> None:
+    """At `now_ms`: `PAGE_VIEWS` added, aggregated, and every day due closed."""
+    clock.now_ms = now_ms
     add_page_views(redis_db, PAGE_VIEWS, clock())
     await aggregator.drain()
     while await aggregator.close_due():
         pass
-    assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).months
-    month_rows = ch.query(
-        "SELECT value, visitors FROM closed_counts WHERE kind = 'page' AND span = 'month' "
-        "ORDER BY value"
+
+
+def page_counts(ch, span: str) -> list[tuple[str, int]]:
+    return ch.query(
+        "SELECT value, visitors FROM closed_counts WHERE kind = 'page' AND span = {span:String} "
+        "ORDER BY value",
+        parameters={"span": span},
     ).result_rows
-    assert month_rows == [("/a", 4), ("/b", 1), ("/c", 1)]  # v1 on three days, v2
+
+
+async def test_a_closed_month_and_its_days_answer_as_raw_events(
+    site, clock, aggregator, ch, redis_db
+):
+    await close_all_at(NOV_1_UTC + 31 * DAY_MS, clock, aggregator, redis_db)  # Dec 2, 07:00
+    assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).months
+    assert page_counts(ch, "month") == [("/a", 4), ("/b", 1), ("/c", 1)]  # v1 on 3 days, v2
     for first, last in (("2023-11-01", "2023-11-30"), ("2023-11-02", "2023-11-04"),
                         ("2023-10-20", "2023-12-02")):  # fmt: skip
         assert await numbers(ch, first, last) == await numbers(ch, first, last, raw=True)
@@ -139,17 +148,9 @@ async def test_a_closed_month_and_its_days_answer_as_raw_events(
 
 
 async def test_a_closed_quarter_answers_as_raw_events(site, clock, aggregator, ch, redis_db):
-    clock.now_ms = NOV_1_UTC + 62 * DAY_MS  # 2024-01-02, 07:00 in Hà Nội
-    add_page_views(redis_db, PAGE_VIEWS, clock())
-    await aggregator.drain()
-    while await aggregator.close_due():
-        pass
+    await close_all_at(NOV_1_UTC + 62 * DAY_MS, clock, aggregator, redis_db)  # 2024-01-02
     assert dt.date(2023, 10, 1) in (await closed(AsyncClickHouse(ch), SITE)).quarters
-    quarter_rows = ch.query(
-        "SELECT value, visitors FROM closed_counts WHERE kind = 'page' AND span = 'quarter' "
-        "ORDER BY value"
-    ).result_rows
-    assert quarter_rows == [("/a", 4), ("/b", 1), ("/c", 1)]
+    assert page_counts(ch, "quarter") == [("/a", 4), ("/b", 1), ("/c", 1)]
     # By month, a quarter is read as its months, and a week across two months as its days.
     for first, last in (("2023-10-01", "2023-12-31"), ("2023-09-25", "2024-01-01"),
                         ("2023-10-25", "2023-11-10")):  # fmt: skip
@@ -161,11 +162,7 @@ async def test_a_closed_quarter_answers_as_raw_events(site, clock, aggregator, c
 
 
 async def test_late_events_close_their_day_and_month_again(site, clock, aggregator, ch, redis_db):
-    clock.now_ms = NOV_1_UTC + 31 * DAY_MS
-    add_page_views(redis_db, PAGE_VIEWS, clock())
-    await aggregator.drain()
-    while await aggregator.close_due():
-        pass
+    await close_all_at(NOV_1_UTC + 31 * DAY_MS, clock, aggregator, redis_db)
     stale = AsyncClickHouse(ch)  # it will remember the closed days of now a while
     before = await numbers(ch, "2023-11-01", "2023-11-30", clickhouse=stale)
     before_nov_3 = await numbers(ch, "2023-11-03", "2023-11-03", clickhouse=stale)
