@@ -129,7 +129,7 @@ async def close_again(
     late = sorted(day for day in days if day <= now.through)
     for day in late:
         await _close(ch, site, timezone, day, day)
-    for span in closed_counts.SPANS[1:]:  # a quarter after its months
+    for span in closed_counts.SPANS[1:]:  # each span sums its days, so in any order
         for start in sorted({span_start(span, day) for day in late}):
             if start in now.of(span):
                 await _close_span(ch, site, span, start)
@@ -192,7 +192,7 @@ async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date)
 
 def _spans_ending(first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:
     """(span, first day) of the weeks, months and quarters whose last day is in
-    `first`..`last`, each quarter after its months."""
+    `first`..`last`."""
     ending = []
     for n in range((last - first).days + 1):
         day = first + dt.timedelta(days=n)
