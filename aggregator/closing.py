@@ -121,8 +121,8 @@ async def close_again(
     ch: AsyncClickHouse, site: str, timezone: str, days: set[dt.date]
 ) -> set[dt.date]:
     """After late events were added to `days`: close anew those of them at or before the
-    last closed day, and the closed weeks and months they are in; returns those days (the
-    others will be closed in their turn, with the late events)."""
+    last closed day, and the closed weeks, months and quarters they are in; returns those
+    days (the others will be closed in their turn, with the late events)."""
     now = await closed(ch, site)
     if now.through is None or not days:
         return set()

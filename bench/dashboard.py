@@ -11,7 +11,7 @@ What it does:
    every table and fills it with `bench/dashboard_data.py` (a year ending 2023-11-15
    12:00 UTC, site timezone Asia/Ho_Chi_Minh), so the data is kept between runs;
 2. closes the days due at the data's end, as the aggregator would have
-   (aggregator/closing.py: the visitors of past days as counts);
+   (aggregator/closing.py: past days', weeks', months' and quarters' numbers as counts);
 3. counts the active parts of every table and, unless `--no-optimize`, merges each
    table whose partitions hold more than one part (`OPTIMIZE TABLE ... FINAL`), as the
    background merges of a long-running server would have (the fill leaves dozens);

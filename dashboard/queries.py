@@ -23,9 +23,9 @@ Sources, first that can answer:
   row per visit: its entry properties, exit page, page views and duration),
   joined on (visitor_id, visit_start).
 
-From a rollup, the closed days of a period (and its closed whole months) are read
-from their counts, and only the open days (today, mostly) from the rollup's rows
-(`closed_days`). Distinct counts (visitors; an article's visits) are counted per
+From a rollup, the closed days of a period (and its closed whole weeks, months and
+quarters) are read from their counts, and only the open days (today, mostly) from
+the rollup's rows (`closed_days`). Distinct counts (visitors; an article's visits) are counted per
 site-local day and summed, from the rollups as from raw events: a raw query
 groups by day too, then sums.
 """
