@@ -11,9 +11,10 @@ is over they no longer change, so the aggregator closes it:
   aggregator that fell behind, and imports, add to a day after that;
 * `close_due` closes a site's days after its last closed one, oldest first, at
   most `DAYS_PER_STEP` of them a call: one INSERT of every rollup's counts of
-  those days, then one of their markers; when it closes the last day of a week
-  (Monday to Sunday), a month or a quarter, its sums and marker follow, so that a
-  long period reads a few spans' rows instead of every day's;
+  those days and one of each day's top articles (`closed_counts.TOP_ARTICLES`),
+  then one of their markers; when it closes the last day of a week (Monday to
+  Sunday), a month or a quarter, its sums, top articles and marker follow, so that
+  a long period reads a few spans' rows instead of every day's;
 * `close_again` closes anew the closed days (and their spans) that late events were
   added to: the aggregator notes those days in Redis before it acknowledges their
   batch, and closes them again in its next round, once for many batches.
@@ -76,10 +77,27 @@ FROM visit_exits FINAL WHERE site = {site:String}
     AND visit_start >= toDateTime({first:Date}, {tz:String})
     AND visit_start < toDateTime({last:Date} + 1, {tz:String}) GROUP BY day, path
 """
+# Of each (span, date) closed at {version}, `closed_counts.TOP` articles by page views,
+# by visits and by visitors, from its `articles` rows (an article in two lists once).
+_TOP_ARTICLES = """
+SELECT {site:String}, {top_articles:String}, span, date, '', value, visitors, visits,
+    pageviews, engaged_ms, '', version
+FROM (
+    SELECT span, date, value, visitors, visits, pageviews, engaged_ms, version,
+        row_number() OVER (PARTITION BY date ORDER BY pageviews DESC, value) AS by_pageviews,
+        row_number() OVER (PARTITION BY date ORDER BY visits DESC, value) AS by_visits,
+        row_number() OVER (PARTITION BY date ORDER BY visitors DESC, value) AS by_visitors
+    FROM closed_counts
+    WHERE site = {site:String} AND kind = {articles:String} AND span = {span:String}
+        AND date BETWEEN {first:Date} AND {last:Date} AND version = {version:DateTime64(3, 'UTC')}
+)
+WHERE least(by_pageviews, by_visits, by_visitors) <= {top:UInt32}
+"""
 _KINDS = {
     "site_kind": closed_counts.SITE,
     "article": closed_counts.ARTICLE,
     "articles": closed_counts.ARTICLES,
+    "top_articles": closed_counts.TOP_ARTICLES,
     "article_source": closed_counts.ARTICLE_SOURCE,
     "exit_page": closed_counts.EXIT_PAGE,
     "closed": closed_counts.CLOSED,
@@ -139,8 +157,8 @@ async def close_again(
 async def _close(
     ch: AsyncClickHouse, site: str, timezone: str, first: dt.date, last: dt.date
 ) -> None:
-    """Counts of the days `first`..`last`, then their markers (so that a query never sees a
-    marker before its counts)."""
+    """Counts of the days `first`..`last` and their top articles, then their markers (so
+    that a query never sees a marker before its counts)."""
     ((version,),) = await ch.query("SELECT now64(3, 'UTC')")
     params = _KINDS | {
         "site": site, "tz": timezone, "first": first, "last": last, "version": version,
@@ -151,6 +169,7 @@ async def _close(
         f"engaged_ms, title, {VERSION} FROM ({_DAY_COUNTS})",
         params,
     )
+    await _top_articles(ch, site, "day", first, last, version)
     await ch.command(
         f"INSERT INTO closed_counts {COLUMNS} "
         "SELECT {site:String}, {closed:String}, 'day', {first:Date} + number, '', '', "
@@ -162,7 +181,7 @@ async def _close(
 
 async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date) -> None:
     """A week's, month's or quarter's sums of its closed days' counts (each at its latest
-    version, its title the last one), then its marker."""
+    version, its title the last one) and its top articles, then its marker."""
     ((version,),) = await ch.query("SELECT now64(3, 'UTC')")
     first, last = start, span_end(span, start)
     params = _KINDS | {
@@ -175,19 +194,38 @@ async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date)
         "SELECT {site:String}, kind, {span:String}, {start:Date}, key, value, sum(visitors), "
         "sum(visits), sum(pageviews), sum(engaged_ms), argMaxIf(title, date, title != ''), "
         f"{VERSION} FROM closed_counts "
-        f"WHERE site = {{site:String}} AND span = 'day' AND kind != {{closed:String}} AND {days} "
+        f"WHERE site = {{site:String}} AND span = 'day' AND {days} "
+        "AND kind NOT IN ({closed:String}, {top_articles:String}) "
         "AND (date, version) GLOBAL IN (SELECT date, max(version) FROM closed_counts "
         "    WHERE site = {site:String} AND kind = {closed:String} AND span = 'day' "
         f"    AND {days} GROUP BY date) "
         "GROUP BY kind, key, value",
         params,
     )
+    await _top_articles(ch, site, span, start, start, version)
     await ch.command(
         f"INSERT INTO closed_counts {COLUMNS} "
         "SELECT {site:String}, {closed:String}, {span:String}, {start:Date}, '', '', 0, 0, 0, 0, "
         f"'', {VERSION}",
         params,
     )
+
+
+async def _top_articles(
+    ch: AsyncClickHouse,
+    site: str,
+    span: str,
+    first: dt.date,
+    last: dt.date,
+    version: dt.datetime,
+) -> None:
+    """The top articles of the `span`s starting `first`..`last`, from their counts at
+    `version` (written just before)."""
+    params = _KINDS | {
+        "site": site, "span": span, "first": first, "last": last, "version": version,
+        "top": closed_counts.TOP,
+    }  # fmt: skip
+    await ch.command(f"INSERT INTO closed_counts {COLUMNS} {_TOP_ARTICLES}", params)
 
 
 def _spans_ending(first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:

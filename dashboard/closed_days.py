@@ -162,23 +162,35 @@ def counted_sql(
         selected.append(
             f"SELECT {counts.group} AS g, {', '.join(sums)} FROM closed_counts "
             f"WHERE site = {{site:String}} AND kind = {{kind:String}} AND {counts.where} "
-            f"AND {_closed_spans(parts, params)} GROUP BY g"
+            f"AND {closed_where(parts, params)} GROUP BY g"
         )
     if parts.open:
-        params |= {"open_days": parts.open, "open_first": parts.open[0]}
-        params["open_last"] = parts.open[-1]
-        merged = [f"{c.of_day} AS q_{c.quantity}" for c in counted]
-        if titled:
-            merged += ["argMaxMerge(title) AS t_title", f"{rollup.day} AS t_day"]
-        selected.append(
-            f"SELECT {rollup.group} AS g, {', '.join(merged)} FROM {rollup.table} "
-            f"WHERE site = {{site:String}} AND {rollup.where} "
-            f"AND {rollup.day} IN {{open_days:Array(Date)}} GROUP BY g, {rollup.day}"
-        )
+        selected.append(open_sql(parts, counted, params, rollup, titled=titled))
     return selected
 
 
-def _closed_spans(parts: Split, params: dict[str, object]) -> str:
+def open_sql(
+    parts: Split,
+    counted: list[Counted],
+    params: dict[str, object],
+    rollup: Rollup,
+    *,
+    titled: bool = False,
+) -> str:
+    """`counted_sql`'s query of the open days of `parts` (there must be some)."""
+    params |= {"open_days": parts.open, "open_first": parts.open[0]}
+    params["open_last"] = parts.open[-1]
+    merged = [f"{c.of_day} AS q_{c.quantity}" for c in counted]
+    if titled:
+        merged += ["argMaxMerge(title) AS t_title", f"{rollup.day} AS t_day"]
+    return (
+        f"SELECT {rollup.group} AS g, {', '.join(merged)} FROM {rollup.table} "
+        f"WHERE site = {{site:String}} AND {rollup.where} "
+        f"AND {rollup.day} IN {{open_days:Array(Date)}} GROUP BY g, {rollup.day}"
+    )
+
+
+def closed_where(parts: Split, params: dict[str, object]) -> str:
     """The counts rows of the closed spans and days of `parts`: by span and date, none of a
     closing after the latest known, and, for a day or span closed more than once, at its
     latest closing's version."""

@@ -16,8 +16,9 @@ Sources, first that can answer:
   page views (pages);
 * `visit_exits` (a row per visit) for breakdowns by exit page without filters,
   by visitors and visits;
-* `article_stats` (per site-local day) for articles without filters, and
-  `article_sources` for an article's sources;
+* `article_stats` (per site-local day) for articles without filters, the period's
+  top ones looked for first in each closed day's and span's list of its top articles
+  (`top_articles`), and `article_sources` for an article's sources;
 * raw `events` otherwise. A raw query reads the period's event rows and, when
   it needs visits, a table of the period's visits made from the same rows (one
   row per visit: its entry properties, exit page, page views and duration),
@@ -35,7 +36,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 
-from dashboard import closed_days
+from dashboard import closed_days, top_articles
 from dashboard.closed_days import Counted, Counts, Rollup
 from dashboard.filters import Filter
 from dashboard.metrics import (
@@ -180,6 +181,8 @@ ARTICLE_ORDER = {
     "engaged_time": ("q_engaged_ms / greatest(q_visitors, 1)", ["engaged_ms", "visitors"]),
 }
 """Per sort: the SQL articles are ordered by, and the quantities it needs."""
+ARTICLE_DAYS = Rollup("article_stats", "article_id", f"{DAY_ROWS} AND article_id != ''")
+"""Every article's rows of the open days."""
 
 
 async def articles(
@@ -198,19 +201,47 @@ async def articles(
         sql += f" ORDER BY {order} DESC, g ASC {PAGE}"
         found = await ch.query(sql, params | {"limit": limit, "offset": offset})
         return [(g, title, _numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
+    if sort in top_articles.SORTS and offset + limit <= closed_counts.TOP:
+        found = await _listed_articles(ch, sel, sort, limit=limit, offset=offset)
+        if found is not None:
+            return found
     # The page of articles first, from what its order needs of every article (by page
     # views, a sum of one column), then the page's own numbers and titles.
     params = sel.params()
     counts = Counts(closed_counts.ARTICLES, "value")
-    rollup = Rollup("article_stats", "article_id", f"{DAY_ROWS} AND article_id != ''")
-    parts = await _by_day(ch, sel, _counted(needs, ARTICLE_STATS), params, counts, rollup)
+    parts = await _by_day(ch, sel, _counted(needs, ARTICLE_STATS), params, counts, ARTICLE_DAYS)
     sql = f"{_summed(parts, needs)} ORDER BY {order} DESC, g ASC {PAGE}"
     page = [g for g, *_ in await ch.query(sql, params | {"limit": limit, "offset": offset})]
     if not page:
         return []
-    where = ("key IN {articles:Array(String)}", "article_id IN {articles:Array(String)}")
-    found = await _article_numbers(ch, sel, ("key", "article_id"), where, {"articles": page})
+    found = await _numbers_of_articles(ch, sel, page)
     return [(g, *found[g]) for g in page]
+
+
+async def _listed_articles(
+    ch: AsyncClickHouse, sel: Selection, sort: str, *, limit: int, offset: int
+) -> list[tuple[str, str, Row]] | None:
+    """`articles` from the lists of top articles (see dashboard/top_articles.py), or None
+    if they cannot tell."""
+    params = sel.params()
+    parts = closed_days.split(await closed_days.known(ch, sel.site), sel.range)
+    (counted,) = _counted([sort], ARTICLE_STATS)
+    rows = await ch.query(top_articles.lists_sql(parts, counted, params, ARTICLE_DAYS), params)
+    candidates = top_articles.candidates(top_articles.lists_of(rows), offset + limit)
+    if not candidates.first:
+        return None
+    found = await _numbers_of_articles(ch, sel, candidates.first)
+    ranked = candidates.ranked({g: row[sort] for g, (_, row) in found.items()})
+    if ranked is None:
+        return None
+    return [(g, *found[g]) for g in ranked[offset:]]
+
+
+async def _numbers_of_articles(
+    ch: AsyncClickHouse, sel: Selection, page: list[str]
+) -> dict[str, tuple[str, Row]]:
+    where = ("key IN {articles:Array(String)}", "article_id IN {articles:Array(String)}")
+    return await _article_numbers(ch, sel, ("key", "article_id"), where, {"articles": page})
 
 
 async def article_totals(

@@ -2,8 +2,8 @@
 
 The aggregator closes days (aggregator/closing.py) and the dashboard reads their
 counts (dashboard/closed_days.py); both ask this. Migration 0013 says what each
-kind's rows hold: of the numbers in `QUANTITIES`, every one its rollup answers
-(the site's, visitors only).
+kind's rows hold (0015, those of `TOP_ARTICLES`): of the numbers in `QUANTITIES`,
+every one its rollup answers (the site's, visitors only).
 """
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ ARTICLE = "article"
 """An article's numbers, `key` the article: one article's rows are together."""
 ARTICLES = "articles"
 """The same numbers, `value` the article: a period's rows of every article are together."""
+TOP_ARTICLES = "top_articles"
+"""Of each closed day and span, the `TOP` articles by page views, by visits and by
+visitors (`value` the article; one row each): where a period's top articles are looked
+for first (dashboard/top_articles.py)."""
+TOP = 100
 ARTICLE_SOURCE = "article_source"
 EXIT_PAGE = "exit_page"
 CLOSED = "closed"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import redis
 
+from aggregator.importer import stream_entries
 from footfall import keys
 from footfall.connections import AsyncClickHouse
-from footfall.sites import Site, site_to_json
+from footfall.sites import Site, site_from_json, site_to_json
 from footfall.wire import StreamEvent, decode_entry
 
 
@@ -21,6 +22,23 @@ def stream_events(redis_db: redis.Redis) -> list[StreamEvent]:
 def register(redis_db: redis.Redis, domain: str) -> None:
     """A site in the Redis mirror only, for tests that fill its stream themselves."""
     redis_db.hset(keys.SITES, domain, site_to_json(Site(domain=domain)))
+
+
+def add_page_views(
+    redis_db: redis.Redis, domain: str, rows: list[tuple[str, str, str]], now_ms: int
+) -> None:
+    """(local time, path, visitor) page views into the site's stream, as an import adds
+    them (the times in Hà Nội, +07:00)."""
+    site = site_from_json(redis_db.hget(keys.SITES, domain))
+    lines = [
+        (n + 2, {"timestamp": f"{t}+07:00", "url": f"https://{domain}{path}", "visitor": visitor})
+        for n, (t, path, visitor) in enumerate(rows)
+    ]
+    entries = stream_entries(
+        lines, {domain: site}, default_site=domain, visit_gap_ms=1_800_000, now_ms=now_ms
+    )
+    for _, entry in entries:
+        redis_db.xadd(keys.stream(domain), entry)
 
 
 def pageview(url: str = "https://news.example/news/story-1.html", **fields) -> dict:

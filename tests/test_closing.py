@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 
 from aggregator import closing
-from aggregator.importer import stream_entries
 from dashboard import closed_days, queries
 from dashboard.metrics import (
     ARTICLE_SOURCES,
@@ -24,8 +23,7 @@ from dashboard.queries import Selection
 from footfall import closed_counts, keys
 from footfall.closed_counts import Closed, closed
 from footfall.connections import AsyncClickHouse
-from footfall.sites import site_from_json
-from tests.helpers import Recording
+from tests.helpers import Recording, add_page_views
 
 SITE = "news.example"
 TZ = "Asia/Ho_Chi_Minh"
@@ -36,20 +34,6 @@ DAY_MS = 86_400_000
 @pytest.fixture
 async def site(add_site):
     return await add_site(SITE, timezone=TZ)
-
-
-def add_page_views(redis_db, rows: list[tuple[str, str, str]], now_ms: int) -> None:
-    """(local time, path, visitor) page views into the site's stream, as an import adds them."""
-    site = site_from_json(redis_db.hget(keys.SITES, SITE))
-    lines = [
-        (n + 2, {"timestamp": f"{t}+07:00", "url": f"https://{SITE}{path}", "visitor": visitor})
-        for n, (t, path, visitor) in enumerate(rows)
-    ]
-    entries = stream_entries(
-        lines, {SITE: site}, default_site=SITE, visit_gap_ms=1_800_000, now_ms=now_ms
-    )
-    for _, entry in entries:
-        redis_db.xadd(keys.stream(SITE), entry)
 
 
 async def numbers(ch, first: str, last: str, *, raw: bool = False, clickhouse=None) -> tuple:
@@ -80,13 +64,13 @@ async def test_days_close_an_hour_after_they_end_oldest_first(
     site, clock, aggregator, ch, redis_db
 ):
     clock.now_ms = NOV_1_UTC + DAY_MS + 17 * 3_600_000 + 1_800_000  # Nov 3, 00:30 in Hà Nội
-    add_page_views(redis_db, PAGE_VIEWS[:3], clock())
+    add_page_views(redis_db, SITE, PAGE_VIEWS[:3], clock())
     await aggregator.drain()
     assert await aggregator.close_due() == 0  # Nov 2 ended half an hour ago
     clock.now_ms += 1_800_000
     assert await aggregator.close_due() == 1
     clock.now_ms = NOV_1_UTC + 28 * DAY_MS + 18 * 3_600_000  # Nov 30, 01:00 in Hà Nội
-    add_page_views(redis_db, PAGE_VIEWS[3:5], clock())
+    add_page_views(redis_db, SITE, PAGE_VIEWS[3:5], clock())
     await aggregator.drain()
     # Nov 3 and 4 were due when their events came: noted late, then closed for the first
     # time with them, so not again.
@@ -120,7 +104,7 @@ async def test_days_close_an_hour_after_they_end_oldest_first(
 async def close_all_at(now_ms: int, clock, aggregator, redis_db) -> None:
     """At `now_ms`: `PAGE_VIEWS` added, aggregated, and every day due closed."""
     clock.now_ms = now_ms
-    add_page_views(redis_db, PAGE_VIEWS, clock())
+    add_page_views(redis_db, SITE, PAGE_VIEWS, clock())
     await aggregator.drain()
     while await aggregator.close_due():
         pass
@@ -168,7 +152,7 @@ async def test_late_events_close_their_day_and_month_again(site, clock, aggregat
     before_nov_3 = await numbers(ch, "2023-11-03", "2023-11-03", clickhouse=stale)
     # An import of older page views: one on a closed day, one before the first closed day.
     add_page_views(
-        redis_db, [("2023-11-03T08:00:00", "/b", "v4"), ("2023-11-01T08:00:00", "/a", "v5")],
+        redis_db, SITE, [("2023-11-03T08:00:00", "/b", "v4"), ("2023-11-01T08:00:00", "/a", "v5")],
         clock(),
     )  # fmt: skip
     await aggregator.drain()

@@ -1,0 +1,103 @@
+"""A period's top articles, looked for first among each day's and span's top articles.
+
+Summing every article's counts over a period to show ten of them reads a year's
+225,000 rows. Each closing also lists, for each day, week, month and quarter it
+closes, its `TOP` articles by page views, by visits and by visitors
+(`closed_counts.TOP_ARTICLES`, aggregator/closing.py). A period's top articles by
+one of those sums are looked for in the lists of its closed days and spans and in
+the open days' `TOP`, a few thousand rows:
+
+* an article a list does not show has at most the list's `TOP`-th number there,
+  its bound; so an article has at most what the lists show of it plus the bounds of
+  the lists that do not show it, and an article no list shows at most every bound;
+* the candidates are the articles the lists show the most of, and the caller reads
+  their exact numbers (it reads the page's anyway);
+* they are the top articles if each has more than any other article can have.
+  When not (popularity flat across the lists, or a page past them) `Candidates.ranked`
+  says so, and the caller sums every article's counts.
+
+Sums only: an article's mean engaged time has no such bound.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from dashboard.closed_days import Counted, Rollup, Split, closed_where, open_sql
+from footfall import closed_counts
+
+SORTS = ("pageviews", "visits", "visitors")
+"""The sorts the lists serve."""
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The articles the lists show the most of, most first, and the most any other
+    article can have."""
+
+    first: list[str]
+    others_at_most: float
+
+    def ranked(self, exact: dict[str, float]) -> list[str] | None:
+        """The candidates by their `exact` numbers (most first, then by id), if each has
+        more than any other article can have: the top articles. None if not."""
+        if not self.first or min(exact.get(a, 0) for a in self.first) <= self.others_at_most:
+            return None
+        return sorted(self.first, key=lambda a: (-exact[a], a))
+
+
+def candidates(lists: list[list[tuple[str, float]]], wanted: int) -> Candidates:
+    """The `wanted` candidates from `lists` of (article, number), each list the top
+    articles of a day, a span or the open days (an article at most once in each)."""
+    bounds = [_bound(rows) for rows in lists]
+    every_bound = sum(bounds)
+    shown: dict[str, float] = defaultdict(float)
+    shown_bounds: dict[str, float] = defaultdict(float)
+    for rows, bound in zip(lists, bounds, strict=True):
+        for article, number in rows:
+            shown[article] += number
+            shown_bounds[article] += bound
+    order = sorted(shown, key=lambda a: (-shown[a], a))
+    if len(order) < wanted:
+        return Candidates([], every_bound)
+    at_most = [shown[a] + every_bound - shown_bounds[a] for a in order[wanted:]]
+    return Candidates(order[:wanted], max([every_bound, *at_most]))
+
+
+def _bound(rows: list[tuple[str, float]]) -> float:
+    """The most an article a list does not show has: its `TOP`-th number (a list is the
+    union of `TOP`s by several numbers, so it holds the `TOP` of each); if it shows fewer,
+    it shows every article."""
+    numbers = sorted((number for _, number in rows), reverse=True)
+    top = closed_counts.TOP
+    return numbers[top - 1] if len(numbers) >= top else 0
+
+
+def lists_sql(parts: Split, counted: Counted, params: dict[str, object], rollup: Rollup) -> str:
+    """`SELECT list, g, q`: of the closed days and spans of `parts`, each one's listed
+    articles and their `counted` quantity, and the open days' `TOP` from the `rollup`."""
+    selected = []
+    if parts.spans or parts.days:
+        params["top_kind"] = closed_counts.TOP_ARTICLES
+        selected.append(
+            f"SELECT concat(span, toString(date)) AS list, value AS g, {counted.quantity} AS q "
+            "FROM closed_counts WHERE site = {site:String} AND kind = {top_kind:String} "
+            f"AND {closed_where(parts, params)}"
+        )
+    if parts.open:
+        rows = open_sql(parts, [counted], params, rollup)
+        params["top"] = closed_counts.TOP
+        selected.append(
+            f"SELECT 'open' AS list, g, sum(q_{counted.quantity}) AS q FROM ({rows}) "
+            "GROUP BY g ORDER BY q DESC, g LIMIT {top:UInt32}"
+        )
+    return " UNION ALL ".join(f"SELECT list, g, q FROM ({sql})" for sql in selected)
+
+
+def lists_of(rows: list[tuple[str, str, float]]) -> list[list[tuple[str, float]]]:
+    """`lists_sql`'s rows as lists of (article, number)."""
+    lists: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for name, article, number in rows:
+        lists[name].append((article, number))
+    return list(lists.values())
