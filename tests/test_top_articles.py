@@ -186,3 +186,33 @@ async def test_the_migration_lists_the_closings_before_it_as_a_closing_does(
         for statement in migration.statements:
             ch.command(statement)
         assert lists(ch) == closed
+
+
+def article_rows(ch) -> list[tuple]:
+    return ch.query(
+        "SELECT article_id, date, sum(pageviews), uniqMerge(visitors) FROM article_stats "
+        "GROUP BY article_id, date ORDER BY article_id, date"
+    ).result_rows
+
+
+async def test_article_stats_made_anew_by_day_keeps_its_rows_and_its_view(
+    site, clock, aggregator, ch, redis_db
+):
+    clock.now_ms = NOV_14_NOON
+    add_page_views(redis_db, SITE, LISTED, clock())
+    await aggregator.drain()
+    before = article_rows(ch)
+    (migration,) = [m for m in schema.migrations() if m.name == "article_stats_by_day"]
+    dropped = migration.statements.index("DROP TABLE IF EXISTS article_stats")
+    # Interrupted once the table is dropped, then run again from the start.
+    for statement in [*migration.statements[: dropped + 1], *migration.statements]:
+        ch.command(statement)
+    assert article_rows(ch) == before
+    ((order,),) = ch.query(
+        "SELECT sorting_key FROM system.tables WHERE name = 'article_stats' "
+        "AND database = currentDatabase()"
+    ).result_rows
+    assert order == "site, span, date, article_id"
+    add_page_views(redis_db, SITE, views(8, {"q": 2}), clock())
+    await aggregator.drain()
+    assert ("q", dt.date(2023, 11, 8), 2, 2) in article_rows(ch)
