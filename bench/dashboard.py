@@ -188,8 +188,9 @@ def page_calls(period: str, article: str) -> list[tuple[str, str, dict[str, str]
 def raw_queries() -> types.SimpleNamespace:
     """`queries` with every function that can read the rollups told to read raw events."""
     namespace = types.SimpleNamespace(**vars(queries))
-    for name in ("aggregate", "timeseries", "breakdown", "articles", "article_totals",
-                 "article_series", "article_overview", "article_sources"):  # fmt: skip
+    for name in ("aggregate", "aggregate_compared", "timeseries", "breakdown", "articles",
+                 "article_totals", "article_series", "article_overview",
+                 "article_sources"):  # fmt: skip
         setattr(namespace, name, functools.partial(getattr(queries, name), raw=True))
     return namespace
 

@@ -57,11 +57,29 @@ class Split:
     as_of: dt.datetime | None = None
 
 
-def split(known: Closed, period: DateRange, *, interval: str | None = None) -> Split:
+def split(
+    known: Closed,
+    period: DateRange,
+    *,
+    interval: str | None = None,
+    since: dt.date | None = None,
+) -> Split:
     """The longest closed spans first: a whole closed quarter, else month, else a whole
     closed week that does not reach into a whole closed month, else days. A span never
     straddles two buckets of `interval`: by "date", days only; by "month", no quarters,
-    and weeks within one month."""
+    and weeks within one month. Nor does one straddle `since`: the days before it and
+    the others are split apart."""
+    if since is not None and period.first < since <= period.last:
+        before = split(known, period.until(since - dt.timedelta(days=1)), interval=interval)
+        after = split(known, DateRange(since, period.last, period.timezone), interval=interval)
+        versions = [v for v in (before.as_of, after.as_of) if v is not None]
+        return Split(
+            before.spans + after.spans,
+            before.days + after.days,
+            before.open + after.open,
+            before.reclosed + after.reclosed,
+            max(versions, default=None),
+        )
     spans, days, open_days = [], [], []
     day = period.first
     while day <= period.last:

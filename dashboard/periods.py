@@ -44,6 +44,10 @@ class DateRange:
     def days(self) -> int:
         return (self.last - self.first).days + 1
 
+    def until(self, last: dt.date) -> DateRange:
+        """The days from this range's first to `last`."""
+        return DateRange(self.first, last, self.timezone)
+
     def utc_bounds_ms(self) -> tuple[int, int]:
         """[start, end) of the range in milliseconds since the epoch (UTC)."""
         zone = zoneinfo.ZoneInfo(self.timezone)

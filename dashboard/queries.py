@@ -33,6 +33,8 @@ groups by day too, then sums.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import weakref
 from dataclasses import dataclass
 
@@ -113,6 +115,28 @@ async def aggregate(
         sql, params = _raw(sel, quantities, _Group())
     rows = await _rows(ch, sql, params, quantities)
     return rows[0][1] if rows else dict.fromkeys(quantities, 0.0)
+
+
+async def aggregate_compared(
+    ch: AsyncClickHouse,
+    sel: Selection,
+    previous: DateRange,
+    quantities: list[str],
+    *,
+    raw: bool = False,
+) -> tuple[Row, Row]:
+    """The quantities over the whole selection, and over `previous`, the days just before
+    it: from the rollups, in one query over both."""
+    earlier = dataclasses.replace(sel, range=previous)
+    both = dataclasses.replace(sel, range=previous.until(sel.range.last))
+    if raw or not _site_hourly_answers(both, quantities):
+        return await aggregate(ch, sel, quantities, raw=raw), await aggregate(
+            ch, earlier, quantities, raw=raw
+        )
+    sql, params = await _site_rollups(ch, both, quantities, None, since=sel.range.first)
+    rows = dict(await _rows(ch, sql, params, quantities))
+    empty = dict.fromkeys(quantities, 0.0)
+    return rows.get("", empty), rows.get(PREVIOUS, empty)
 
 
 async def timeseries(
@@ -369,31 +393,51 @@ def _breakdown_rollup(sel: Selection, prop: Property, quantities: list[str]) -> 
 
 
 async def _site_rollups(
-    ch: AsyncClickHouse, sel: Selection, quantities: list[str], interval: str | None
+    ch: AsyncClickHouse,
+    sel: Selection,
+    quantities: list[str],
+    interval: str | None,
+    *,
+    since: dt.date | None = None,
 ) -> tuple[str, dict[str, object]]:
     """`site_hourly`'s sums per bucket (None: one total), with visitors summed over days:
     from the counts and `site_visitors`' states when it has the selection's days (see
     `_visitors_by_day`), else from `site_hourly`'s hours (each hour's state, per day).
     Within one day, its hours' states merged in the same query as the sums are the
-    day's visitors."""
-    if "visitors" not in quantities or interval == "hour" or sel.range.days == 1:
-        return _site_hourly(sel, quantities, interval)
-    sums = [q for q in quantities if q != "visitors"]
-    group = _date_bucket("date", interval) if interval else "''"
+    day's visitors. With `since` (and no interval), two totals: `PREVIOUS`, of the days
+    before it, and '', of the others."""
     params = sel.params()
-    parts = [(_site_hourly(sel, sums, interval)[0], sums)] if sums else []
+    if since is None:
+        hours = _bucket("hour", interval) if interval else "''"
+        days = _date_bucket("date", interval) if interval else "''"
+    else:
+        params["since"] = since
+        hours, days = _before_since("toDate(hour, {tz:String})"), _before_since("date")
+    if "visitors" not in quantities or interval == "hour" or sel.range.days == 1:
+        return _site_hourly(quantities, hours), params
+    sums = [q for q in quantities if q != "visitors"]
+    parts = [(_site_hourly(sums, hours), sums)] if sums else []
     if await _visitors_by_day(ch, sel):
         counted = _counted(["visitors"], SITE_HOURLY)
-        counts = Counts(closed_counts.SITE, group)
-        rollup = Rollup("site_visitors", group, DAY_ROWS)
-        parts += await _by_day(ch, sel, counted, params, counts, rollup, interval=interval)
+        counts = Counts(closed_counts.SITE, days)
+        rollup = Rollup("site_visitors", days, DAY_ROWS)
+        parts += await _by_day(
+            ch, sel, counted, params, counts, rollup, interval=interval, since=since
+        )
     else:
-        hourly = _bucket("hour", interval) if interval else "''"
         where = f"site = {{site:String}} AND hour >= {T0} AND hour < {T1}"
         exprs = [("visitors", QUANTITIES["visitors"].daily[SITE_HOURLY])]
         day = "toDate(hour, {tz:String})"
-        parts.append((_grouped("site_hourly", hourly, exprs, where, day), ["visitors"]))
+        parts.append((_grouped("site_hourly", hours, exprs, where, day), ["visitors"]))
     return _summed(parts, quantities), params
+
+
+PREVIOUS = "previous"
+
+
+def _before_since(date: str) -> str:
+    """`PREVIOUS` for a `date` before `{since:Date}`, else ''."""
+    return f"if({date} < {{since:Date}}, '{PREVIOUS}', '')"
 
 
 _VISITORS_BY_DAY: weakref.WeakKeyDictionary[AsyncClickHouse, set[str]] = weakref.WeakKeyDictionary()
@@ -421,17 +465,14 @@ async def _visitors_by_day(ch: AsyncClickHouse, sel: Selection) -> bool:
     return first_day is not None and sel.range.first > first_day
 
 
-def _site_hourly(
-    sel: Selection, quantities: list[str], interval: str | None
-) -> tuple[str, dict[str, object]]:
-    """Sums per bucket; visitors only by hour or within one day (an hour's are of one day)."""
-    group = _bucket("hour", interval) if interval else "''"
+def _site_hourly(quantities: list[str], group: str) -> str:
+    """Sums per `group` of `site_hourly`'s hours; visitors only by hour or within one day
+    (an hour's are of one day)."""
     exprs = ", ".join(f"{QUANTITIES[q].of_day(SITE_HOURLY)} AS q_{q}" for q in quantities)
-    sql = (
+    return (
         f"SELECT {group} AS g, {exprs} FROM site_hourly "
         f"WHERE site = {{site:String}} AND hour >= {T0} AND hour < {T1} GROUP BY g"
     )
-    return sql, sel.params()
 
 
 async def _by_day(
@@ -443,14 +484,15 @@ async def _by_day(
     rollup: Rollup,
     *,
     interval: str | None = None,
+    since: dt.date | None = None,
     titled: bool = False,
 ) -> list[tuple[str, list[str]]]:
     """Parts for `_summed`: the `counted` quantities (and with `titled`, the title) over
     the selection's days, from the `counts` of its closed days and the `rollup`'s rows of
     the others (see `closed_days.counted_sql`), grouped by `interval` buckets (None: in
-    all) or by what they group by within them."""
+    all), or the days before `since` apart, or by what they group by within those."""
     known = await closed_days.known(ch, sel.site)
-    parts = closed_days.split(known, sel.range, interval=interval)
+    parts = closed_days.split(known, sel.range, interval=interval, since=since)
     sqls = closed_days.counted_sql(parts, counted, params, counts, rollup, titled=titled)
     columns = (["title"] if titled else []) + [c.quantity for c in counted]
     return [(sql, columns) for sql in sqls]

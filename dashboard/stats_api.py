@@ -11,7 +11,6 @@ and articles are also served as CSV (`format=csv` or `Accept: text/csv`).
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 from collections.abc import Mapping
 
@@ -76,11 +75,11 @@ async def aggregate(request: web.Request) -> web.Response:
     sel = Selection(site.domain, period.range, tuple(filters))
     quantities = quantities_of(metrics)
     ch = request.app[appkeys.CLICKHOUSE]
-    values = compute(metrics, await queries.aggregate(ch, sel, quantities))
     if not compare:
+        values = compute(metrics, await queries.aggregate(ch, sel, quantities))
         return json_response({"results": {m.name: {"value": values[m.name]} for m in metrics}})
-    previous_sel = dataclasses.replace(sel, range=period.previous())
-    previous = compute(metrics, await queries.aggregate(ch, previous_sel, quantities))
+    now, before = await queries.aggregate_compared(ch, sel, period.previous(), quantities)
+    values, previous = compute(metrics, now), compute(metrics, before)
     results = {
         m.name: {
             "value": values[m.name],

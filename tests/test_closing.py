@@ -131,6 +131,28 @@ async def test_a_closed_month_and_its_days_answer_as_raw_events(
     assert total["visitors"] == 5  # v1 on Nov 2, 3 and 4, v2, v3
 
 
+async def test_a_period_and_the_one_before_it_are_read_in_one_query_split_where_they_meet(
+    site, clock, aggregator, ch, redis_db
+):
+    await close_all_at(NOV_1_UTC + 31 * DAY_MS, clock, aggregator, redis_db)  # Dec 2, 07:00
+    day = dt.date.fromisoformat
+    quantities = ["visitors", "visits", "pageviews"]
+    # November and the week of Nov 13 are closed whole, and cross where the two meet.
+    for first, last, previous in (("2023-11-16", "2023-11-30", ("2023-11-01", "2023-11-15")),
+                                  ("2023-11-03", "2023-11-04", ("2023-11-01", "2023-11-02"))):  # fmt: skip
+        sel = Selection(SITE, DateRange(day(first), day(last), TZ))
+        before = DateRange(day(previous[0]), day(previous[1]), TZ)
+        recording = Recording(ch)
+        served = await queries.aggregate_compared(recording, sel, before, quantities)
+        raw = await queries.aggregate_compared(
+            AsyncClickHouse(ch), sel, before, quantities, raw=True
+        )
+        assert served == raw
+        assert len([sql for sql in recording.statements if "hour >= " in sql]) == 1
+    assert served[0]["visitors"] == 2  # v1 on Nov 3 and on Nov 4
+    assert served[1]["visitors"] == 2  # v1 and v2 on Nov 2
+
+
 async def test_a_closed_quarter_answers_as_raw_events(site, clock, aggregator, ch, redis_db):
     await close_all_at(NOV_1_UTC + 62 * DAY_MS, clock, aggregator, redis_db)  # 2024-01-02
     assert dt.date(2023, 10, 1) in (await closed(AsyncClickHouse(ch), SITE)).quarters
