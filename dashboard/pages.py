@@ -76,7 +76,7 @@ async def _readable_site(request: web.Request, who: Principal) -> Site | None:
     domain = normalize_domain(request.match_info["domain"])
     if not who.may("stats:read", domain):
         return None
-    return await request.app[appkeys.SITES].get(domain)
+    return await request.app[appkeys.SITES].mirrored(domain)
 
 
 def _site_data(site: Site) -> dict[str, Any]:

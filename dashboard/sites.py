@@ -12,10 +12,18 @@ import time
 
 import msgspec
 import redis.asyncio
+import redis.exceptions
 
 from footfall import keys
 from footfall.connections import AsyncClickHouse
-from footfall.sites import Site, check_site, normalize_domain, site_to_json
+from footfall.sites import (
+    InvalidSite,
+    Site,
+    check_site,
+    normalize_domain,
+    site_from_json,
+    site_to_json,
+)
 
 COLUMNS = [
     "domain",
@@ -57,6 +65,18 @@ class SiteRegistry:
             {"domain": normalize_domain(domain)},
         )
         return _site(rows[0]) if rows else None
+
+    async def mirrored(self, domain: str) -> Site | None:
+        """`get`, read from the Redis mirror: every stats call names its site, and this
+        asks ClickHouse, whose one connection the call's queries wait for, only when the
+        mirror does not have it (an unknown site, a mirror not rebuilt yet, Redis down)."""
+        try:
+            found = await self._redis.hget(keys.SITES, normalize_domain(domain))
+            if found is not None:
+                return site_from_json(found)
+        except (redis.exceptions.RedisError, InvalidSite):
+            pass
+        return await self.get(domain)
 
     async def add(self, site: Site) -> Site:
         site = check_site(site)

@@ -221,7 +221,7 @@ async def _site(request: web.Request) -> Site:
     await authorize(request, "stats:read", normalize_domain(site_id) if site_id else None)
     if not site_id:
         raise ApiError(400, MISSING_SITE)
-    site = await request.app[appkeys.SITES].get(site_id)
+    site = await request.app[appkeys.SITES].mirrored(site_id)
     if site is None:
         raise ApiError(404, UNKNOWN_SITE)
     return site

@@ -7,9 +7,12 @@ import json
 
 import pytest
 
+from dashboard.sites import SiteRegistry
 from footfall import keys
+from footfall.connections import AsyncClickHouse, async_redis
+from footfall.redis_server import free_port
 from tests.conftest import AUTH
-from tests.helpers import pageview
+from tests.helpers import Recording, pageview
 
 
 async def test_a_created_site_is_stored_in_clickhouse_and_mirrored_in_redis(client, ch, redis_db):
@@ -144,3 +147,24 @@ async def test_the_sites_api_needs_the_token(client, headers):
 async def test_malformed_json_is_a_400(client):
     response = await client.post("/api/v1/sites", data=b"{nope", headers=AUTH)
     assert response.status == 400
+
+
+async def test_a_stats_call_reads_its_site_from_the_mirror_and_clickhouse_without_it(
+    add_site, ch, redis_db, settings
+):
+    await add_site("a.example", timezone="Asia/Ho_Chi_Minh")
+    redis = async_redis(settings.redis_url)
+    recording = Recording(ch)
+    registry = SiteRegistry(recording, redis)
+    site = await registry.mirrored("A.example")
+    assert site == await SiteRegistry(AsyncClickHouse(ch), redis).get("a.example")
+    assert site.timezone == "Asia/Ho_Chi_Minh"
+    assert recording.statements == []
+    redis_db.hdel(keys.SITES, "a.example")  # a mirror not rebuilt yet
+    assert await registry.mirrored("a.example") == site
+    assert await registry.mirrored("nowhere.example") is None
+    assert len(recording.statements) == 2
+    await redis.aclose()
+    unreachable = async_redis(f"redis://127.0.0.1:{free_port()}")  # Redis down
+    assert await SiteRegistry(AsyncClickHouse(ch), unreachable).mirrored("a.example") == site
+    await unreachable.aclose()
