@@ -127,12 +127,11 @@ async def aggregate_compared(
 ) -> tuple[Row, Row]:
     """The quantities over the whole selection, and over `previous`, the days just before
     it: from the rollups, in one query over both."""
-    earlier = dataclasses.replace(sel, range=previous)
     both = dataclasses.replace(sel, range=previous.until(sel.range.last))
     if raw or not _site_hourly_answers(both, quantities):
-        return await aggregate(ch, sel, quantities, raw=raw), await aggregate(
-            ch, earlier, quantities, raw=raw
-        )
+        now = await aggregate(ch, sel, quantities, raw=raw)
+        earlier = dataclasses.replace(sel, range=previous)
+        return now, await aggregate(ch, earlier, quantities, raw=raw)
     sql, params = await _site_rollups(ch, both, quantities, None, since=sel.range.first)
     rows = dict(await _rows(ch, sql, params, quantities))
     empty = dict.fromkeys(quantities, 0.0)
