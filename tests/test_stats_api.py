@@ -181,6 +181,22 @@ async def test_compare_with_an_empty_previous_period(scripted):
     }
 
 
+async def test_compare_with_a_filter_reads_both_periods_with_it(scripted):
+    def aggregate(day: str, **params):
+        query = {"period": "day", "date": day, "filters": "visit:source==Google"}
+        return get(
+            scripted, "/api/v1/stats/aggregate", metrics="visitors,pageviews", **query, **params
+        )
+
+    compared = (await aggregate(DAY_B, compare="previous_period"))["results"]
+    now, before = (await aggregate(DAY_B))["results"], (await aggregate(DAY_A))["results"]
+    assert {m: r["value"] for m, r in compared.items()} == {m: r["value"] for m, r in now.items()}
+    assert {m: r["comparison_value"] for m, r in compared.items()} == {
+        m: r["value"] for m, r in before.items()
+    }
+    assert before["visitors"]["value"] > 0
+
+
 FILTERED = [
     ("visit:source==Google", {"visitors": 2, "visits": 2, "pageviews": 3, "bounce_rate": 50}),
     ("visit:source==Google|Facebook", {"visitors": 3, "visits": 3, "pageviews": 4, "bounce_rate": 67}),
