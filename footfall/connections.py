@@ -112,14 +112,31 @@ async def run_script_each(
     return replies
 
 
+# The engine compiles an expression to machine code the third time it meets it: 50-250 ms
+# once per expression, which in chdb blocks the one thread every query of the process
+# waits for, for queries of 10-80 ms. A dashboard call then took 140-240 ms at its
+# third and fourth runs (BENCHMARKS.md, seventh pass); the aggregator's drain is the
+# same either way. A server keeps its compiled expressions for every client, and its
+# defaults stand.
+CHDB_SETTINGS = {
+    "compile_expressions": 0,
+    "compile_aggregate_expressions": 0,
+    "compile_sort_description": 0,
+}
+
+
 def clickhouse(dsn: str) -> ClickHouse:
     """A client for `chdb:///dir` (in-process engine) or `http://user:pass@host:8123/db`."""
-    if dsn.startswith("chdb://"):
-        _require_chdb()
-        path = dsn.removeprefix("chdb://")
-        if path:
-            os.makedirs(path, exist_ok=True)
-    return get_client(dsn=dsn)
+    if not dsn.startswith("chdb://"):
+        return get_client(dsn=dsn)
+    _require_chdb()
+    path = dsn.removeprefix("chdb://")
+    if path:
+        os.makedirs(path, exist_ok=True)
+    client = get_client(dsn=dsn)
+    for name, value in CHDB_SETTINGS.items():
+        client.set_client_setting(name, value)
+    return client
 
 
 class EmbeddedEngineMissing(RuntimeError):

@@ -19,7 +19,7 @@ from dashboard.filters import parse_filters
 from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES
 from dashboard.queries import Selection
-from footfall.connections import AsyncClickHouse
+from footfall.connections import CHDB_SETTINGS, AsyncClickHouse
 from tests.conftest import AUTH, BROWSER_UA
 from tests.helpers import Recording
 
@@ -719,3 +719,9 @@ def test_the_docs_list_exactly_the_registrys_metrics_and_definitions():
     rows = [line.split("|")[1:3] for line in section.splitlines() if line.startswith("| `")]
     documented = {name.strip().strip("`"): definition.strip() for name, definition in rows}
     assert documented == {m.name: m.definition for m in METRICS.values()}
+
+
+def test_the_embedded_engine_compiles_no_expressions(ch):
+    # Compiling costs 50-250 ms on chdb's one thread at an expression's third use.
+    names = ", ".join(f"getSetting('{name}')" for name in CHDB_SETTINGS)
+    assert ch.query(f"SELECT {names}").result_rows == [tuple(CHDB_SETTINGS.values())]
