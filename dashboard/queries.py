@@ -126,7 +126,7 @@ async def aggregate_compared(
     raw: bool = False,
 ) -> tuple[Row, Row]:
     """The quantities over the whole selection, and over `previous`, the days just before
-    it: from the rollups, in one query over both."""
+    it: from the rollups in one query over both; from raw events (filters), one each."""
     both = dataclasses.replace(sel, range=previous.until(sel.range.last))
     if raw or not _site_hourly_answers(both, quantities):
         now = await aggregate(ch, sel, quantities, raw=raw)
