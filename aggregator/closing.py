@@ -15,7 +15,10 @@ is over they no longer change, so the aggregator closes it:
   then one of their markers; when it closes the last day of a week (Monday to
   Sunday), a month or a quarter, its sums, top articles and marker follow, so that
   a long period reads a few spans' rows instead of every day's;
-* `close_again` closes anew the closed days (and their spans) that late events were
+* `close_runs` closes the runs of months (`closed_counts.MONTH_RUNS`: the whole
+  months of a 6mo or 12mo period) once all their months are closed, from the months'
+  sums, the latest first, at most `RUNS_PER_STEP` of them a call;
+* `close_again` closes anew the closed days (and their spans and runs) that late events were
   added to: the aggregator notes those days in Redis before it acknowledges their
   batch, and closes them again in its next round, once for many batches.
 
@@ -35,13 +38,15 @@ from __future__ import annotations
 import datetime as dt
 
 from footfall import closed_counts
-from footfall.closed_counts import closed, span_end, span_start
+from footfall.closed_counts import add_months, closed, span_end, span_start, starts_containing
 from footfall.connections import AsyncClickHouse
 
 CLOSE_GRACE_MS = 3_600_000
 DAYS_PER_STEP = 7
 """A week of a site's days per call, between two batches: after an upgrade, a year of
 bench/dashboard.py's data (10 million page views) closes in 52 calls, 49-51 s in all."""
+RUNS_PER_STEP = 2
+"""Runs of months per call: a month's two, or, after an upgrade, a year's in a few rounds."""
 
 # Every rollup's numbers per day of the days {first:Date}..{last:Date}, as rows
 # (kind, date, key, value, visitors, visits, pageviews, engaged_ms, title): what each
@@ -139,19 +144,37 @@ async def close_again(
     ch: AsyncClickHouse, site: str, timezone: str, days: set[dt.date]
 ) -> set[dt.date]:
     """After late events were added to `days`: close anew those of them at or before the
-    last closed day, and the closed weeks, months and quarters they are in; returns those
-    days (the others will be closed in their turn, with the late events)."""
+    last closed day, and the closed weeks, months, quarters and runs of months they are
+    in; returns those days (the others will be closed in their turn, with the late
+    events)."""
     now = await closed(ch, site)
     if now.through is None or not days:
         return set()
     late = sorted(day for day in days if day <= now.through)
     for day in late:
         await _close(ch, site, timezone, day, day)
-    for span in closed_counts.SPANS[1:]:  # each span sums its days, so in any order
-        for start in sorted({span_start(span, day) for day in late}):
+    # A calendar span sums its days, so they go in any order; a run sums its months, after them.
+    for span in closed_counts.SPANS[1:]:
+        for start in sorted({start for day in late for start in starts_containing(span, day)}):
             if start in now.of(span):
                 await _close_span(ch, site, span, start)
     return set(late)
+
+
+async def close_runs(ch: AsyncClickHouse, site: str) -> list[tuple[str, dt.date]]:
+    """Close the runs of months not closed yet whose months are all closed, those ending
+    the latest first, at most `RUNS_PER_STEP`; returns them as (span, first day)."""
+    now = await closed(ch, site)
+    due = [
+        (span, start)
+        for last in sorted(now.months, reverse=True)
+        for span, months in closed_counts.MONTH_RUNS.items()
+        if (start := add_months(last, 1 - months)) not in now.of(span)
+        and all(add_months(start, n) in now.months for n in range(months))
+    ]
+    for span, start in due[:RUNS_PER_STEP]:
+        await _close_span(ch, site, span, start)
+    return due[:RUNS_PER_STEP]
 
 
 async def _close(
@@ -180,25 +203,26 @@ async def _close(
 
 
 async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date) -> None:
-    """A week's, month's or quarter's sums of its closed days' counts (each at its latest
-    version, its title the last one) and its top articles, then its marker."""
+    """A week's, month's or quarter's sums of its closed days' counts, or a run's of its
+    months' (each at its latest version, its title the last one), and its top articles,
+    then its marker."""
     ((version,),) = await ch.query("SELECT now64(3, 'UTC')")
     first, last = start, span_end(span, start)
     params = _KINDS | {
         "site": site, "span": span, "start": start, "first": first, "last": last,
-        "version": version,
+        "version": version, "parts": "month" if span in closed_counts.MONTH_RUNS else "day",
     }  # fmt: skip
-    days = "date BETWEEN {first:Date} AND {last:Date}"
+    dates = "date BETWEEN {first:Date} AND {last:Date}"
     await ch.command(
         f"INSERT INTO closed_counts {COLUMNS} "
         "SELECT {site:String}, kind, {span:String}, {start:Date}, key, value, sum(visitors), "
         "sum(visits), sum(pageviews), sum(engaged_ms), argMaxIf(title, date, title != ''), "
         f"{VERSION} FROM closed_counts "
-        f"WHERE site = {{site:String}} AND span = 'day' AND {days} "
+        f"WHERE site = {{site:String}} AND span = {{parts:String}} AND {dates} "
         "AND kind NOT IN ({closed:String}, {top_articles:String}) "
         "AND (date, version) GLOBAL IN (SELECT date, max(version) FROM closed_counts "
-        "    WHERE site = {site:String} AND kind = {closed:String} AND span = 'day' "
-        f"    AND {days} GROUP BY date) "
+        "    WHERE site = {site:String} AND kind = {closed:String} AND span = {parts:String} "
+        f"    AND {dates} GROUP BY date) "
         "GROUP BY kind, key, value",
         params,
     )
@@ -234,7 +258,7 @@ def _spans_ending(first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:
     ending = []
     for n in range((last - first).days + 1):
         day = first + dt.timedelta(days=n)
-        for span in closed_counts.SPANS[1:]:
+        for span in closed_counts.CALENDAR_SPANS:
             start = span_start(span, day)
             if span_end(span, start) == day:
                 ending.append((span, start))

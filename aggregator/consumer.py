@@ -215,9 +215,10 @@ class Aggregator:
         return count
 
     async def close_due(self) -> int:
-        """Close the days due of every site, up to `closing.DAYS_PER_STEP` each (see
-        `aggregator.closing`); returns how many. While a site has more, the next step
-        closes more, else the next round is `CLOSE_EVERY` seconds later.
+        """Close the days due of every site, up to `closing.DAYS_PER_STEP` each, and its
+        runs of months due, up to `closing.RUNS_PER_STEP` (see `aggregator.closing`);
+        returns how many days. While a site has more, the next step closes more, else
+        the next round is `CLOSE_EVERY` seconds later.
 
         A ClickHouse failure is logged and left for the next round: the days stay open,
         which costs queries time, not numbers.
@@ -234,6 +235,7 @@ class Aggregator:
             try:
                 again = await closing.close_again(self._clickhouse, site, timezone, late)
                 closed = await closing.close_due(self._clickhouse, site, timezone, last)
+                runs = await closing.close_runs(self._clickhouse, site)
             except (DatabaseError, OperationalError, OSError) as e:
                 log.warning("closing the days of %s failed, trying again later: %s", site, e)
                 continue
@@ -243,6 +245,7 @@ class Aggregator:
                 await self._redis.srem(keys.late_days(site), *(d.isoformat() for d in done))
             total += len(closed)
             backlog = backlog or len(closed) == closing.DAYS_PER_STEP
+            backlog = backlog or len(runs) == closing.RUNS_PER_STEP
         if not backlog:
             self._closed_at = time.monotonic()
         return total

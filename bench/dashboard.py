@@ -11,7 +11,8 @@ What it does:
    every table and fills it with `bench/dashboard_data.py` (a year ending 2023-11-15
    12:00 UTC, site timezone Asia/Ho_Chi_Minh), so the data is kept between runs;
 2. closes the days due at the data's end, as the aggregator would have
-   (aggregator/closing.py: past days', weeks', months' and quarters' numbers as counts);
+   (aggregator/closing.py: past days', weeks', months', quarters' and runs of months'
+   numbers as counts);
 3. counts the active parts of every table and, unless `--no-optimize`, merges each
    table whose partitions hold more than one part (`OPTIMIZE TABLE ... FINAL`), as the
    background merges of a long-running server would have (the fill leaves dozens);
@@ -139,14 +140,16 @@ def prepare_data(client, pageviews: int, optimize: bool) -> None:  # type: ignor
 
 
 async def close_days(client) -> int:  # type: ignore[no-untyped-def]
-    """Close the days due at the data's end, as the aggregator would have (see
-    aggregator/closing.py); returns how many were due."""
+    """Close the days due at the data's end, and the runs of months, as the aggregator
+    would have (see aggregator/closing.py); returns how many days were due."""
     ch = AsyncClickHouse(client)
     an_hour_ago = dashboard_data.END - dt.timedelta(milliseconds=closing.CLOSE_GRACE_MS)
     last = closing.last_due(an_hour_ago.astimezone(ZoneInfo(TIMEZONE)).date())
     total = 0
     while days := await closing.close_due(ch, SITE, TIMEZONE, last):
         total += len(days)
+    while await closing.close_runs(ch, SITE):
+        pass
     ch.close()
     return total
 

@@ -4,8 +4,8 @@ A period's visitors are the sum of its days' visitors: ids are salted per
 site-local day, so no visitor is on two days. The aggregator closes each day an
 hour after it ends (aggregator/closing.py), and from then on every rollup's
 numbers of that day (visitors, and the sums beside them) are in `closed_counts`.
-A query splits its period (`split`): its closed whole quarters, months and weeks
-and its other closed days are read from the counts; the open days (today, mostly) from the
+A query splits its period (`split`): its closed whole runs of months, quarters, months
+and weeks and its other closed days are read from the counts; the open days (today, mostly) from the
 rollup's rows, merged one day at a time; `counted_sql` sums the two.
 
 Which days are closed, and by which closing, is asked once per `CLOSED_TTL`
@@ -23,7 +23,7 @@ import weakref
 from dataclasses import dataclass
 
 from dashboard.periods import DateRange
-from footfall.closed_counts import Closed, closed, span_end, span_start
+from footfall.closed_counts import MONTH_RUNS, SPANS, Closed, closed, span_end
 from footfall.connections import AsyncClickHouse
 
 CLOSED_TTL = 30.0
@@ -64,11 +64,11 @@ def split(
     interval: str | None = None,
     since: dt.date | None = None,
 ) -> Split:
-    """The longest closed spans first: a whole closed quarter, else month, else a whole
-    closed week that does not reach into a whole closed month, else days. A span never
-    straddles two buckets of `interval`: by "date", days only; by "month", no quarters,
-    and weeks within one month. Nor does one straddle `since`: the days before it and
-    the others are split apart."""
+    """The longest closed spans first: a whole closed run of months (11, else 5), else
+    quarter, else month, else a whole closed week that does not reach into a whole
+    closed month, else days. A span never straddles two buckets of `interval`: by
+    "date", days only; by "month", no runs or quarters, and weeks within one month. Nor
+    does one straddle `since`: the days before it and the others are split apart."""
     if since is not None and period.first < since <= period.last:
         before = split(known, period.until(since - dt.timedelta(days=1)), interval=interval)
         after = split(known, DateRange(since, period.last, period.timezone), interval=interval)
@@ -103,7 +103,7 @@ def split(
 def _longest(day: dt.date, period: DateRange, known: Closed, interval: str | None) -> str | None:
     """The longest closed span that starts on `day` and fits in `period` (and, by month,
     in one month)."""
-    for span in ("month",) if interval == "month" else ("quarter", "month"):
+    for span in ("month",) if interval == "month" else (*MONTH_RUNS, "quarter", "month"):
         if _whole_closed(span, day, period, known):
             return span
     week_end = span_end("week", day)
@@ -118,10 +118,7 @@ def _longest(day: dt.date, period: DateRange, known: Closed, interval: str | Non
 def _whole_closed(span: str, start: dt.date, period: DateRange, known: Closed) -> bool:
     """Whether a closed `span` starts on `start` and lies in `period`."""
     return (
-        span_start(span, start) == start
-        and period.first <= start
-        and span_end(span, start) <= period.last
-        and start in known.of(span)
+        period.first <= start and span_end(span, start) <= period.last and start in known.of(span)
     )
 
 
@@ -213,11 +210,11 @@ def closed_where(parts: Split, params: dict[str, object]) -> str:
     closing after the latest known, and, for a day or span closed more than once, at its
     latest closing's version."""
     spans = []
-    for span in ("quarter", "month", "week"):
+    for n, span in enumerate(SPANS[1:]):
         starts = [start for kind, start in parts.spans if kind == span]
         if starts:
-            params[f"closed_{span}s"] = starts
-            spans.append(f"span = '{span}' AND date IN {{closed_{span}s:Array(Date)}}")
+            params[f"closed_spans{n}"] = starts
+            spans.append(f"span = '{span}' AND date IN {{closed_spans{n}:Array(Date)}}")
     for n, (first, last) in enumerate(_runs(parts.days)):
         params |= {f"closed_first{n}": first, f"closed_last{n}": last}
         days = f"date BETWEEN {{closed_first{n}:Date}} AND {{closed_last{n}:Date}}"

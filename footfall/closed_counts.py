@@ -26,19 +26,26 @@ TOP = 100
 ARTICLE_SOURCE = "article_source"
 EXIT_PAGE = "exit_page"
 CLOSED = "closed"
-"""A day's or month's marker, one per closing."""
+"""A day's or span's marker, one per closing."""
 QUANTITIES = ("visitors", "visits", "pageviews", "engaged_ms")
 """The numbers a row holds, in columns of the same names."""
 
 
-SPANS = ("day", "week", "month", "quarter")
-"""What rows a closing writes: its days', and the sums of each week (Monday to Sunday),
-calendar month and quarter whose last day it closes. A query reads a period in the
-longest spans that fit it."""
+CALENDAR_SPANS = ("week", "month", "quarter")
+"""Spans a closing writes with their last day: the sums of each week (Monday to Sunday),
+calendar month and quarter."""
+MONTH_RUNS = {"11mo": 11, "5mo": 5}
+"""Runs of whole months, by span (the longest first): how many. The whole months of a
+`6mo` and a `12mo` period that ends in the current month (the dashboard's longest): one
+span's rows to read instead of two to five quarters' and months'. A run is closed once
+every one of its months is, from their sums (aggregator/closing.py, `close_runs`)."""
+SPANS = ("day", *CALENDAR_SPANS, *MONTH_RUNS)
+"""What rows closings write: the days', and the spans' sums. A query reads a period in
+the longest spans that fit it."""
 
 
 def span_start(span: str, day: dt.date) -> dt.date:
-    """The first day of the `span` that `day` is in."""
+    """The first day of the day or calendar span that `day` is in."""
     if span == "week":
         return day - dt.timedelta(days=day.weekday())
     if span == "month":
@@ -52,26 +59,45 @@ def span_end(span: str, start: dt.date) -> dt.date:
     """The last day of the `span` that starts on `start`."""
     if span == "week":
         return start + dt.timedelta(days=6)
-    months = {"month": 1, "quarter": 3}.get(span)
+    months = {"month": 1, "quarter": 3, **MONTH_RUNS}.get(span)
     if months is None:
         return start
-    year, month = divmod(start.month - 1 + months, 12)
-    return dt.date(start.year + year, month + 1, 1) - dt.timedelta(days=1)
+    return add_months(start, months) - dt.timedelta(days=1)
+
+
+def starts_containing(span: str, day: dt.date) -> list[dt.date]:
+    """The first days of the `span`s that `day` is in: one, but a run of months is in as
+    many as it has months."""
+    months = MONTH_RUNS.get(span)
+    if months is None:
+        return [span_start(span, day)]
+    return [add_months(day.replace(day=1), -n) for n in range(months)]
+
+
+def add_months(first: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` after (or before) the one starting on `first`."""
+    year, month = divmod(first.month - 1 + months, 12)
+    return dt.date(first.year + year, month + 1, 1)
 
 
 @dataclass(frozen=True)
 class Closed:
-    """A site's closed days, weeks, months and quarters (by first day), each with its
-    latest closing's version, and those of them closed more than once, as (span, date)."""
+    """A site's closed days, weeks, months, quarters and runs of months (by first day),
+    each with its latest closing's version, and those of them closed more than once, as
+    (span, date)."""
 
     days: dict[dt.date, dt.datetime] = field(default_factory=dict)
     weeks: dict[dt.date, dt.datetime] = field(default_factory=dict)
     months: dict[dt.date, dt.datetime] = field(default_factory=dict)
     quarters: dict[dt.date, dt.datetime] = field(default_factory=dict)
     reclosed: frozenset[tuple[str, dt.date]] = frozenset()
+    runs: dict[str, dict[dt.date, dt.datetime]] = field(default_factory=dict)
+    """By span of `MONTH_RUNS`."""
 
     def of(self, span: str) -> dict[dt.date, dt.datetime]:
         """The closed `span`s, by first day."""
+        if span in MONTH_RUNS:
+            return self.runs.get(span, {})
         return {
             "day": self.days, "week": self.weeks, "month": self.months, "quarter": self.quarters,
         }[span]  # fmt: skip
@@ -93,4 +119,5 @@ async def closed(ch: AsyncClickHouse, site: str) -> Closed:
     for span, date, version, _ in rows:
         spans[span][date] = version
     reclosed = frozenset((span, date) for span, date, _, closings in rows if closings > 1)
-    return Closed(spans["day"], spans["week"], spans["month"], spans["quarter"], reclosed)
+    runs = {span: spans[span] for span in MONTH_RUNS}
+    return Closed(spans["day"], spans["week"], spans["month"], spans["quarter"], reclosed, runs)

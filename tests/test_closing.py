@@ -197,6 +197,82 @@ async def test_late_events_close_their_day_and_month_again(site, clock, aggregat
     assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).days
 
 
+# Page views from June to November: June to October, July to November are runs of five
+# whole months.
+SUMMER = [
+    ("2023-06-01T10:00:00", "/a", "v6"),
+    ("2023-07-14T10:00:00", "/b", "v7"),
+    ("2023-08-20T10:00:00", "/a", "v8"),
+    ("2023-10-31T22:00:00", "/b", "v6"),
+]
+DEC_2_UTC = NOV_1_UTC + 31 * DAY_MS  # 07:00 in Hà Nội
+
+
+def run_counts(ch, kind: str) -> list[tuple[dt.date, str, int]]:
+    return ch.query(
+        "SELECT date, value, visitors FROM closed_counts WHERE kind = {kind:String} "
+        "AND span = '5mo' ORDER BY date, value",
+        parameters={"kind": kind},
+    ).result_rows
+
+
+async def test_a_run_of_months_closes_once_its_months_are_and_answers_as_raw_events(
+    site, clock, aggregator, ch, redis_db
+):
+    clock.now_ms = DEC_2_UTC
+    add_page_views(redis_db, SITE, SUMMER, clock())
+    await close_all_at(DEC_2_UTC, clock, aggregator, redis_db)
+    known = await closed(AsyncClickHouse(ch), SITE)
+    day = dt.date.fromisoformat
+    assert (set(known.runs["5mo"]), known.runs["11mo"]) == (
+        {day("2023-06-01"), day("2023-07-01")},
+        {},
+    )
+    assert run_counts(ch, "page") == [
+        (day("2023-06-01"), "/a", 2), (day("2023-06-01"), "/b", 2),  # v6 Jun 1, v8; v7, v6 Oct 31
+        # v8, then v1 and v2 on Nov 2, v1 on Nov 3 and 4; v7, v6 on Oct 31, v1 on Nov 2; v3
+        (day("2023-07-01"), "/a", 5), (day("2023-07-01"), "/b", 3), (day("2023-07-01"), "/c", 1),
+    ]  # fmt: skip
+    # A 6mo period to the end of December, and a range that starts before a run's first
+    # month: each reads its run, and answers as raw events.
+    for first, last in (("2023-07-01", "2023-12-31"), ("2023-05-20", "2023-12-02")):
+        recording = Recording(ch)
+        served = await numbers(ch, first, last, clickhouse=recording)
+        assert served == await numbers(ch, first, last, raw=True)
+        assert any("span = '5mo'" in sql for sql in recording.statements)
+    stale = AsyncClickHouse(ch)
+    before = await numbers(ch, "2023-07-01", "2023-12-31", clickhouse=stale)
+    # An import into August: its day, its month and both runs are closed again.
+    add_page_views(redis_db, SITE, [("2023-08-21T08:00:00", "/c", "v9")], clock())
+    await aggregator.drain()
+    await aggregator.close_due()
+    after = await numbers(ch, "2023-07-01", "2023-12-31")
+    assert after == await numbers(ch, "2023-07-01", "2023-12-31", raw=True)
+    assert after[0]["visitors"] == before[0]["visitors"] + 1
+    assert await numbers(ch, "2023-06-01", "2023-10-31") == await numbers(
+        ch, "2023-06-01", "2023-10-31", raw=True
+    )
+
+
+async def test_runs_missing_after_an_upgrade_close_the_latest_first_a_few_a_call(
+    site, clock, ch, redis_db, aggregator, monkeypatch
+):
+    clock.now_ms = DEC_2_UTC
+    add_page_views(redis_db, SITE, SUMMER + PAGE_VIEWS, clock())
+    await aggregator.drain()
+    database = AsyncClickHouse(ch)
+    last = dt.date(2023, 12, 1)
+    while await closing.close_due(database, SITE, TZ, last):  # as before runs were
+        pass
+    monkeypatch.setattr(closing, "RUNS_PER_STEP", 1)
+    day = dt.date.fromisoformat
+    assert await closing.close_runs(database, SITE) == [("5mo", day("2023-07-01"))]
+    assert await closing.close_runs(database, SITE) == [("5mo", day("2023-06-01"))]
+    assert await closing.close_runs(database, SITE) == []
+    # Each run sums its months' visitors: v6 (June), v7, v8, v6 (October); then five in November.
+    assert run_counts(ch, "site") == [(day("2023-06-01"), "", 4), (day("2023-07-01"), "", 3 + 5)]
+
+
 def test_a_period_reads_closed_months_and_days_from_counts_and_open_days_from_the_rollup():
     day = dt.date.fromisoformat
     version = dt.datetime(2023, 12, 2, tzinfo=dt.UTC)
@@ -256,6 +332,34 @@ def test_a_period_reads_whole_closed_weeks_but_not_across_a_whole_closed_month()
     year_end = closed_days.split(quarter, DateRange(day("2023-09-30"), day("2023-12-31"), TZ))
     assert (year_end.spans, year_end.days) == ([("quarter", day("2023-10-01"))], [])
     assert year_end.open == [day("2023-09-30")]
+
+
+def test_a_period_reads_its_closed_run_of_months_first_but_not_by_month():
+    day = dt.date.fromisoformat
+    version = dt.datetime(2023, 12, 2, tzinfo=dt.UTC)
+    months = [closed_counts.add_months(day("2022-12-01"), n) for n in range(12)]
+    known = Closed(
+        days={day("2022-12-01") + dt.timedelta(days=n): version for n in range(365)},
+        months=dict.fromkeys(months, version),
+        quarters=dict.fromkeys([day("2023-01-01"), day("2023-04-01"), day("2023-07-01")], version),
+        runs={
+            "11mo": {day("2022-12-01"): version},
+            "5mo": {day("2023-06-01"): version, day("2023-07-01"): version},
+        },
+    )
+    twelve = DateRange(day("2022-12-01"), day("2023-11-30"), TZ)  # 12mo, on Dec 1
+    assert closed_days.split(known, twelve).spans == [
+        ("11mo", day("2022-12-01")), ("month", day("2023-11-01")),
+    ]  # fmt: skip
+    six = DateRange(day("2023-07-01"), day("2023-12-31"), TZ)
+    assert closed_days.split(known, six).spans == [("5mo", day("2023-07-01"))]
+    # A run that reaches past the period is not read.
+    seven = DateRange(day("2023-06-01"), day("2023-10-15"), TZ)
+    assert closed_days.split(known, seven).spans == [
+        ("month", day("2023-06-01")), ("quarter", day("2023-07-01")),
+    ]  # fmt: skip
+    by_month = closed_days.split(known, twelve, interval="month")
+    assert by_month.spans == [("month", m) for m in months]
 
 
 def test_closed_days_hold_every_quantity_a_rollup_read_through_them_answers():
