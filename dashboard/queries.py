@@ -53,6 +53,7 @@ from dashboard.metrics import (
 from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES, Property
 from footfall import closed_counts
+from footfall.closed_counts import span_end
 from footfall.connections import AsyncClickHouse
 
 Row = dict[str, float]
@@ -248,16 +249,51 @@ async def _listed_articles(
     if they cannot tell."""
     params = sel.params()
     parts = closed_days.split(await closed_days.known(ch, sel.site), sel.range)
+    numbers = _counted(ARTICLE_QUANTITIES, ARTICLE_STATS)
     (counted,) = _counted([sort], ARTICLE_STATS)
-    rows = await ch.query(top_articles.lists_sql(parts, counted, params, ARTICLE_DAYS), params)
+    sql = top_articles.lists_sql(parts, counted, numbers, params, ARTICLE_DAYS)
+    rows = await ch.query(sql, params)
     candidates = top_articles.candidates(top_articles.lists_of(rows), offset + limit)
     if not candidates.first:
         return None
-    found = await _numbers_of_articles(ch, sel, candidates.first)
+    closed = top_articles.closed_numbers(rows, parts, candidates.first, ARTICLE_QUANTITIES)
+    found = None
+    if closed is not None:
+        found = await _with_open_numbers(ch, sel, parts, closed)
+    if found is None:
+        found = await _numbers_of_articles(ch, sel, candidates.first)
     ranked = candidates.ranked({g: row[sort] for g, (_, row) in found.items()})
     if ranked is None:
         return None
     return [(g, *found[g]) for g in ranked[offset:]]
+
+
+async def _with_open_numbers(
+    ch: AsyncClickHouse, sel: Selection, parts: closed_days.Split, closed: dict[str, Row]
+) -> dict[str, tuple[str, Row]] | None:
+    """{g: (title, quantities)} of the articles of `closed` (their numbers over the closed
+    days of `parts`): those numbers plus their open days', and their latest title on an
+    open day; None if an article has no title there, or had it before a closed day (it
+    may have another since)."""
+    params = sel.params() | {"articles": list(closed)}
+    where = f"{DAY_ROWS} AND article_id IN {{articles:Array(String)}}"
+    rollup = Rollup("article_stats", "article_id", where)
+    counted = _counted(ARTICLE_QUANTITIES, ARTICLE_STATS)
+    sums = ", ".join(f"sum(q_{q}) AS q_{q}" for q in ARTICLE_QUANTITIES)
+    sql = (
+        "SELECT g, argMaxIf(t_title, t_day, t_title != '') AS title, "
+        f"maxIf(t_day, t_title != '') AS titled_on, {sums} "
+        f"FROM ({closed_days.open_sql(parts, counted, params, rollup, titled=True)}) GROUP BY g"
+    )
+    ends = [*parts.days, *(span_end(span, start) for span, start in parts.spans)]
+    closed_until = max(ends, default=dt.date.min)
+    found = {}
+    for g, title, titled_on, *rest in await ch.query(sql, params):
+        if not title or titled_on < closed_until:
+            return None
+        opened = _numbers(rest, ARTICLE_QUANTITIES)
+        found[g] = (title, {q: closed[g][q] + opened[q] for q in ARTICLE_QUANTITIES})
+    return found if len(found) == len(closed) else None
 
 
 async def _numbers_of_articles(

@@ -16,6 +16,10 @@ the open days' `TOP`, a few thousand rows:
   When not (popularity flat across the lists, or a page past them) `Candidates.ranked`
   says so, and the caller sums every article's counts.
 
+A closed list's row holds every number of its article there: a candidate that every
+list shows has its closed days' numbers in them (`closed_numbers`), and the caller
+reads only its open days' (and title) instead of its every day's.
+
 Sums only: an article's mean engaged time has no such bound.
 """
 
@@ -74,30 +78,63 @@ def _bound(rows: list[tuple[str, float]]) -> float:
     return numbers[top - 1] if len(numbers) >= top else 0
 
 
-def lists_sql(parts: Split, counted: Counted, params: dict[str, object], rollup: Rollup) -> str:
-    """`SELECT list, g, q`: of the closed days and spans of `parts`, each one's listed
-    articles and their `counted` quantity, and the open days' `TOP` from the `rollup`."""
+OPEN = "open"
+"""The open days' list."""
+
+
+def lists_sql(
+    parts: Split, sort: Counted, numbers: list[Counted], params: dict[str, object], rollup: Rollup
+) -> str:
+    """`SELECT list, g, q, q_<number>...`: of the closed days and spans of `parts`, each
+    one's listed articles, their quantity `sort` and every one of `numbers`; and the
+    open days' `TOP` by `sort` from the `rollup` (`OPEN`, its numbers left 0)."""
+    columns = ", ".join(f"q_{c.quantity}" for c in numbers)
     selected = []
     if parts.spans or parts.days:
         params["top_kind"] = closed_counts.TOP_ARTICLES
+        closed = ", ".join(f"{c.quantity} AS q_{c.quantity}" for c in numbers)
         selected.append(
-            f"SELECT concat(span, toString(date)) AS list, value AS g, {counted.quantity} AS q "
-            "FROM closed_counts WHERE site = {site:String} AND kind = {top_kind:String} "
-            f"AND {closed_where(parts, params)}"
+            f"SELECT concat(span, toString(date)) AS list, value AS g, {sort.quantity} AS q, "
+            f"{closed} FROM closed_counts WHERE site = {{site:String}} "
+            f"AND kind = {{top_kind:String}} AND {closed_where(parts, params)}"
         )
     if parts.open:
-        rows = open_sql(parts, [counted], params, rollup)
+        rows = open_sql(parts, [sort], params, rollup)
         params["top"] = closed_counts.TOP
-        selected.append(
-            f"SELECT 'open' AS list, g, sum(q_{counted.quantity}) AS q FROM ({rows}) "
+        zeros = ", ".join(f"0 AS q_{c.quantity}" for c in numbers)
+        top = (
+            f"SELECT g, sum(q_{sort.quantity}) AS q FROM ({rows}) "
             "GROUP BY g ORDER BY q DESC, g LIMIT {top:UInt32}"
         )
-    return " UNION ALL ".join(f"SELECT list, g, q FROM ({sql})" for sql in selected)
+        selected.append(f"SELECT '{OPEN}' AS list, g, q, {zeros} FROM ({top})")
+    return " UNION ALL ".join(f"SELECT list, g, q, {columns} FROM ({sql})" for sql in selected)
 
 
-def lists_of(rows: list[tuple[str, str, float]]) -> list[list[tuple[str, float]]]:
+def lists_of(rows: list[tuple]) -> list[list[tuple[str, float]]]:
     """`lists_sql`'s rows as lists of (article, number)."""
     lists: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for name, article, number in rows:
+    for name, article, number, *_ in rows:
         lists[name].append((article, number))
     return list(lists.values())
+
+
+def closed_numbers(
+    rows: list[tuple], parts: Split, articles: list[str], quantities: list[str]
+) -> dict[str, dict[str, float]] | None:
+    """{article: {quantity: number}} of the `articles` over the closed days and spans of
+    `parts`, from `lists_sql`'s rows (`quantities` its numbers), when every list shows
+    each: the open days' list too, so that their numbers and, mostly, their latest title
+    are there to read. Else None."""
+    if not parts.open:
+        return None
+    lists = {name for name, *_ in rows}
+    shown: dict[str, list[tuple]] = defaultdict(list)
+    for _, article, _, *numbers in rows:
+        shown[article].append(numbers)
+    found = {}
+    for article in articles:
+        listed = shown.get(article, [])
+        if len(listed) < len(lists):
+            return None
+        found[article] = {q: sum(float(row[n]) for row in listed) for n, q in enumerate(quantities)}
+    return found

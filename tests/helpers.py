@@ -25,13 +25,26 @@ def register(redis_db: redis.Redis, domain: str) -> None:
 
 
 def add_page_views(
-    redis_db: redis.Redis, domain: str, rows: list[tuple[str, str, str]], now_ms: int
+    redis_db: redis.Redis,
+    domain: str,
+    rows: list[tuple[str, str, str]],
+    now_ms: int,
+    titles: dict[str, str] | None = None,
 ) -> None:
     """(local time, path, visitor) page views into the site's stream, as an import adds
-    them (the times in Hà Nội, +07:00)."""
+    them (the times in Hà Nội, +07:00), titled by path from `titles` (else untitled)."""
     site = site_from_json(redis_db.hget(keys.SITES, domain))
+    titles = titles or {}
     lines = [
-        (n + 2, {"timestamp": f"{t}+07:00", "url": f"https://{domain}{path}", "visitor": visitor})
+        (
+            n + 2,
+            {
+                "timestamp": f"{t}+07:00",
+                "url": f"https://{domain}{path}",
+                "visitor": visitor,
+                "title": titles.get(path, ""),
+            },
+        )
         for n, (t, path, visitor) in enumerate(rows)
     ]
     entries = stream_entries(

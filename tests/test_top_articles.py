@@ -83,6 +83,39 @@ async def test_the_lists_give_the_top_articles_when_they_outnumber_every_other_a
     assert [g for g, *_ in await top(AsyncClickHouse(ch), limit=3)] == ["a", "b", "c"]
 
 
+def read_closed_numbers(recording: Recording) -> bool:
+    """Whether the articles' numbers were read from their closed days' counts."""
+    return any("key IN {articles:Array(String)}" in sql for sql in recording.statements)
+
+
+async def test_the_lists_give_what_they_show_of_closed_days_and_the_open_day_the_rest(
+    site, clock, aggregator, ch, redis_db, monkeypatch
+):
+    monkeypatch.setattr(closed_counts, "TOP", 3)
+    clock.now_ms = NOV_30_NOON
+    closed_rows = [row for day in (7, 14, 21, 28) for row in views(day, {"a": 4, "b": 3, "c": 1})]
+    add_page_views(redis_db, SITE, closed_rows, clock(), {"/a": "A before", "/b": "B before"})
+    add_page_views(redis_db, SITE, views(30, {"a": 2, "b": 1}), clock(), {"/a": "A now"})
+    await close_at(NOV_30_NOON, [], clock, aggregator, redis_db)
+
+    async def served_as_raw(limit: int) -> tuple[list, bool]:
+        recording = Recording(ch)
+        served = await top(recording, limit=limit)
+        assert served == await top(AsyncClickHouse(ch), limit=limit, raw=True)
+        return [(g, title) for g, title, _ in served], read_closed_numbers(recording)
+
+    # Every list shows a, and the open day has its title: its closed days' numbers are
+    # the lists'.
+    assert await served_as_raw(1) == ([("a", "A now")], False)
+    # The open day has no title of b: its latest is a closed day's.
+    assert await served_as_raw(2) == ([("a", "A now"), ("b", "B before")], True)
+    # Nov 2, before the first closed day, gets b's page views (an import not closed yet):
+    # an open day's title of b, older than its closed days'.
+    add_page_views(redis_db, SITE, views(2, {"b": 1}), clock(), {"/b": "B old"})
+    await aggregator.drain()
+    assert await served_as_raw(2) == ([("a", "A now"), ("b", "B before")], True)
+
+
 async def test_an_article_no_list_shows_is_found_when_it_has_the_most(
     site, clock, aggregator, ch, redis_db, monkeypatch
 ):
