@@ -110,11 +110,12 @@ async def close_all_at(now_ms: int, clock, aggregator, redis_db) -> None:
         pass
 
 
-def page_counts(ch, span: str) -> list[tuple[str, int]]:
+def span_counts(ch, span: str, kind: str = "page") -> list[tuple[dt.date, str, int]]:
+    """(first day, value, visitors) of the `span`s' counts of `kind`."""
     return ch.query(
-        "SELECT value, visitors FROM closed_counts WHERE kind = 'page' AND span = {span:String} "
-        "ORDER BY value",
-        parameters={"span": span},
+        "SELECT date, value, visitors FROM closed_counts WHERE kind = {kind:String} "
+        "AND span = {span:String} ORDER BY date, value",
+        parameters={"kind": kind, "span": span},
     ).result_rows
 
 
@@ -123,7 +124,13 @@ async def test_a_closed_month_and_its_days_answer_as_raw_events(
 ):
     await close_all_at(NOV_1_UTC + 31 * DAY_MS, clock, aggregator, redis_db)  # Dec 2, 07:00
     assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).months
-    assert page_counts(ch, "month") == [("/a", 4), ("/b", 1), ("/c", 1)]  # v1 on 3 days, v2
+    november = dt.date(2023, 11, 1)
+    # v1 on 3 days, v2
+    assert span_counts(ch, "month") == [
+        (november, "/a", 4),
+        (november, "/b", 1),
+        (november, "/c", 1),
+    ]
     for first, last in (("2023-11-01", "2023-11-30"), ("2023-11-02", "2023-11-04"),
                         ("2023-10-20", "2023-12-02")):  # fmt: skip
         assert await numbers(ch, first, last) == await numbers(ch, first, last, raw=True)
@@ -156,7 +163,8 @@ async def test_a_period_and_the_one_before_it_are_read_in_one_query_split_where_
 async def test_a_closed_quarter_answers_as_raw_events(site, clock, aggregator, ch, redis_db):
     await close_all_at(NOV_1_UTC + 62 * DAY_MS, clock, aggregator, redis_db)  # 2024-01-02
     assert dt.date(2023, 10, 1) in (await closed(AsyncClickHouse(ch), SITE)).quarters
-    assert page_counts(ch, "quarter") == [("/a", 4), ("/b", 1), ("/c", 1)]
+    autumn = dt.date(2023, 10, 1)
+    assert span_counts(ch, "quarter") == [(autumn, "/a", 4), (autumn, "/b", 1), (autumn, "/c", 1)]
     # By month, a quarter is read as its months, and a week across two months as its days.
     for first, last in (("2023-10-01", "2023-12-31"), ("2023-09-25", "2024-01-01"),
                         ("2023-10-25", "2023-11-10")):  # fmt: skip
@@ -208,14 +216,6 @@ SUMMER = [
 DEC_2_UTC = NOV_1_UTC + 31 * DAY_MS  # 07:00 in Hà Nội
 
 
-def run_counts(ch, kind: str) -> list[tuple[dt.date, str, int]]:
-    return ch.query(
-        "SELECT date, value, visitors FROM closed_counts WHERE kind = {kind:String} "
-        "AND span = '5mo' ORDER BY date, value",
-        parameters={"kind": kind},
-    ).result_rows
-
-
 async def test_a_run_of_months_closes_once_its_months_are_and_answers_as_raw_events(
     site, clock, aggregator, ch, redis_db
 ):
@@ -228,7 +228,7 @@ async def test_a_run_of_months_closes_once_its_months_are_and_answers_as_raw_eve
         {day("2023-06-01"), day("2023-07-01")},
         {},
     )
-    assert run_counts(ch, "page") == [
+    assert span_counts(ch, "5mo") == [
         (day("2023-06-01"), "/a", 2), (day("2023-06-01"), "/b", 2),  # v6 Jun 1, v8; v7, v6 Oct 31
         # v8, then v1 and v2 on Nov 2, v1 on Nov 3 and 4; v7, v6 on Oct 31, v1 on Nov 2; v3
         (day("2023-07-01"), "/a", 5), (day("2023-07-01"), "/b", 3), (day("2023-07-01"), "/c", 1),
@@ -270,7 +270,10 @@ async def test_runs_missing_after_an_upgrade_close_the_latest_first_a_few_a_call
     assert await closing.close_runs(database, SITE) == [("5mo", day("2023-06-01"))]
     assert await closing.close_runs(database, SITE) == []
     # Each run sums its months' visitors: v6 (June), v7, v8, v6 (October); then five in November.
-    assert run_counts(ch, "site") == [(day("2023-06-01"), "", 4), (day("2023-07-01"), "", 3 + 5)]
+    assert span_counts(ch, "5mo", "site") == [
+        (day("2023-06-01"), "", 4),
+        (day("2023-07-01"), "", 3 + 5),
+    ]
 
 
 def test_a_period_reads_closed_months_and_days_from_counts_and_open_days_from_the_rollup():
