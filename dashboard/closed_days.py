@@ -215,7 +215,7 @@ def closed_where(parts: Split, params: dict[str, object]) -> str:
         if starts:
             params[f"closed_spans{n}"] = starts
             spans.append(f"span = '{span}' AND date IN {{closed_spans{n}:Array(Date)}}")
-    for n, (first, last) in enumerate(_runs(parts.days)):
+    for n, (first, last) in enumerate(_stretches(parts.days)):
         params |= {f"closed_first{n}": first, f"closed_last{n}": last}
         days = f"date BETWEEN {{closed_first{n}:Date}} AND {{closed_last{n}:Date}}"
         spans.append(f"span = 'day' AND {days}")
@@ -231,12 +231,12 @@ def closed_where(parts: Split, params: dict[str, object]) -> str:
     return where
 
 
-def _runs(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Sorted days as (first, last) runs of consecutive days."""
-    runs: list[tuple[dt.date, dt.date]] = []
+def _stretches(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted days as (first, last) stretches of consecutive days."""
+    stretches: list[tuple[dt.date, dt.date]] = []
     for day in days:
-        if runs and runs[-1][1] + dt.timedelta(days=1) == day:
-            runs[-1] = (runs[-1][0], day)
+        if stretches and stretches[-1][1] + dt.timedelta(days=1) == day:
+            stretches[-1] = (stretches[-1][0], day)
         else:
-            runs.append((day, day))
-    return runs
+            stretches.append((day, day))
+    return stretches
