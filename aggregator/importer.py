@@ -15,8 +15,12 @@ come, by the same 30-minute rule the collector applies. Without a `visitor`
 column each row is its own visitor and visit. A visitor's id changes at the site's
 midnight, as the collector's does: one name on two days is a visitor on each. The
 events are added to the stream in chunks and inserted by the aggregator like live
-ones, so the rollups and hot counters include them; importing a file twice counts it twice. A row
-stamped after now is refused, as the collector stamps events when received.
+ones, so the rollups and hot counters include them. A row stamped after now is
+refused, as the collector stamps events when received.
+
+Redis keeps how far each file's import went, by the file's SHA-256 (`keys.IMPORTS`):
+a file imported before, whole or in part, is refused, since its rows would count
+twice, unless the import is asked for `again`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import csv
 import datetime as dt
 import hashlib
 import itertools
+import json
 import zoneinfo
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -43,6 +48,10 @@ REQUIRED = ("timestamp", "url")
 
 class BadRow(ValueError):
     """A row the importer cannot read; says which line and column."""
+
+
+class ImportedBefore(ValueError):
+    """The file was imported before, whole or in part; says when and how much."""
 
 
 @dataclass
@@ -150,14 +159,20 @@ async def import_file(
     drain: Callable[[], Awaitable[object]] | None,
     on_progress: Callable[[int, int], None] = lambda done, total: None,
     clock: Clock = system_clock,
+    again: bool = False,
 ) -> int:
     """Import a CSV file; returns the number of page views added.
 
     The whole file is checked before anything is added, so a bad row adds
-    nothing. `drain` inserts what was added (no server running); without it,
-    a running server's aggregator does, and the import waits for it to keep up.
+    nothing; a file imported before is refused (`ImportedBefore`) unless `again`.
+    `drain` inserts what was added (no server running); without it, a running
+    server's aggregator does, and the import waits for it to keep up.
     """
     now_ms = clock()
+    digest = _digest(path)
+    before = await redis.hget(keys.IMPORTS, digest)
+    if before is not None and not again:
+        raise ImportedBefore(_imported_before(json.loads(before)))
     sites = {
         domain.decode(): site_from_json(raw)
         for domain, raw in (await redis.hgetall(keys.SITES)).items()
@@ -176,11 +191,17 @@ async def import_file(
     total = sum(1 for _ in entries())
     done = 0
     on_progress(done, total)
+    record = {"rows": total, "added": done, "started": now_ms}
+    await redis.hset(keys.IMPORTS, digest, json.dumps(record))
     rows = entries()
     while chunk := list(itertools.islice(rows, CHUNK)):
+        record["added"] = done + len(chunk)
         async with redis.pipeline(transaction=False) as pipe:
             for site, entry in chunk:
                 pipe.xadd(keys.stream(site), entry)
+            # In the chunk's round trip, after its rows: a stop between the two leaves
+            # the record short, never long.
+            pipe.hset(keys.IMPORTS, digest, json.dumps(record))
             await pipe.execute()
         if drain is not None:
             await drain()
@@ -191,6 +212,27 @@ async def import_file(
         done += len(chunk)
         on_progress(done, total)
     return done
+
+
+def _digest(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _imported_before(record: dict[str, int]) -> str:
+    started = dt.datetime.fromtimestamp(record["started"] / 1000, dt.UTC)
+    when = f"{started:%Y-%m-%d %H:%M} UTC"
+    if record["added"] >= record["rows"]:
+        done = f"was imported on {when} ({record['rows']} page views)"
+    else:
+        done = (
+            f"was imported in part on {when}: at least {record['added']} of its "
+            f"{record['rows']} page views were added before that import stopped"
+        )
+    return (
+        f"this file {done}; importing it again would count them twice. "
+        "Use --again to import it all the same."
+    )
 
 
 async def _in_flight(redis: redis.asyncio.Redis, streams: set[str]) -> int:

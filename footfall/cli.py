@@ -192,14 +192,15 @@ def migrate(ctx: Context, cluster: str | None, print_only: bool) -> None:
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--site", help="The site of rows without a `site` column (default: the URL's host).")
+@click.option("--again", is_flag=True, help="Import a file imported before (its rows count twice).")
 @pass_settings
-def import_csv(ctx: Context, path: str, site: str | None) -> None:
+def import_csv(ctx: Context, path: str, site: str | None, again: bool) -> None:
     """Load historical page views from a CSV file (columns: see the README)."""
     import asyncio
 
     from rich.progress import Progress
 
-    from aggregator.importer import BadRow
+    from aggregator.importer import BadRow, ImportedBefore
 
     with Progress() as progress, _startup_errors():
         task = progress.add_task(f"importing {path}", total=None)
@@ -208,14 +209,18 @@ def import_csv(ctx: Context, path: str, site: str | None) -> None:
             progress.update(task, completed=done, total=total)
 
         try:
-            count = asyncio.run(_import(ctx.settings, path, site, on_progress))
-        except BadRow as e:
+            count = asyncio.run(_import(ctx.settings, path, site, again, on_progress))
+        except (BadRow, ImportedBefore) as e:
             raise click.ClickException(str(e)) from None
     click.echo(f"imported {count} page views")
 
 
 async def _import(
-    settings: Settings, path: str, site: str | None, on_progress: Callable[[int, int], None]
+    settings: Settings,
+    path: str,
+    site: str | None,
+    again: bool,
+    on_progress: Callable[[int, int], None],
 ) -> int:
     """Through the running server's Redis and aggregator, or, with none, an aggregator here."""
     from aggregator.consumer import Aggregator
@@ -223,7 +228,7 @@ async def _import(
     from footfall import serve as servers
     from footfall.connections import async_redis
 
-    options = {"default_site": site, "visit_gap_ms": settings.visit_gap * 1000}
+    options = {"default_site": site, "visit_gap_ms": settings.visit_gap * 1000, "again": again}
     served = runtime.running_redis(settings)
     if served:
         redis = async_redis(served)

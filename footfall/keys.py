@@ -28,6 +28,10 @@ SITES = "ff:sites"
 SITES_CHANNEL = "ff:sites:changed"
 """Pub/sub channel: a domain whose mirror entry changed."""
 
+IMPORTS = "ff:imports"
+"""Hash: SHA-256 of an imported file -> how far its import went (JSON: rows, added,
+started), so that the same file is not counted twice (aggregator/importer.py)."""
+
 API_TOKENS = "ff:api_tokens"
 """Hash: SHA-256 of a token's secret -> its grant (JSON: id, scopes, sites).
 

@@ -9,7 +9,8 @@ import urllib.request
 
 import pytest
 
-from aggregator.importer import BadRow, import_file
+from aggregator import importer
+from aggregator.importer import BadRow, ImportedBefore, import_file
 from footfall import keys
 from footfall.connections import async_redis
 from tests.test_cli import env, footfall, server  # noqa: F401 - fixtures
@@ -60,6 +61,49 @@ async def test_an_import_lands_in_events_rollups_and_counters(
     assert redis_db.xlen(keys.stream("portal.example")) == 0
 
 
+async def test_a_file_imported_before_is_refused_unless_asked_again(
+    tmp_path, portal, settings, aggregator, redis_db
+):
+    path = tmp_path / "old.csv"
+    path.write_text(CSV)
+    redis = async_redis(settings.redis_url)
+    options = {"default_site": None, "visit_gap_ms": 1_800_000, "drain": aggregator.drain}
+    assert await import_file(str(path), redis, **options) == 4
+    # The same rows under another name are the same file.
+    copy = tmp_path / "copy.csv"
+    copy.write_text(CSV)
+    with pytest.raises(ImportedBefore, match=r"was imported on .* UTC \(4 page views\)"):
+        await import_file(str(copy), redis, **options)
+    assert redis_db.hget(keys.totals("portal.example"), "pageviews") == b"4"
+    assert await import_file(str(copy), redis, **options, again=True) == 4
+    await redis.aclose()
+    assert redis_db.hget(keys.totals("portal.example"), "pageviews") == b"8"
+
+
+async def test_a_file_whose_import_stopped_is_refused_with_what_was_added(
+    tmp_path, portal, settings, redis_db, monkeypatch
+):
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    path = tmp_path / "old.csv"
+    path.write_text(CSV)
+    redis = async_redis(settings.redis_url)
+
+    def stop_after_a_chunk(done: int, total: int) -> None:
+        if done:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        await import_file(
+            str(path), redis, default_site=None, visit_gap_ms=1_800_000, drain=None,
+            on_progress=stop_after_a_chunk,
+        )  # fmt: skip
+    assert redis_db.xlen(keys.stream("portal.example")) == 2
+    with pytest.raises(ImportedBefore, match="at least 2 of its 4 page views were added"):
+        await import_file(str(path), redis, default_site=None, visit_gap_ms=1_800_000, drain=None)
+    await redis.aclose()
+    assert redis_db.xlen(keys.stream("portal.example")) == 2
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -91,6 +135,10 @@ def test_the_import_command_with_no_server_running(env, tmp_path):  # noqa: F811
     result = footfall(env, "import", str(path))
     assert result.returncode == 0, result.stderr
     assert "imported 4 page views" in result.stdout
+    again = footfall(env, "import", str(path))
+    assert again.returncode == 1
+    assert "this file was imported on" in again.stderr and "--again" in again.stderr
+    assert "imported 4 page views" in footfall(env, "import", str(path), "--again").stdout
     offset = footfall(env, "site", "set", "portal.example", "--counter-offset", "34231142")
     assert '"counter_offset": 34231142' in offset.stdout
     bad = tmp_path / "bad.csv"
