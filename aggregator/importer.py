@@ -170,9 +170,8 @@ async def import_file(
     """
     now_ms = clock()
     digest = _digest(path)
-    before = await redis.hget(keys.IMPORTS, digest)
-    if before is not None and not again:
-        raise ImportedBefore(_imported_before(json.loads(before)))
+    if not again:  # before reading the whole file, which may be long
+        await _refuse_if_imported(redis, digest)
     sites = {
         domain.decode(): site_from_json(raw)
         for domain, raw in (await redis.hgetall(keys.SITES)).items()
@@ -192,7 +191,10 @@ async def import_file(
     done = 0
     on_progress(done, total)
     record = {"rows": total, "added": done, "started": now_ms}
-    await redis.hset(keys.IMPORTS, digest, json.dumps(record))
+    if again:
+        await redis.hset(keys.IMPORTS, digest, json.dumps(record))
+    elif not await redis.hsetnx(keys.IMPORTS, digest, json.dumps(record)):
+        await _refuse_if_imported(redis, digest)  # the same file, started meanwhile
     rows = entries()
     while chunk := list(itertools.islice(rows, CHUNK)):
         record["added"] = done + len(chunk)
@@ -217,6 +219,12 @@ async def import_file(
 def _digest(path: str) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+async def _refuse_if_imported(redis: redis.asyncio.Redis, digest: str) -> None:
+    before = await redis.hget(keys.IMPORTS, digest)
+    if before is not None:
+        raise ImportedBefore(_imported_before(json.loads(before)))
 
 
 def _imported_before(record: dict[str, int]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -78,6 +79,21 @@ async def test_a_file_imported_before_is_refused_unless_asked_again(
     assert await import_file(str(copy), redis, **options, again=True) == 4
     await redis.aclose()
     assert redis_db.hget(keys.totals("portal.example"), "pageviews") == b"8"
+
+
+async def test_two_imports_of_one_file_at_once_add_it_once(tmp_path, portal, settings, redis_db):
+    path = tmp_path / "old.csv"
+    path.write_text(CSV)
+    redis = async_redis(settings.redis_url)
+    options = {"default_site": None, "visit_gap_ms": 1_800_000, "drain": None}
+    outcomes = await asyncio.gather(
+        import_file(str(path), redis, **options),
+        import_file(str(path), redis, **options),
+        return_exceptions=True,
+    )
+    await redis.aclose()
+    assert sorted(map(type, outcomes), key=str) == sorted([int, ImportedBefore], key=str)
+    assert redis_db.xlen(keys.stream("portal.example")) == 4
 
 
 async def test_a_file_whose_import_stopped_is_refused_with_what_was_added(
