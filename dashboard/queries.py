@@ -268,6 +268,10 @@ async def _listed_articles(
     return [(g, *found[g]) for g in ranked[offset:]]
 
 
+IN_ARTICLES = ("key IN {articles:Array(String)}", "article_id IN {articles:Array(String)}")
+"""Of the articles `{articles}`: their counts (by `key`), their `article_stats` rows."""
+
+
 async def _with_open_numbers(
     ch: AsyncClickHouse, sel: Selection, parts: closed_days.Split, closed: dict[str, Row]
 ) -> dict[str, tuple[str, Row]] | None:
@@ -276,8 +280,7 @@ async def _with_open_numbers(
     open day; None if an article has no title there, or had it before a closed day (it
     may have another since)."""
     params = sel.params() | {"articles": list(closed)}
-    where = f"{DAY_ROWS} AND article_id IN {{articles:Array(String)}}"
-    rollup = Rollup("article_stats", "article_id", where)
+    rollup = Rollup("article_stats", "article_id", f"{DAY_ROWS} AND {IN_ARTICLES[1]}")
     counted = _counted(ARTICLE_QUANTITIES, ARTICLE_STATS)
     sums = ", ".join(f"sum(q_{q}) AS q_{q}" for q in ARTICLE_QUANTITIES)
     sql = (
@@ -299,8 +302,7 @@ async def _with_open_numbers(
 async def _numbers_of_articles(
     ch: AsyncClickHouse, sel: Selection, page: list[str]
 ) -> dict[str, tuple[str, Row]]:
-    where = ("key IN {articles:Array(String)}", "article_id IN {articles:Array(String)}")
-    return await _article_numbers(ch, sel, ("key", "article_id"), where, {"articles": page})
+    return await _article_numbers(ch, sel, ("key", "article_id"), IN_ARTICLES, {"articles": page})
 
 
 async def article_totals(
