@@ -349,25 +349,17 @@ def http(
         return status, head, {"text": text.decode(errors="replace")}
 
 
-def serve_redis_url(server: Server) -> str:
-    """The URL of the redis-server `footfall serve` started for itself (from its command line)."""
-    pid = serve_redis_pid(server)
-    parts = cmdline(pid)
-    if "--port" in parts:
-        return f"redis://127.0.0.1:{parts[parts.index('--port') + 1]}/0"
-    # redis-server rewrites its command line to "redis-server 127.0.0.1:PORT".
-    for part in " ".join(parts).split():
-        host, _, port = part.rpartition(":")
-        if host in ("127.0.0.1", "*") and port.isdigit():
-            return f"redis://127.0.0.1:{port}/0"
-    raise RuntimeError(f"no port in redis-server's command line {parts}")
+def serve_redis_url(data: Path) -> str:
+    """The URL (password included) of the Redis `footfall serve` started for itself, from the
+    server.json it writes in its data dir."""
+    return json.loads((data / "server.json").read_text())["redis_url"]
 
 
 def serve_redis_pid(server: Server) -> int:
     for pid in server.pids()[1:]:
-        if "redis-server" in " ".join(cmdline(pid)[:1]):
+        if any(name in " ".join(cmdline(pid)[:1]) for name in ("redis-server", "valkey-server")):
             return pid
-    raise RuntimeError("footfall serve started no redis-server")
+    raise RuntimeError("footfall serve started no Redis server")
 
 
 def serve_metrics(url: str) -> dict[str, float]:
@@ -510,7 +502,7 @@ def freshness(args: argparse.Namespace, tmp: Path) -> dict:
         status, _, body = http("POST", base + "/api/v1/sites", site, token)
         if status != 201:
             raise RuntimeError(f"creating the site: {status} {body}")
-        redis_url = serve_redis_url(server)
+        redis_url = serve_redis_url(data)
         store = redis.Redis.from_url(redis_url)
         redis_pid = serve_redis_pid(server)
         status, head, body = http(

@@ -22,6 +22,7 @@ from footfall import logs, runtime
 from footfall.accounts_cli import token, user
 from footfall.cli_errors import client_errors
 from footfall.ops_cli import demo_traffic, status
+from footfall.private_files import PRIVATE_UMASK
 from footfall.settings import SETTINGS, Settings, load_settings
 from footfall.sites import snippet_tag
 from footfall.sites_client import sites_client
@@ -45,6 +46,9 @@ pass_settings = click.make_pass_decorator(Context)
 @click.pass_context
 def main(ctx: click.Context, config: str | None) -> None:
     """footfall: self-hosted traffic analytics."""
+    # Whatever a command creates (chdb's parts, server.json, imports' records) is the
+    # service user's alone, as the data dir is.
+    os.umask(PRIVATE_UMASK)
     try:
         ctx.obj = Context(load_settings(toml_path=config))
     except ValueError as e:

@@ -16,13 +16,14 @@ import asyncio
 import concurrent.futures
 import functools
 import importlib.util
-import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import redis
 import redis.asyncio
 import redis.asyncio.cluster
+import redis.asyncio.retry
 import redis.cluster
 import redis.exceptions
 from clickhouse_connect import get_client
@@ -30,6 +31,8 @@ from clickhouse_connect.driver.client import Client as ClickHouse
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.retry import Retry
+
+from footfall.private_files import private_dir
 
 __all__ = [
     "AsyncClickHouse",
@@ -47,6 +50,7 @@ _REDIS_OPTIONS = {
     "socket_timeout": 5,
     "retry": Retry(NoBackoff(), 0),
 }
+_ASYNC_REDIS_OPTIONS = {**_REDIS_OPTIONS, "retry": redis.asyncio.retry.Retry(NoBackoff(), 0)}
 
 
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
@@ -55,8 +59,8 @@ CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
 def async_redis(url: str) -> redis.asyncio.Redis:
     if url.startswith(CLUSTER_SCHEMES):
         cluster = redis.asyncio.cluster.RedisCluster
-        return cluster.from_url(_node_url(url), **_REDIS_OPTIONS)  # type: ignore[return-value]
-    return redis.asyncio.Redis.from_url(url, **_REDIS_OPTIONS)
+        return cluster.from_url(_node_url(url), **_ASYNC_REDIS_OPTIONS)  # type: ignore[return-value]
+    return redis.asyncio.Redis.from_url(url, **_ASYNC_REDIS_OPTIONS)
 
 
 def sync_redis(url: str) -> redis.Redis:
@@ -132,7 +136,7 @@ def clickhouse(dsn: str) -> ClickHouse:
     _require_chdb()
     path = dsn.removeprefix("chdb://")
     if path:
-        os.makedirs(path, exist_ok=True)
+        private_dir(Path(path))
     client = get_client(dsn=dsn)
     for name, value in CHDB_SETTINGS.items():
         client.set_client_setting(name, value)

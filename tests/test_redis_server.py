@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
+import redis
+from redis.exceptions import AuthenticationError
+
 from footfall.connections import sync_redis
-from footfall.redis_server import EmbeddedRedis
+from footfall.redis_server import EmbeddedRedis, RedisServerError, find_redis_server
 
 
 def test_the_embedded_redis_keeps_its_data_across_restarts_with_aof(tmp_path):
@@ -27,3 +34,49 @@ def test_two_embedded_servers_get_different_ports(tmp_path):
     with EmbeddedRedis(tmp_path / "a") as a, EmbeddedRedis(tmp_path / "b") as b:
         assert a.port != b.port
         assert sync_redis(a.url).ping() and sync_redis(b.url).ping()
+
+
+def test_the_embedded_redis_requires_its_password(tmp_path):
+    with EmbeddedRedis(tmp_path / "redis", password="kept-in-a-0600-file") as server:
+        with redis.Redis(port=server.port) as stranger, pytest.raises(AuthenticationError):
+            stranger.get("anything")
+        assert server.url == f"redis://:kept-in-a-0600-file@127.0.0.1:{server.port}/0"
+        assert sync_redis(server.url).ping()
+
+
+def test_the_password_is_not_on_the_command_line_any_local_user_can_read(tmp_path):
+    with EmbeddedRedis(tmp_path / "redis") as server:
+        assert server.process is not None
+        cmdline = Path(f"/proc/{server.process.pid}/cmdline").read_bytes()
+        assert server.password.encode() not in cmdline
+
+
+def test_its_aof_and_log_are_the_service_users_alone(tmp_path):
+    with EmbeddedRedis(tmp_path / "redis") as server:
+        sync_redis(server.url).set("kept", "yes")
+    made = [tmp_path / "redis", *(tmp_path / "redis").rglob("*")]
+    assert any(path.suffix == ".aof" for path in made)
+    assert [path for path in made if path.stat().st_mode & 0o077] == []
+
+
+def test_the_bundled_server_is_valkey_with_redis_7_features(tmp_path):
+    assert Path(find_redis_server()).name == "valkey-server"
+    with EmbeddedRedis(tmp_path / "redis", appendonly=False) as server:
+        info = sync_redis(server.url).info("server")
+    assert info["server_name"] == "valkey"
+    assert tuple(int(n) for n in info["redis_version"].split(".")[:2]) >= (7, 2)
+
+
+def test_a_configured_server_binary_is_the_one_run(tmp_path):
+    """FOOTFALL_REDIS_SERVER, not PATH, chooses: here a copy of the bundled one elsewhere."""
+    chosen = tmp_path / "bin" / "my-redis-server"
+    chosen.parent.mkdir()
+    shutil.copy(find_redis_server(), chosen)
+    with EmbeddedRedis(tmp_path / "redis", server=str(chosen)) as server:
+        assert server.process is not None
+        assert Path(f"/proc/{server.process.pid}/exe").resolve() == chosen.resolve()
+
+
+def test_a_configured_server_that_cannot_run_is_a_clear_error(tmp_path):
+    with pytest.raises(RedisServerError, match=r"FOOTFALL_REDIS_SERVER .* not an executable"):
+        EmbeddedRedis(tmp_path / "redis", server=str(tmp_path / "missing")).start()

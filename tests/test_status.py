@@ -9,6 +9,7 @@ import sys
 
 from rich.console import Console
 
+from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.status import gather
 from footfall.status_screen import render
@@ -79,6 +80,25 @@ async def test_a_backlog_shows_as_stream_length_lag_and_the_minute_before(
     )
     assert status.problems == {"clickhouse": "not asked"}
     assert "clickhouse: not asked" in screen(status)
+
+
+async def test_the_lag_is_counted_where_the_server_does_not_say_it(
+    client, add_site, aggregator, settings, redis_db, clock
+):
+    """Redis before 7 has no `lag` in XINFO GROUPS, and 7 has none once an entry the group has
+    not reached is deleted: the stream's length, less what is pending, is the lag then."""
+    await add_site("news.example")
+    await aggregator.prepare()
+    await send(client, 5)
+    stream = keys.stream("news.example")
+    redis_db.xdel(stream, redis_db.xrange(stream)[2][0])
+    assert redis_db.xinfo_groups(stream)[0]["lag"] is None
+    redis = async_redis(settings.redis_url)
+    try:
+        status = await gather(redis, None, clock())
+    finally:
+        await redis.aclose()
+    assert (status.stream_length, status.group_lag, status.group_pending) == (4, 4, 0)
 
 
 async def test_a_store_that_does_not_answer_is_reported_not_raised(clock):
