@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import redis.asyncio
 from aiohttp import web
 
@@ -13,6 +15,7 @@ from dashboard.static_files import StaticFiles
 from footfall.clock import Clock
 from footfall.connections import AsyncClickHouse
 from footfall.settings import Settings
+from footfall.status import EmbeddedRedisStatus
 
 SETTINGS = web.AppKey("dashboard.settings", Settings)
 CLICKHOUSE = web.AppKey("dashboard.clickhouse", AsyncClickHouse)
@@ -22,5 +25,7 @@ USERS = web.AppKey("dashboard.users", UserStore)
 TOKENS = web.AppKey("dashboard.tokens", TokenStore)
 SESSIONS = web.AppKey("dashboard.sessions", SessionStore)
 STATIC = web.AppKey("dashboard.static", StaticFiles)
+EMBEDDED_REDIS = web.AppKey("dashboard.embedded_redis", Callable[[], EmbeddedRedisStatus])
+"""Set by `footfall serve` when it runs the embedded Redis: its state, for the status."""
 CLOCK = web.AppKey("dashboard.clock", Clock)
 """Set by whoever composes the app (footfall.serve); the Stats API's today. Absent: system clock."""

@@ -22,5 +22,12 @@ async def get_status(request: web.Request) -> web.Response:
     await authorize_admin(request)
     app = request.app
     now = app.get(appkeys.CLOCK, system_clock)()
-    gathered = await status.gather(app[appkeys.REDIS], app[appkeys.CLICKHOUSE], now)
+    embedded = app.get(appkeys.EMBEDDED_REDIS)
+    gathered = await status.gather(
+        app[appkeys.REDIS],
+        app[appkeys.CLICKHOUSE],
+        now,
+        embedded_redis=embedded() if embedded else None,
+        data_dir=app[appkeys.SETTINGS].data_dir,
+    )
     return web.Response(body=status.to_json(gathered), content_type="application/json")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -28,6 +29,9 @@ from footfall.sites import snippet_tag
 from footfall.sites_client import sites_client
 
 DEMO_SITE = "demo.localhost"
+EMBEDDED_REDIS_FAILED = 3
+"""`serve`'s exit status when its embedded Redis failed again and again (deploy/footfall.service
+does not restart it: a corrupt AOF needs a person)."""
 DEMO_RATE = 5
 
 
@@ -84,9 +88,20 @@ def serve(ctx: Context, host: str | None, port: int | None, demo: bool) -> None:
         if demo:
             visitors.append(_demo_visitors(settings))
 
-    with _startup_errors(), runtime.redis_available(settings) as settings:
+    gave_up: list[str] = []
+
+    def give_up(reason: str) -> None:
+        # From the supervisor's thread: stop serving as Ctrl+C would, then exit non-zero.
+        gave_up.append(reason)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    with _startup_errors():
+        runtime.refuse_if_served(settings)
+    with _startup_errors(), runtime.supervised_redis(settings, give_up) as (settings, redis):
         clickhouse = servers.open_clickhouse(settings)
-        app = servers.all_in_one_app(settings, clickhouse)
+        app = servers.all_in_one_app(
+            settings, clickhouse, embedded_redis=redis.status if redis else None
+        )
         try:
             with runtime.announced(settings, settings.base_url):
                 servers.run(app, settings, settings.port, banner=started)
@@ -94,6 +109,9 @@ def serve(ctx: Context, host: str | None, port: int | None, demo: bool) -> None:
             for process in visitors:
                 process.terminate()
                 process.wait(10)
+    if gave_up:
+        click.echo(f"footfall serve stopped: {gave_up[0]}", err=True)
+        sys.exit(EMBEDDED_REDIS_FAILED)
 
 
 def _demo_visitors(settings: Settings) -> subprocess.Popen:

@@ -53,6 +53,11 @@ EVENTS_DEAD = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+EMBEDDED_RESTARTS = Counter(
+    "footfall_embedded_restarts_total",
+    "Times `footfall serve` started its embedded Redis again after it exited.",
+    registry=REGISTRY,
+)
 STORE_ERRORS = Counter(
     "footfall_store_errors_total",
     "Failed calls to ClickHouse or Redis, by store: the aggregator's (each retried), the "

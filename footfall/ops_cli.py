@@ -83,8 +83,10 @@ async def _status_here(settings: Settings, served_redis: str | None) -> Status:
 
     redis_url = settings.redis_url or served_redis
     if not redis_url:
+        gave_up = runtime.embedded_redis_gave_up(settings)
         raise click.ClickException(
             "no Redis to read: set FOOTFALL_REDIS_URL, or start `footfall serve`"
+            + (f"\nthe last `footfall serve` stopped: {gave_up}" if gave_up else "")
         )
     redis = async_redis(redis_url)
     store = None
@@ -93,7 +95,7 @@ async def _status_here(settings: Settings, served_redis: str | None) -> Status:
             store = AsyncClickHouse(clickhouse(settings.clickhouse))
         except Exception as e:  # reported on the screen by gather, as "not asked"
             click.echo(f"ClickHouse: {type(e).__name__}: {e}", err=True)
-        return await gather(redis, store, system_clock())
+        return await gather(redis, store, system_clock(), data_dir=settings.data_dir)
     finally:
         await redis.aclose()
         if store is not None:

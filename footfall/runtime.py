@@ -14,12 +14,15 @@ import contextlib
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from footfall.private_files import private_dir, write_private
 from footfall.redis_server import EmbeddedRedis
+from footfall.redis_supervisor import RedisSupervisor, gave_up_file
 from footfall.settings import Settings
 
+REDIS_DIR = "redis"
 SERVER_FILE = "server.json"
 TOKEN_FILE = "admin-token"
 PASSWORD_FILE = "admin-password"
@@ -34,10 +37,39 @@ def redis_available(settings: Settings) -> Iterator[Settings]:
     if settings.redis_url:
         yield settings
         return
-    password = _secret(settings, REDIS_PASSWORD_FILE, 24)
-    redis_dir = settings.data_dir / "redis"
-    with EmbeddedRedis(redis_dir, password=password, server=settings.redis_server) as server:
+    with embedded_redis(settings) as server:
         yield settings.replace(redis_url=server.url)
+
+
+@contextlib.contextmanager
+def supervised_redis(
+    settings: Settings, on_give_up: Callable[[str], None]
+) -> Iterator[tuple[Settings, RedisSupervisor | None]]:
+    """As `redis_available`, an embedded server being restarted whenever it exits (see
+    `redis_supervisor`); None for a configured Redis, which its own operator runs."""
+    if settings.redis_url:
+        yield settings, None
+        return
+    with embedded_redis(settings) as server:
+        supervisor = RedisSupervisor(server, on_give_up).start()
+        try:
+            yield settings.replace(redis_url=server.url), supervisor
+        finally:
+            supervisor.stop()
+
+
+def embedded_redis(settings: Settings) -> EmbeddedRedis:
+    """The data dir's Redis server (not started), with its password (made once)."""
+    password = _secret(settings, REDIS_PASSWORD_FILE, 24)
+    redis_dir = settings.data_dir / REDIS_DIR
+    return EmbeddedRedis(redis_dir, password=password, server=settings.redis_server)
+
+
+def embedded_redis_gave_up(settings: Settings) -> str | None:
+    """Why the last `footfall serve` on this data dir gave its embedded Redis up, if it did."""
+    with contextlib.suppress(OSError):
+        return gave_up_file(settings.data_dir / REDIS_DIR).read_text().strip()
+    return None
 
 
 def with_admin_token(settings: Settings) -> Settings:
@@ -72,13 +104,21 @@ def announced(settings: Settings, url: str) -> Iterator[None]:
     """Write server.json (the server's URL and Redis) for the block's duration."""
     path = private_dir(settings.data_dir) / SERVER_FILE
     # It names the Redis URL, password included: the CLI's way into the server's Redis.
-    info = {"url": url, "redis_url": settings.redis_url, "pid": os.getpid()}
+    pid = os.getpid()
+    info = {"url": url, "redis_url": settings.redis_url, "pid": pid, "started": _started(pid)}
     write_private(path, json.dumps(info))
     try:
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def refuse_if_served(settings: Settings) -> None:
+    """Raise if a `footfall serve` runs on this data dir: one process owns its stores."""
+    url = running_server(settings)
+    if url:
+        raise RuntimeError(f"a footfall serve already runs on {settings.data_dir}, at {url}")
 
 
 def running_server(settings: Settings) -> str | None:
@@ -94,10 +134,31 @@ def running_redis(settings: Settings) -> str | None:
 
 
 def _server_info(settings: Settings) -> dict | None:
+    """server.json, if the process it names still runs; a stale one (left by a killed
+    server, or naming a pid now reused by another process) is removed."""
     path = settings.data_dir / SERVER_FILE
     try:
         info = json.loads(path.read_text())
-        os.kill(int(info["pid"]), 0)
+        pid = int(info["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    if _started(pid) is None or _started(pid) != info.get("started"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
     return info
+
+
+def _started(pid: int) -> int | None:
+    """When process `pid` started (clock ticks since boot): with the pid, it names one
+    process, where a pid alone may have been reused. None: no such process of this user."""
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return None
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except OSError:
+        return 0  # no /proc (macOS): the pid alone must do
+    except (IndexError, ValueError):
+        return None

@@ -24,6 +24,7 @@ from collector.events import MAX_BATCH_BODY
 from footfall.clock import Clock, system_clock
 from footfall.connections import AsyncClickHouse, clickhouse
 from footfall.settings import Settings
+from footfall.status import EmbeddedRedisStatus
 
 
 def all_in_one_app(
@@ -32,16 +33,20 @@ def all_in_one_app(
     *,
     clock: Clock = system_clock,
     aggregate: bool = True,
+    embedded_redis: Callable[[], EmbeddedRedisStatus] | None = None,
 ) -> web.Application:
     """Every component on one application (one port): what `footfall serve` runs.
 
     Without `aggregate` the aggregator is not started (tests drive one themselves).
+    `embedded_redis` tells the state of the Redis this process runs, for the status.
     """
     # No middleware of its own: the request observer answers errors as JSON too.
     app = web.Application(client_max_size=MAX_BATCH_BODY)
     collector.app.setup(app, settings, clock=clock)
     dashboard.app.setup(app, settings, clickhouse_client)
     app[dashboard.appkeys.CLOCK] = clock
+    if embedded_redis:
+        app[dashboard.appkeys.EMBEDDED_REDIS] = embedded_redis
     if aggregate:
         aggregator.runner.setup(app, settings, clickhouse_client, consumer="serve", clock=clock)
     return app

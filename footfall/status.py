@@ -6,7 +6,9 @@ aggregators' backlog), the consumer group's lag and pending entries per
 consumer (sums over the registered sites' streams), the dead letters, the
 newest event in ClickHouse, and per site the events the collector stored this
 minute and the last (its `accepted:<minute>` counters), the events inserted in
-the last 60 s and the visitors online. A
+the last 60 s and the visitors online; and, given them, the state of `footfall
+serve`'s embedded Redis (restarts, or why supervision gave up) and the free
+space on the data dir's file system. A
 store that does not answer is reported, not raised: a status screen is most
 wanted when something is down. `footfall status` renders it (`status_screen`);
 the dashboard serves it as JSON for the CLI when a server owns the data dir.
@@ -14,7 +16,10 @@ the dashboard serves it as JSON for the CLI when a server owns the data dir.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import msgspec
 import redis.asyncio
@@ -42,6 +47,14 @@ class SiteStatus(msgspec.Struct):
     """None when ClickHouse was not asked or did not answer."""
 
 
+class EmbeddedRedisStatus(msgspec.Struct):
+    state: str
+    """`running`, `restarting`, or `failed` (supervision gave up: `footfall serve` stops)."""
+    restarts: int = 0
+    problem: str | None = None
+    """Why it last exited, or why supervision gave up."""
+
+
 class Status(msgspec.Struct):
     at_ms: int
     stream_length: int | None = None
@@ -55,13 +68,27 @@ class Status(msgspec.Struct):
     newest_in_clickhouse_ms: int | None = None
     """Arrival time of the newest event in ClickHouse in the last 7 days."""
     sites: list[SiteStatus] = []
+    embedded_redis: EmbeddedRedisStatus | None = None
+    """None: Redis is not the embedded one (or no server runs it)."""
+    disk_free_bytes: int | None = None
+    """Free space on the data dir's file system (None: not asked)."""
     problems: dict[str, str] = {}
 
 
 async def gather(
-    redis_client: redis.asyncio.Redis, clickhouse: AsyncClickHouse | None, now_ms: int
+    redis_client: redis.asyncio.Redis,
+    clickhouse: AsyncClickHouse | None,
+    now_ms: int,
+    *,
+    embedded_redis: EmbeddedRedisStatus | None = None,
+    data_dir: Path | None = None,
 ) -> Status:
-    status = Status(at_ms=now_ms)
+    status = Status(at_ms=now_ms, embedded_redis=embedded_redis)
+    if embedded_redis and embedded_redis.state != "running":
+        status.problems["embedded redis"] = f"{embedded_redis.state}: {embedded_redis.problem}"
+    if data_dir is not None:
+        with contextlib.suppress(OSError):
+            status.disk_free_bytes = shutil.disk_usage(data_dir).free
     try:
         await _from_redis(redis_client, status)
     except _REDIS_ERRORS as e:

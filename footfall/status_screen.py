@@ -35,6 +35,11 @@ def _pipeline(status: Status) -> Table:
         ("dead letters", _number(status.dead_letters)),
         ("last insert (newest event in ClickHouse)", _age(status, status.newest_in_clickhouse_ms)),
     ]
+    if status.embedded_redis:
+        embedded = status.embedded_redis
+        rows.append(("embedded Redis", f"{embedded.state}, {embedded.restarts:,} restarts"))
+    if status.disk_free_bytes is not None:
+        rows.append(("free disk (data dir)", f"{status.disk_free_bytes / 1e9:,.1f} GB"))
     for name, value in rows:
         table.add_row(name, value)
     return table

@@ -54,15 +54,18 @@ def answers(url: str) -> bool:
 
 
 class Component:
-    """One `footfall ...` process."""
+    """One `footfall ...` process (run by `wrapper` when given: a command that ends by
+    executing the rest of its arguments)."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log: Path):
+    def __init__(
+        self, args: list[str], env: dict[str, str], log: Path, wrapper: tuple[str, ...] = ()
+    ):
         self.args = args
         self.log = log
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
-                [*FOOTFALL, *args], env=env, stdout=out, stderr=subprocess.STDOUT
+                [*wrapper, *FOOTFALL, *args], env=env, stdout=out, stderr=subprocess.STDOUT
             )
 
     def output(self) -> str:
