@@ -70,14 +70,14 @@ def serve(ctx: Context, host: str | None, port: int | None, demo: bool) -> None:
     from footfall import serve as servers
     from footfall.database import open_clickhouse
 
-    settings = ctx.settings.replace(**_given(host=host, port=port))
-    settings = runtime.with_admin_token(settings)
+    configured = ctx.settings.replace(**_given(host=host, port=port))
+    settings = runtime.with_admin_token(configured)
     if demo:
         settings = runtime.with_admin_login(settings)
     visitors: list[subprocess.Popen] = []
 
     def started() -> None:
-        _banner(settings, demo)
+        _banner(settings, demo, configured)
         if demo:
             visitors.append(_demo_visitors(settings))
 
@@ -335,18 +335,24 @@ def _print_site(site: dict[str, Any]) -> None:
     click.echo("\nPaste into the site's pages:\n  " + site["snippet"])
 
 
-def _banner(settings: Settings, demo: bool) -> None:
+def _banner(settings: Settings, demo: bool, configured: Settings) -> None:
+    """Where to look; the secrets themselves on a terminal only (`make run`), since a
+    service's output lands in its logs. `configured`: the settings before the data
+    dir's secrets were filled in."""
     url = settings.base_url
+    shown = sys.stdout.isatty()
+    token = _secret(settings, configured, "admin_token", runtime.TOKEN_FILE, shown)
     lines = [
         f"\nfootfall is running at {url}",
         f"  dashboard: {url}/",
     ]
     if settings.admin_email and settings.admin_password:
-        lines.append(f"             log in as {settings.admin_email} / {settings.admin_password}")
+        password = _secret(settings, configured, "admin_password", runtime.PASSWORD_FILE, shown)
+        lines.append(f"             log in as {settings.admin_email} / {password}")
     lines += [
         f"  events:    POST {url}/api/event",
         f"  counters:  {url}/api/counters?d=DOMAIN",
-        f"  API:       {url}/api/docs  (Authorization: Bearer {settings.admin_token})",
+        f"  API:       {url}/api/docs  (Authorization: Bearer {token})",
         f"  health:    {url}/health  {url}/ready  {url}/metrics\n",
     ]
     if demo:
@@ -358,6 +364,16 @@ def _banner(settings: Settings, demo: bool) -> None:
     ]
     click.echo("\n".join(lines))
     sys.stdout.flush()
+
+
+def _secret(settings: Settings, configured: Settings, name: str, file: str, shown: bool) -> str:
+    """The secret `name` as the banner prints it: itself when `shown`, else where it is."""
+    value = getattr(settings, name)
+    if shown:
+        return value
+    if value == getattr(configured, name):
+        return f"<the setting FOOTFALL_{name.upper()}>"
+    return f"<kept in {settings.data_dir / file}>"
 
 
 def _given(**options: Any) -> dict[str, Any]:
