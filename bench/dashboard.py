@@ -68,8 +68,8 @@ from aggregator import closing  # noqa: E402
 from dashboard import appkeys, queries, stats_api  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from footfall.connections import AsyncClickHouse  # noqa: E402
+from footfall.database import open_clickhouse  # noqa: E402
 from footfall.redis_server import EmbeddedRedis, free_port  # noqa: E402
-from footfall.serve import open_clickhouse  # noqa: E402
 from footfall.settings import Settings  # noqa: E402
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 

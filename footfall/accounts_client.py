@@ -11,11 +11,11 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from aggregator.schema import migrate
 from dashboard.accounts import InvalidUser, User, UserExists, UserStore, user_document
 from dashboard.api_tokens import InvalidToken, TokenStore, new_token_from_json, token_document
 from footfall import runtime
-from footfall.connections import AsyncClickHouse, async_redis, clickhouse
+from footfall.connections import AsyncClickHouse, async_redis
+from footfall.database import open_clickhouse
 from footfall.server_api import ClientError, ServerApi
 from footfall.settings import Settings
 
@@ -122,12 +122,11 @@ class DirectAccounts:
         *,
         tokens: bool,
     ) -> T:
-        client = clickhouse(self._settings.clickhouse)
-        migrate(client, self._settings.retention_days)
+        store = open_clickhouse(self._settings)
         if not tokens:
-            return asyncio.run(_with_stores(AsyncClickHouse(client), None, action))
+            return asyncio.run(_with_stores(store, None, action))
         with runtime.redis_available(self._settings) as settings:
-            return asyncio.run(_with_stores(AsyncClickHouse(client), settings.redis_url, action))
+            return asyncio.run(_with_stores(store, settings.redis_url, action))
 
 
 async def _with_stores(

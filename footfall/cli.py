@@ -76,15 +76,16 @@ main.add_command(demo_traffic)
 def serve(ctx: Context, host: str | None, port: int | None, demo: bool) -> None:
     """Run every component in one process, on one port."""
     from footfall import serve as servers
+    from footfall.database import open_clickhouse
 
-    settings = ctx.settings.replace(**_given(host=host, port=port))
-    settings = runtime.with_admin_token(settings)
+    configured = ctx.settings.replace(**_given(host=host, port=port))
+    settings = runtime.with_admin_token(configured)
     if demo:
         settings = runtime.with_admin_login(settings)
     visitors: list[subprocess.Popen] = []
 
     def started() -> None:
-        _banner(settings, demo)
+        _banner(settings, demo, configured)
         if demo:
             visitors.append(_demo_visitors(settings))
 
@@ -98,7 +99,7 @@ def serve(ctx: Context, host: str | None, port: int | None, demo: bool) -> None:
     with _startup_errors():
         runtime.refuse_if_served(settings)
     with _startup_errors(), runtime.supervised_redis(settings, give_up) as (settings, redis):
-        clickhouse = servers.open_clickhouse(settings)
+        clickhouse = open_clickhouse(settings)
         app = servers.all_in_one_app(
             settings, clickhouse, embedded_redis=redis.status if redis else None
         )
@@ -153,12 +154,12 @@ def aggregator(ctx: Context, consumer: str | None, port: int | None) -> None:
     import asyncio
 
     from aggregator.runner import default_consumer, run_alone
-    from footfall import serve as servers
+    from footfall.database import open_clickhouse
 
     _require_redis(ctx.settings)
     settings = ctx.settings.replace(**_given(aggregator_port=port))
     with _startup_errors():
-        clickhouse = servers.open_clickhouse(settings)
+        clickhouse = open_clickhouse(settings)
         click.echo(f"footfall aggregator {consumer or default_consumer()} consuming", err=True)
         asyncio.run(run_alone(settings, clickhouse, consumer or default_consumer()))
 
@@ -170,11 +171,12 @@ def dashboard(ctx: Context, port: int) -> None:
     """Run the dashboard and its APIs alone (needs FOOTFALL_REDIS_URL)."""
     import dashboard.app
     from footfall import serve as servers
+    from footfall.database import open_clickhouse
 
     _require_redis(ctx.settings)
     settings = runtime.with_admin_token(ctx.settings.replace(port=port))
     with _startup_errors():
-        app = dashboard.app.create_app(settings, servers.open_clickhouse(settings))
+        app = dashboard.app.create_app(settings, open_clickhouse(settings))
         with runtime.announced(settings, settings.base_url):
             servers.run(app, settings, port, banner=lambda: click.echo(settings.base_url))
 
@@ -196,18 +198,18 @@ def dashboard(ctx: Context, port: int) -> None:
 def migrate(ctx: Context, cluster: str | None, print_only: bool) -> None:
     """Create or upgrade every ClickHouse table."""
     from aggregator.cluster import Cluster
-    from aggregator.schema import migrate as apply
     from aggregator.schema import schema_script
-    from footfall.connections import clickhouse
+    from footfall.database import migrated_clickhouse
 
-    name = ctx.settings.clickhouse_cluster if cluster is None else cluster
+    settings = ctx.settings.replace(**_given(clickhouse_cluster=cluster))
     with _startup_errors():
-        layout = Cluster(name) if name else None
         if print_only:
+            layout = Cluster(settings.clickhouse_cluster) if settings.clickhouse_cluster else None
             click.echo("".join(f"{statement};\n\n" for statement in schema_script(layout)))
             return
-        _refuse_if_served(ctx.settings)
-        applied = apply(clickhouse(ctx.settings.clickhouse), ctx.settings.retention_days, layout)
+        _refuse_if_served(settings)
+        client, applied = migrated_clickhouse(settings)
+        client.close()
     click.echo(f"applied {len(applied)} migration(s)" if applied else "schema up to date")
 
 
@@ -247,8 +249,8 @@ async def _import(
     """Through the running server's Redis and aggregator, or, with none, an aggregator here."""
     from aggregator.consumer import Aggregator
     from aggregator.importer import import_file
-    from footfall import serve as servers
     from footfall.connections import async_redis
+    from footfall.database import open_clickhouse
 
     options = {"default_site": site, "visit_gap_ms": settings.visit_gap * 1000, "again": again}
     served = runtime.running_redis(settings)
@@ -260,9 +262,7 @@ async def _import(
             await redis.aclose()
     with runtime.redis_available(settings) as settings:
         redis = async_redis(settings.redis_url)
-        aggregator = Aggregator(
-            settings, redis, servers.open_clickhouse(settings), consumer="import"
-        )
+        aggregator = Aggregator(settings, redis, open_clickhouse(settings), consumer="import")
         try:
             await aggregator.prepare()
             return await import_file(
@@ -357,18 +357,24 @@ def _print_site(site: dict[str, Any]) -> None:
     click.echo("\nPaste into the site's pages:\n  " + site["snippet"])
 
 
-def _banner(settings: Settings, demo: bool) -> None:
+def _banner(settings: Settings, demo: bool, configured: Settings) -> None:
+    """Where to look; the secrets themselves on a terminal only (`make run`), since a
+    service's output lands in its logs. `configured`: the settings before the data
+    dir's secrets were filled in."""
     url = settings.base_url
+    shown = sys.stdout.isatty()
+    token = _secret(settings, configured, "admin_token", runtime.TOKEN_FILE, shown)
     lines = [
         f"\nfootfall is running at {url}",
         f"  dashboard: {url}/",
     ]
     if settings.admin_email and settings.admin_password:
-        lines.append(f"             log in as {settings.admin_email} / {settings.admin_password}")
+        password = _secret(settings, configured, "admin_password", runtime.PASSWORD_FILE, shown)
+        lines.append(f"             log in as {settings.admin_email} / {password}")
     lines += [
         f"  events:    POST {url}/api/event",
         f"  counters:  {url}/api/counters?d=DOMAIN",
-        f"  API:       {url}/api/docs  (Authorization: Bearer {settings.admin_token})",
+        f"  API:       {url}/api/docs  (Authorization: Bearer {token})",
         f"  health:    {url}/health  {url}/ready  {url}/metrics\n",
     ]
     if demo:
@@ -380,6 +386,16 @@ def _banner(settings: Settings, demo: bool) -> None:
     ]
     click.echo("\n".join(lines))
     sys.stdout.flush()
+
+
+def _secret(settings: Settings, configured: Settings, name: str, file: str, shown: bool) -> str:
+    """The secret `name` as the banner prints it: itself when `shown`, else where it is."""
+    value = getattr(settings, name)
+    if shown:
+        return value
+    if value == getattr(configured, name):
+        return f"<the setting FOOTFALL_{name.upper()}>"
+    return f"<kept in {settings.data_dir / file}>"
 
 
 def _given(**options: Any) -> dict[str, Any]:

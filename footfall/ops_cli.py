@@ -78,7 +78,8 @@ def _status_from_server(url: str, token: str) -> Status:
 
 async def _status_here(settings: Settings, served_redis: str | None) -> Status:
     from footfall.clock import system_clock
-    from footfall.connections import AsyncClickHouse, async_redis, clickhouse
+    from footfall.connections import async_redis
+    from footfall.database import open_clickhouse
     from footfall.status import gather
 
     redis_url = settings.redis_url or served_redis
@@ -92,7 +93,7 @@ async def _status_here(settings: Settings, served_redis: str | None) -> Status:
     store = None
     try:
         try:
-            store = AsyncClickHouse(clickhouse(settings.clickhouse))
+            store = open_clickhouse(settings)
         except Exception as e:  # reported on the screen by gather, as "not asked"
             click.echo(f"ClickHouse: {type(e).__name__}: {e}", err=True)
         return await gather(redis, store, system_clock(), data_dir=settings.data_dir)

@@ -18,11 +18,9 @@ import aggregator.runner
 import collector.app
 import dashboard.app
 import dashboard.appkeys
-from aggregator.cluster import Cluster
-from aggregator.schema import migrate
 from collector.events import MAX_BATCH_BODY
 from footfall.clock import Clock, system_clock
-from footfall.connections import AsyncClickHouse, clickhouse
+from footfall.connections import AsyncClickHouse
 from footfall.settings import Settings
 from footfall.status import EmbeddedRedisStatus
 
@@ -50,18 +48,6 @@ def all_in_one_app(
     if aggregate:
         aggregator.runner.setup(app, settings, clickhouse_client, consumer="serve", clock=clock)
     return app
-
-
-def open_clickhouse(settings: Settings) -> AsyncClickHouse:
-    """The ClickHouse client of this process, with the schema brought up to date."""
-    client = clickhouse(settings.clickhouse)
-    cluster = Cluster(settings.clickhouse_cluster) if settings.clickhouse_cluster else None
-    if cluster:
-        # An insert into a Distributed table returns once every shard has its rows, so
-        # the aggregator acknowledges only what the shards hold (and deduplicate).
-        client.set_client_setting("distributed_foreground_insert", 1)
-    migrate(client, settings.retention_days, cluster)
-    return AsyncClickHouse(client)
 
 
 def run(app: web.Application, settings: Settings, port: int, *, banner: Callable[[], None]) -> None:

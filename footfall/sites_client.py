@@ -11,10 +11,10 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from aggregator.schema import migrate
 from dashboard.sites import SiteExists, SiteRegistry
 from footfall import runtime
-from footfall.connections import AsyncClickHouse, ClickHouse, async_redis, clickhouse
+from footfall.connections import AsyncClickHouse, async_redis
+from footfall.database import open_clickhouse
 from footfall.server_api import ClientError, ServerApi
 from footfall.settings import Settings
 from footfall.sites import InvalidSite, changed, site_document, site_from_json
@@ -107,15 +107,13 @@ class DirectSites:
 
     def _run(self, action: Callable[[SiteRegistry], Awaitable[T]]) -> T:
         with runtime.redis_available(self._settings) as settings:
-            client = clickhouse(settings.clickhouse)
-            migrate(client)
-            return asyncio.run(_with_registry(client, settings.redis_url, action))
+            store = open_clickhouse(settings)
+            return asyncio.run(_with_registry(store, settings.redis_url, action))
 
 
 async def _with_registry(
-    client: ClickHouse, redis_url: str, action: Callable[[SiteRegistry], Awaitable[T]]
+    store: AsyncClickHouse, redis_url: str, action: Callable[[SiteRegistry], Awaitable[T]]
 ) -> T:
-    store = AsyncClickHouse(client)
     redis = async_redis(redis_url)
     try:
         return await action(SiteRegistry(store, redis))

@@ -13,8 +13,9 @@ import redis
 from aggregator.consumer import Aggregator
 from footfall.clock import ManualClock
 from footfall.connections import AsyncClickHouse, async_redis, sync_redis
+from footfall.database import open_clickhouse
 from footfall.redis_server import EmbeddedRedis
-from footfall.serve import all_in_one_app, open_clickhouse
+from footfall.serve import all_in_one_app
 from footfall.settings import Settings
 
 ADMIN_TOKEN = "test-admin-token"

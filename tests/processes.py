@@ -100,10 +100,13 @@ class Component:
             self.process.wait(10)
 
 
-def run_footfall(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def run_footfall(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*FOOTFALL, *args], env=env, capture_output=True, text=True, timeout=180, check=False
-    )
+        [*FOOTFALL, *args], env=env, input=stdin, capture_output=True, text=True, timeout=180,
+        check=False,
+    )  # fmt: skip
 
 
 def clickhouse_query(dsn: str, sql: str) -> list[list]:

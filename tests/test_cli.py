@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pty
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -58,13 +60,16 @@ def test_a_bad_site_is_refused_with_the_field_named(env):
     assert "unknown timezone" in result.stderr and "(timezone)" in result.stderr
 
 
-def start_serve(env: dict[str, str], *options: str) -> tuple[str, subprocess.Popen[str]]:
-    """`footfall serve` in its own process, on the embedded default, once it is ready."""
+def start_serve(
+    env: dict[str, str], *options: str, stdout: int = subprocess.PIPE
+) -> tuple[str, subprocess.Popen[str]]:
+    """`footfall serve` in its own process, on the embedded default, once it is ready;
+    its output to a pipe, unless `stdout` is another file descriptor (with stderr)."""
     port = free_port()
     process = subprocess.Popen(
         [*FOOTFALL, "serve", "--port", str(port), *options],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -78,7 +83,7 @@ def start_serve(env: dict[str, str], *options: str) -> tuple[str, subprocess.Pop
         except OSError:
             time.sleep(0.2)
     process.kill()
-    pytest.fail(f"footfall serve did not start: {process.stdout.read()}")
+    pytest.fail(f"footfall serve did not start: {process.stdout and process.stdout.read()}")
 
 
 @pytest.fixture
@@ -145,6 +150,66 @@ def test_the_embedded_redis_refuses_a_local_user_without_its_password(env, serve
         assert owner.exists("ff:session:forged") == 0
 
 
+def test_serve_keeps_its_secrets_out_of_output_that_is_not_a_terminal(env, server):
+    """Where stdout is a pipe (a service's log), the banner says where the token is kept."""
+    _, process = server
+    token = (Path(env["FOOTFALL_DATA_DIR"]) / "admin-token").read_text().strip()
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert token not in output
+    assert f"(Authorization: Bearer <kept in {env['FOOTFALL_DATA_DIR']}/admin-token>)" in output
+
+
+def test_serve_names_the_settings_that_hold_its_secrets(env):
+    secrets = {"FOOTFALL_ADMIN_TOKEN": "token-from-the-environment",
+               "FOOTFALL_ADMIN_EMAIL": "boss@news.example",
+               "FOOTFALL_ADMIN_PASSWORD": "password-from-the-environment"}  # fmt: skip
+    _, process = start_serve({**env, **secrets})
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert "from-the-environment" not in output
+    assert "log in as boss@news.example / <the setting FOOTFALL_ADMIN_PASSWORD>" in output
+    assert "(Authorization: Bearer <the setting FOOTFALL_ADMIN_TOKEN>)" in output
+
+
+def test_serve_shows_its_secrets_on_a_terminal(env):
+    """`make run` in a terminal: the token and the login to copy, as they are."""
+    terminal, serve_side = pty.openpty()
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(read_all(terminal)))
+    reader.start()  # read as it comes: a full terminal would stop the server's writes
+    try:
+        try:
+            _, process = start_serve(env, "--demo", stdout=serve_side)
+        finally:
+            os.close(serve_side)  # the server has its own
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+        reader.join(30)
+    finally:
+        os.close(terminal)
+    data_dir = Path(env["FOOTFALL_DATA_DIR"])
+    token = (data_dir / "admin-token").read_text().strip()
+    password = (data_dir / "admin-password").read_text().strip()
+    (output,) = received
+    assert f"(Authorization: Bearer {token})" in output
+    assert f"log in as admin@localhost / {password}" in output
+
+
+def read_all(terminal: int) -> str:
+    """What a terminal received, once the process writing to it has ended."""
+    chunks = []
+    for _ in range(10_000):
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # EIO: no writer left
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
+
+
 def test_serve_demo_gives_a_login_and_a_living_demo_site(env):
     """What `make run` starts: an admin to log in as, and visitors arriving at demo.localhost."""
     url, process = start_serve(env, "--demo")
@@ -169,7 +234,9 @@ def test_serve_demo_gives_a_login_and_a_living_demo_site(env):
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
-    assert f"log in as admin@localhost / {password}" in output
+    assert password not in output  # the output is a pipe: it says where the password is
+    kept = f"<kept in {env['FOOTFALL_DATA_DIR']}/admin-password>"
+    assert f"log in as admin@localhost / {kept}" in output
     assert not [pid for pid in visitors if Path(f"/proc/{pid}").exists()]
 
 
