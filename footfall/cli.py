@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
+from clickhouse_connect.driver.exceptions import Error as ClickHouseError
 
 from footfall import logs, runtime
 from footfall.accounts_cli import token, user
@@ -422,5 +423,5 @@ def _startup_errors() -> Iterator[None]:
     """Turn the errors a user can cause at startup into one clean line."""
     try:
         yield
-    except (OSError, RuntimeError, ValueError) as error:
+    except (OSError, RuntimeError, ValueError, ClickHouseError) as error:
         raise click.ClickException(f"{type(error).__name__}: {error}") from error

