@@ -74,7 +74,9 @@ class Serve:
     def add_site(self) -> None:
         request = urllib.request.Request(
             self.url + "/api/v1/sites",
-            data=json.dumps({"domain": SITE}).encode(),
+            data=json.dumps(
+                {"domain": SITE, "public_counters": True, "counter_measure": "pageviews"}
+            ).encode(),
             headers={"Authorization": f"Bearer {self.token}"},
             method="POST",
         )
@@ -94,6 +96,9 @@ class Serve:
         wait_for(lambda: self.counted() >= expected, f"{expected} page views counted", 90)
         time.sleep(1)  # a double count would show by now: the stream is drained
         assert expected <= self.counted() <= expected + answers[UNANSWERED]
+        # The hot counters (Redis) agree with ClickHouse: kept, or reseeded.
+        counters = json.loads(get(f"{self.url}/api/counters?d={SITE}")[1])
+        assert counters["total"] == self.counted()
 
     def back_within(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -250,12 +255,12 @@ def test_a_full_disk_loses_no_acknowledged_event_and_recovers_without_a_restart(
         serve.add_site()
         load = Load(serve.port)
         load.wait(300)
-        fill(serve.path("filler"))
+        filler = Filler(serve.path("filler"))
         wait_for(lambda: get(serve.url + "/ready")[0] == 503, "/ready to say the disk is full")
         refused = load.answers[503]
         load.wait(100)
         assert load.answers[503] > refused  # Redis refuses writes: the collector says 503
-        serve.path("filler").unlink()
+        filler.stop()
         serve.back_within(30)
         stored = load.answers[202]
         load.wait(300)
@@ -268,13 +273,30 @@ def test_a_full_disk_loses_no_acknowledged_event_and_recovers_without_a_restart(
         serve.component.kill()
 
 
-def fill(path: Path) -> None:
-    """Write `path` until the file system has no space left."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
+class Filler:
+    """Keeps the file system of `path` full, taking whatever space frees up (a failed
+    insert's files removed, say), until `stop`; then removes `path`."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        self._stopping = threading.Event()
+        self._fill()
+        self._thread = threading.Thread(target=self._keep_full, name="filler")
+        self._thread.start()
+
+    def _fill(self) -> None:
         for block in (1 << 20, 4096, 1):
             with contextlib.suppress(OSError):
                 while True:
-                    os.write(fd, b"\0" * block)
-    finally:
-        os.close(fd)
+                    os.write(self._fd, b"\0" * block)
+
+    def _keep_full(self) -> None:
+        while not self._stopping.wait(0.01):
+            self._fill()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(10)
+        os.close(self._fd)
+        self.path.unlink()
