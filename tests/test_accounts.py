@@ -10,6 +10,7 @@ from aiohttp import web
 from yarl import URL
 
 from dashboard.auth import page_principal
+from dashboard.bodies import MAX_BODY
 from dashboard.login import safe_next
 from footfall import keys
 from footfall.clock import ManualClock
@@ -308,6 +309,31 @@ async def test_the_users_api_needs_credentials(client, headers):
     response = await client.get("/api/v1/users", headers=headers)
     assert response.status == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def write_routes(app: web.Application) -> list[tuple[str, str]]:
+    """Every (method, path) of the dashboard's API that changes something, placeholders filled."""
+    found = set()
+    for route in app.router.routes():
+        path = route.resource.canonical if route.resource else ""
+        if route.method in WRITE_METHODS and path.startswith("/api/v1/"):
+            found.add((route.method, re.sub(r"\{[^}]+\}", "x.example", path)))
+    return sorted(found)
+
+
+async def test_every_write_api_asks_for_credentials_before_reading_the_body(client):
+    routes = write_routes(client.app)
+    assert ("POST", "/api/v1/sites") in routes and ("DELETE", "/api/v1/tokens/x.example") in routes
+    for method, path in routes:
+        for body in (b"{not json", b"[" * (MAX_BODY + 1)):
+            response = await client.request(
+                method, path, data=body, headers={"Content-Type": "application/json"}
+            )
+            assert response.status == 401, (method, path, len(body), await response.text())
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 async def test_a_page_sends_a_browser_without_a_session_to_the_login(
