@@ -27,6 +27,7 @@ from aiohttp import web
 
 from dashboard import appkeys, sessions
 from dashboard.accounts import User
+from dashboard.redirects import safe_next
 from footfall.tokens import SCOPES, Grant, bearer, is_admin
 from footfall.web import ApiError
 
@@ -86,7 +87,7 @@ async def page_principal(request: web.Request) -> Principal:
     """For HTML pages: the logged-in user, else a redirect to the login page and back."""
     who = await session_principal(request)
     if who is None:
-        raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
+        raise web.HTTPSeeOther(safe_next(f"/login?next={quote(request.path_qs, safe='')}"))
     return who
 
 

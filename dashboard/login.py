@@ -2,21 +2,19 @@
 
 The login form carries the CSRF token of an anonymous session made for it; a
 right e-mail and password replace that session with the user's, and the
-browser goes on to `next` (a path on this site only, never another host).
+browser goes on to `next` (a path on this site only: `dashboard.redirects`).
 """
 
 from __future__ import annotations
-
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from dashboard import appkeys, sessions
 from dashboard.auth import session_principal
+from dashboard.redirects import safe_next, see_other
 from dashboard.render import render
 from footfall.web import ApiError, json_response
 
-HOME = "/"
 BAD_LOGIN = "Wrong e-mail or password."
 
 
@@ -62,26 +60,6 @@ async def logout(request: web.Request) -> web.StreamResponse:
         await sessions.log_out(request)
     sessions.clear_cookie(request, response)
     return response
-
-
-def safe_next(target: str) -> str:
-    """`target` if it is a path on this site, else the home page (no open redirect)."""
-    parts = urlsplit(target)
-    if (
-        not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-        or parts.scheme
-        or parts.netloc
-        or any(c < " " for c in target)
-    ):
-        return HOME
-    return target
-
-
-def see_other(location: str) -> web.Response:
-    # A plain response, not a raised HTTPSeeOther: the cookie goes on it.
-    return web.Response(status=303, headers={"Location": location})
 
 
 def _text(value: object) -> str:

@@ -11,7 +11,7 @@ from yarl import URL
 
 from dashboard.auth import page_principal
 from dashboard.bodies import MAX_BODY
-from dashboard.login import safe_next
+from dashboard.redirects import safe_next
 from footfall import keys
 from footfall.clock import ManualClock
 from footfall.connections import AsyncClickHouse
