@@ -1,7 +1,8 @@
 """Logging in and out: `GET/POST /login`, `POST /logout`, `GET /api/v1/session`.
 
-The login form carries the CSRF token of an anonymous session made for it; a
-right e-mail and password replace that session with the user's, and the
+The login form carries a CSRF token that the browser holds as a cookie
+(`sessions.login_csrf`): showing the form stores nothing in Redis. A right
+e-mail and password start the user's session, replacing any other, and the
 browser goes on to `next` (a path on this site only: `dashboard.redirects`).
 """
 
@@ -29,20 +30,18 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     target = safe_next(request.query.get("next", ""))
     if await session_principal(request) is not None:
         return see_other(target)
-    await sessions.ensure(request)
-    response = render(request, "login.html", {"next": target, "email": "", "error": ""})
+    response = _form(request, target, "", "")
     sessions.set_cookie(request, response)
     return response
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    form = await sessions.checked_form(request)
+    form = await sessions.checked_login_form(request)
     email = _text(form.get("email")).strip()
     target = safe_next(_text(form.get("next")))
     user = await request.app[appkeys.USERS].verify(email, _text(form.get("password")))
     if user is None:
-        context = {"next": target, "email": email, "error": BAD_LOGIN}
-        return render(request, "login.html", context, status=401)
+        return _form(request, target, email, BAD_LOGIN, status=401)
     await sessions.log_in(request, user.email)
     response = see_other(target)
     sessions.set_cookie(request, response)
@@ -60,6 +59,13 @@ async def logout(request: web.Request) -> web.StreamResponse:
         await sessions.log_out(request)
     sessions.clear_cookie(request, response)
     return response
+
+
+def _form(
+    request: web.Request, target: str, email: str, error: str, status: int = 200
+) -> web.Response:
+    context = {"next": target, "email": email, "error": error}
+    return render(request, "login.html", {**context, "csrf": sessions.login_csrf(request)}, status)
 
 
 def _text(value: object) -> str:
