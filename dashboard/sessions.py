@@ -11,9 +11,10 @@ cookie (`footfall_login_csrf`, a random value the form repeats), so showing the
 form stores nothing on the server. A page elsewhere may post the form, but the
 browser sends it no SameSite cookie, and a page cannot read the cookie to copy it.
 
-Form handlers read their form with `checked_form` (`checked_login_form` for the
-login). Handlers that start or end a session set the cookies on their response
-with `set_cookie` / `clear_cookie`; the session is loaded once per request.
+The login handler reads its form with `checked_login_form`; others check the
+session's token with `check_csrf`. Handlers that start or end a session set the
+cookies on their response with `set_cookie` / `clear_cookie`; the session is
+loaded once per request.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ _NEW_LOGIN_CSRF = web.RequestKey("dashboard.login_csrf_new", str)
 
 
 async def current(request: web.Request) -> Session | None:
-    """The request's session (logged in or not), or None."""
+    """The request's session (a logged-in user's), or None."""
     if _LOADED not in request:
         store = request.app[appkeys.SESSIONS]
         request[_LOADED] = await store.load(request.cookies.get(COOKIE, ""))
@@ -84,15 +85,6 @@ def login_csrf(request: web.Request) -> str:
     if not _TOKEN.fullmatch(token):
         token = request.setdefault(_NEW_LOGIN_CSRF, secrets.token_urlsafe(32))
     return token
-
-
-async def checked_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
-    """The posted form, refused (403) unless it carries the session's CSRF token."""
-    form = await request.post()
-    await current(request)
-    supplied = form.get(CSRF_FIELD)
-    check_csrf(request, supplied if isinstance(supplied, str) else None)
-    return form
 
 
 async def checked_login_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
