@@ -28,8 +28,10 @@ from dashboard import (
 )
 from dashboard.accounts import UserStore
 from dashboard.api_tokens import TokenStore
+from dashboard.login_throttle import LoginThrottle
 from dashboard.session_store import SessionStore
 from dashboard.sites import SiteRegistry
+from footfall.clock import system_clock
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.settings import Settings
 from footfall.web import READY_CHECKS, setup_operations
@@ -64,6 +66,7 @@ async def _context(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.USERS] = UserStore(app[appkeys.CLICKHOUSE])
     app[appkeys.TOKENS] = TokenStore(app[appkeys.CLICKHOUSE], redis)
     app[appkeys.SESSIONS] = SessionStore(redis)
+    app[appkeys.LOGIN_THROTTLE] = LoginThrottle(redis, app.get(appkeys.CLOCK, system_clock))
     await app[appkeys.TOKENS].sync_mirror()
     await app[appkeys.USERS].ensure_admin(settings.admin_email, settings.admin_password)
     yield

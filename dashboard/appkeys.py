@@ -9,6 +9,7 @@ from aiohttp import web
 
 from dashboard.accounts import UserStore
 from dashboard.api_tokens import TokenStore
+from dashboard.login_throttle import LoginThrottle
 from dashboard.session_store import SessionStore
 from dashboard.sites import SiteRegistry
 from dashboard.static_files import StaticFiles
@@ -24,6 +25,7 @@ SITES = web.AppKey("dashboard.sites", SiteRegistry)
 USERS = web.AppKey("dashboard.users", UserStore)
 TOKENS = web.AppKey("dashboard.tokens", TokenStore)
 SESSIONS = web.AppKey("dashboard.sessions", SessionStore)
+LOGIN_THROTTLE = web.AppKey("dashboard.login_throttle", LoginThrottle)
 STATIC = web.AppKey("dashboard.static", StaticFiles)
 EMBEDDED_REDIS = web.AppKey("dashboard.embedded_redis", Callable[[], EmbeddedRedisStatus])
 """Set by `footfall serve` when it runs the embedded Redis: its state, for the status."""

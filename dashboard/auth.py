@@ -3,7 +3,8 @@
 Every API handler calls `authorize` with the scope it needs (`stats:read`,
 `sites:write`, `events:write`) and, when it touches one site, that site's
 domain. It answers the `Principal` or raises a 401 (nobody) / 403 (not
-allowed). The admin-only routes (users, tokens) call `authorize_admin`; HTML
+allowed), and comes first: nobody's body is read before their credentials
+are checked. The admin-only routes (users, tokens) call `authorize_admin`; HTML
 pages call `page_principal`, which sends a browser without a session to
 `/login`.
 
@@ -26,6 +27,7 @@ from aiohttp import web
 
 from dashboard import appkeys, sessions
 from dashboard.accounts import User
+from dashboard.redirects import safe_next
 from footfall.tokens import SCOPES, Grant, bearer, is_admin
 from footfall.web import ApiError
 
@@ -36,6 +38,7 @@ __all__ = [
     "authorize_admin",
     "page_principal",
     "principal",
+    "require",
     "session_principal",
 ]
 
@@ -61,7 +64,12 @@ ADMIN = Principal("admin token", frozenset(SCOPES), None, admin=True)
 
 
 async def authorize(request: web.Request, scope: str, site: str | None = None) -> Principal:
-    who = await principal(request)
+    return require(await principal(request), scope, site)
+
+
+def require(who: Principal, scope: str, site: str | None = None) -> Principal:
+    """`who` if it may use `scope` (on `site`), else 403: for a site named only in the body,
+    checked after `authorize(request, scope)` has refused the anonymous before the body is read."""
     if not who.may(scope, site):
         raise ApiError(403, f"not allowed: needs {scope}" + (f" on {site}" if site else ""))
     return who
@@ -79,7 +87,7 @@ async def page_principal(request: web.Request) -> Principal:
     """For HTML pages: the logged-in user, else a redirect to the login page and back."""
     who = await session_principal(request)
     if who is None:
-        raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
+        raise web.HTTPSeeOther(safe_next(f"/login?next={quote(request.path_qs, safe='')}"))
     return who
 
 

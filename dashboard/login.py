@@ -1,23 +1,27 @@
 """Logging in and out: `GET/POST /login`, `POST /logout`, `GET /api/v1/session`.
 
-The login form carries the CSRF token of an anonymous session made for it; a
-right e-mail and password replace that session with the user's, and the
-browser goes on to `next` (a path on this site only, never another host).
+The login form carries a CSRF token that the browser holds as a cookie
+(`sessions.login_csrf`): showing the form stores nothing in Redis. A right
+e-mail and password start the user's session, replacing any other, and the
+browser goes on to `next` (a path on this site only: `dashboard.redirects`).
+Failed logins are limited per client address and per account from an address
+(`dashboard.login_throttle`): past a limit, a 429 with Retry-After.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from aiohttp import web
 
+from collector.client_ip import client_ip
 from dashboard import appkeys, sessions
 from dashboard.auth import session_principal
+from dashboard.login_throttle import TooManyFailures
+from dashboard.redirects import safe_next, see_other
 from dashboard.render import render
 from footfall.web import ApiError, json_response
 
-HOME = "/"
 BAD_LOGIN = "Wrong e-mail or password."
+TOO_MANY = "Too many failed logins from here: try again in {} min."
 
 
 def add_routes(app: web.Application) -> None:
@@ -31,20 +35,26 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     target = safe_next(request.query.get("next", ""))
     if await session_principal(request) is not None:
         return see_other(target)
-    await sessions.ensure(request)
-    response = render(request, "login.html", {"next": target, "email": "", "error": ""})
+    response = _form(request, target, "", "")
     sessions.set_cookie(request, response)
     return response
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    form = await sessions.checked_form(request)
+    form = await sessions.checked_login_form(request)
     email = _text(form.get("email")).strip()
     target = safe_next(_text(form.get("next")))
+    throttle = request.app[appkeys.LOGIN_THROTTLE]
+    try:
+        attempt = await throttle.admit(email, _client_address(request))
+    except TooManyFailures as e:
+        response = _form(request, target, email, TOO_MANY.format(-(-e.retry_after // 60)), 429)
+        response.headers["Retry-After"] = str(e.retry_after)
+        return response
     user = await request.app[appkeys.USERS].verify(email, _text(form.get("password")))
     if user is None:
-        context = {"next": target, "email": email, "error": BAD_LOGIN}
-        return render(request, "login.html", context, status=401)
+        return _form(request, target, email, BAD_LOGIN, status=401)
+    await throttle.succeeded(attempt)
     await sessions.log_in(request, user.email)
     response = see_other(target)
     sessions.set_cookie(request, response)
@@ -64,24 +74,16 @@ async def logout(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def safe_next(target: str) -> str:
-    """`target` if it is a path on this site, else the home page (no open redirect)."""
-    parts = urlsplit(target)
-    if (
-        not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-        or parts.scheme
-        or parts.netloc
-        or any(c < " " for c in target)
-    ):
-        return HOME
-    return target
+def _form(
+    request: web.Request, target: str, email: str, error: str, status: int = 200
+) -> web.Response:
+    context = {"next": target, "email": email, "error": error}
+    return render(request, "login.html", {**context, "csrf": sessions.login_csrf(request)}, status)
 
 
-def see_other(location: str) -> web.Response:
-    # A plain response, not a raised HTTPSeeOther: the cookie goes on it.
-    return web.Response(status=303, headers={"Location": location})
+def _client_address(request: web.Request) -> str:
+    trusted = request.app[appkeys.SETTINGS].trusted_proxies
+    return client_ip(request.remote, request.headers.get("X-Forwarded-For"), trusted)
 
 
 def _text(value: object) -> str:

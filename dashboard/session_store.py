@@ -2,9 +2,9 @@
 
 Keyed by the hash so that a look into Redis (or its AOF) yields no cookie that
 would log anyone in. A session expires after `TTL` without use; each use
-extends it. A session without a user (made for the login form's CSRF token)
-lives `ANONYMOUS_TTL` only. Each user's sessions are indexed, so that they can
-all be ended at once.
+extends it. Only a logged-in user has a session (the login form's CSRF token is
+a cookie, `dashboard.sessions`), so a visitor who is not logged in costs Redis
+nothing. Each user's sessions are indexed, so that they can all be ended at once.
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ from footfall import keys
 from footfall.connections import is_cluster
 
 TTL = 14 * 24 * 3600
-ANONYMOUS_TTL = 3600
 
 
 @dataclass(frozen=True)
 class Session:
     cookie: str  # the secret the browser holds
-    email: str  # "" until someone logs in
+    email: str
     csrf: str
 
 
@@ -34,17 +33,16 @@ class SessionStore:
         self._redis = redis
         self.ttl = ttl
 
-    async def create(self, email: str = "") -> Session:
+    async def create(self, email: str) -> Session:
         session = Session(secrets.token_urlsafe(32), email, secrets.token_urlsafe(32))
         digest = _digest(session.cookie)
         key = keys.session(digest)
         # The session and the user's set are in two slots of a Redis Cluster: no transaction.
         async with self._redis.pipeline(transaction=not is_cluster(self._redis)) as pipe:
             pipe.hset(key, mapping={"email": email, "csrf": session.csrf})
-            pipe.expire(key, self._ttl_of(email))
-            if email:
-                pipe.sadd(keys.user_sessions(email), digest)
-                pipe.expire(keys.user_sessions(email), self.ttl)
+            pipe.expire(key, self.ttl)
+            pipe.sadd(keys.user_sessions(email), digest)
+            pipe.expire(keys.user_sessions(email), self.ttl)
             await pipe.execute()
         return session
 
@@ -54,13 +52,12 @@ class SessionStore:
             return None
         key = keys.session(_digest(cookie))
         fields = await self._redis.hgetall(key)
-        if not fields or b"csrf" not in fields:
-            return None
         email = fields.get(b"email", b"").decode()
+        if not email or b"csrf" not in fields:
+            return None  # an anonymous session of an older version is left to expire
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.expire(key, self._ttl_of(email))
-            if email:
-                pipe.expire(keys.user_sessions(email), self.ttl)
+            pipe.expire(key, self.ttl)
+            pipe.expire(keys.user_sessions(email), self.ttl)
             await pipe.execute()
         return Session(cookie, email, fields[b"csrf"].decode())
 
@@ -73,9 +70,6 @@ class SessionStore:
         await self._redis.delete(
             keys.user_sessions(email), *(keys.session(d.decode()) for d in digests)
         )
-
-    def _ttl_of(self, email: str) -> int:
-        return self.ttl if email else min(self.ttl, ANONYMOUS_TTL)
 
 
 def _digest(cookie: str) -> str:

@@ -10,7 +10,7 @@ import msgspec
 from aiohttp import web
 
 from dashboard import appkeys
-from dashboard.auth import authorize
+from dashboard.auth import authorize, require
 from dashboard.bodies import read_body
 from dashboard.sites import SiteExists
 from footfall.sites import InvalidSite, Site, changed, site_document, site_from_json
@@ -33,8 +33,9 @@ async def list_sites(request: web.Request) -> web.Response:
 
 
 async def create_site(request: web.Request) -> web.Response:
+    who = await authorize(request, "sites:write")
     site = _decode(await read_body(request))
-    await authorize(request, "sites:write", site.domain)
+    require(who, "sites:write", site.domain)
     try:
         site = await request.app[appkeys.SITES].add(site)
     except SiteExists:

@@ -6,8 +6,9 @@ them together: the site's event stream, its commit receipts, presence, visits,
 rate limits and hot counters. A script call touches the keys of one site only
 (the collector runs `ingest.lua` once per site of a group commit, the aggregator
 `ack.lua` once per site of a batch). The other keys (the sites and tokens
-mirrors, salts, sessions, dead letters, the aggregators' batch records) are
-each read or written by single-key commands, so they may live in any slot.
+mirrors, salts, sessions, login throttles, dead letters, the aggregators' batch
+records) are each read or written by single-key commands, so they may live in
+any slot.
 `collector/ingest.lua` builds the `online`, `readers`, `visit`, `limit`,
 `client_limit` and `accepted` keys itself, in the same words: change them there
 too.
@@ -69,6 +70,18 @@ def user_sessions(email: str) -> str:
     """Set: the session digests of one user, so that deleting the user or changing their
     password ends them all. Members may outlive their sessions; they are harmless."""
     return f"ff:user:{email}:sessions"
+
+
+def login_address(client: str, slot: int) -> str:
+    """Integer: logins that failed (or are being checked) from one client address (a keyed
+    hash of it, never the address) in login-throttle window number `slot`
+    (`dashboard/login_throttle.py`)."""
+    return f"ff:login:address:{client}:{slot}"
+
+
+def login_account(client: str, slot: int) -> str:
+    """Integer: as `login_address`, for one account from one address (a keyed hash of both)."""
+    return f"ff:login:account:{client}:{slot}"
 
 
 def salt(day: str) -> str:

@@ -10,7 +10,8 @@ from aiohttp import web
 from yarl import URL
 
 from dashboard.auth import page_principal
-from dashboard.login import safe_next
+from dashboard.bodies import MAX_BODY
+from dashboard.redirects import safe_next
 from footfall import keys
 from footfall.clock import ManualClock
 from footfall.connections import AsyncClickHouse
@@ -58,8 +59,14 @@ async def test_the_login_page_is_a_form_with_a_csrf_token(client):
     html = await page.text()
     assert page.status == 200 and page.content_type == "text/html"
     assert '<form method="post" action="/login">' in html
-    assert re.search(r'name="csrf_token" value="[\w-]{40,}"', html)
+    token = re.search(r'name="csrf_token" value="([\w-]{40,})"', html)[1]
     assert page.headers["Cache-Control"] == "no-store"
+    # The token is the one of a cookie only this site's pages send back (double submit).
+    cookie = page.cookies["footfall_login_csrf"]
+    assert cookie.value == token
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
+    again = await client.get("/login")  # another tab: the same token, no new cookie
+    assert token in await again.text() and "footfall_login_csrf" not in again.cookies
 
 
 async def test_a_right_password_logs_in_with_a_safe_cookie(client, add_user):
@@ -87,11 +94,34 @@ async def test_the_cookie_is_secure_when_the_public_url_is_https(make_client):
 
 async def test_logging_in_replaces_the_session_so_a_planted_one_is_useless(client, add_user):
     await add_user("editor@news.example")
-    await client.get("/login")
-    before = client.session.cookie_jar.filter_cookies(client.make_url("/"))["footfall_session"]
-    await log_in(client, "editor@news.example")
+    planted = "A" * 43  # set by someone else, who would like to use it once the victim logs in
+    client.session.cookie_jar.update_cookies({"footfall_session": planted})
+    assert (await log_in(client, "editor@news.example")).status == 303
     after = client.session.cookie_jar.filter_cookies(client.make_url("/"))["footfall_session"]
-    assert before.value != after.value
+    assert after.value != planted
+    replayed = await client.get("/api/v1/session", cookies={"footfall_session": planted})
+    assert replayed.status == 401
+
+
+async def test_the_login_form_stores_nothing_in_redis(client, add_user, redis_db):
+    await add_user("editor@news.example")
+    before = redis_db.dbsize()
+    for _ in range(100):
+        client.session.cookie_jar.clear()
+        assert (await client.get("/login")).status == 200
+    assert redis_db.dbsize() == before
+    assert (await log_in(client, "editor@news.example")).status == 303
+
+
+async def test_a_login_form_is_refused_without_the_cookie_its_token_came_with(client, add_user):
+    """A page elsewhere may post the form, but the browser sends it no SameSite cookie."""
+    await add_user("editor@news.example")
+    csrf = await form_csrf(client)
+    client.session.cookie_jar.clear()
+    form = {"email": "editor@news.example", "password": PASSWORD, "csrf_token": csrf}
+    response = await client.post("/login", data=form, allow_redirects=False)
+    assert response.status == 403
+    assert (await response.json())["field"] == "csrf_token"
 
 
 @pytest.mark.parametrize(
@@ -308,6 +338,31 @@ async def test_the_users_api_needs_credentials(client, headers):
     response = await client.get("/api/v1/users", headers=headers)
     assert response.status == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def write_routes(app: web.Application) -> list[tuple[str, str]]:
+    """Every (method, path) of the dashboard's API that changes something, placeholders filled."""
+    found = set()
+    for route in app.router.routes():
+        path = route.resource.canonical if route.resource else ""
+        if route.method in WRITE_METHODS and path.startswith("/api/v1/"):
+            found.add((route.method, re.sub(r"\{[^}]+\}", "x.example", path)))
+    return sorted(found)
+
+
+async def test_every_write_api_asks_for_credentials_before_reading_the_body(client):
+    routes = write_routes(client.app)
+    assert ("POST", "/api/v1/sites") in routes and ("DELETE", "/api/v1/tokens/x.example") in routes
+    for method, path in routes:
+        for body in (b"{not json", b"[" * (MAX_BODY + 1)):
+            response = await client.request(
+                method, path, data=body, headers={"Content-Type": "application/json"}
+            )
+            assert response.status == 401, (method, path, len(body), await response.text())
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 async def test_a_page_sends_a_browser_without_a_session_to_the_login(

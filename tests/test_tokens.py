@@ -65,6 +65,8 @@ async def test_a_secret_is_shown_once_and_only_its_hash_is_stored(client, make_t
         (["sites:write"], [], "GET", "/api/v1/sites/a.example", None, 403),
         (["sites:write"], [], "PUT", "/api/v1/sites/b.example", {"online_window": 600}, 200),
         (["sites:write"], ["a.example"], "PUT", "/api/v1/sites/b.example", {"online_window": 600}, 403),
+        (["sites:write"], ["a.example"], "POST", "/api/v1/sites", {"domain": "c.example"}, 403),
+        (["sites:write"], ["c.example"], "POST", "/api/v1/sites", {"domain": "c.example"}, 201),
         (["events:write"], [], "GET", "/api/v1/sites", None, 403),
         (["stats:read", "sites:write", "events:write"], [], "GET", "/api/v1/users", None, 403),
         (["stats:read", "sites:write", "events:write"], [], "GET", "/api/v1/tokens", None, 403),
