@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from tests.conftest import AUTH
 from tests.helpers import pageview, stream_events
 
 URL = "https://news.example/a.html"
@@ -29,6 +30,14 @@ CASES = [
     ("a prop value over 300 characters", orjson.dumps(pageview(p={"k": "v" * 301})), 400, "p"),
     ("a nested prop", orjson.dumps(pageview(p={"k": {"deep": 1}})), 400, "p"),
     ("props JSON string that is not a map", orjson.dumps(pageview(p="[1]")), 400, "p"),
+    ("scroll depth below 0", orjson.dumps(pageview(n="engagement", sd=-5)), 400, "sd"),
+    ("scroll depth over 100", orjson.dumps(pageview(n="engagement", sd=1000)), 400, "sd"),
+    ("scroll depth far over 100", orjson.dumps(pageview(n="engagement", sd=10**18)), 400, "sd"),
+    ("a NUL in the URL", orjson.dumps(pageview(URL + "?q=\x00")), 400, "u"),
+    ("a new line in the URL", orjson.dumps(pageview(URL + "\n")), 400, "u"),
+    ("a DEL in the URL", orjson.dumps(pageview(URL + "\x7f")), 400, "u"),
+    ("a control character in the referrer", orjson.dumps(pageview(r="https://a.b/\x07")), 400, "r"),
+    ("a C1 control character in the referrer", orjson.dumps(pageview(r="https://a.b/\x85")), 400, "r"),
     ("empty domain list", orjson.dumps(pageview(d=" , ")), 400, "d"),
     ("unknown site", orjson.dumps(pageview("https://elsewhere.example/")), 404, "d"),
     ("body over 64 KiB", orjson.dumps(pageview(ti="t" * 1000, p={"k": "v"}) | {"x": "y" * 70_000}), 413, ""),
@@ -64,13 +73,25 @@ async def test_an_empty_batch_is_refused(client, site):
 
 
 async def test_a_batch_event_with_a_bad_ip_names_its_index(client, site):
-    from tests.conftest import AUTH
-
     response = await client.post(
         "/api/events", json=[pageview(), pageview(ip="not-an-ip")], headers=AUTH
     )
     assert response.status == 400
     assert (await response.json())["field"] == "[1].ip"
+
+
+async def test_a_batch_event_with_a_control_character_in_its_url_names_its_index(client, site):
+    response = await client.post("/api/events", json=[pageview(), pageview(URL + "\x00")])
+    assert response.status == 400
+    assert (await response.json())["field"] == "[1].u"
+
+
+async def test_urls_with_unicode_that_is_not_a_control_character_are_stored(client, site, redis_db):
+    # A server may send an IRI; no-break spaces and soft hyphens are not refused.
+    url = URL + "?q=tin-t\u1ee9c\u00a0\u00ad"
+    response = await client.post("/api/event", json=pageview(url))
+    assert response.status == 202
+    assert stream_events(redis_db)[0].url == url
 
 
 async def test_the_reason_of_a_refusal_is_in_a_header(client, site):
