@@ -13,7 +13,7 @@ from typing import Annotated
 
 import msgspec
 
-from collector.client_ip import is_address
+from collector.client_ip import canonical_ip, is_address
 from collector.refusals import DropReason, Refused
 from footfall.urls import is_web_url, split_url
 from footfall.validation import error_field, error_text
@@ -131,8 +131,11 @@ def to_hit(event: EventIn, where: str) -> Hit:
     domains = _domains(event.d or event.domain or host)
     if not domains:
         raise _invalid(where + "d", "missing domain (d)")
-    if event.ip is not None and not is_address(event.ip):
-        raise _invalid(where + "ip", "not an IP address")
+    ip = event.ip
+    if ip is not None:
+        if not is_address(ip):
+            raise _invalid(where + "ip", "not an IP address")
+        ip = canonical_ip(ip)
     hash_mode = event.h if event.h is not None else event.hashMode
     return Hit(
         name=name,
@@ -148,7 +151,7 @@ def to_hit(event: EventIn, where: str) -> Hit:
         article=str(event.a) if event.a is not None else "",
         title=event.ti or "",
         pageview_id=event.pv or "",
-        ip=event.ip,
+        ip=ip,
         user_agent=event.ua,
     )
 
