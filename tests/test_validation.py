@@ -1,4 +1,5 @@
-"""Every way an event can be wrong, as a table: the status, the field, and nothing stored."""
+"""Every way an event or a request can be wrong, as a table: the status, the field, and
+nothing stored."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 
 from tests.conftest import AUTH
 from tests.helpers import pageview, stream_events
+from tests.live_server import LiveServer, raw_request
 
 URL = "https://news.example/a.html"
 
@@ -107,3 +109,46 @@ async def test_unknown_routes_and_methods_answer_json(client, method, path, stat
     response = await client.request(method, path)
     assert response.status == status
     assert "error" in await response.json()
+
+
+# ------------------------------------------------ requests as bytes, to a real server
+# aiohttp's client refuses to send these, and its parser answers some before any
+# middleware runs: a server on a socket sees them as they would arrive.
+
+
+@pytest.fixture
+def live(live_server: LiveServer) -> LiveServer:
+    assert live_server.request("POST", "/api/v1/sites", {"domain": "news.example"}, AUTH)[0] == 201
+    return live_server
+
+
+EVENT = orjson.dumps(pageview())
+NOT_UTF8 = b"\xff\xfe"
+MALFORMED = [
+    # (name, request, field); none may be echoed: ECHO is nowhere in the answer
+    ("a header line of 10 KB", raw_request("GET", b"/health", [b"X-Long: ECHO" + b"x" * 10_000]), ""),
+    ("a header name of 10 KB", raw_request("GET", b"/health", [b"X-ECHO" + b"x" * 10_000 + b": 1"]), ""),
+    ("a request line of 10 KB", b"GET /ECHO" + b"x" * 10_000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", ""),
+    ("a request line that is not HTTP", b"ECHO\r\n\r\n", ""),
+    ("an unknown method", b"ECHO / HTTP/1.1\r\nHost: a\r\n\r\n", ""),
+    ("a path that is not UTF-8", raw_request("GET", b"/ECHO" + NOT_UTF8, []), ""),
+    ("a negative Content-Length", b"POST /api/event HTTP/1.1\r\nHost: a\r\nContent-Length: -1ECHO\r\n\r\n", ""),
+    ("a NUL in a header", raw_request("GET", b"/health", [b"X-Note: ECHO\x00"]), ""),
+    ("a header without a colon", raw_request("GET", b"/health", [b"ECHO"]), ""),
+    ("a chunked body that is not", b"POST /api/event HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nECHO\r\n\r\n", ""),
+    ("a body not in its Content-Encoding", raw_request("POST", b"/api/event", [b"Content-Encoding: gzip"], b"ECHO, not gzip"), "Content-Encoding"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "request_", "field"), MALFORMED, ids=[c[0] for c in MALFORMED])
+def test_a_malformed_request_gets_a_json_400_that_echoes_none_of_it(
+    live, redis_db, name, request_, field
+):
+    answer = live.raw(request_)
+    assert answer.status == 400, answer
+    assert answer.headers["content-type"].startswith("application/json")
+    error = orjson.loads(answer.body)
+    assert error["error"]
+    assert error.get("field", "") == field
+    assert b"ECHO" not in answer.body and b"ECHO" not in str(answer.headers).encode()
+    assert stream_events(redis_db) == []
