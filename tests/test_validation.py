@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from tests.conftest import AUTH
+from tests.conftest import AUTH, BROWSER_UA
 from tests.helpers import pageview, stream_events
 from tests.live_server import LiveServer, raw_request
 
@@ -151,4 +151,43 @@ def test_a_malformed_request_gets_a_json_400_that_echoes_none_of_it(
     assert error["error"]
     assert error.get("field", "") == field
     assert b"ECHO" not in answer.body and b"ECHO" not in str(answer.headers).encode()
+    assert stream_events(redis_db) == []
+
+
+HEADERS_NOT_UTF8 = [
+    # (header, value, method, path); each route reads the header, or runs past it
+    ("User-Agent", b"Mozilla/5.0 " + NOT_UTF8, "POST", b"/api/event"),
+    ("User-Agent", b"Mozilla/5.0 " + NOT_UTF8, "POST", b"/api/events"),
+    ("Origin", b"https://news.example" + NOT_UTF8, "POST", b"/api/event"),
+    ("X-Forwarded-For", NOT_UTF8, "POST", b"/api/event"),
+    ("Authorization", b"Bearer " + NOT_UTF8, "POST", b"/api/events"),
+    ("Authorization", b"Bearer " + NOT_UTF8, "GET", b"/api/v1/sites"),
+    (
+        "Authorization",
+        b"Bearer " + NOT_UTF8,
+        "GET",
+        b"/api/v1/stats/aggregate?site_id=news.example",
+    ),
+    ("Cookie", b"footfall_session=" + NOT_UTF8, "GET", b"/api/v1/sites"),
+    ("Cookie", b"footfall_session=" + NOT_UTF8, "GET", b"/"),
+    ("X-CSRF-Token", NOT_UTF8, "POST", b"/api/v1/sites"),
+    ("X-CSRF-Token", NOT_UTF8, "POST", b"/login"),
+    ("User-Agent", NOT_UTF8, "GET", b"/login"),
+    ("X-Request-Id", NOT_UTF8, "GET", b"/health"),
+]
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "method", "path"),
+    HEADERS_NOT_UTF8,
+    ids=[f"{c[0]} on {c[3].decode()}" for c in HEADERS_NOT_UTF8],
+)
+def test_a_header_that_is_not_utf8_gets_400_naming_it(live, redis_db, header, value, method, path):
+    body = b"[" + EVENT + b"]" if path == b"/api/events" else EVENT
+    headers = [header.encode() + b": " + value]
+    if header != "User-Agent":  # a browser's, so no route stops at it first
+        headers.append(f"User-Agent: {BROWSER_UA}".encode())
+    answer = live.raw(raw_request(method, path, headers, body))
+    assert answer.status == 400, answer
+    assert orjson.loads(answer.body) == {"error": "the header is not UTF-8", "field": header}
     assert stream_events(redis_db) == []
