@@ -5,10 +5,13 @@ line over 8 KB, `Content-Length: -1`, bytes that are no HTTP) before any
 middleware runs, in text that quotes the offending bytes back. `AppRunner` (use it
 where `web.AppRunner` would be) serves connections with `JsonErrorHandler`, which
 answers those as every other error: `{"error": "...", "field": "..."}`
-(`footfall/errors.py`), echoing nothing. aiohttp has no setting for this; its
-documented `web.RequestHandler` and `web.Server` are subclassed at the one place
-each makes the other. `run_app` is `web.run_app`'s life cycle on that runner
-(`web.run_app` makes its own `web.AppRunner`).
+(`footfall/errors.py`), echoing nothing. aiohttp has no setting for this (its
+issue 3287 asks for one), so `web.RequestHandler.handle_error` is overridden, and
+the runner's `_make_server` (private, as are the `web.Server` attributes it
+copies; aiohttp 3.14) makes a `web.Server` that builds that handler: the raw
+socket tests in tests/test_validation.py fail if an upgrade moves them. `run_app`
+is `web.run_app`'s life cycle on that runner (`web.run_app` makes its own
+`web.AppRunner`, with no way to pass another).
 """
 
 from __future__ import annotations
