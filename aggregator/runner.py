@@ -26,6 +26,7 @@ from aggregator.consumer import Aggregator
 from footfall.clock import Clock, system_clock
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.healthcheck import HEARTBEAT_EVERY, beat, heartbeat_path
+from footfall.http_server import AppRunner
 from footfall.settings import Settings
 from footfall.web import READY_CHECKS, SCRAPE_HOOKS, setup_operations
 
@@ -119,7 +120,7 @@ async def _served(app: web.Application, settings: Settings) -> AsyncIterator[Non
     if not settings.aggregator_port:
         yield
         return
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.aggregator_port).start()

@@ -147,9 +147,8 @@ async def read_body(request: web.Request, limit: int) -> bytes:
 def origin_of(request: web.Request) -> Origin:
     headers = request.headers
     trusted = request.app[appkeys.SETTINGS].trusted_proxies
-    ip = request.remote or ""
-    if trusted:
-        ip = client_ip(ip, headers.get("X-Forwarded-For"), trusted)
+    forwarded_for = headers.get("X-Forwarded-For") if trusted else None
+    ip = client_ip(request.remote, forwarded_for, trusted)
     return Origin(ip, headers.get("User-Agent", ""), headers.get("Origin", ""))
 
 

@@ -1,7 +1,7 @@
 """Ingest as named steps: from a valid `Hit` to the events the committer stores.
 
 The steps run in order and the first that refuses or drops stops the event:
-`drop_bot`, `put_sites`, `refuse_foreign_origin`, `drop_excluded_ip`,
+`drop_bot`, `put_sites` (each site once), `refuse_foreign_origin`, `drop_excluded_ip`,
 `drop_excluded_path`, then the visitor id, the client's rate-limit key and the
 building of one stream event per site (an event may name several domains).
 Decoding and validation happen before, in `collector.events`; the rate limits
@@ -86,10 +86,11 @@ class Pipeline:
     async def put_sites(self, hit: Hit, where: str = "") -> list[Site]:
         # A loop, not a comprehension: one with `await` in it is a coroutine of its own,
         # made and run for every event.
-        sites = []
+        sites: list[Site] = []
         for domain in hit.domains:
             site = self._sites.cached(domain) or await self._sites.lookup(domain)
-            if site is not None:
+            # Once per site, however many times (and spellings: case, `www.`) `d` names it.
+            if site is not None and not _has_site(sites, site):
                 sites.append(site)
         if not sites:
             raise Refused(
@@ -99,6 +100,13 @@ class Pipeline:
                 where + "d",
             )
         return sites
+
+
+def _has_site(sites: list[Site], site: Site) -> bool:
+    for known in sites:  # noqa: SIM110 (a loop: any() over a generator costs more)
+        if known.domain == site.domain:
+            return True
+    return False
 
 
 def drop_bot(user_agent: str) -> None:

@@ -1,12 +1,15 @@
 """Every error a client can cause, answered as JSON: `{"error": "...", "field": "..."}` with a 4xx.
 
 `answer_error` turns what a handler raised (an `ApiError`, aiohttp's own HTTP
-errors such as unknown path, wrong method or body too large, or an unexpected
-exception) into that answer; a store that failed (Redis, or a ClickHouse that did
-not answer) is a 503 `{"error": "redis unavailable"}` with Retry-After, counted in
+errors such as unknown path, wrong method or body too large, a body that does not
+decode as its headers say, or an unexpected exception) into that answer; a store
+that failed (Redis, or a ClickHouse that did not answer) is a 503
+`{"error": "redis unavailable"}` with Retry-After, counted in
 `footfall_store_errors_total`. The request observer (`footfall/observe.py`) calls
 it, so every application gets JSON errors from the one middleware it already
-runs for every request.
+runs for every request. What aiohttp refuses before any middleware runs (a
+malformed request line, a header too long) is answered by `protocol_error`'s
+words too (`footfall/http_server.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,17 @@ import logging
 import orjson
 import redis.exceptions
 from aiohttp import web
+from aiohttp.http_exceptions import (
+    BadHttpMethod,
+    BadStatusLine,
+    ContentEncodingError,
+    ContentLengthError,
+    HttpProcessingError,
+    InvalidHeader,
+    InvalidURLError,
+    LineTooLong,
+    TransferEncodingError,
+)
 from clickhouse_connect.driver.exceptions import OperationalError
 
 from footfall.metrics import STORE_ERRORS
@@ -62,6 +76,8 @@ def answer_error(request: web.Request, error: Exception) -> web.Response | None:
         headers = {k: v for k, v in error.headers.items() if k.lower() in ("allow", "retry-after")}
         text = error.reason if error.text is None else _plain(error.text)
         return json_error(error.status, text, "", headers)
+    if isinstance(error, web.RequestPayloadError):  # a body not as its headers announce
+        return json_error(400, *protocol_error(error.__cause__))  # the parser's error
     store = _store_of(error)
     if store:
         # The store's trouble, not the client's: counted, logged, and worth a retry.
@@ -70,6 +86,28 @@ def answer_error(request: web.Request, error: Exception) -> web.Response | None:
         return json_error(503, f"{store} unavailable", "", {"Retry-After": "5"})
     log.exception("unhandled error in %s %s", request.method, request.path, exc_info=error)
     return json_error(500, "internal error")
+
+
+# What aiohttp's parser refuses, said in words that echo nothing of the request (its own
+# messages quote the offending bytes); the first class that matches wins.
+_PROTOCOL_ERRORS: tuple[tuple[type[HttpProcessingError], str, str], ...] = (
+    (LineTooLong, "the request line or a header is too long", ""),
+    (BadHttpMethod, "not an HTTP method", ""),
+    (BadStatusLine, "malformed request line", ""),
+    (InvalidURLError, "malformed URL", ""),
+    (InvalidHeader, "malformed header", ""),
+    (ContentEncodingError, "the body is not in its Content-Encoding", "Content-Encoding"),
+    (TransferEncodingError, "malformed chunked body", "Transfer-Encoding"),
+    (ContentLengthError, "the body is shorter than its Content-Length", "Content-Length"),
+)
+
+
+def protocol_error(error: BaseException | None) -> tuple[str, str]:
+    """The error and field to answer for a request aiohttp's parser refused."""
+    for kind, text, field in _PROTOCOL_ERRORS:
+        if isinstance(error, kind):
+            return text, field
+    return "malformed HTTP request", ""
 
 
 def _store_of(error: Exception) -> str | None:

@@ -1,7 +1,9 @@
 """Composing components into runnable servers: all in one (`serve`), or the collector alone.
 
 This is the one place that imports the components: each exposes `setup(app,
-...)`, and a server is an application with some of them mounted.
+...)`, and a server is an application with some of them mounted. Servers run with
+`footfall.http_server.run_app`, which answers even the requests aiohttp refuses
+itself as JSON errors.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import dashboard.appkeys
 from collector.events import MAX_BATCH_BODY
 from footfall.clock import Clock, system_clock
 from footfall.connections import AsyncClickHouse
+from footfall.http_server import run_app
 from footfall.settings import Settings
 from footfall.status import EmbeddedRedisStatus
 
@@ -51,14 +54,7 @@ def all_in_one_app(
 
 
 def run(app: web.Application, settings: Settings, port: int, *, banner: Callable[[], None]) -> None:
-    web.run_app(
-        app,
-        host=settings.host,
-        port=port,
-        print=lambda _: banner(),
-        loop=new_event_loop(),
-        access_log=None,
-    )
+    run_app(app, host=settings.host, port=port, loop=new_event_loop(), started=banner)
 
 
 def run_collectors(settings: Settings, port: int, workers: int) -> None:
@@ -71,14 +67,13 @@ def run_workers(
     """N processes serving `make_app()` on one port (SO_REUSEPORT): the kernel spreads the
     connections. With one worker, this process serves."""
     if workers == 1:
-        web.run_app(
+        run_app(
             make_app(),
             host=host,
             port=port,
             reuse_port=True,
-            print=lambda _: print(f"pid {os.getpid()} listening on port {port}", flush=True),
+            started=lambda: print(f"pid {os.getpid()} listening on port {port}", flush=True),
             loop=new_event_loop(),
-            access_log=None,
         )
         return
     context = multiprocessing.get_context("fork")

@@ -7,6 +7,8 @@ test moves; the one-line fixtures below name the common cases.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import redis
 
@@ -17,6 +19,7 @@ from footfall.database import open_clickhouse
 from footfall.redis_server import EmbeddedRedis
 from footfall.serve import all_in_one_app
 from footfall.settings import Settings
+from tests.live_server import LiveServer
 
 ADMIN_TOKEN = "test-admin-token"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -101,6 +104,14 @@ def make_client(aiohttp_client, settings: Settings, clock: ManualClock, ch):
         return await aiohttp_client(app, headers={"User-Agent": BROWSER_UA})
 
     return make
+
+
+@pytest.fixture
+def live_server(settings: Settings, ch) -> Iterator[LiveServer]:
+    """The all-in-one app, without its aggregator, on a real socket and footfall's own
+    runner: for requests sent as bytes (`live_server.raw`), as a deployed server meets them."""
+    with LiveServer(lambda: all_in_one_app(settings, AsyncClickHouse(ch), aggregate=False)) as live:
+        yield live
 
 
 @pytest.fixture

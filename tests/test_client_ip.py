@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from collector.client_ip import client_ip
+from collector.client_ip import canonical_ip, client_ip
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
@@ -23,7 +23,24 @@ PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128"))
         ("10.0.0.2", "garbage, 198.51.100.1", PROXIES, "198.51.100.1"),
         ("10.0.0.2", "198.51.100.1, garbage", PROXIES, "10.0.0.2"),  # a broken hop: stop there
         ("::1", "2001:db8::7", PROXIES, "2001:db8::7"),
+        # IPv4-mapped IPv6 (a dual-stack socket's or proxy's spelling) is the IPv4 address
+        ("::ffff:203.0.113.5", None, PROXIES, "203.0.113.5"),
+        ("::ffff:203.0.113.5", None, (), "203.0.113.5"),
+        ("::ffff:10.0.0.2", "198.51.100.1", PROXIES, "198.51.100.1"),  # a trusted proxy
+        ("10.0.0.2", "::ffff:198.51.100.1", PROXIES, "198.51.100.1"),
+        ("10.0.0.2", "0:0:0:0:0:FFFF:c633:6401, ::ffff:10.0.0.9", PROXIES, "198.51.100.1"),
+        ("::1", "2001:DB8:0::7", PROXIES, "2001:db8::7"),  # one spelling of each address
     ],
 )
 def test_client_ip(peer, forwarded_for, trusted, expected):
     assert client_ip(peer, forwarded_for, trusted) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("198.51.100.7", "198.51.100.7"), ("::ffff:198.51.100.7", "198.51.100.7"),
+     ("::FFFF:C633:6407", "198.51.100.7"), ("2001:db8::1", "2001:db8::1"),
+     ("2001:0DB8:0000::1", "2001:db8::1"), ("::1", "::1"), ("not an address", "not an address")],
+)  # fmt: skip
+def test_canonical_ip_maps_ipv4_mapped_addresses_to_ipv4(text, expected):
+    assert canonical_ip(text) == expected

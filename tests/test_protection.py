@@ -222,6 +222,27 @@ async def test_events_from_an_excluded_range_are_dropped_with_202(make_client, a
     assert len(stream_events(redis_db)) == 1
 
 
+async def test_an_ipv4_mapped_ipv6_client_is_its_ipv4_address(make_client, add_site, redis_db):
+    client = await make_client(rate_limit_ip=1, **PROXY)
+    await add_site("news.example", excluded_ips=["192.0.2.4"])
+
+    async def send(ip: str):  # type: ignore[no-untyped-def]
+        return await client.post("/api/event", json=pageview(), headers=from_ip(ip))
+
+    # Mapped, two addresses are two clients (not one /64), and an address is one client
+    # however it is written.
+    assert (await send("::ffff:198.51.100.7")).status == 202
+    assert (await send("::ffff:198.51.100.8")).status == 202
+    assert (await send("198.51.100.7")).status == 429
+    dropped = await send("::ffff:192.0.2.4")
+    assert (dropped.status, dropped.headers.get("X-Footfall-Dropped")) == (202, "excluded_ip")
+    # A server's batch: each event's ip too, and its country is the IPv4 address's.
+    batch = [pageview(ip="::ffff:192.0.2.4"), pageview(ip="::ffff:14.160.0.1")]
+    response = await client.post("/api/events", json=batch, headers=AUTH)
+    assert await response.json() == {"accepted": 1, "dropped": 1}
+    assert [e.country for e in stream_events(redis_db)] == ["", "", "VN"]
+
+
 @pytest.mark.parametrize(
     ("path", "excluded"),
     [("/admin/", True), ("/admin/users/7", True), ("/preview-draft", True),

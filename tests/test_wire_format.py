@@ -112,6 +112,23 @@ async def test_an_event_for_several_domains_is_stored_once_per_registered_site(
     assert sorted(e.site for e in stream_events(redis_db)) == ["news.example", "rollup.example"]
 
 
+@pytest.mark.parametrize(
+    ("d", "sites"),
+    [(",".join(["news.example"] * 70), ["news.example"]),
+     ("news.example,NEWS.Example,www.news.example,news.example.", ["news.example"]),
+     ("rollup.example,news.example,www.rollup.example,news.example",
+      ["news.example", "rollup.example"])],
+    ids=["repeated", "case and www. variants", "with a rollup"],
+)  # fmt: skip
+async def test_a_site_named_several_times_in_d_stores_the_event_once(
+    client, site, add_site, redis_db, d, sites
+):
+    await add_site("rollup.example")
+    assert (await client.post("/api/event", json=pageview(d=d))).status == 202
+    assert (await client.post("/api/events", json=[pageview(d=d)])).status == 202
+    assert sorted(e.site for e in stream_events(redis_db)) == sorted(sites * 2)
+
+
 async def test_plausibles_own_tracker_payload_is_accepted(client, site, redis_db):
     """What Plausible's script.js sends: text/plain, `v` and `i` fields, null referrer."""
     body = (
