@@ -21,10 +21,10 @@ from collector.pipeline import Pipeline
 from collector.rate_limits import RateLimits
 from collector.site_cache import SiteCache
 from collector.snippet import Snippet
-from collector.visitors import Salts
 from footfall.clock import Clock, system_clock
 from footfall.connections import async_redis
 from footfall.observe import QUIET_ROUTES
+from footfall.salts import Salts
 from footfall.settings import Settings
 from footfall.tokens import TokenLookup
 from footfall.web import READY_CHECKS, setup_operations

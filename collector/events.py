@@ -13,8 +13,8 @@ from typing import Annotated
 
 import msgspec
 
-from collector.client_ip import canonical_ip, is_address
 from collector.refusals import DropReason, Refused
+from footfall.client_ip import canonical_ip, is_address
 from footfall.urls import is_web_url, split_url
 from footfall.validation import error_field, error_text
 

@@ -13,12 +13,12 @@ import redis.exceptions
 from aiohttp import web
 
 from collector import appkeys
-from collector.client_ip import client_ip
 from collector.committer import Ingest, Refusals
 from collector.events import MAX_BATCH_BODY, MAX_BODY, Hit, decode_batch, decode_event
 from collector.pipeline import Dropped, Origin
 from collector.rate_limits import VERDICTS
 from collector.refusals import DropReason, Refused
+from footfall.client_ip import client_ip
 from footfall.metrics import EVENTS_REFUSED, STORE_ERRORS
 from footfall.tokens import Grant, bearer, is_admin
 from footfall.web import ANY_ORIGIN, json_error, json_response

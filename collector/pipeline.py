@@ -18,10 +18,11 @@ from iptocc import country_code
 from collector.bots import is_bot
 from collector.committer import Ingest
 from collector.events import Hit
-from collector.rate_limits import UNLIMITED_CLIENT, client_key
+from collector.rate_limits import UNLIMITED_CLIENT
 from collector.refusals import DropReason, Refused
 from collector.site_cache import SiteCache
-from collector.visitors import Salts, visitor_id
+from collector.visitors import visitor_id
+from footfall.salts import Salts, client_key
 from footfall.sites import Site
 from footfall.urls import split_url
 from footfall.wire import EventType, StreamEvent, encode_event

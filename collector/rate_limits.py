@@ -1,4 +1,4 @@
-"""Rate limits per client and per site: their settings, the client's key, the answer to give.
+"""Rate limits per client and per site: their settings and the answer to give.
 
 The counting happens in `ingest.lua`, inside the group commit's one script call,
 so limits cost no extra round trip to Redis. Windows are fixed (time // window):
@@ -8,12 +8,9 @@ window boundary, which a limit meant against floods can afford.
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
 from dataclasses import dataclass
 
 from collector.refusals import DropReason
-from collector.visitors import keyed_hash
 from footfall.settings import Settings
 
 UNLIMITED_CLIENT = "-"
@@ -42,17 +39,3 @@ class RateLimits:
     def retry_after(self, now_ms: int) -> int:
         """Whole seconds until the window of `now_ms` ends, when the limits start afresh."""
         return max(1, -(-(self.window_ms - now_ms % self.window_ms) // 1000))
-
-
-def client_key(salt: bytes, site: str, ip: str) -> str:
-    """A keyed hash of the client's address under the day's salt: the IP is never stored.
-
-    An IPv6 client is its /64, the block one subscriber gets: otherwise a single
-    machine could take a fresh address for every request.
-    """
-    if ":" in ip:
-        with contextlib.suppress(ValueError):
-            ip = str(ipaddress.IPv6Network(f"{ip}/64", strict=False).network_address)
-    hashed = keyed_hash(salt).copy()
-    hashed.update(f"{site}\x00{ip}".encode(errors="surrogatepass"))
-    return hashed.hexdigest()

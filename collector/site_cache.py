@@ -17,9 +17,9 @@ import time
 import redis.asyncio
 import redis.exceptions
 
-from collector.single_flight import SingleFlight
 from footfall import keys
 from footfall.connections import is_cluster
+from footfall.single_flight import SingleFlight
 from footfall.sites import Site, normalize_domain, site_from_json
 
 log = logging.getLogger(__name__)

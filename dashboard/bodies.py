@@ -1,8 +1,10 @@
-"""Reading a JSON request body for the admin APIs: size-limited, 413 past the limit."""
+"""Reading request bodies: JSON for the admin APIs (size-limited, 413 past the limit), and
+the forms of the pages (400 for one that cannot be decoded)."""
 
 from __future__ import annotations
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from footfall.web import ApiError
 
@@ -16,3 +18,12 @@ async def read_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
     if len(body) > limit:
         raise ApiError(413, f"body larger than {limit} bytes")
     return body
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+    """The posted form; a charset the client names that does not exist, or bytes that are
+    not in it, is the client's mistake (400), not ours."""
+    try:
+        return await request.post()
+    except (LookupError, UnicodeDecodeError) as e:
+        raise ApiError(400, f"the form cannot be decoded: {e}", "Content-Type") from None

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from collector.client_ip import client_ip
 from dashboard import appkeys, sessions
 from dashboard.auth import session_principal
+from dashboard.bodies import read_form
 from dashboard.login_throttle import TooManyFailures
 from dashboard.redirects import safe_next, see_other
 from dashboard.render import render
+from footfall.client_ip import client_ip
 from footfall.web import ApiError, json_response
 
 BAD_LOGIN = "Wrong e-mail or password."
@@ -64,7 +65,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     response = see_other("/login")
     if await sessions.current(request) is not None:
-        form = await request.post()
+        form = await read_form(request)
         supplied = _text(form.get(sessions.CSRF_FIELD)) or request.headers.get(
             sessions.CSRF_HEADER, ""
         )

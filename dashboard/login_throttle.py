@@ -19,10 +19,10 @@ gives its place back (the address's counter counts failures only) and clears
 its account's failures from that address. Over a limit the answer is a 429
 with Retry-After (the seconds to the end of the window), the password unread.
 
-A client is its address as the collector sees it (`collector.client_ip`:
+A client is its address as the collector sees it (`footfall.client_ip`:
 X-Forwarded-For from FOOTFALL_TRUSTED_PROXIES only), and an IPv6 client its
 /64, kept as the collector's keyed hash under the day's salt
-(`collector.rate_limits.client_key`): Redis holds neither the address nor the
+(`footfall.salts.client_key`): Redis holds neither the address nor the
 e-mail, and the counters expire with their window.
 """
 
@@ -32,11 +32,10 @@ from dataclasses import dataclass
 
 import redis.asyncio
 
-from collector.rate_limits import client_key
-from collector.visitors import Salts
 from dashboard.accounts import normalize_email
 from footfall import keys
 from footfall.clock import Clock
+from footfall.salts import Salts, client_key
 
 WINDOW = 900
 """Seconds of the windows."""

@@ -27,6 +27,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from dashboard import appkeys
+from dashboard.bodies import read_form
 from dashboard.session_store import Session
 from footfall.web import ApiError
 
@@ -89,7 +90,7 @@ def login_csrf(request: web.Request) -> str:
 
 async def checked_login_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
     """The posted login form, refused (403) unless its CSRF token is the login cookie's."""
-    form = await request.post()
+    form = await read_form(request)
     supplied = form.get(CSRF_FIELD)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not _TOKEN.fullmatch(expected):

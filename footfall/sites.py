@@ -158,7 +158,16 @@ def _article(pattern: str, url: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _networks(ranges: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(r.strip(), strict=False) for r in ranges)
+    return tuple(_canonical(ipaddress.ip_network(r.strip(), strict=False)) for r in ranges)
+
+
+def _canonical(network: Network) -> Network:
+    """An IPv4-mapped IPv6 range (`::ffff:192.0.2.0/120`) as the IPv4 range it maps: client
+    addresses arrive as IPv4 (`footfall.client_ip.canonical_ip`)."""
+    mapped = network.network_address.ipv4_mapped if network.version == 6 else None
+    if mapped is None or network.prefixlen < 96:
+        return network
+    return ipaddress.IPv4Network((mapped, network.prefixlen - 96))
 
 
 def _in_networks(ip: str, ranges: tuple[str, ...]) -> bool:

@@ -140,6 +140,21 @@ async def test_a_wrong_email_or_password_is_refused(client, add_user, email, pas
     assert (await client.get("/api/v1/session")).status == 401
 
 
+@pytest.mark.parametrize("path", ["/login", "/logout"])
+async def test_a_form_in_a_charset_that_does_not_exist_is_a_400(client, add_user, path):
+    await add_user("editor@news.example")
+    await log_in(client, "editor@news.example")  # /logout reads its form only in a session
+    csrf = await form_csrf(client) if path == "/login" else await session_csrf(client)
+    response = await client.post(
+        path,
+        data=f"email=a%40b.example&password=x&csrf_token={csrf}",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=nope"},
+        allow_redirects=False,
+    )
+    assert response.status == 400
+    assert (await response.json())["field"] == "Content-Type"
+
+
 async def test_logout_ends_the_session(client, add_user, redis_db):
     await add_user("admin@news.example", role="admin")
     await log_in(client, "admin@news.example")

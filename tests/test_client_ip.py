@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from collector.client_ip import canonical_ip, client_ip
+from footfall.client_ip import canonical_ip, client_ip
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128"))
 

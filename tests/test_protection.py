@@ -12,9 +12,10 @@ import sys
 
 import pytest
 
-from collector.rate_limits import RateLimits, client_key
+from collector.rate_limits import RateLimits
 from collector.visitors import visitor_id
 from footfall import keys
+from footfall.salts import client_key
 from tests.conftest import AUTH
 from tests.helpers import pageview, stream_events
 
@@ -241,6 +242,17 @@ async def test_an_ipv4_mapped_ipv6_client_is_its_ipv4_address(make_client, add_s
     response = await client.post("/api/events", json=batch, headers=AUTH)
     assert await response.json() == {"accepted": 1, "dropped": 1}
     assert [e.country for e in stream_events(redis_db)] == ["", "", "VN"]
+
+
+async def test_an_excluded_range_written_as_mapped_ipv6_excludes_its_ipv4_clients(
+    make_client, add_site
+):
+    client = await make_client(**PROXY)
+    await add_site("news.example", excluded_ips=["::ffff:192.0.2.0/120", "::ffff:198.51.100.9"])
+    for ip, excluded in [("192.0.2.77", True), ("::ffff:192.0.2.78", True),
+                         ("198.51.100.9", True), ("198.51.100.10", False)]:  # fmt: skip
+        response = await client.post("/api/event", json=pageview(), headers=from_ip(ip))
+        assert (response.headers.get("X-Footfall-Dropped") == "excluded_ip") is excluded, ip
 
 
 @pytest.mark.parametrize(
