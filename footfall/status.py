@@ -22,7 +22,7 @@ import redis.exceptions
 
 from footfall import keys
 from footfall.connections import AsyncClickHouse
-from footfall.sites import site_from_json
+from footfall.sites import site_from_mirror
 
 _REDIS_ERRORS = (redis.exceptions.RedisError, OSError)
 
@@ -82,7 +82,7 @@ async def _from_redis(client: redis.asyncio.Redis, status: Status) -> None:
         pipe.hgetall(keys.SITES)
         dead, sites = await pipe.execute()
     status.dead_letters = dead
-    mirrored = sorted((domain.decode(), site_from_json(raw)) for domain, raw in sites.items())
+    mirrored = sorted((domain.decode(), site_from_mirror(raw)) for domain, raw in sites.items())
     minute = status.at_ms // 60_000
     async with client.pipeline(transaction=False) as pipe:
         for domain, site in mirrored:
