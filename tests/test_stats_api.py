@@ -12,13 +12,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import zoneinfo
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard import queries
+from dashboard.csv_export import FORMULA_STARTS, csv_response
 from dashboard.filters import parse_filters
 from dashboard.metrics import change, compute, parse_metrics, quantities_of
 from dashboard.periods import FIRST_DATE, LAST_DATE, DateRange
@@ -486,6 +489,70 @@ async def test_breakdown_as_csv(scripted):
             ["source", "visitors", "visits"], ["Direct / None", "2", "2"], ["Google", "2", "2"],
             ["Facebook", "1", "1"], ["newsletter", "1", "1"],
         ]  # fmt: skip
+
+
+# What a spreadsheet would run: OWASP's examples of CSV injection, and any text after
+# a formula's first character.
+FORMULAS = st.one_of(
+    st.sampled_from(["=1+2", "=HYPERLINK(\"https://evil.example\",\"x\")",
+                     "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0",
+                     "\t=1+2", "\r=1+2", "=1,2;\"3\"\n4"]),
+    st.tuples(st.sampled_from(FORMULA_STARTS), st.text(max_size=20)).map("".join),
+)  # fmt: skip
+CELL_TEXT = st.one_of(FORMULAS, st.text(max_size=30))
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def as_csv_cell(value: object) -> str:
+    """A JSON answer's value as the CSV download must write it."""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return str(value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=CELL_TEXT, number=st.one_of(st.integers(), st.floats(allow_nan=False)))
+def test_a_csv_cell_is_never_a_formula_and_numbers_stay_numbers(text, number):
+    response = csv_response(["label", "n"], [{"label": text, "n": number}], "x.csv")
+    assert csv_rows(response.text) == [["label", "n"], [as_csv_cell(text), str(number)]]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(texts=st.lists(CELL_TEXT, min_size=1, max_size=3))
+async def test_every_csv_download_writes_tracked_text_as_text(client, site, aggregator, texts):
+    for text in texts:
+        utm = urlencode({"utm_source": text, "utm_campaign": text, "utm_content": text})
+        await send(client, page(f"/tin-tuc/{next(ARTICLE_IDS)}.html?{utm}", V1, title=text))
+    await aggregator.drain()
+    downloads = [
+        ("articles", {}),
+        *(("breakdown", {"property": p}) for p in (
+            "visit:source", "visit:utm_source", "visit:utm_campaign", "visit:utm_content",
+            "event:page", "visit:entry_page",
+        )),
+    ]  # fmt: skip
+    for endpoint, params in downloads:
+        query = {"site_id": SITE, "period": "day", "limit": "1000", **params}
+        answer = await get(client, f"/api/v1/stats/{endpoint}", **query)
+        for asked, headers in (({"format": "csv"}, AUTH), ({}, {**AUTH, "Accept": "text/csv"})):
+            response = await client.get(
+                f"/api/v1/stats/{endpoint}", params={**query, **asked}, headers=headers
+            )
+            assert response.status == 200, await response.text()
+            header, *rows = csv_rows(await response.text())
+            expected = [[as_csv_cell(row[c]) for c in header] for row in answer["results"]]
+            assert rows == expected, (endpoint, params)
+            assert not any(cell.startswith(FORMULA_STARTS) for row in rows for cell in row)
+
+
+ARTICLE_IDS = itertools.count(1)  # a new article for each text
 
 
 # Realtime and articles ---------------------------------------------------------
