@@ -40,6 +40,8 @@ class SiteStatus(msgspec.Struct):
     online: int = 0
     inserted_last_60s: int | None = None
     """None when ClickHouse was not asked or did not answer."""
+    public_counters: bool = False
+    """Whether anyone may read its counters (and so its online visitors)."""
 
 
 class Status(msgspec.Struct):
@@ -95,9 +97,17 @@ async def _from_redis(client: redis.asyncio.Redis, status: Status) -> None:
         counts = await pipe.execute()
     status.stream_length = 0
     streams = []
-    for i, (domain, _) in enumerate(mirrored):
+    for i, (domain, site) in enumerate(mirrored):
         this, last, online, length, oldest, exists = counts[6 * i : 6 * i + 6]
-        status.sites.append(SiteStatus(domain, int(this or 0), int(last or 0), online))
+        status.sites.append(
+            SiteStatus(
+                domain,
+                int(this or 0),
+                int(last or 0),
+                online,
+                public_counters=site.public_counters,
+            )
+        )
         status.stream_length += length
         if oldest:
             waiting = int(oldest[0][0].split(b"-")[0])
