@@ -4,9 +4,10 @@ The aggregator registers `refresh` as a scrape hook (`footfall.web.SCRAPE_HOOKS`
 the stream's length, the consumer group's lag and pending entries, the dead
 letters, and the visitors online per registered site (the sites of the Redis
 mirror, so the series are bounded by the registry and a deleted site's series
-goes away). It is the same reading as `footfall status` (`footfall.status.gather`),
-rendered for Prometheus. Unknown values (Redis down, no consumer group yet) are
-NaN, not the last ones seen.
+goes away; without `every_site`, only the sites whose counters are public, whose
+numbers anyone may read at /api/counters anyway). It is the same reading as
+`footfall status` (`footfall.status.gather`), rendered for Prometheus. Unknown
+values (Redis down, no consumer group yet) are NaN, not the last ones seen.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from footfall.metrics import (
 from footfall.status import Status, gather
 
 
-async def refresh(client: redis.asyncio.Redis, now_ms: int) -> None:
+async def refresh(client: redis.asyncio.Redis, now_ms: int, *, every_site: bool) -> None:
     status = await gather(client, None, now_ms)
     STREAM_LENGTH.set(_known(status.stream_length))
     STREAM_LAG.set(_known(lag(status)))
@@ -35,7 +36,8 @@ async def refresh(client: redis.asyncio.Redis, now_ms: int) -> None:
     ONLINE_VISITORS.clear()
     if "redis" not in status.problems:
         for site in status.sites:
-            ONLINE_VISITORS.labels(site.domain).set(site.online)
+            if every_site or site.public_counters:
+                ONLINE_VISITORS.labels(site.domain).set(site.online)
 
 
 def lag(status: Status) -> int | None:

@@ -40,7 +40,7 @@ import redis.asyncio
 
 from footfall import keys
 from footfall.clock import Clock, system_clock
-from footfall.sites import Site, normalize_domain, site_from_json
+from footfall.sites import Site, normalize_domain, site_from_mirror
 from footfall.wire import StreamEvent, encode_event
 
 REQUIRED = ("timestamp", "url")
@@ -173,7 +173,7 @@ async def import_file(
     if not again:  # before reading the whole file, which may be long
         await _refuse_if_imported(redis, digest)
     sites = {
-        domain.decode(): site_from_json(raw)
+        domain.decode(): site_from_mirror(raw)
         for domain, raw in (await redis.hgetall(keys.SITES)).items()
     }
 

@@ -20,7 +20,7 @@ import redis.asyncio
 
 from aggregator.enrich import Enriched, enrich
 from footfall import keys
-from footfall.sites import site_from_json
+from footfall.sites import site_from_mirror
 from footfall.wire import StreamEvent
 
 # The event's own columns, then the enrichment's, in the order `enrich` returns them.
@@ -102,7 +102,7 @@ class SiteDays:
     async def _load(self) -> None:
         mirror = await self._redis.hgetall(keys.SITES)
         self._zones = {
-            domain.decode(): zoneinfo.ZoneInfo(site_from_json(raw).timezone)
+            domain.decode(): zoneinfo.ZoneInfo(site_from_mirror(raw).timezone)
             for domain, raw in mirror.items()
         }
         self._days.clear()

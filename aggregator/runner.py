@@ -3,9 +3,10 @@
 A cleanup context owns the aggregator's Redis client and its task. Either way
 the application serves the aggregator's operations: `/ready` reports ClickHouse
 insert failures and an unreachable Redis, and `/metrics` reads the stream's
-gauges (`aggregator/gauges.py`) at scrape time. Alone, the aggregator serves
-only those, on setting `aggregator_port` (0: none), and touches a heartbeat
-file for deployments that check that instead.
+gauges (`aggregator/gauges.py`) at scrape time: every site's online visitors
+behind setting `metrics_token`, else only those of sites with public counters.
+Alone, the aggregator serves only those, on setting `aggregator_port` (0: none),
+and touches a heartbeat file for deployments that check that instead.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from footfall.connections import AsyncClickHouse, async_redis
 from footfall.healthcheck import HEARTBEAT_EVERY, beat, heartbeat_path
 from footfall.http_server import AppRunner
 from footfall.settings import Settings
-from footfall.web import READY_CHECKS, SCRAPE_HOOKS, setup_operations
+from footfall.web import METRICS_TOKEN, READY_CHECKS, SCRAPE_HOOKS, setup_operations
 
 log = logging.getLogger(__name__)
 
@@ -61,22 +62,26 @@ def setup(
         await redis.aclose()
 
     app.cleanup_ctx.append(context)
-    _operations(app, clock)
+    _operations(app, clock, settings.metrics_token)
 
 
 def operations_app(
-    aggregator: Aggregator, redis: redis.asyncio.Redis, *, clock: Clock = system_clock
+    aggregator: Aggregator,
+    redis: redis.asyncio.Redis,
+    *,
+    metrics_token: str,
+    clock: Clock = system_clock,
 ) -> web.Application:
     """/health, /ready and /metrics of an aggregator that runs alone (it owns both)."""
     app = web.Application()  # errors are answered as JSON by the request observer
     app[AGGREGATOR] = aggregator
     app[REDIS] = redis
-    _operations(app, clock)
+    _operations(app, clock, metrics_token)
     return app
 
 
-def _operations(app: web.Application, clock: Clock) -> None:
-    setup_operations(app)
+def _operations(app: web.Application, clock: Clock, metrics_token: str) -> None:
+    setup_operations(app, metrics_token=metrics_token)
 
     async def inserting() -> str | None:
         return app[AGGREGATOR].health.problem()
@@ -86,7 +91,8 @@ def _operations(app: web.Application, clock: Clock) -> None:
         return None
 
     async def stream_gauges() -> None:
-        await gauges.refresh(app[REDIS], clock())
+        # A scrape that showed the token may see every site; an open one, the public ones.
+        await gauges.refresh(app[REDIS], clock(), every_site=bool(app[METRICS_TOKEN]))
 
     app[READY_CHECKS] += [("aggregator", inserting), ("redis", redis_answers)]
     app[SCRAPE_HOOKS].append(stream_gauges)
@@ -107,7 +113,8 @@ async def run_alone(settings: Settings, clickhouse: AsyncClickHouse, consumer: s
         loop.add_signal_handler(signum, aggregator.stop)
     beating = asyncio.create_task(_heartbeat(aggregator, heartbeat_path(settings)))
     try:
-        async with _served(operations_app(aggregator, redis), settings):
+        operations = operations_app(aggregator, redis, metrics_token=settings.metrics_token)
+        async with _served(operations, settings):
             await aggregator.run()
     finally:
         beating.cancel()

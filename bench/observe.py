@@ -59,7 +59,7 @@ async def per_request(call, requests: int) -> float:  # type: ignore[no-untyped-
 
 async def main(requests: int) -> None:
     app = web.Application()
-    setup_operations(app)
+    setup_operations(app, metrics_token="")
     app.router.add_post("/api/event", accepted)
     app[observe.QUIET_ROUTES].add("/api/event")
     request = make_mocked_request("POST", "/api/event", headers=BEACON_HEADERS, app=app)

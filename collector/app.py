@@ -44,7 +44,7 @@ def setup(app: web.Application, settings: Settings, *, clock: Clock = system_clo
     app[appkeys.CLOCK] = clock
     app[appkeys.SNIPPET] = Snippet.load()
     app[appkeys.COUNTER_CACHE] = {}
-    setup_operations(app)
+    setup_operations(app, metrics_token=settings.metrics_token)
     app[READY_CHECKS].append(("redis", _redis_ready(app)))
     app.cleanup_ctx.append(_redis_context)
     app.router.add_post("/api/event", handlers.post_event)

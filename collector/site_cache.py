@@ -20,7 +20,7 @@ import redis.exceptions
 from footfall import keys
 from footfall.connections import is_cluster
 from footfall.single_flight import SingleFlight
-from footfall.sites import Site, normalize_domain, site_from_json
+from footfall.sites import Site, normalize_domain, site_from_mirror
 
 log = logging.getLogger(__name__)
 UNKNOWN_TTL = 5.0
@@ -84,7 +84,7 @@ class SiteCache:
             if len(self._unknown) > 100_000:
                 self._unknown.clear()
             return None
-        site = site_from_json(raw)
+        site = site_from_mirror(raw)
         self._sites[domain] = site
         self._unknown.pop(domain, None)
         return site

@@ -48,7 +48,7 @@ def setup(app: web.Application, settings: Settings, clickhouse: AsyncClickHouse)
         raise ValueError("the dashboard needs a Redis URL (settings.redis_url)")
     app[appkeys.SETTINGS] = settings
     app[appkeys.CLICKHOUSE] = clickhouse
-    setup_operations(app)
+    setup_operations(app, metrics_token=settings.metrics_token)
     app[READY_CHECKS].append(("clickhouse", _clickhouse_ready(clickhouse)))
     app.cleanup_ctx.append(_context)
     for api in (status_api, sites_api, login, users_api, tokens_api, stats_api):

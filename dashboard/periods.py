@@ -7,7 +7,9 @@ before: 31 days, as Plausible), `month`, `6mo` and `12mo` (whole calendar
 months ending with the date's), `custom` (`date=YYYY-MM-DD,YYYY-MM-DD`).
 `date` defaults to today in the site's timezone, by the clock given.
 The previous period (`compare=previous_period`) is as long as the period up to
-today and ends the day before it starts. Errors are Plausible's messages.
+today and ends the day before it starts: a period that starts after today has
+none. A period, and the previous one, lie within `FIRST_DATE`..`LAST_DATE`.
+Errors are Plausible's messages, and ours where Plausible has none.
 """
 
 from __future__ import annotations
@@ -28,13 +30,19 @@ MAX_HOURLY_DAYS = 31
 MAX_CUSTOM_DAYS = 3660
 DOCS = "https://plausible.io/docs/stats-api#time-periods"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FIRST_DATE = dt.date(1900, 1, 1)
-LAST_DATE = dt.date(2299, 12, 31)
+# The days ClickHouse can name: `Date` columns span 1970-01-01..2149-06-06 and
+# `DateTime` ones end on 2106-02-07, and arithmetic past either end wraps around
+# silently (1970-01-01 - 1 is 2149-06-06). The queries read a day or two beyond a
+# range, so the span keeps clear of both ends.
+FIRST_DATE = dt.date(1971, 1, 1)
+LAST_DATE = dt.date(2105, 12, 31)
+OUT_OF_SPAN = f"Invalid `date` parameter: periods lie between {FIRST_DATE} and {LAST_DATE}."
 
 
 @dataclass(frozen=True)
 class DateRange:
-    """Whole days `first`..`last` (inclusive) in `timezone`."""
+    """Whole days `first`..`last` (inclusive) in `timezone`; none when `last` is the day
+    before `first` (the previous period of a period after today)."""
 
     first: dt.date
     last: dt.date
@@ -95,10 +103,13 @@ class Period:
     today: dt.date
 
     def previous(self) -> DateRange:
-        """Plausible's previous period: as many days as this one up to today, just before it."""
-        last = min(self.range.last, self.today)
-        shift = dt.timedelta(days=(last - self.range.first).days + 1)
-        return DateRange(self.range.first - shift, last - shift, self.range.timezone)
+        """Plausible's previous period: as many days as this one up to today, just before it
+        (none when this one starts after today)."""
+        so_far = max((min(self.range.last, self.today) - self.range.first).days + 1, 0)
+        first = self.range.first - dt.timedelta(days=so_far)
+        if first < FIRST_DATE:
+            raise ApiError(400, OUT_OF_SPAN)
+        return DateRange(first, self.range.first - dt.timedelta(days=1), self.range.timezone)
 
 
 def parse_period(params: Mapping[str, str], timezone: str, now_ms: int) -> Period:
@@ -116,6 +127,8 @@ def parse_period(params: Mapping[str, str], timezone: str, now_ms: int) -> Perio
         first, last = _custom_dates(params)
     else:
         first, last = _named_range(name, _single_date(params, today))
+    if first < FIRST_DATE or last > LAST_DATE:
+        raise ApiError(400, OUT_OF_SPAN)
     date_range = DateRange(first, last, timezone)
     return Period(name, date_range, _interval(params, name, date_range), today)
 
@@ -199,8 +212,7 @@ def _iso_date(text: str) -> tuple[dt.date | None, str]:
         date = dt.date.fromisoformat(text)
     except ValueError:
         return None, "invalid_date"
-    # ClickHouse's DateTime64 span: far enough from year 1 and 9999 that a period, its
-    # previous period and its bounds never overflow Python's dates (a 500 otherwise).
+    # Refused here too, before a period's arithmetic runs past Python's years 1 and 9999.
     if not FIRST_DATE <= date <= LAST_DATE:
         return None, "invalid_date"
     return date, ""

@@ -21,7 +21,7 @@ from footfall.sites import (
     Site,
     check_site,
     normalize_domain,
-    site_from_json,
+    site_from_mirror,
     site_to_json,
 )
 
@@ -73,7 +73,7 @@ class SiteRegistry:
         try:
             found = await self._redis.hget(keys.SITES, normalize_domain(domain))
             if found is not None:
-                return site_from_json(found)
+                return site_from_mirror(found)
         except (redis.exceptions.RedisError, InvalidSite):
             pass
         return await self.get(domain)

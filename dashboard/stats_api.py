@@ -5,19 +5,19 @@ Plausible's order (period, date, property, interval, filters, metrics, limit,
 page), so that the first bad one is the one reported, with Plausible's
 message, as `{"error": "..."}` and a 4xx; then asks `queries` for the
 quantities its metrics need and computes the metrics (`metrics`). Breakdowns
-and articles are also served as CSV (`format=csv` or `Accept: text/csv`).
+and articles are also served as CSV (`format=csv` or `Accept: text/csv`), their
+text cells safe to open in a spreadsheet (`csv_export`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 
 from aiohttp import web
 
 from dashboard import appkeys, queries
 from dashboard.auth import authorize
+from dashboard.csv_export import csv_response
 from dashboard.filters import Filter, parse_filters
 from dashboard.metrics import (
     ARTICLE_METRICS,
@@ -121,7 +121,7 @@ async def breakdown(request: web.Request) -> web.StreamResponse:
     rows = await _breakdown_rows(request, sel, prop, metrics, limit, page)
     results = [{prop.key: prop.label(value), **values} for value, values in rows]
     if as_csv:
-        return _csv([prop.key, *(m.name for m in metrics)], results, f"{prop.key}.csv")
+        return csv_response([prop.key, *(m.name for m in metrics)], results, f"{prop.key}.csv")
     return json_response({"results": results})
 
 
@@ -178,7 +178,7 @@ async def articles(request: web.Request) -> web.StreamResponse:
     ]
     if as_csv:
         columns = ["article_id", "title", *ARTICLE_METRICS, "readers"]
-        return _csv(columns, results, "articles.csv")
+        return csv_response(columns, results, "articles.csv")
     return json_response({"results": results})
 
 
@@ -289,19 +289,6 @@ def _wants_csv(request: web.Request) -> bool:
     if fmt is not None and fmt not in ("json", "csv"):
         raise ApiError(400, f"Invalid `format` '{fmt}': use json or csv.")
     return fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("Accept", ""))
-
-
-def _csv(columns: list[str], rows: list[dict[str, object]], filename: str) -> web.Response:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, columns, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return web.Response(
-        text=out.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 def _now(request: web.Request) -> int:

@@ -59,6 +59,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("admin_token", "", "If set, an API token with full rights, for automation."),
     Setting(
+        "metrics_token",
+        "",
+        "If set, /metrics answers only `Authorization: Bearer <it>` (a Prometheus scrape's "
+        "`authorization`), with every site's online visitors. Empty: /metrics is open, and "
+        "leaves out the online visitors of sites whose counters are private.",
+    ),
+    Setting(
         "admin_email",
         "",
         "E-mail of the first admin user, created at dashboard start if absent.",
@@ -134,6 +141,7 @@ class Settings:
     clickhouse_cluster: str = ""
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     admin_token: str = ""
+    metrics_token: str = dataclasses.field(default="", repr=False)  # kept out of logs
     admin_email: str = ""
     admin_password: str = dataclasses.field(default="", repr=False)  # kept out of logs
     host: str = "127.0.0.1"

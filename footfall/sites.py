@@ -1,27 +1,34 @@
 """The site: its settings, their validation, the article rule, and the Redis mirror format.
 
 ClickHouse's `sites` table is the record (the dashboard writes it); the Redis
-hash `ff:sites` mirrors it for the collector, which reads nothing else.
+hash `ff:sites` mirrors it for the collector, which reads nothing else. A site
+is checked when written (`check_site`); read back from the mirror, it is taken
+as stored (`site_from_mirror`), so that a check made stricter since (RE2 for the
+article rule) cannot stop the components that read it.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import ipaddress
+import logging
 import re
 import zoneinfo
 from typing import Annotated, Literal
 
 import msgspec
 
+from footfall.patterns import InvalidPattern, Pattern, compile_glob, compile_pattern
 from footfall.urls import split_url
 from footfall.validation import error_field, error_text
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ONLINE_WINDOW = 300
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
 _LAST_SEGMENT = re.compile(r"/(?P<article>[^/]+?)(?:\.[A-Za-z0-9]{1,5})?/?$")
 MAX_EXCLUSIONS = 100
+MAX_PATTERN = 500
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -39,7 +46,7 @@ class Site(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     counter_measure: Literal["visits", "pageviews"] = "visits"
     counter_offset: Annotated[int, msgspec.Meta(ge=0, le=2**53)] = 0
     online_window: Annotated[int, msgspec.Meta(ge=10, le=86_400)] = DEFAULT_ONLINE_WINDOW
-    article_pattern: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    article_pattern: Annotated[str, msgspec.Meta(max_length=MAX_PATTERN)] = ""
     allow_subdomains: bool = False
     """Count pages on any subdomain of `domain` too (blog.example.com for example.com)."""
     excluded_ips: Annotated[
@@ -57,8 +64,9 @@ class Site(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
         """The article id of a page URL by this site's rule ("" when the rule finds none).
 
         The default rule takes the last path segment without its extension; a
-        custom rule is a regex searched in the whole URL, with a group named
-        `article`.
+        custom rule is a regex (RE2's) searched in the whole URL, with a group named
+        `article`. A stored rule RE2 cannot compile (written before footfall used RE2)
+        gives way to the default rule, with a warning in the log.
         """
         return _article(self.article_pattern, url)
 
@@ -73,7 +81,7 @@ class Site(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     def excludes_path(self, path: str) -> bool:
         if not self.excluded_paths:
             return False
-        return _paths_regex(self.excluded_paths).match(path) is not None
+        return any(glob.fullmatch(path) for glob in _globs(self.excluded_paths))
 
 
 def snippet_tag(base_url: str, domain: str) -> str:
@@ -102,9 +110,13 @@ def check_site(site: Site) -> Site:
         raise InvalidSite("timezone", f"unknown timezone: {site.timezone!r}") from None
     if site.article_pattern:
         try:
-            pattern = _compiled(site.article_pattern)
-        except re.error as e:
-            raise InvalidSite("article_pattern", f"not a regular expression: {e}") from None
+            pattern = compile_pattern(site.article_pattern)
+        except InvalidPattern as e:
+            raise InvalidSite(
+                "article_pattern",
+                f"not a regular expression RE2 runs: {e} (RE2 has no backreferences nor "
+                "lookarounds, and writes \\Z as \\z)",
+            ) from None
         if "article" not in pattern.groupindex:
             raise InvalidSite("article_pattern", "the pattern needs a group named 'article'")
     for i, network in enumerate(site.excluded_ips):
@@ -117,6 +129,10 @@ def check_site(site: Site) -> Site:
     for i, glob in enumerate(site.excluded_paths):
         if not glob.startswith("/"):
             raise InvalidSite(f"excluded_paths[{i}]", f"a path glob starts with '/': {glob!r}")
+        try:
+            compile_glob(glob)
+        except InvalidPattern as e:
+            raise InvalidSite(f"excluded_paths[{i}]", f"a glob RE2 cannot run: {e}") from None
     return msgspec.structs.replace(site, domain=domain) if domain != site.domain else site
 
 
@@ -125,13 +141,17 @@ _decoder = msgspec.json.Decoder(Site)
 
 def site_from_json(data: bytes | str) -> Site:
     """Decode and validate a site from JSON; errors are `InvalidSite` naming the field."""
+    return check_site(site_from_mirror(data))
+
+
+def site_from_mirror(data: bytes | str) -> Site:
+    """Decode a site as the mirror stores it: checked when it was written, not again."""
     try:
-        site = _decoder.decode(data)
+        return _decoder.decode(data)
     except msgspec.ValidationError as e:
         raise InvalidSite(error_field(str(e)), error_text(str(e))) from None
     except msgspec.DecodeError as e:
         raise InvalidSite("", f"malformed JSON: {e}") from None
-    return check_site(site)
 
 
 def changed(site: Site, changes: object) -> Site:
@@ -151,8 +171,9 @@ def site_to_json(site: Site) -> bytes:
 @functools.lru_cache(maxsize=65_536)
 def _article(pattern: str, url: str) -> str:
     # Cached: a popular article's URL arrives thousands of times a minute.
-    if pattern:
-        return _group(_compiled(pattern).search(url))
+    rule = article_rule(pattern) if pattern else None
+    if rule is not None:
+        return _group(rule.search(url))
     return _group(_LAST_SEGMENT.search(split_url(url)[1]))
 
 
@@ -179,15 +200,26 @@ def _in_networks(ip: str, ranges: tuple[str, ...]) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _paths_regex(globs: tuple[str, ...]) -> re.Pattern[str]:
-    # One regex per site for all its globs: one match call per event, whatever their number.
-    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
+def _globs(globs: tuple[str, ...]) -> tuple[Pattern, ...]:
+    # One pattern per glob: RE2 runs a union of a hundred long ones by its slow engine.
+    return tuple(compile_glob(g) for g in globs)
 
 
-def _group(match: re.Match[str] | None) -> str:
+def _group(match) -> str:  # type: ignore[no-untyped-def]
     return (match.group("article") or "") if match else ""
 
 
 @functools.lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def article_rule(pattern: str) -> Pattern | None:
+    """A site's compiled article rule; None, said once per process, if RE2 cannot compile
+    it (a pattern stored before footfall used RE2): the default rule applies then."""
+    try:
+        return compile_pattern(pattern)
+    except InvalidPattern as e:
+        log.warning(
+            "article_pattern %r: RE2 cannot compile it (%s); the default rule applies until "
+            "the site's pattern is changed",
+            pattern,
+            e,
+        )
+        return None

@@ -27,7 +27,7 @@ import redis.exceptions
 
 from footfall import keys
 from footfall.connections import AsyncClickHouse
-from footfall.sites import site_from_json
+from footfall.sites import site_from_mirror
 
 _REDIS_ERRORS = (redis.exceptions.RedisError, OSError)
 
@@ -45,6 +45,8 @@ class SiteStatus(msgspec.Struct):
     online: int = 0
     inserted_last_60s: int | None = None
     """None when ClickHouse was not asked or did not answer."""
+    public_counters: bool = False
+    """Whether anyone may read its counters (and so its online visitors)."""
 
 
 class EmbeddedRedisStatus(msgspec.Struct):
@@ -109,7 +111,7 @@ async def _from_redis(client: redis.asyncio.Redis, status: Status) -> None:
         pipe.hgetall(keys.SITES)
         dead, sites = await pipe.execute()
     status.dead_letters = dead
-    mirrored = sorted((domain.decode(), site_from_json(raw)) for domain, raw in sites.items())
+    mirrored = sorted((domain.decode(), site_from_mirror(raw)) for domain, raw in sites.items())
     minute = status.at_ms // 60_000
     async with client.pipeline(transaction=False) as pipe:
         for domain, site in mirrored:
@@ -122,9 +124,17 @@ async def _from_redis(client: redis.asyncio.Redis, status: Status) -> None:
         counts = await pipe.execute()
     status.stream_length = 0
     streams: dict[str, int] = {}
-    for i, (domain, _) in enumerate(mirrored):
+    for i, (domain, site) in enumerate(mirrored):
         this, last, online, length, oldest, exists = counts[6 * i : 6 * i + 6]
-        status.sites.append(SiteStatus(domain, int(this or 0), int(last or 0), online))
+        status.sites.append(
+            SiteStatus(
+                domain,
+                int(this or 0),
+                int(last or 0),
+                online,
+                public_counters=site.public_counters,
+            )
+        )
         status.stream_length += length
         if oldest:
             waiting = int(oldest[0][0].split(b"-")[0])

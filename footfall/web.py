@@ -6,13 +6,15 @@ large): the request observer answers them (`footfall/errors.py`), so a request
 goes through one middleware, not two. Readiness is the conjunction of the
 checks each mounted component adds to `READY_CHECKS`. /metrics first runs the
 `SCRAPE_HOOKS` components add (to read gauges from the stores at scrape time),
-then renders the one registry.
+then renders the one registry; with a `METRICS_TOKEN` (setting `metrics_token`)
+it answers only a request that carries it as a Bearer token.
 Every request is observed (`footfall/observe.py`): request id, latency, access log.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -35,6 +37,8 @@ ScrapeHook = Callable[[], Awaitable[None]]
 
 READY_CHECKS = web.AppKey("ready_checks", list[tuple[str, ReadyCheck]])
 SCRAPE_HOOKS = web.AppKey("scrape_hooks", list[ScrapeHook])
+METRICS_TOKEN = web.AppKey("metrics_token", str)
+"""The token /metrics asks for ("": none, and the hooks leave private numbers out)."""
 SCRAPE_TIMEOUT = 2.0
 
 ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}
@@ -60,6 +64,14 @@ async def ready(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    token = request.app[METRICS_TOKEN]
+    sent = request.headers.get("Authorization", "")
+    if token and not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        raise ApiError(
+            401,
+            "/metrics needs Authorization: Bearer <metrics token>",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     for hook in request.app[SCRAPE_HOOKS]:
         try:
             await asyncio.wait_for(hook(), timeout=SCRAPE_TIMEOUT)
@@ -73,13 +85,14 @@ async def metrics(request: web.Request) -> web.Response:
 OPERATIONS = {"/health": health, "/ready": ready, "/metrics": metrics}
 
 
-def setup_operations(app: web.Application) -> None:
+def setup_operations(app: web.Application, *, metrics_token: str) -> None:
     """Add /health, /ready, /metrics and the request observer once per application,
-    however many components mount."""
+    however many components mount (each passes the same `metrics_token`)."""
     if READY_CHECKS in app:
         return
     app[READY_CHECKS] = []
     app[SCRAPE_HOOKS] = []
+    app[METRICS_TOKEN] = metrics_token
     observe.setup(app)
     for path, handler in OPERATIONS.items():
         app.router.add_get(path, handler)

@@ -7,7 +7,7 @@ import redis
 from aggregator.importer import stream_entries
 from footfall import keys
 from footfall.connections import AsyncClickHouse
-from footfall.sites import Site, site_from_json, site_to_json
+from footfall.sites import Site, site_from_mirror, site_to_json
 from footfall.wire import StreamEvent, decode_entry
 
 
@@ -33,7 +33,7 @@ def add_page_views(
 ) -> None:
     """(local time, path, visitor) page views into the site's stream, as an import adds
     them (the times in Hà Nội, +07:00), titled by path from `titles` (else untitled)."""
-    site = site_from_json(redis_db.hget(keys.SITES, domain))
+    site = site_from_mirror(redis_db.hget(keys.SITES, domain))
     titles = titles or {}
     lines = [
         (

@@ -38,6 +38,8 @@ from tests.processes import Component, clean_environ, get, wait_for
 from tests.test_aggregator import acl  # noqa: F401 - the fixture
 
 SITE = "news.example"
+METRICS_TOKEN = "test-metrics-token"
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 GENERATED_ID = re.compile(r"[0-9a-f]{16}")
 
@@ -59,8 +61,9 @@ class Metrics:
         return {dict(labels)[label] for n, labels in self.values if n == name}
 
 
-async def scrape(client) -> Metrics:  # type: ignore[no-untyped-def]
-    response = await client.get("/metrics")
+async def scrape(client, headers: dict[str, str] = SCRAPER) -> Metrics:  # type: ignore[no-untyped-def]
+    """The Bearer token of `operations` is sent by default (an open /metrics ignores it)."""
+    response = await client.get("/metrics", headers=headers)
     assert response.status == 200
     return Metrics(await response.text())
 
@@ -244,7 +247,7 @@ async def test_an_unhandled_error_is_logged_with_the_request_id(aiohttp_client, 
         raise RuntimeError("broken on purpose")
 
     app = web.Application()
-    setup_operations(app)
+    setup_operations(app, metrics_token="")
     app.router.add_get("/boom", boom)
     client = await aiohttp_client(app)
     with json_log_lines(caplog) as logged:
@@ -284,7 +287,7 @@ async def test_the_request_observer_alone_answers_errors_as_json(
     """The observer, the one middleware, answers every error
     as JSON (and lets redirects through), with the request id, counted by status."""
     app = web.Application()
-    setup_operations(app)
+    setup_operations(app, metrics_token="")
     for route, handler in (("/boom", boom), ("/refuse", refuse), ("/moved", moved)):
         app.router.add_get(route, handler)
     client = await aiohttp_client(app)
@@ -340,7 +343,8 @@ def test_the_default_access_log_leaves_out_the_hot_routes():
 async def operations(aiohttp_client, aggregator, settings, clock):
     """The operations server `footfall aggregator` runs, on the test's aggregator."""
     redis = async_redis(settings.redis_url)
-    yield await aiohttp_client(operations_app(aggregator, redis, clock=clock))
+    app = operations_app(aggregator, redis, metrics_token=METRICS_TOKEN, clock=clock)
+    yield await aiohttp_client(app)
     await redis.aclose()
 
 
@@ -370,6 +374,35 @@ async def test_the_aggregator_reports_the_stream_and_the_online_visitors_at_scra
     assert drained.labels_of("footfall_online_visitors", "site") == {SITE}
 
 
+@pytest.mark.parametrize(
+    "sent", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": METRICS_TOKEN}]
+)
+async def test_metrics_behind_a_token_answer_only_a_scrape_that_shows_it(
+    make_client, operations, sent
+):
+    client = await make_client(metrics_token=METRICS_TOKEN)
+    for server in (client, operations):
+        response = await server.get("/metrics", headers=sent)
+        assert response.status == 401
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="metrics"'
+        assert "Bearer" in (await response.json())["error"]
+        assert (await server.get("/metrics", headers=SCRAPER)).status == 200
+
+
+async def test_open_metrics_leave_out_the_online_visitors_of_private_sites(
+    aiohttp_client, client, site, add_site, aggregator, settings, clock
+):
+    await add_site("public.example", public_counters=True)
+    for domain in (SITE, "public.example"):
+        url = f"https://{domain}/news/story-1.html"
+        assert (await client.post("/api/event", json=pageview(url))).status == 202
+    redis = async_redis(settings.redis_url)
+    app = operations_app(aggregator, redis, metrics_token="", clock=clock)
+    open_metrics = await scrape(await aiohttp_client(app), headers={})
+    assert open_metrics.labels_of("footfall_online_visitors", "site") == {"public.example"}
+    await redis.aclose()
+
+
 async def test_inserts_are_counted_with_their_batch_size_and_duration(
     client, site, operations, aggregator
 ):
@@ -395,7 +428,8 @@ async def test_the_aggregator_is_unready_while_clickhouse_fails_and_counts_the_e
     redis = async_redis(settings.redis_url)
     aggregator = Aggregator(settings, redis, AsyncClickHouse(ch), consumer="patient",
                             clock=clock, sleep=lambda _: asyncio.sleep(0.01))  # fmt: skip
-    operations = await aiohttp_client(operations_app(aggregator, redis, clock=clock))
+    app = operations_app(aggregator, redis, metrics_token="", clock=clock)
+    operations = await aiohttp_client(app)
     await aggregator.prepare()
     assert (await operations.get("/ready")).status == 200
     before = await scrape(operations)
@@ -428,7 +462,7 @@ async def test_the_aggregator_is_unready_while_clickhouse_fails_and_counts_the_e
 
 async def test_the_aggregator_is_unready_while_redis_does_not_answer(aiohttp_client, aggregator):
     dead = async_redis(f"redis://127.0.0.1:{free_port()}/0")
-    operations = await aiohttp_client(operations_app(aggregator, dead))
+    operations = await aiohttp_client(operations_app(aggregator, dead, metrics_token=""))
     ready = await operations.get("/ready")
     assert ready.status == 503
     assert "redis" in (await ready.json())["problems"]
@@ -454,12 +488,16 @@ def test_footfall_aggregator_serves_its_operations_logs_json_and_stops_on_sigter
         redis_db,
         FOOTFALL_DATA_DIR=str(tmp_path / "data"),
         FOOTFALL_CLICKHOUSE_DSN=f"chdb://{tmp_path / 'clickhouse'}",
+        FOOTFALL_METRICS_TOKEN=METRICS_TOKEN,
     )
     aggregator = Component(["aggregator", "--port", str(port)], env, tmp_path / "a.log")
     try:
         aggregator.wait_ready(f"http://127.0.0.1:{port}/ready")
         assert get(f"http://127.0.0.1:{port}/health")[0] == 200
-        status, body = get(f"http://127.0.0.1:{port}/metrics", {"X-Request-Id": "scrape-1"})
+        assert get(f"http://127.0.0.1:{port}/metrics")[0] == 401
+        status, body = get(
+            f"http://127.0.0.1:{port}/metrics", {"X-Request-Id": "scrape-1", **SCRAPER}
+        )
         assert status == 200
         metrics = Metrics(body.decode())
         assert metrics("footfall_stream_length") == 0

@@ -4,6 +4,7 @@ addresses and paths; a real Redis, a clock the tests move."""
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import hashlib
 import json
 import os
@@ -11,11 +12,15 @@ import subprocess
 import sys
 
 import pytest
+import re2
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collector.rate_limits import RateLimits
 from collector.visitors import visitor_id
 from footfall import keys
 from footfall.salts import client_key
+from footfall.sites import Site
 from tests.conftest import AUTH
 from tests.helpers import pageview, stream_events
 
@@ -266,6 +271,19 @@ async def test_events_on_excluded_paths_are_dropped(client, add_site, redis_db, 
     assert response.status == 202
     assert (response.headers.get("X-Footfall-Dropped") == "excluded_path") is excluded
     assert len(stream_events(redis_db)) == (0 if excluded else 1)
+
+
+GLOB_CHARACTERS = st.sampled_from(list("ab/.-*?[]!^\\é\n"))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(glob=st.text(GLOB_CHARACTERS, max_size=12), path=st.text(GLOB_CHARACTERS, max_size=12))
+def test_excluded_path_globs_run_on_re2_and_match_as_fnmatch_does(glob, path):
+    from footfall.patterns import compile_glob  # RE2, where fnmatch's regex is Python's
+
+    assert isinstance(compile_glob(glob), re2._Regexp)
+    site = Site(domain="news.example", excluded_paths=(glob,))
+    assert site.excludes_path(path) == fnmatch.fnmatchcase(path, glob)
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import logging
+import time
 
+import msgspec
 import pytest
+import re2
 
-from dashboard.sites import SiteRegistry
+from dashboard.sites import COLUMNS, SiteRegistry
 from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.redis_server import free_port
+from footfall.sites import Site, site_to_json
 from tests.conftest import AUTH
-from tests.helpers import Recording, pageview
+from tests.helpers import Recording, pageview, stream_events
 
 
 async def test_a_created_site_is_stored_in_clickhouse_and_mirrored_in_redis(client, ch, redis_db):
@@ -112,6 +118,7 @@ async def test_the_mirror_is_rebuilt_from_clickhouse_at_start(make_client, add_s
         ("POST", "/api/v1/sites", {"domain": "x.example", "counter_measure": "hits"}, 400, "counter_measure"),
         ("POST", "/api/v1/sites", {"domain": "x.example", "article_pattern": "(\\d+)"}, 400, "article_pattern"),
         ("POST", "/api/v1/sites", {"domain": "x.example", "article_pattern": "("}, 400, "article_pattern"),
+        ("POST", "/api/v1/sites", {"domain": "x.example", "article_pattern": "(?P<article>a)" + "b" * 500}, 400, "article_pattern"),
         ("POST", "/api/v1/sites", {"domain": "x.example", "colour": "red"}, 400, "colour"),
         ("POST", "/api/v1/sites", {"domain": "news.example"}, 409, "domain"),
         ("POST", "/api/v1/sites", [1], 400, ""),
@@ -132,6 +139,81 @@ async def test_bad_site_requests_get_a_clear_4xx(
     error = await response.json()
     assert error["error"]
     assert error.get("field", "") == field
+
+
+# The article rule ------------------------------------------------------------------
+
+EVIL = "/(?P<article>(a+)+)b"  # seconds of backtracking for Python's re on 30 a's
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        (r"/(?P<article>\w+)-\1", "invalid escape sequence: \\1"),
+        (r"(?<=/tin-tuc/)(?P<article>\d+)", "invalid perl operator: (?<"),
+        (r"/(?P<article>\d+)(?=\.html)", "invalid perl operator: (?="),
+        (r"/(?P<article>\d+)\.html\Z", "invalid escape sequence: \\Z"),
+    ],
+)
+async def test_an_article_pattern_re2_cannot_run_is_refused_saying_why(
+    client, add_site, pattern, reason
+):
+    response = await client.post(
+        "/api/v1/sites", json={"domain": "x.example", "article_pattern": pattern}, headers=AUTH
+    )
+    assert response.status == 400
+    error = await response.json()
+    assert error["field"] == "article_pattern"
+    assert reason in error["error"] and "RE2" in error["error"]
+    await add_site("news.example")
+    response = await client.put(
+        "/api/v1/sites/news.example", json={"article_pattern": pattern}, headers=AUTH
+    )
+    assert (response.status, (await response.json())["field"]) == (400, "article_pattern")
+
+
+async def test_a_backtracking_pattern_is_run_by_re2_in_linear_time(client, add_site):
+    from footfall.sites import article_rule  # the engine first: Python's re would not return
+
+    site = Site(domain="news.example", article_pattern=EVIL)
+    assert isinstance(article_rule(EVIL), re2._Regexp)
+    assert site.article_of("https://news.example/" + "a" * 100_000) == ""
+    assert site.article_of("https://news.example/aaab") == "aaa"
+    await add_site("news.example", article_pattern=EVIL, public_counters=True)
+    page = "https://news.example/" + "a" * 1950  # near the longest `u` the counters take
+    response = await client.get("/api/counters", params={"d": "news.example", "u": page})
+    assert response.status == 200
+    assert "views" not in await response.json()  # no article in that URL
+
+
+def site_rule(site: Site):  # type: ignore[no-untyped-def]
+    from footfall.sites import _rule
+
+    return _rule(site.article_pattern)
+
+
+async def test_a_stored_pattern_re2_refuses_gives_way_to_the_default_rule(
+    make_client, ch, redis_db, caplog
+):
+    """A site written before footfall used RE2 keeps its events counted, under the default
+    rule, and the log says why, once; the next change of the site must fix the pattern."""
+    old = Site(domain="gov.example", article_pattern=r"(?<=/tin-tuc/)(?P<article>\d+)")
+    row = [*msgspec.structs.astuple(old), dt.datetime.now(dt.UTC), False, time.time_ns()]
+    ch.insert("sites", [row], column_names=COLUMNS)
+    redis_db.hset(keys.SITES, old.domain, site_to_json(old))
+    client = await make_client()  # rebuilds the mirror from ClickHouse at start
+    url = "https://gov.example/tin-tuc/975-bao-so-3.html"
+    with caplog.at_level(logging.WARNING, logger="footfall.sites"):
+        for _ in range(2):
+            response = await client.post("/api/event", json=pageview(url))
+            assert response.status == 202, await response.text()
+    assert [e.article for e in stream_events(redis_db)] == ["975-bao-so-3"] * 2
+    warned = [r for r in caplog.records if "RE2 cannot compile" in r.getMessage()]
+    assert len(warned) == 1
+    response = await client.put(
+        "/api/v1/sites/gov.example", json={"online_window": 600}, headers=AUTH
+    )
+    assert (response.status, (await response.json())["field"]) == (400, "article_pattern")
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,21 @@ the asserts expect are worked out in `scripted_midnight`'s docstring.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import itertools
+import zoneinfo
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dashboard import queries
+from dashboard.csv_export import FORMULA_STARTS, csv_response
 from dashboard.filters import parse_filters
-from dashboard.periods import DateRange
+from dashboard.metrics import change, compute, parse_metrics, quantities_of
+from dashboard.periods import FIRST_DATE, LAST_DATE, DateRange
 from dashboard.properties import PROPERTIES
 from dashboard.queries import Selection
 from footfall.connections import CHDB_SETTINGS, AsyncClickHouse
@@ -197,6 +205,115 @@ async def test_compare_with_a_filter_reads_both_periods_with_it(scripted):
     assert before["visitors"]["value"] > 0
 
 
+NAMED_PERIODS = ["day", "7d", "30d", "month", "6mo", "12mo"]
+ANY_DATE = st.one_of(
+    st.dates(dt.date(2023, 9, 1), dt.date(2024, 3, 31)),  # the scripted days, today, after
+    st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)),
+    st.sampled_from([dt.date(1970, 1, 1), FIRST_DATE, dt.date(2100, 1, 1), LAST_DATE]),
+)
+DATES = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def period_days(period: str, date: dt.date) -> tuple[dt.date, dt.date]:
+    """Plausible's period of that name ending with `date` (within its month for months)."""
+    if period in ("day", "7d", "30d"):
+        return date - dt.timedelta(days={"day": 0, "7d": 6, "30d": 30}[period]), date
+    months = {"month": 1, "6mo": 6, "12mo": 12}[period]
+    index = date.year * 12 + date.month - months
+    first = dt.date(index // 12, index % 12 + 1, 1)
+    after = dt.date(date.year + date.month // 12, date.month % 12 + 1, 1)
+    return first, after - dt.timedelta(days=1)
+
+
+def previous_days(first: dt.date, last: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
+    """As many days as the period has up to today, just before it: none (last before first)
+    when the period starts after today."""
+    so_far = dt.timedelta(days=max((min(last, today) - first).days + 1, 0))
+    return first - so_far, first - dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize("closing", ["all days open", "November closed"])
+@DATES
+@given(
+    date=ANY_DATE,
+    period=st.sampled_from(NAMED_PERIODS),
+    compare=st.booleans(),
+    metrics=st.sampled_from(["visitors", "visitors,pageviews", ALL]),
+)
+async def test_aggregate_whatever_the_date_is_the_raw_events_answer_or_a_400(
+    scripted, ch, clock, aggregator, closing, date, period, compare, metrics
+):
+    if closing == "November closed" and clock.now_ms < CLOSINGS[closing]:
+        clock.now_ms = CLOSINGS[closing]
+        while await aggregator.close_due():
+            pass
+    params = {"period": period, "date": date.isoformat(), "metrics": metrics}
+    params |= {"compare": "previous_period"} if compare else {}
+    response = await scripted.get(
+        "/api/v1/stats/aggregate", params={"site_id": SITE, **params}, headers=AUTH
+    )
+    assert response.status in (200, 400), await response.text()
+    today = dt.datetime.fromtimestamp(clock.now_ms / 1000, zoneinfo.ZoneInfo(TZ)).date()
+    days = period_days(period, date) if FIRST_DATE <= date <= LAST_DATE else None
+    before = previous_days(*days, today) if days else None
+    within = days is not None and days[0] >= FIRST_DATE and days[1] <= LAST_DATE
+    within = within and not (compare and before[0] < FIRST_DATE)
+    assert response.status == (200 if within else 400), await response.text()
+    if not within:
+        assert "`date`" in (await response.json())["error"]
+        return
+    wanted = parse_metrics(metrics)
+    clickhouse = AsyncClickHouse(ch)
+
+    async def raw(first: dt.date, last: dt.date) -> dict:
+        if last < first:
+            return compute(wanted, dict.fromkeys(quantities_of(wanted), 0.0))
+        sel = Selection(SITE, DateRange(first, last, TZ))
+        numbers = await queries.aggregate(clickhouse, sel, quantities_of(wanted), raw=True)
+        return compute(wanted, numbers)
+
+    now = await raw(*days)
+    expected = {m.name: {"value": now[m.name]} for m in wanted}
+    if compare:
+        earlier = await raw(*before)
+        for m in wanted:
+            expected[m.name] |= {
+                "comparison_value": earlier[m.name], "change": change(m, earlier[m.name], now[m.name])
+            }  # fmt: skip
+    assert (await response.json())["results"] == expected
+
+
+@DATES
+@given(
+    endpoint=st.sampled_from(["timeseries", "breakdown", "articles", "articles/a-1"]),
+    date=ANY_DATE,
+    period=st.sampled_from(NAMED_PERIODS),
+)
+async def test_every_endpoint_answers_any_date_in_the_span_and_refuses_the_others(
+    scripted, ch, endpoint, date, period
+):
+    params = {"site_id": SITE, "period": period, "date": date.isoformat()}
+    params |= {"property": "visit:source"} if endpoint == "breakdown" else {}
+    response = await scripted.get(f"/api/v1/stats/{endpoint}", params=params, headers=AUTH)
+    days = period_days(period, date) if FIRST_DATE <= date <= LAST_DATE else None
+    within = days is not None and days[0] >= FIRST_DATE and days[1] <= LAST_DATE
+    assert response.status == (200 if within else 400), await response.text()
+    if endpoint == "timeseries" and within:
+        interval = {"day": "hour", "6mo": "month", "12mo": "month"}.get(period, "date")
+        sel = Selection(SITE, DateRange(*days, TZ))
+        raw = await queries.timeseries(AsyncClickHouse(ch), sel, ["visitors"], interval, raw=True)
+        visitors = parse_metrics("visitors")
+        expected = [
+            {"date": label, **compute(visitors, raw.get(label, {"visitors": 0.0}))}
+            for label in sel.range.buckets(interval)
+        ]
+        assert (await response.json())["results"] == expected
+
+
 FILTERED = [
     ("visit:source==Google", {"visitors": 2, "visits": 2, "pageviews": 3, "bounce_rate": 50}),
     ("visit:source==Google|Facebook", {"visitors": 3, "visits": 3, "pageviews": 4, "bounce_rate": 67}),
@@ -372,6 +489,70 @@ async def test_breakdown_as_csv(scripted):
             ["source", "visitors", "visits"], ["Direct / None", "2", "2"], ["Google", "2", "2"],
             ["Facebook", "1", "1"], ["newsletter", "1", "1"],
         ]  # fmt: skip
+
+
+# What a spreadsheet would run: OWASP's examples of CSV injection, and any text after
+# a formula's first character.
+FORMULAS = st.one_of(
+    st.sampled_from(["=1+2", "=HYPERLINK(\"https://evil.example\",\"x\")",
+                     "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0",
+                     "\t=1+2", "\r=1+2", "=1,2;\"3\"\n4"]),
+    st.tuples(st.sampled_from(FORMULA_STARTS), st.text(max_size=20)).map("".join),
+)  # fmt: skip
+CELL_TEXT = st.one_of(FORMULAS, st.text(max_size=30))
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def as_csv_cell(value: object) -> str:
+    """A JSON answer's value as the CSV download must write it."""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return str(value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=CELL_TEXT, number=st.one_of(st.integers(), st.floats(allow_nan=False)))
+def test_a_csv_cell_is_never_a_formula_and_numbers_stay_numbers(text, number):
+    response = csv_response(["label", "n"], [{"label": text, "n": number}], "x.csv")
+    assert csv_rows(response.text) == [["label", "n"], [as_csv_cell(text), str(number)]]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(texts=st.lists(CELL_TEXT, min_size=1, max_size=3))
+async def test_every_csv_download_writes_tracked_text_as_text(client, site, aggregator, texts):
+    for text in texts:
+        utm = urlencode({"utm_source": text, "utm_campaign": text, "utm_content": text})
+        await send(client, page(f"/tin-tuc/{next(ARTICLE_IDS)}.html?{utm}", V1, title=text))
+    await aggregator.drain()
+    downloads = [
+        ("articles", {}),
+        *(("breakdown", {"property": p}) for p in (
+            "visit:source", "visit:utm_source", "visit:utm_campaign", "visit:utm_content",
+            "event:page", "visit:entry_page",
+        )),
+    ]  # fmt: skip
+    for endpoint, params in downloads:
+        query = {"site_id": SITE, "period": "day", "limit": "1000", **params}
+        answer = await get(client, f"/api/v1/stats/{endpoint}", **query)
+        for asked, headers in (({"format": "csv"}, AUTH), ({}, {**AUTH, "Accept": "text/csv"})):
+            response = await client.get(
+                f"/api/v1/stats/{endpoint}", params={**query, **asked}, headers=headers
+            )
+            assert response.status == 200, await response.text()
+            header, *rows = csv_rows(await response.text())
+            expected = [[as_csv_cell(row[c]) for c in header] for row in answer["results"]]
+            assert rows == expected, (endpoint, params)
+            assert not any(cell.startswith(FORMULA_STARTS) for row in rows for cell in row)
+
+
+ARTICLE_IDS = itertools.count(1)  # a new article for each text
 
 
 # Realtime and articles ---------------------------------------------------------
@@ -648,7 +829,9 @@ ERRORS = [
     ("aggregate", {"period": "custom"}, 400, f"The `date` parameter is required when using a custom period. See {P}#time-periods"),
     ("aggregate", {"period": "custom", "date": "2023-11-01"}, 400, f"Invalid format for `date` parameter. When using a custom period, please include two ISO-8601 formatted dates joined by a comma. See {P}#time-periods"),
     ("aggregate", {"period": "custom", "date": "2023-11-10,2023-11-01"}, 400, "Invalid `date` parameter: the first date is after the second."),
-    ("timeseries", {"period": "custom", "date": "1900-01-01,2299-12-31"}, 400, "Invalid `date` parameter: a custom period spans at most 3660 days."),
+    ("aggregate", {"period": "12mo", "date": "1971-06-30"}, 400, "Invalid `date` parameter: periods lie between 1971-01-01 and 2105-12-31."),
+    ("aggregate", {"period": "custom", "date": "1971-01-01,1971-01-31", "compare": "previous_period"}, 400, "Invalid `date` parameter: periods lie between 1971-01-01 and 2105-12-31."),
+    ("timeseries", {"period": "custom", "date": "1971-01-01,2105-12-31"}, 400, "Invalid `date` parameter: a custom period spans at most 3660 days."),
     ("aggregate", {"metrics": "visitors,visitors"}, 400, "Metrics cannot be queried multiple times."),
     ("aggregate", {"metrics": "time_on_page"}, 400, f"The metric `time_on_page` is not recognized. Find valid metrics from the documentation: {P}#metrics"),
     ("aggregate", {"metrics": "views_per_visit", "filters": "event:page==/"}, 400, "Metric `views_per_visit` cannot be queried with a filter on `event:page`."),

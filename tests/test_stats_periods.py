@@ -49,6 +49,7 @@ def test_a_day_in_ho_chi_minh_starts_at_17_utc_the_day_before():
         ({"period": "7d"}, "2023-11-02", "2023-11-08"),
         ({"period": "month"}, "2023-10-17", "2023-10-31"),  # this month so far: 15 days
         ({"period": "month", "date": "2023-10-01"}, "2023-08-31", "2023-09-30"),  # 31 days
+        ({"period": "7d", "date": "2023-11-25"}, "2023-11-19", "2023-11-18"),  # after today: none
     ],
 )
 def test_the_previous_period_is_as_long_as_this_one_so_far(params, first, last):
