@@ -152,6 +152,11 @@ class Aggregator:
         self._days = SiteDays(redis)
         self._stop = asyncio.Event()
         self._in_hand: Batch | None = None
+        self._replaying = False
+        """The batch in hand was read again (this consumer's pending entries)."""
+        self._delivered_unseen = False
+        """A read's reply was lost (Redis failed meanwhile): what it delivered waits in this
+        consumer's pending entries, which no other read returns."""
         self._cluster = is_cluster(redis)
         self._sites: list[str] = []
         """The sites whose streams are read: the group exists on each."""
@@ -195,8 +200,8 @@ class Aggregator:
             if self._in_hand is None:
                 if time.monotonic() - self._sites_read_at >= SITES_EVERY:
                     await self._refresh_sites()
-                self._in_hand = await self._read(">", block_ms)
-            count = await self._process(self._in_hand)
+                self._in_hand, self._replaying = await self._next_batch(block_ms)
+            count = await self._process(self._in_hand, replay=self._replaying)
         except redis.exceptions.ResponseError as e:
             if "NOGROUP" not in str(e):
                 raise
@@ -355,6 +360,20 @@ class Aggregator:
         if not batch and block_ms and (self._cluster or not streams):
             await asyncio.sleep(min(block_ms, CLUSTER_POLL_MS) / 1000)
         return batch
+
+    async def _next_batch(self, block_ms: int | None) -> tuple[Batch, bool]:
+        """New entries, and whether they were read again: after a read whose reply was lost,
+        this consumer's pending entries first, until none is left."""
+        if self._delivered_unseen:
+            pending = await self._read_own_pending()
+            if pending:
+                return pending, True
+            self._delivered_unseen = False
+        try:
+            return await self._read(">", block_ms), False
+        except _REDIS_ERRORS:
+            self._delivered_unseen = True
+            raise
 
     async def _read_own_pending(self) -> Batch:
         return await self._read("0", None)

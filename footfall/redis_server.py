@@ -150,6 +150,9 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             umask=PRIVATE_UMASK,  # the AOF and the log too
+            # Not in the terminal's process group: Ctrl+C stops serve, which stops the
+            # server last, once the aggregator has acknowledged its last batch.
+            start_new_session=True,
         )
         assert process.stdin is not None and process.stderr is not None
         pid_file = self.data_dir.resolve() / PID_FILE

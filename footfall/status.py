@@ -49,6 +49,11 @@ class SiteStatus(msgspec.Struct):
     """Whether anyone may read its counters (and so its online visitors)."""
 
 
+LOW_DISK_BYTES = 256 << 20
+"""Free space below which the data dir's disk is a problem (or below 5 % of a small one):
+Redis and ClickHouse refuse writes when it runs out."""
+
+
 class EmbeddedRedisStatus(msgspec.Struct):
     state: str
     """`running`, `restarting`, or `failed` (supervision gave up: `footfall serve` stops)."""
@@ -90,7 +95,10 @@ async def gather(
         status.problems["embedded redis"] = f"{embedded_redis.state}: {embedded_redis.problem}"
     if data_dir is not None:
         with contextlib.suppress(OSError):
-            status.disk_free_bytes = shutil.disk_usage(data_dir).free
+            disk = shutil.disk_usage(data_dir)
+            status.disk_free_bytes = disk.free
+            if disk.free < min(LOW_DISK_BYTES, disk.total // 20):
+                status.problems["disk"] = f"{disk.free / 1e6:,.1f} MB free on the data dir's disk"
     try:
         await _from_redis(redis_client, status)
     except _REDIS_ERRORS as e:

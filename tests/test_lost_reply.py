@@ -1,9 +1,12 @@
-"""A reply Redis never delivers: the collector answers what really happened.
+"""A reply Redis never delivers: the collector answers what really happened, and the
+aggregator finds what a lost read delivered to it.
 
-A TCP proxy between the collector and a real Redis breaks the connection once,
-either after Redis ran the commit script (its reply dropped) or before the call
-reaches Redis. The first must answer 202 (the events are stored: a 503 would
-invite a retry that counts them twice), the second 503 (nothing stored).
+A TCP proxy between a client and a real Redis breaks the connection once, either
+after Redis ran the call (its reply dropped) or before the call reaches Redis.
+For the collector's commit script, the first must answer 202 (the events are
+stored: a 503 would invite a retry that counts them twice), the second 503
+(nothing stored). For the aggregator's read, the entries Redis delivered with the
+lost reply wait in its pending list: it must insert them without a restart.
 """
 
 from __future__ import annotations
@@ -12,17 +15,22 @@ import asyncio
 import contextlib
 
 import pytest
+import redis.exceptions
 
+from aggregator.consumer import Aggregator
+from footfall import keys
+from footfall.connections import AsyncClickHouse, async_redis
 from footfall.redis_server import EmbeddedRedis
 from tests.helpers import pageview, stream_events
 
 
 class BreakingProxy:
-    """Forwards a Redis connection; armed, it breaks the next one carrying EVALSHA,
+    """Forwards a Redis connection; armed, it breaks the next one carrying `command`,
     either before the call reaches Redis or after Redis answered it."""
 
-    def __init__(self, target: EmbeddedRedis):
+    def __init__(self, target: EmbeddedRedis, command: bytes = b"EVALSHA"):
         self.target = target
+        self.command = command
         self.mode = ""  # "", "drop-call" or "drop-reply"
         self._server: asyncio.Server | None = None
         self.url = ""
@@ -41,10 +49,10 @@ class BreakingProxy:
 
         async def upstream() -> None:
             while data := await reader.read(65536):
-                if b"EVALSHA" in data and self.mode == "drop-call":
+                if self.command in data and self.mode == "drop-call":
                     self.mode = ""
                     break
-                if b"EVALSHA" in data and self.mode == "drop-reply":
+                if self.command in data and self.mode == "drop-reply":
                     calling.set()
                 up_writer.write(data)
                 await up_writer.drain()
@@ -99,3 +107,30 @@ async def test_events_that_never_reached_redis_are_answered_503(
     assert proxy.mode == ""
     assert response.status == 503
     assert len(stream_events(redis_db)) == 1
+
+
+async def test_entries_a_lost_read_delivered_are_inserted_without_a_restart(
+    client, add_site, redis_server, redis_db, settings, ch, clock
+):
+    await add_site("news.example")
+    for i in range(9):
+        page = pageview(f"https://news.example/{i}.html")
+        assert (await client.post("/api/event", json=page)).status == 202
+    proxy = BreakingProxy(redis_server, command=b"XREADGROUP")
+    await proxy.start()
+    connection = async_redis(proxy.url)
+    aggregator = Aggregator(settings, connection, AsyncClickHouse(ch), consumer="a", clock=clock)
+    try:
+        await aggregator.prepare()
+        proxy.mode = "drop-reply"
+        with pytest.raises(redis.exceptions.ConnectionError):
+            await aggregator.step()
+        assert proxy.mode == ""  # Redis delivered the entries; their reply was dropped
+        pending = redis_db.xpending(keys.stream("news.example"), keys.CONSUMER_GROUP)
+        assert pending["pending"] == 9
+        assert await aggregator.drain() == 9
+    finally:
+        await connection.aclose()
+        await proxy.close()
+    assert ch.query("SELECT count() FROM events").result_rows == [(9,)]
+    assert redis_db.xlen(keys.stream("news.example")) == 0

@@ -120,8 +120,12 @@ class Serve:
             time.sleep(0.05)
         raise AssertionError(f"/ready was not 200 again within {seconds} s")
 
-    def stop(self) -> int:
-        return self.component.terminate()
+    def kill(self) -> None:
+        """SIGKILL serve and its Redis (which has a session of its own): nothing left over."""
+        redis_pid = self.redis_pid if self.path("redis/redis.pid").exists() else None
+        self.component.kill()
+        if redis_pid and not gone(redis_pid):
+            os.kill(redis_pid, signal.SIGKILL)
 
 
 UNANSWERED = 0
@@ -174,7 +178,7 @@ def serve(tmp_path):
     server = Serve(tmp_path / "data", tmp_path / "serve.log")
     server.add_site()
     yield server
-    server.component.kill()
+    server.kill()
 
 
 def gone(pid: int) -> bool:
@@ -222,6 +226,23 @@ def test_three_kills_in_a_row_recover_then_an_unreadable_aof_stops_serve(serve):
     assert "Bad file format" in status.stderr
 
 
+def test_ctrl_c_stops_serve_and_then_its_redis_which_is_not_restarted(tmp_path):
+    """Ctrl+C signals the terminal's whole process group: serve alone must get it, and
+    stop its Redis last, once nothing needs it."""
+    serve = Serve(tmp_path / "data", tmp_path / "serve.log", wrapper=("setsid",))
+    try:
+        redis_pid = serve.redis_pid
+        os.killpg(serve.component.process.pid, signal.SIGINT)
+        assert serve.component.process.wait(60) == 0
+        assert gone(redis_pid)
+        assert "restarting it" not in serve.component.output()
+        log = (serve.data_dir / "redis" / "redis.log").read_text()  # serve is gone
+        assert "Received SIGINT" not in log  # not from the terminal: serve stopped it
+        assert "Received SIGTERM" in log
+    finally:
+        serve.kill()
+
+
 def test_serve_killed_then_started_again_loses_nothing_and_stops_its_leftover_redis(
     serve, tmp_path
 ):
@@ -240,7 +261,7 @@ def test_serve_killed_then_started_again_loses_nothing_and_stops_its_leftover_re
         assert "left running by a footfall process that was killed" in again.component.output()
         again.wait_counted(answers)
     finally:
-        again.component.kill()
+        again.kill()
 
 
 TMPFS_MB = 64
@@ -267,6 +288,7 @@ def test_a_full_disk_loses_no_acknowledged_event_and_recovers_without_a_restart(
         load.wait(300)
         filler = Filler(serve.path("filler"))
         wait_for(lambda: get(serve.url + "/ready")[0] == 503, "/ready to say the disk is full")
+        assert "free on the data dir's disk" in serve.api("/api/v1/status")["problems"]["disk"]
         refused = load.answers[503]
         load.wait(100)
         assert load.answers[503] > refused  # Redis refuses writes: the collector says 503
@@ -280,7 +302,7 @@ def test_a_full_disk_loses_no_acknowledged_event_and_recovers_without_a_restart(
         serve.wait_counted(answers)
         assert serve.restarts() == 0
     finally:
-        serve.component.kill()
+        serve.kill()
 
 
 class Filler:
