@@ -1,4 +1,4 @@
-"""Every road into ClickHouse opens it one way (`footfall.database`), with the settings'
+"""Every road into ClickHouse opens it one way (`app.database`), with the settings'
 retention and cluster.
 
 Each command runs as a user runs it, in its own process with no server running, on
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from footfall.redis_server import free_port
+from app.redis_server import free_port
 from tests.processes import clean_environ, clickhouse_query, run_footfall
 
 ROOT = Path(__file__).parent.parent
