@@ -17,13 +17,14 @@ ENV PATH=/opt/footfall/bin:$PATH
 WORKDIR /src
 # The dependencies first (a layer that changes only with pyproject.toml), then the code.
 COPY pyproject.toml README.md ./
-RUN mkdir footfall collector aggregator dashboard \
+RUN mkdir footfall collector aggregator dashboard app \
     && pip install --no-cache-dir . \
     && pip uninstall -y footfall
 COPY footfall footfall
 COPY collector collector
 COPY aggregator aggregator
 COPY dashboard dashboard
+COPY app app
 # No extra: chdb stays out (the check after the install fails the build otherwise).
 RUN pip install --no-cache-dir --no-deps . \
     && python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('chdb') is not None)"

@@ -38,7 +38,14 @@ from __future__ import annotations
 import datetime as dt
 
 from footfall import closed_counts
-from footfall.closed_counts import add_months, closed, span_end, span_start, starts_containing
+from footfall.closed_counts import (
+    Closed,
+    add_months,
+    closed_from,
+    span_end,
+    span_start,
+    starts_containing,
+)
 from footfall.connections import AsyncClickHouse
 
 CLOSE_GRACE_MS = 3_600_000
@@ -263,3 +270,13 @@ def _spans_ending(first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:
             if span_end(span, start) == day:
                 ending.append((span, start))
     return ending
+
+
+async def closed(ch: AsyncClickHouse, site: str) -> Closed:
+    """What of `site` is closed, by the markers each closing writes."""
+    rows = await ch.query(
+        "SELECT span, date, max(version), count() FROM closed_counts "
+        "WHERE site = {site:String} AND kind = {closed:String} GROUP BY span, date",
+        {"site": site, "closed": closed_counts.CLOSED},
+    )
+    return closed_from(rows)

@@ -6,7 +6,7 @@ letters, and the visitors online per registered site (the sites of the Redis
 mirror, so the series are bounded by the registry and a deleted site's series
 goes away; without `every_site`, only the sites whose counters are public, whose
 numbers anyone may read at /api/counters anyway). It is the same reading as
-`footfall status` (`footfall.status.gather`), rendered for Prometheus. Unknown
+`footfall status` (`aggregator.pipeline_state.gather`), rendered for Prometheus. Unknown
 values (Redis down, no consumer group yet) are NaN, not the last ones seen.
 """
 
@@ -16,6 +16,7 @@ import math
 
 import redis.asyncio
 
+from aggregator.pipeline_state import gather
 from footfall.metrics import (
     DEAD_LETTERS,
     ONLINE_VISITORS,
@@ -23,13 +24,12 @@ from footfall.metrics import (
     STREAM_LENGTH,
     STREAM_PENDING,
 )
-from footfall.status import Status, gather
 
 
 async def refresh(client: redis.asyncio.Redis, now_ms: int, *, every_site: bool) -> None:
     status = await gather(client, None, now_ms)
     STREAM_LENGTH.set(_known(status.stream_length))
-    STREAM_LAG.set(_known(lag(status)))
+    STREAM_LAG.set(_known(status.group_lag))
     STREAM_PENDING.set(_known(status.group_pending))
     DEAD_LETTERS.set(_known(status.dead_letters))
     # Cleared and set with no await between: a scrape never sees half of it.
@@ -38,22 +38,6 @@ async def refresh(client: redis.asyncio.Redis, now_ms: int, *, every_site: bool)
         for site in status.sites:
             if every_site or site.public_counters:
                 ONLINE_VISITORS.labels(site.domain).set(site.online)
-
-
-def lag(status: Status) -> int | None:
-    """Entries never delivered to an aggregator.
-
-    Redis 7 reports it, but not Redis 6.2 (the embedded one), and Redis 7 too
-    says "unknown" once entries were deleted from the stream, which the
-    aggregator does to every entry it acknowledges. That same deletion makes
-    it exact to compute: the stream holds only the pending entries and the
-    undelivered ones.
-    """
-    if status.group_lag is not None:
-        return status.group_lag
-    if status.stream_length is None or status.group_pending is None:
-        return None
-    return max(0, status.stream_length - status.group_pending)
 
 
 def _known(value: int | None) -> float:

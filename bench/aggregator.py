@@ -5,7 +5,7 @@
 
 What it does:
 
-1. starts a real redis-server (`footfall.redis_server.EmbeddedRedis`, AOF on with
+1. starts a real redis-server (`app.redis_server.EmbeddedRedis`, AOF on with
    `appendfsync everysec`, as `footfall serve` runs it) in a temporary folder, puts
    the site `bench.example` (Asia/Ho_Chi_Minh) in the mirror (`ff:sites`), and fills
    a template stream once with `--events` realistic events exactly as the collector
@@ -85,6 +85,7 @@ from aggregator_events import (  # noqa: E402
 )
 from aggregator_worker import own_cpu_seconds  # noqa: E402
 
+from app.redis_server import EmbeddedRedis, find_redis_server, free_port  # noqa: E402
 from bench.machine import (  # noqa: E402
     NOISY,
     Server,
@@ -97,7 +98,6 @@ from bench.machine import (  # noqa: E402
 )
 from bench.profiles import Frame, print_profile  # noqa: E402
 from footfall import keys  # noqa: E402
-from footfall.redis_server import EmbeddedRedis, find_redis_server, free_port  # noqa: E402
 from footfall.sites import Site, site_to_json  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
@@ -482,7 +482,7 @@ def freshness(args: argparse.Namespace, tmp: Path) -> dict:
     env = clean_env(FOOTFALL_DATA_DIR=str(data), FOOTFALL_HOST="127.0.0.1",
                     FOOTFALL_RATE_LIMIT_IP="1000000000",
                     FOOTFALL_RATE_LIMIT_SITE="1000000000")  # fmt: skip
-    code = "from footfall.cli import main; main(prog_name='footfall')"
+    code = "from app.cli import main; main(prog_name='footfall')"
     print(f"\nfreshness: footfall serve on {base} (data dir {data}), page views at "
           f"{args.rate:,.0f}/s for {args.freshness_seconds:.0f} s, a probe every "
           f"{args.probe_interval * 1000:.0f} ms (up to {args.probes}), polls every "

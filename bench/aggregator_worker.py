@@ -44,10 +44,10 @@ import redis  # noqa: E402
 
 from aggregator.consumer import Aggregator  # noqa: E402
 from aggregator.rows import COLUMNS, SiteDays, to_row  # noqa: E402
+from app.database import migrated_clickhouse  # noqa: E402
 from bench.machine import cpu_seconds, machine_busy_seconds, wait_for_quiet  # noqa: E402
 from footfall import keys  # noqa: E402
 from footfall.connections import AsyncClickHouse, async_redis  # noqa: E402
-from footfall.database import migrated_clickhouse  # noqa: E402
 from footfall.settings import Settings  # noqa: E402
 from footfall.wire import decode_entry  # noqa: E402
 

@@ -1,7 +1,7 @@
 """The baseline for bench/collector.py: aiohttp on uvloop answering 202 "ok" and nothing else.
 
 It is served by the very code that serves `footfall collector`
-(`footfall.serve.run_workers`: uvloop, no access log, N forked processes sharing
+(`app.serve.run_workers`: uvloop, no access log, N forked processes sharing
 the port when `--workers` > 1). The handler reads the body, as the collector
 must, and does no other work.
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from footfall.serve import run_workers
+from app.serve import run_workers
 
 
 async def post_event(request: web.Request) -> web.Response:

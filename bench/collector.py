@@ -5,7 +5,7 @@
 
 What it does:
 
-1. starts a real redis-server (`footfall.redis_server.EmbeddedRedis`, AOF on with
+1. starts a real redis-server (`app.redis_server.EmbeddedRedis`, AOF on with
    `appendfsync everysec`, as `footfall serve` runs it) in a temporary folder, and
    registers the site `bench.example` in the collector's mirror (`ff:sites`);
 2. for each worker count, starts `footfall collector --workers N` and the bare app
@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
+from app.redis_server import EmbeddedRedis, find_redis_server, free_port  # noqa: E402
 from bench.machine import (  # noqa: E402
     NOISY,
     Server,
@@ -61,7 +62,6 @@ from bench.machine import (  # noqa: E402
 )
 from bench.profiles import print_profile  # noqa: E402
 from footfall import keys  # noqa: E402
-from footfall.redis_server import EmbeddedRedis, find_redis_server, free_port  # noqa: E402
 from footfall.sites import Site, site_to_json  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
@@ -523,7 +523,7 @@ def start_servers(
 
 def start_collector(workers: int, env: dict[str, str], logs: Path) -> Server:
     """`footfall collector --workers N` on a free port (not yet listening: `wait_listening`)."""
-    code = "from footfall.cli import main; main(prog_name='footfall')"
+    code = "from app.cli import main; main(prog_name='footfall')"
     return Server(
         "collector",
         [sys.executable, "-c", code, "collector", "--port", str(port := free_port()),

@@ -65,11 +65,11 @@ sys.path.insert(0, str(ROOT))
 import dashboard_data  # noqa: E402
 
 from aggregator import closing  # noqa: E402
+from app.database import open_clickhouse  # noqa: E402
+from app.redis_server import EmbeddedRedis, free_port  # noqa: E402
 from dashboard import appkeys, queries, stats_api  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from footfall.connections import AsyncClickHouse  # noqa: E402
-from footfall.database import open_clickhouse  # noqa: E402
-from footfall.redis_server import EmbeddedRedis, free_port  # noqa: E402
 from footfall.settings import Settings  # noqa: E402
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 

@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from footfall.database import open_clickhouse  # noqa: E402
+from app.database import open_clickhouse  # noqa: E402
 from footfall.settings import Settings  # noqa: E402
 
 SITE = "bench.example"

@@ -74,15 +74,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.redis_server import free_port  # noqa: E402
 from bench.machine import Server, exit_on_signal  # noqa: E402
-from footfall.redis_server import free_port  # noqa: E402
 
 SITE = "faults.example"
 BROWSER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
-FOOTFALL = [sys.executable, "-c", "from footfall.cli import main; main(prog_name='footfall')"]
+FOOTFALL = [sys.executable, "-c", "from app.cli import main; main(prog_name='footfall')"]
 FAULTS = {
     "redis-kill": "embedded Redis SIGKILL",
     "redis-kill-x3": "embedded Redis SIGKILL x3",

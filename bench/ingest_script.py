@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.redis_server import EmbeddedRedis
 from collector.committer import Committer, Ingest
 from collector.rate_limits import RateLimits
 from footfall import keys
 from footfall.connections import async_redis
-from footfall.redis_server import EmbeddedRedis
 
 
 def batch(rng: random.Random, size: int, clients: int, now: int) -> list[Ingest]:

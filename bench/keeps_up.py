@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
+from app.redis_server import EmbeddedRedis  # noqa: E402
 from bench.aggregator import GOAL_FACTOR, fill_template, rate, reset_stream, run_worker  # noqa: E402
 from bench.aggregator_events import DOMAIN, TIMEZONE  # noqa: E402
 from bench.collector import (  # noqa: E402
@@ -53,7 +54,6 @@ from bench.collector import (  # noqa: E402
 )
 from bench.machine import NOISY, Server, exit_on_signal, median  # noqa: E402
 from footfall import keys  # noqa: E402
-from footfall.redis_server import EmbeddedRedis  # noqa: E402
 from footfall.settings import Settings  # noqa: E402
 from footfall.sites import Site, site_to_json  # noqa: E402
 

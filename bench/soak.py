@@ -6,11 +6,11 @@
 
 What it does:
 
-1. plans the load (bench/soak_plan.py, before any clock starts): `footfall.demo`'s
+1. plans the load (bench/soak_plan.py, before any clock starts): `app.demo`'s
    visitors (page views and engagements, started warm), one event per slot of
    1 / `--rate` s for `--duration` s, at most rate x duration events, the same plan
    for the same `--seed`, written to a file;
-2. starts a real redis-server (`footfall.redis_server.EmbeddedRedis`, AOF on with
+2. starts a real redis-server (`app.redis_server.EmbeddedRedis`, AOF on with
    `appendfsync everysec`, as production runs it) on a free loopback port in a
    temporary folder, and registers the site `soak.example` (Asia/Ho_Chi_Minh,
    public counters of page views) with `footfall site add`, which writes chdb and
@@ -81,16 +81,16 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
+from app.redis_server import EmbeddedRedis, find_redis_server, free_port  # noqa: E402
 from bench.machine import Server, cpu_seconds, exit_on_signal, process_tree  # noqa: E402
 from bench.soak_plan import read_plan, write_plan  # noqa: E402
 from footfall import keys  # noqa: E402
-from footfall.redis_server import EmbeddedRedis, find_redis_server, free_port  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 SITE = "soak.example"
 TIMEZONE = "Asia/Ho_Chi_Minh"
 CONSUMER = "soak"
-FOOTFALL = [sys.executable, "-c", "from footfall.cli import main; main(prog_name='footfall')"]
+FOOTFALL = [sys.executable, "-c", "from app.cli import main; main(prog_name='footfall')"]
 DRAIN_TIMEOUT_S = 180
 FLAT_MB_PER_MIN = 1.0  # growth over a life's second half above this is "growing"
 MIN_LIFE_S = 60  # a shorter life is mostly start-up: no verdict

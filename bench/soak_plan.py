@@ -6,7 +6,7 @@
 bench/soak.py writes the plan before the run and bench/soak_load.lua sends it with
 wrk; this script is the same planning on its own, to look at a plan. What it does:
 
-1. plans visits with `footfall.demo.plan_visit` (long-tail articles, sessions of
+1. plans visits with `app.demo.plan_visit` (long-tail articles, sessions of
    several pages, heartbeats every 30 s, sources, devices, countries), arriving
    as a Poisson process sized so that their events add up to `--rate` per second;
    visits that started up to `WARM_S` before the run are planned too and their
@@ -37,11 +37,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from footfall.demo import Planned, mean_events_per_visit, plan_visit  # noqa: E402
+from app.demo import Planned, mean_events_per_visit, plan_visit  # noqa: E402
 
 WARM_S = 20 * 60  # most visits are over within 20 minutes (demo: reads <= 20 min a page)
 AHEAD_S = 60  # an event may take a slot this much before it is due, to keep the rate exact
-# Visits planned from footfall.demo's mean fall ~6 % short of `rate` in events (its mean
+# Visits planned from app.demo's mean fall ~6 % short of `rate` in events (its mean
 # is sampled, the tail of long visits is heavy): plan a little more, the slots cap the rate.
 PLAN_SURPLUS = 1.06
 

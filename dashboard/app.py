@@ -22,7 +22,6 @@ from dashboard import (
     pages,
     sites_api,
     stats_api,
-    status_api,
     tokens_api,
     users_api,
 )
@@ -51,7 +50,7 @@ def setup(app: web.Application, settings: Settings, clickhouse: AsyncClickHouse)
     setup_operations(app, metrics_token=settings.metrics_token)
     app[READY_CHECKS].append(("clickhouse", _clickhouse_ready(clickhouse)))
     app.cleanup_ctx.append(_context)
-    for api in (status_api, sites_api, login, users_api, tokens_api, stats_api):
+    for api in (sites_api, login, users_api, tokens_api, stats_api):
         api.add_routes(app)
     api_docs.setup(app)
     pages.setup(app)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import redis.asyncio
 from aiohttp import web
 
@@ -16,7 +14,6 @@ from dashboard.static_files import StaticFiles
 from footfall.clock import Clock
 from footfall.connections import AsyncClickHouse
 from footfall.settings import Settings
-from footfall.status import EmbeddedRedisStatus
 
 SETTINGS = web.AppKey("dashboard.settings", Settings)
 CLICKHOUSE = web.AppKey("dashboard.clickhouse", AsyncClickHouse)
@@ -27,7 +24,5 @@ TOKENS = web.AppKey("dashboard.tokens", TokenStore)
 SESSIONS = web.AppKey("dashboard.sessions", SessionStore)
 LOGIN_THROTTLE = web.AppKey("dashboard.login_throttle", LoginThrottle)
 STATIC = web.AppKey("dashboard.static", StaticFiles)
-EMBEDDED_REDIS = web.AppKey("dashboard.embedded_redis", Callable[[], EmbeddedRedisStatus])
-"""Set by `footfall serve` when it runs the embedded Redis: its state, for the status."""
 CLOCK = web.AppKey("dashboard.clock", Clock)
-"""Set by whoever composes the app (footfall.serve); the Stats API's today. Absent: system clock."""
+"""Set by whoever composes the app (app.serve); the Stats API's today. Absent: system clock."""

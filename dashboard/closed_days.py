@@ -23,8 +23,14 @@ import weakref
 from dataclasses import dataclass
 
 from dashboard.periods import DateRange
-from footfall.closed_counts import MONTH_RUNS, SPANS, Closed, closed, span_end
+from footfall.closed_counts import CLOSED, MONTH_RUNS, SPANS, Closed, closed_from, span_end
 from footfall.connections import AsyncClickHouse
+
+CLOSED_MARKERS = (
+    "SELECT span, date, max(version), count() FROM closed_counts "
+    "WHERE site = {site:String} AND kind = {closed:String} GROUP BY span, date"
+)
+"""A site's closing markers (`footfall.closed_counts.closed_from` reads them)."""
 
 CLOSED_TTL = 30.0
 _CLOSED: weakref.WeakKeyDictionary[AsyncClickHouse, dict[str, tuple[float, Closed]]] = (
@@ -38,7 +44,7 @@ async def known(ch: AsyncClickHouse, site: str) -> Closed:
     asked = _CLOSED.setdefault(ch, {})
     asked_at, found = asked.get(site, (-CLOSED_TTL, Closed()))
     if now - asked_at >= CLOSED_TTL:
-        found = await closed(ch, site)
+        found = closed_from(await ch.query(CLOSED_MARKERS, {"site": site, "closed": CLOSED}))
         asked[site] = (now, found)
     return found
 

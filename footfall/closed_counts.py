@@ -1,7 +1,8 @@
 """The counts of a site's closed days (`closed_counts`): their kinds, and which are closed.
 
 The aggregator closes days (aggregator/closing.py) and the dashboard reads their
-counts (dashboard/closed_days.py); both ask this. Migration 0013 says what each
+counts (dashboard/closed_days.py); both ask this, and each reads the table with its
+own SQL. Migration 0013 says what each
 kind's rows hold (0015, those of `TOP_ARTICLES`): of the numbers in `QUANTITIES`,
 every one its rollup answers (the site's, visitors only).
 """
@@ -10,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-
-from footfall.connections import AsyncClickHouse
 
 SITE = "site"
 ARTICLE = "article"
@@ -109,12 +108,10 @@ class Closed:
         return max(self.days, default=None)
 
 
-async def closed(ch: AsyncClickHouse, site: str) -> Closed:
-    rows = await ch.query(
-        "SELECT span, date, max(version), count() FROM closed_counts "
-        "WHERE site = {site:String} AND kind = {closed:String} GROUP BY span, date",
-        {"site": site, "closed": CLOSED},
-    )
+def closed_from(rows: list[tuple]) -> Closed:
+    """The closed days and spans of a site from its `closed` markers' rows: (span, date,
+    the latest version, how many closings), one per span and date. The aggregator (the
+    table's writer) reads them to know what to close, the dashboard to plan its reads."""
     spans: dict[str, dict[dt.date, dt.datetime]] = {span: {} for span in SPANS}
     for span, date, version, _ in rows:
         spans[span][date] = version

@@ -13,11 +13,11 @@ import pytest
 import redis
 
 from aggregator.consumer import Aggregator
+from app.database import open_clickhouse
+from app.redis_server import EmbeddedRedis
+from app.serve import all_in_one_app
 from footfall.clock import ManualClock
 from footfall.connections import AsyncClickHouse, async_redis, sync_redis
-from footfall.database import open_clickhouse
-from footfall.redis_server import EmbeddedRedis
-from footfall.serve import all_in_one_app
 from footfall.settings import Settings
 from tests.live_server import LiveServer
 

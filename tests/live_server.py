@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 from aiohttp import web
 
+from app.serve import new_event_loop
 from footfall.http_server import AppRunner
-from footfall.serve import new_event_loop
 
 START_TIMEOUT = 30.0
 

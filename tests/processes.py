@@ -1,6 +1,6 @@
 """footfall components as real processes, for the deployment and shutdown tests.
 
-`Component` starts `python -m footfall ARGS` with a given environment and a
+`Component` starts `python -m app ARGS` (the `footfall` command) with a given environment and a
 log file, waits for a URL or a log line, and stops it with a real signal.
 ClickHouse is counted by a separate process: one process may open a chdb
 folder, and the test process has its own.
@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-FOOTFALL = [sys.executable, "-m", "footfall"]
+FOOTFALL = [sys.executable, "-m", "app"]
 START_TIMEOUT = 90.0
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import redis.cluster
 
-from footfall.redis_server import RedisServerError, find_redis_cli, find_redis_server, free_port
+from app.redis_server import RedisServerError, find_redis_cli, find_redis_server, free_port
 
 MASTERS = 3
 BUS_OFFSET = 10_000

@@ -9,13 +9,13 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
+from app.serve import all_in_one_app
 from dashboard.auth import page_principal
 from dashboard.bodies import MAX_BODY
 from dashboard.redirects import safe_next
 from footfall import keys
 from footfall.clock import ManualClock
 from footfall.connections import AsyncClickHouse
-from footfall.serve import all_in_one_app
 from tests import test_cli
 from tests.conftest import AUTH, BROWSER_UA
 

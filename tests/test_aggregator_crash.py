@@ -13,8 +13,8 @@ import os
 import subprocess
 import sys
 
+from app.redis_server import free_port
 from footfall import keys
-from footfall.redis_server import free_port
 from footfall.wire import StreamEvent, encode_event
 from tests.helpers import register
 from tests.processes import wait_for
@@ -42,7 +42,7 @@ def fill_stream(redis_db) -> None:
 def start_aggregator(env: dict, log_path) -> subprocess.Popen:
     log = open(log_path, "ab")  # noqa: SIM115 - the child writes it
     return subprocess.Popen(
-        [sys.executable, "-m", "footfall", "aggregator", "--consumer", "victim"],
+        [sys.executable, "-m", "app", "aggregator", "--consumer", "victim"],
         env=env, stdout=log, stderr=log,
     )  # fmt: skip
 

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from footfall.redis_server import free_port
+from app.redis_server import free_port
 from tests.conftest import BROWSER_UA
 
-FOOTFALL = [sys.executable, "-m", "footfall"]
+FOOTFALL = [sys.executable, "-m", "app"]
 
 
 @pytest.fixture

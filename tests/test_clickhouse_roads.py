@@ -1,4 +1,4 @@
-"""Every road into ClickHouse opens it one way (`footfall.database`), with the settings'
+"""Every road into ClickHouse opens it one way (`app.database`), with the settings'
 retention and cluster.
 
 Each command runs as a user runs it, in its own process with no server running, on
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from footfall.redis_server import free_port
+from app.redis_server import free_port
 from tests.processes import clean_environ, clickhouse_query, run_footfall
 
 ROOT = Path(__file__).parent.parent
@@ -109,7 +109,7 @@ def test_migrate_lays_the_schema_out_on_the_cluster_its_option_names(env):
 # Allowed to build a ClickHouse client or migrate: the one road, what it is built from,
 # and a bench that measures inserts into the schema as it stood at each migration.
 OPENERS = {
-    "footfall/database.py": {"migrate", "clickhouse"},
+    "app/database.py": {"migrate", "clickhouse"},
     "footfall/connections.py": {"get_client"},
     "bench/rollup_insert.py": {"get_client"},
 }
@@ -130,8 +130,8 @@ def opened_in(path: Path) -> set[str]:
     return found
 
 
-def test_only_footfall_database_opens_and_migrates_clickhouse():
-    modules = [p for folder in ("footfall", "aggregator", "dashboard", "collector", "bench")
+def test_only_app_database_opens_and_migrates_clickhouse():
+    modules = [p for folder in ("footfall", "aggregator", "dashboard", "collector", "app", "bench")
                for p in sorted((ROOT / folder).rglob("*.py"))]  # fmt: skip
     assert len(modules) > 50
     opened = {str(p.relative_to(ROOT)): opened_in(p) for p in modules}

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from aggregator import closing
+from aggregator.closing import closed
 from dashboard import closed_days, queries
 from dashboard.metrics import (
     ARTICLE_SOURCES,
@@ -21,7 +22,7 @@ from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES
 from dashboard.queries import Selection
 from footfall import closed_counts, keys
-from footfall.closed_counts import Closed, closed
+from footfall.closed_counts import Closed
 from footfall.connections import AsyncClickHouse
 from tests.helpers import Recording, add_page_views
 

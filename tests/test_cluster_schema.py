@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from aggregator.cluster import Cluster
 from aggregator.schema import migrations, schema_script
-from footfall.cli import main
+from app.cli import main
 
 REPLICATED = re.compile(
     r"ENGINE = Replicated(?P<engine>\w*MergeTree)\('/clickhouse/tables/\{shard\}/\{database\}/"

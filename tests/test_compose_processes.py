@@ -31,8 +31,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.redis_server import free_port
 from footfall import keys
-from footfall.redis_server import free_port
 from tests.conftest import BROWSER_UA
 from tests.processes import (
     Component,

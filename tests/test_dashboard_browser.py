@@ -26,10 +26,10 @@ import redis
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from aggregator.importer import read_rows, stream_entries
+from app.serve import all_in_one_app
 from footfall import keys
 from footfall.clock import system_clock
 from footfall.connections import AsyncClickHouse, sync_redis
-from footfall.serve import all_in_one_app
 from footfall.settings import Settings
 from footfall.sites import Site
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS

@@ -8,8 +8,8 @@ from collections import Counter
 
 from iptocc import country_code
 
-from footfall.demo import COUNTRY_RANGES, POPULARITY, mean_events_per_visit, plan_visit
-from footfall.demo_traffic import send_demo_traffic
+from app.demo import COUNTRY_RANGES, POPULARITY, mean_events_per_visit, plan_visit
+from app.demo_traffic import send_demo_traffic
 from footfall.urls import split_url
 from tests.conftest import ADMIN_TOKEN
 from tests.helpers import stream_events

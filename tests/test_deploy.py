@@ -21,7 +21,7 @@ import click
 import pytest
 import yaml
 
-from footfall.cli import EMBEDDED_REDIS_FAILED, main
+from app.cli import EMBEDDED_REDIS_FAILED, main
 from footfall.settings import SETTINGS
 from tests.processes import clean_environ
 
@@ -180,7 +180,7 @@ def test_every_file_a_package_reads_is_installed_with_it():
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
         "package-data"
     ]
-    for package in ("footfall", "collector", "aggregator", "dashboard"):
+    for package in ("footfall", "collector", "aggregator", "dashboard", "app"):
         root = ROOT / package
         files = {p for p in root.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
         covered = {
@@ -195,15 +195,14 @@ def test_every_file_a_package_reads_is_installed_with_it():
 def test_the_build_context_leaves_out_the_developers_files():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ignored[ignored.index("*") :][:1] == ["*"]
-    assert {"!footfall/", "!collector/", "!aggregator/", "!dashboard/", "!pyproject.toml"} <= set(
-        ignored
-    )
+    packages = {"!footfall/", "!collector/", "!aggregator/", "!dashboard/", "!app/"}
+    assert {*packages, "!pyproject.toml"} <= set(ignored)
 
 
 @pytest.mark.parametrize("args", [["migrate"], ["site", "list"]])
 def test_a_chdb_dsn_without_the_embedded_extra_says_how_to_install_it(tmp_path, args):
     # As in the image: chdb cannot be imported (None in sys.modules makes the import fail).
-    script = "import sys; sys.modules['chdb'] = None; from footfall.cli import main; main()"
+    script = "import sys; sys.modules['chdb'] = None; from app.cli import main; main()"
     env = {
         **clean_environ(),
         "FOOTFALL_DATA_DIR": str(tmp_path),

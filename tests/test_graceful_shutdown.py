@@ -15,8 +15,8 @@ import time
 
 import pytest
 
+from app.redis_server import free_port
 from footfall import keys
-from footfall.redis_server import free_port
 from footfall.sites import Site, site_to_json
 from footfall.wire import StreamEvent, encode_event
 from tests.conftest import BROWSER_UA

@@ -1,9 +1,14 @@
-"""The house's floors: a component imports the kernel (`footfall/`), never another component.
+"""The house's floors: each layer imports only the layers below it.
 
-The collector, the aggregator and the dashboard stand side by side on the kernel,
-so each can run alone (`footfall collector|aggregator|dashboard`) and be read
-alone. Read from the source (every `import` and `from`, at any depth of a
-module), so an import inside a function counts too.
+    footfall/ (the kernel: settings, connections, keys, the wire and site models)
+    collector/, aggregator/, dashboard/ (the components, side by side)
+    app/ (the program: the CLI, `serve`, the embedded default, operator tools)
+    bench/, tests/
+
+So a component can run alone (`footfall collector|aggregator|dashboard`) and be
+read alone, and the kernel is what they share, nothing more. Read from the
+source (every `import` and `from`, at any depth of a module), so an import
+inside a function counts too.
 """
 
 from __future__ import annotations
@@ -14,7 +19,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
+KERNEL = "footfall"
 COMPONENTS = ("collector", "aggregator", "dashboard")
+APP = "app"
+ABOVE = ("bench", "tests")
+LAYERS = {
+    KERNEL: {APP, *COMPONENTS, *ABOVE},
+    **{component: {APP, *ABOVE, *set(COMPONENTS) - {component}} for component in COMPONENTS},
+    APP: set(ABOVE),
+}
+"""Each package of the house, and what it must not import."""
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -28,15 +42,20 @@ def imported_packages(path: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("component", COMPONENTS)
-def test_a_component_imports_no_other_component(component):
-    others = set(COMPONENTS) - {component}
+@pytest.mark.parametrize("package", list(LAYERS))
+def test_a_layer_imports_only_the_layers_below_it(package):
+    forbidden = LAYERS[package]
     crossings = {
-        str(path.relative_to(ROOT)): sorted(imported_packages(path) & others)
-        for path in sorted((ROOT / component).rglob("*.py"))
-        if imported_packages(path) & others
+        str(path.relative_to(ROOT)): sorted(imported_packages(path) & forbidden)
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if imported_packages(path) & forbidden
     }
     assert crossings == {}
+
+
+def test_every_package_of_the_house_has_its_floor():
+    packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()}
+    assert packages - set(ABOVE) == set(LAYERS)
 
 
 def test_the_check_sees_imports_at_any_depth(tmp_path):

@@ -18,9 +18,9 @@ import pytest
 import redis.exceptions
 
 from aggregator.consumer import Aggregator
+from app.redis_server import EmbeddedRedis
 from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis
-from footfall.redis_server import EmbeddedRedis
 from tests.helpers import pageview, stream_events
 
 

@@ -24,11 +24,11 @@ from prometheus_client.parser import text_string_to_metric_families
 import collector.app
 from aggregator.consumer import Aggregator
 from aggregator.runner import operations_app
+from app.redis_server import free_port
 from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.logs import ACCESS_LOG, AccessLogPolicy, JsonFormatter
 from footfall.observe import observe_requests
-from footfall.redis_server import free_port
 from footfall.settings import Settings
 from footfall.sites import Site, site_to_json
 from footfall.web import ApiError, setup_operations

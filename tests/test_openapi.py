@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 import dashboard.app
+from app.serve import all_in_one_app
 from collector.events import EventIn
 from dashboard import openapi
 from dashboard.metrics import METRICS
@@ -34,7 +35,6 @@ from dashboard.periods import PERIODS
 from dashboard.properties import PROPERTIES
 from footfall import keys
 from footfall.connections import AsyncClickHouse, sync_redis
-from footfall.serve import all_in_one_app
 from footfall.settings import Settings
 from footfall.tokens import SCOPES
 from tests.conftest import ADMIN_TOKEN, AUTH, BROWSER_UA, empty_stores

@@ -331,7 +331,7 @@ async def test_ingest_lua_names_its_counters_as_footfall_keys_does(
 def test_the_site_command_sets_the_protection_settings(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTFALL_")}
     env["FOOTFALL_DATA_DIR"] = str(tmp_path / "data")
-    command = [sys.executable, "-m", "footfall", "site"]
+    command = [sys.executable, "-m", "app", "site"]
     added = subprocess.run(
         [*command, "add", "news.example", "--allow-subdomains", "--exclude-ip", "10.0.0.0/8",
          "--exclude-path", "/admin/*", "--exclude-path", "/preview*"],

@@ -18,10 +18,10 @@ import redis.cluster
 import redis.exceptions
 
 from aggregator.consumer import Aggregator
+from app.serve import all_in_one_app
 from footfall import keys
 from footfall.clock import ManualClock
 from footfall.connections import AsyncClickHouse, async_redis, sync_redis
-from footfall.serve import all_in_one_app
 from footfall.settings import Settings
 from tests.conftest import ADMIN_TOKEN, AUTH, BROWSER_UA
 from tests.redis_cluster import RedisCluster

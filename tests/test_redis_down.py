@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.redis_server import EmbeddedRedis
 from footfall.connections import sync_redis
-from footfall.redis_server import EmbeddedRedis
 from tests.helpers import pageview, stream_events
 
 

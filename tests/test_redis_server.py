@@ -9,8 +9,8 @@ import pytest
 import redis
 from redis.exceptions import AuthenticationError
 
+from app.redis_server import EmbeddedRedis, RedisServerError, find_redis_server
 from footfall.connections import sync_redis
-from footfall.redis_server import EmbeddedRedis, RedisServerError, find_redis_server
 
 
 def test_the_embedded_redis_keeps_its_data_across_restarts_with_aof(tmp_path):

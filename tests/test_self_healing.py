@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from footfall.redis_server import free_port
+from app.redis_server import free_port
 from tests.conftest import BROWSER_UA
 from tests.processes import Component, clean_environ, get, run_footfall, wait_for
 

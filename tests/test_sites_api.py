@@ -12,10 +12,10 @@ import msgspec
 import pytest
 import re2
 
+from app.redis_server import free_port
 from dashboard.sites import COLUMNS, SiteRegistry
 from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis
-from footfall.redis_server import free_port
 from footfall.sites import Site, site_to_json
 from tests.conftest import AUTH
 from tests.helpers import Recording, pageview, stream_events

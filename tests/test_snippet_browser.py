@@ -26,9 +26,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from app.serve import all_in_one_app
 from footfall import keys
 from footfall.connections import AsyncClickHouse
-from footfall.serve import all_in_one_app
 from footfall.settings import Settings
 from footfall.wire import StreamEvent
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS

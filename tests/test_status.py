@@ -10,10 +10,12 @@ import sys
 
 from rich.console import Console
 
+from aggregator.pipeline_state import gather
+from app.operator_status import operator_status
+from app.status_screen import render
 from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis
-from footfall.status import EmbeddedRedisStatus, gather
-from footfall.status_screen import render
+from footfall.status import EmbeddedRedisStatus
 from tests.conftest import AUTH
 from tests.helpers import pageview
 
@@ -106,7 +108,9 @@ async def test_the_embedded_redis_and_the_free_disk_are_shown(settings, clock, t
     redis = async_redis(settings.redis_url)
     restarting = EmbeddedRedisStatus("restarting", 2, "was killed by signal 9")
     try:
-        status = await gather(redis, None, clock(), embedded_redis=restarting, data_dir=tmp_path)
+        status = await operator_status(
+            redis, None, clock(), embedded_redis=restarting, data_dir=tmp_path
+        )
     finally:
         await redis.aclose()
     assert 0 < status.disk_free_bytes <= shutil.disk_usage(tmp_path).total  # it moves
@@ -149,7 +153,7 @@ async def test_the_command_prints_the_status_with_clickhouse_unreachable(
         FOOTFALL_REDIS_URL=settings.redis_url,
         FOOTFALL_CLICKHOUSE_DSN="http://127.0.0.1:9/default",
     )
-    command = [sys.executable, "-m", "footfall"]
+    command = [sys.executable, "-m", "app"]
     done = subprocess.run(
         [*command, "status", "--json"], env=env, capture_output=True, text=True, timeout=60
     )

@@ -1,4 +1,4 @@
-"""`footfall demo-traffic`: synthetic visitors (`footfall.demo`) sent through a real collector.
+"""`footfall demo-traffic`: synthetic visitors (`app.demo`) sent through a real collector.
 
 Visits arrive as a Poisson process sized so that the events add up to `rate`
 per second; each tick, the events that are due go out in one `POST /api/events`
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from app.demo import Planned, mean_events_per_visit, plan_visit
 from footfall.clock import Clock, system_clock
-from footfall.demo import Planned, mean_events_per_visit, plan_visit
 
 TICK_S = 0.25
 MAX_BATCH = 1000  # the Events API's most events per batch

@@ -1,6 +1,6 @@
 """Users and API tokens for the CLI, by either road: a running server's API, or direct.
 
-As for sites (`footfall.sites_client`): both roads answer with the API's JSON
+As for sites (`app.sites_client`): both roads answer with the API's JSON
 shapes and raise `AccountsError` with the API's message and field.
 """
 
@@ -11,12 +11,12 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
+from app import runtime
+from app.database import open_clickhouse
+from app.server_api import ClientError, ServerApi
 from dashboard.accounts import InvalidUser, User, UserExists, UserStore, user_document
 from dashboard.api_tokens import InvalidToken, TokenStore, new_token_from_json, token_document
-from footfall import runtime
 from footfall.connections import AsyncClickHouse, async_redis
-from footfall.database import open_clickhouse
-from footfall.server_api import ClientError, ServerApi
 from footfall.settings import Settings
 
 T = TypeVar("T")

@@ -17,9 +17,9 @@ import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from app.redis_server import EmbeddedRedis
+from app.redis_supervisor import RedisSupervisor, gave_up_file
 from footfall.private_files import private_dir, write_private
-from footfall.redis_server import EmbeddedRedis
-from footfall.redis_supervisor import RedisSupervisor, gave_up_file
 from footfall.settings import Settings
 
 REDIS_DIR = "redis"

@@ -20,14 +20,15 @@ from typing import Any
 import click
 from clickhouse_connect.driver.exceptions import Error as ClickHouseError
 
-from footfall import logs, runtime
-from footfall.accounts_cli import token, user
-from footfall.cli_errors import client_errors
-from footfall.ops_cli import demo_traffic, status
+from app import runtime
+from app.accounts_cli import token, user
+from app.cli_errors import client_errors
+from app.ops_cli import demo_traffic, status
+from app.sites_client import sites_client
+from footfall import logs
 from footfall.private_files import PRIVATE_UMASK
 from footfall.settings import SETTINGS, Settings, load_settings
 from footfall.sites import snippet_tag
-from footfall.sites_client import sites_client
 
 DEMO_SITE = "demo.localhost"
 EMBEDDED_REDIS_FAILED = 3
@@ -76,8 +77,8 @@ main.add_command(demo_traffic)
 @pass_settings
 def serve(ctx: Context, host: str | None, port: int | None, demo: bool) -> None:
     """Run every component in one process, on one port."""
-    from footfall import serve as servers
-    from footfall.database import open_clickhouse
+    from app import serve as servers
+    from app.database import open_clickhouse
 
     configured = ctx.settings.replace(**_given(host=host, port=port))
     settings = runtime.with_admin_token(configured)
@@ -124,7 +125,7 @@ def _demo_visitors(settings: Settings) -> subprocess.Popen:
         "FOOTFALL_DATA_DIR": str(settings.data_dir),
         "FOOTFALL_ADMIN_TOKEN": settings.admin_token,
     }
-    command = [sys.executable, "-m", "footfall", "demo-traffic", "--site", DEMO_SITE,
+    command = [sys.executable, "-m", "app", "demo-traffic", "--site", DEMO_SITE,
                "--add-site", "--rate", str(DEMO_RATE), "--duration", "86400",
                "--url", settings.base_url]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
@@ -137,7 +138,7 @@ def _demo_visitors(settings: Settings) -> subprocess.Popen:
 @pass_settings
 def collector(ctx: Context, port: int, workers: int) -> None:
     """Run the collector alone (needs FOOTFALL_REDIS_URL)."""
-    from footfall import serve as servers
+    from app import serve as servers
 
     _require_redis(ctx.settings)
     with _startup_errors():
@@ -155,7 +156,7 @@ def aggregator(ctx: Context, consumer: str | None, port: int | None) -> None:
     import asyncio
 
     from aggregator.runner import default_consumer, run_alone
-    from footfall.database import open_clickhouse
+    from app.database import open_clickhouse
 
     _require_redis(ctx.settings)
     settings = ctx.settings.replace(**_given(aggregator_port=port))
@@ -171,8 +172,8 @@ def aggregator(ctx: Context, consumer: str | None, port: int | None) -> None:
 def dashboard(ctx: Context, port: int) -> None:
     """Run the dashboard and its APIs alone (needs FOOTFALL_REDIS_URL)."""
     import dashboard.app
-    from footfall import serve as servers
-    from footfall.database import open_clickhouse
+    from app import serve as servers
+    from app.database import open_clickhouse
 
     _require_redis(ctx.settings)
     settings = runtime.with_admin_token(ctx.settings.replace(port=port))
@@ -200,7 +201,7 @@ def migrate(ctx: Context, cluster: str | None, print_only: bool) -> None:
     """Create or upgrade every ClickHouse table."""
     from aggregator.cluster import Cluster
     from aggregator.schema import schema_script
-    from footfall.database import migrated_clickhouse
+    from app.database import migrated_clickhouse
 
     settings = ctx.settings.replace(**_given(clickhouse_cluster=cluster))
     with _startup_errors():
@@ -250,8 +251,8 @@ async def _import(
     """Through the running server's Redis and aggregator, or, with none, an aggregator here."""
     from aggregator.consumer import Aggregator
     from aggregator.importer import import_file
+    from app.database import open_clickhouse
     from footfall.connections import async_redis
-    from footfall.database import open_clickhouse
 
     options = {"default_site": site, "visit_gap_ms": settings.visit_gap * 1000, "again": again}
     served = runtime.running_redis(settings)

@@ -17,9 +17,9 @@ from typing import Any
 
 import click
 
-from footfall import runtime
+from app import runtime
+from app.sites_client import sites_client
 from footfall.settings import Settings
-from footfall.sites_client import sites_client
 from footfall.status import Status, from_json
 
 DEMO_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -34,7 +34,7 @@ def status(ctx: Any, watch: float | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.live import Live
 
-    from footfall.status_screen import render
+    from app.status_screen import render
 
     if as_json:
         click.echo(json.dumps(_status_as_dict(_read_status(ctx.settings)), indent=2))
@@ -77,10 +77,10 @@ def _status_from_server(url: str, token: str) -> Status:
 
 
 async def _status_here(settings: Settings, served_redis: str | None) -> Status:
+    from app.database import open_clickhouse
+    from app.operator_status import operator_status
     from footfall.clock import system_clock
     from footfall.connections import async_redis
-    from footfall.database import open_clickhouse
-    from footfall.status import gather
 
     redis_url = settings.redis_url or served_redis
     if not redis_url:
@@ -96,7 +96,7 @@ async def _status_here(settings: Settings, served_redis: str | None) -> Status:
             store = open_clickhouse(settings)
         except Exception as e:  # reported on the screen by gather, as "not asked"
             click.echo(f"ClickHouse: {type(e).__name__}: {e}", err=True)
-        return await gather(redis, store, system_clock(), data_dir=settings.data_dir)
+        return await operator_status(redis, store, system_clock(), data_dir=settings.data_dir)
     finally:
         await redis.aclose()
         if store is not None:
@@ -133,7 +133,7 @@ def demo_traffic(
     seed: int | None, add_site: bool,
 ) -> None:  # fmt: skip
     """Send realistic synthetic visitors to a site through the collector."""
-    from footfall.demo_traffic import DemoError, send_demo_traffic
+    from app.demo_traffic import DemoError, send_demo_traffic
 
     settings: Settings = ctx.settings
     if add_site:

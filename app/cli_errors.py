@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import click
 
-from footfall.server_api import ClientError
+from app.server_api import ClientError
 
 
 @contextlib.contextmanager

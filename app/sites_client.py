@@ -11,11 +11,11 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
+from app import runtime
+from app.database import open_clickhouse
+from app.server_api import ClientError, ServerApi
 from dashboard.sites import SiteExists, SiteRegistry
-from footfall import runtime
 from footfall.connections import AsyncClickHouse, async_redis
-from footfall.database import open_clickhouse
-from footfall.server_api import ClientError, ServerApi
 from footfall.settings import Settings
 from footfall.sites import InvalidSite, changed, site_document, site_from_json
 

@@ -1,6 +1,6 @@
 """Composing components into runnable servers: all in one (`serve`), or the collector alone.
 
-This is the one place that imports the components: each exposes `setup(app,
+Each component exposes `setup(app,
 ...)`, and a server is an application with some of them mounted. Servers run with
 `footfall.http_server.run_app`, which answers even the requests aiohttp refuses
 itself as JSON errors.
@@ -20,6 +20,7 @@ import aggregator.runner
 import collector.app
 import dashboard.app
 import dashboard.appkeys
+from app import status_api
 from collector.events import MAX_BATCH_BODY
 from footfall.clock import Clock, system_clock
 from footfall.connections import AsyncClickHouse
@@ -46,8 +47,9 @@ def all_in_one_app(
     collector.app.setup(app, settings, clock=clock)
     dashboard.app.setup(app, settings, clickhouse_client)
     app[dashboard.appkeys.CLOCK] = clock
+    status_api.add_routes(app)
     if embedded_redis:
-        app[dashboard.appkeys.EMBEDDED_REDIS] = embedded_redis
+        app[status_api.EMBEDDED_REDIS] = embedded_redis
     if aggregate:
         aggregator.runner.setup(app, settings, clickhouse_client, consumer="serve", clock=clock)
     return app

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from footfall.accounts_client import accounts_client
-from footfall.cli_errors import client_errors
+from app.accounts_client import accounts_client
+from app.cli_errors import client_errors
 from footfall.tokens import SCOPES
 
 

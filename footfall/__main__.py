@@ -1,3 +1,0 @@
-from footfall.cli import main
-
-main()
