@@ -1,8 +1,9 @@
 """Serving the OpenAPI document: `GET /api/v1/openapi.json`, and `GET /api/docs` to read it.
 
 Both are public (the API's shape is no secret) and both show the operations
-this very server serves (`openapi.document_for`). The page is rendered here,
-server-side, from the same dict: no viewer script, no Node build, no network.
+this very server serves: the parts mounted on it (`openapi.document_for`),
+this one among them. The page is rendered here, server-side, from the same
+dict: no viewer script, no Node build, no network.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import orjson
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from dashboard import openapi
 from dashboard.render import render
+from footfall import openapi
+from footfall.openapi import PUBLIC, Route, answer
 
 _CODE = re.compile(r"`([^`]+)`")
 METHOD_ORDER = ("get", "post", "put", "delete", "options")
@@ -34,13 +36,12 @@ CONSTRAINTS = (
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_get("/api/v1/openapi.json", openapi_json)
-    app.router.add_get("/api/docs", docs_page)
+    openapi.mount(app, API)
 
 
 async def openapi_json(request: web.Request) -> web.Response:
     return web.Response(
-        body=_json(frozenset(openapi.routes(request.app))),
+        body=_json(tuple(request.app[openapi.PARTS])),
         content_type="application/json",
         headers={"Access-Control-Allow-Origin": "*"},
     )
@@ -61,9 +62,9 @@ async def docs_page(request: web.Request) -> web.Response:
 
 
 @functools.lru_cache(maxsize=4)
-def _json(served: frozenset[tuple[str, str]]) -> bytes:
-    # Keyed on the routes: one server has one set, so this is built once.
-    return orjson.dumps(openapi.narrowed(openapi.document(), served))
+def _json(parts: tuple[openapi.Part, ...]) -> bytes:
+    # Keyed on the parts: one server has one list, so this is built once.
+    return orjson.dumps(openapi.document(parts))
 
 
 # -- the page's view of the document -----------------------------------------------------------
@@ -200,3 +201,27 @@ def _constraints(schema: dict[str, Any]) -> str:
         if key in schema
     ]
     return f' <span class="constraints">({", ".join(parts)})</span>' if parts else ""
+
+
+API = openapi.Part(
+    openapi.Tag("This document", "This description of the API.", order=50),
+    (
+        Route(
+            "GET",
+            "/api/v1/openapi.json",
+            openapi_json,
+            "This document",
+            "The OpenAPI 3.1 document of the operations this server serves.",
+            {"200": answer("The document.", {"type": "object"})},
+        ),
+        Route(
+            "GET",
+            "/api/docs",
+            docs_page,
+            "This document, to read",
+            "The same document as a web page.",
+            {"200": {"description": "HTML", "content": {"text/html": {"schema": {}}}}},
+        ),
+    ),
+    security=PUBLIC,
+)
