@@ -1,14 +1,12 @@
-"""Serving the OpenAPI document: `GET /api/v1/openapi.json`, and `GET /api/docs` to read it.
+"""`GET /api/docs`: the OpenAPI document (`/api/v1/openapi.json`) as a page to read.
 
-Both are public (the API's shape is no secret) and both show the operations
-this very server serves: the parts mounted on it (`openapi.document_for`),
-this one among them. The page is rendered here, server-side, from the same
-dict: no viewer script, no Node build, no network.
+Public, as the document is, and showing the operations this very server
+serves: the parts mounted on it (`openapi.document_for`). The page is rendered
+here, server-side, from the same dict: no viewer script, no Node build, no network.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
@@ -18,7 +16,7 @@ from markupsafe import Markup, escape
 
 from dashboard.render import render
 from footfall import openapi
-from footfall.openapi import PUBLIC, Route, answer
+from footfall.openapi import PUBLIC, Route
 
 _CODE = re.compile(r"`([^`]+)`")
 METHOD_ORDER = ("get", "post", "put", "delete", "options")
@@ -39,14 +37,6 @@ def setup(app: web.Application) -> None:
     openapi.mount(app, API)
 
 
-async def openapi_json(request: web.Request) -> web.Response:
-    return web.Response(
-        body=_json(tuple(request.app[openapi.PARTS])),
-        content_type="application/json",
-        headers={"Access-Control-Allow-Origin": "*"},
-    )
-
-
 async def docs_page(request: web.Request) -> web.Response:
     doc = openapi.document_for(request.app)
     context = {
@@ -59,12 +49,6 @@ async def docs_page(request: web.Request) -> web.Response:
     # Unlike the pages with a CSRF token, this one may be cached briefly.
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
-
-
-@functools.lru_cache(maxsize=4)
-def _json(parts: tuple[openapi.Part, ...]) -> bytes:
-    # Keyed on the parts: one server has one list, so this is built once.
-    return orjson.dumps(openapi.document(parts))
 
 
 # -- the page's view of the document -----------------------------------------------------------
@@ -176,7 +160,9 @@ def _schema(schema: dict[str, Any]) -> str:
     if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
         inner = _schema(schema["additionalProperties"])
         inner = f"({inner})" if " | " in inner else inner
-        return f"map of string to {inner}{_constraints(schema)}"
+        names = schema.get("propertyNames", {})
+        key = f"({_schema(names)})" if "enum" in names else "string"
+        return f"map of {key} to {inner}{_constraints(schema)}"
     return f"<span class=type>{escape(kind)}</span>{_constraints(schema)}"
 
 
@@ -204,16 +190,8 @@ def _constraints(schema: dict[str, Any]) -> str:
 
 
 API = openapi.Part(
-    openapi.Tag("This document", "This description of the API.", order=50),
+    openapi.DOCS,
     (
-        Route(
-            "GET",
-            "/api/v1/openapi.json",
-            openapi_json,
-            "This document",
-            "The OpenAPI 3.1 document of the operations this server serves.",
-            {"200": answer("The document.", {"type": "object"})},
-        ),
         Route(
             "GET",
             "/api/docs",

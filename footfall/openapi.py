@@ -6,9 +6,11 @@ router needs (method, path, handler) and what the document says of it; a
 built from the room's own msgspec types (`struct_schemas`, `answer_schemas`).
 `mount(app, part)` adds the routes to the application and the part to those it
 serves, so the document of an application (`document_for`) is made of exactly
-the parts mounted on it: every one on `footfall serve`, the dashboard's and
-the operations' on `footfall dashboard`. Tags are listed by their `order`,
-whichever room mounts first.
+the parts mounted on it: every one on `footfall serve`, the collector's on
+`footfall collector`, the dashboard's on `footfall dashboard` (each with the
+operations and `DOCUMENT`: every application serves its own at
+`/api/v1/openapi.json`). Tags are listed by their `order`, whichever room
+mounts first.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import msgspec
+import orjson
 from aiohttp import web
 
 import footfall
@@ -274,3 +277,35 @@ def routes(app: web.Application) -> set[tuple[str, str]]:
         for route in app.router.routes()
         if route.resource is not None and route.method != "HEAD"
     }
+
+
+async def serve_document(request: web.Request) -> web.Response:
+    """`GET /api/v1/openapi.json`: public, as the API's shape is no secret."""
+    return web.Response(
+        body=_json(tuple(request.app[PARTS])),
+        content_type="application/json",
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _json(parts: tuple[Part, ...]) -> bytes:
+    # Keyed on the parts: one server has one list, so this is built once.
+    return orjson.dumps(document(parts))
+
+
+DOCS = Tag("This document", "This description of the API.", order=50)
+DOCUMENT = Part(
+    DOCS,
+    (
+        Route(
+            "GET",
+            "/api/v1/openapi.json",
+            serve_document,
+            "This document",
+            "The OpenAPI 3.1 document of the operations this server serves.",
+            {"200": answer("The document.", {"type": "object"})},
+        ),
+    ),
+    security=PUBLIC,
+)

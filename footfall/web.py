@@ -9,7 +9,8 @@ checks each mounted component adds to `READY_CHECKS`. /metrics first runs the
 then renders the one registry; with a `METRICS_TOKEN` (setting `metrics_token`)
 it answers only a request that carries it as a Bearer token.
 Every request is observed (`footfall/observe.py`): request id, latency, access log.
-The three operations are a part of the API's document (`OPERATIONS`), mounted once.
+The three operations are a part of the API's document (`OPERATIONS`), mounted once,
+with the document itself (`openapi.DOCUMENT`).
 """
 
 from __future__ import annotations
@@ -149,8 +150,8 @@ OPERATIONS = openapi.Part(
 
 
 def setup_operations(app: web.Application, *, metrics_token: str) -> None:
-    """Add /health, /ready, /metrics and the request observer once per application,
-    however many components mount (each passes the same `metrics_token`)."""
+    """Add /health, /ready, /metrics, the API's document and the request observer once per
+    application, however many components mount (each passes the same `metrics_token`)."""
     if READY_CHECKS in app:
         return
     app[READY_CHECKS] = []
@@ -158,5 +159,6 @@ def setup_operations(app: web.Application, *, metrics_token: str) -> None:
     app[METRICS_TOKEN] = metrics_token
     observe.setup(app)
     openapi.mount(app, OPERATIONS)
+    openapi.mount(app, openapi.DOCUMENT)
     # Probes every few seconds and scrapes: access-logged when failing or sampled.
     app[observe.QUIET_ROUTES].update(route.path for route in OPERATIONS.routes)

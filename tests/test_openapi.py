@@ -112,6 +112,18 @@ def test_the_dashboard_alone_documents_only_what_it_serves() -> None:
     assert "Event" not in doc["components"]["schemas"]
 
 
+async def test_the_collector_alone_serves_its_own_part(aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]
+    client = await aiohttp_client(collector.app.create_app(settings))
+    response = await client.get("/api/v1/openapi.json")
+    assert response.status == 200
+    doc = await response.json()
+    assert {"/api/event", "/api/events", "/api/counters", "/snippet.js", "/health"} <= set(
+        doc["paths"]
+    )
+    assert not [path for path in doc["paths"] if path.startswith(("/api/v1/stats", "/api/docs"))]
+    assert "Event" in doc["components"]["schemas"]
+
+
 def test_the_event_schema_is_the_collectors_type_limits_and_all() -> None:
     _, generated = msgspec.json.schema_components([EventIn], ref_template=openapi.REF)
     event = DOCUMENT["components"]["schemas"]["Event"]
