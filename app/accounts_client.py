@@ -15,18 +15,12 @@ from footfall.settings import Settings
 CLI = "cli"  # `created_by` of a token made straight in the data dir
 
 
-class AccountsError(ClientError):
-    pass
-
-
 def accounts_client(settings: Settings) -> ApiAccounts | DirectAccounts:
     return road(settings, ApiAccounts, DirectAccounts)
 
 
 class ApiAccounts(ServerApi):
     """Through the users and tokens API of the server that owns the data dir."""
-
-    error = AccountsError
 
     def add_user(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/api/v1/users", body)
@@ -47,15 +41,13 @@ class ApiAccounts(ServerApi):
 class DirectAccounts(Direct):
     """Straight to ClickHouse (and, for tokens, Redis's mirror)."""
 
-    error = AccountsError
-
     def add_user(self, body: dict[str, Any]) -> dict[str, Any]:
         async def add(stores: Stores) -> dict[str, Any]:
             user = User(email=body["email"], role=body["role"], sites=tuple(body["sites"]))
             try:
                 return answered(await stores.users.add(user, body["password"]))
             except UserExists:
-                raise AccountsError(f"user {user.email} already exists", "email") from None
+                raise ClientError(f"user {user.email} already exists", "email") from None
 
         return self._run(add, redis=False)
 
@@ -82,6 +74,6 @@ class DirectAccounts(Direct):
     def revoke_token(self, token_id: str) -> None:
         async def revoke(stores: Stores) -> None:
             if not await stores.tokens.revoke(token_id):
-                raise AccountsError(f"no token {token_id}", "id")
+                raise ClientError(f"no token {token_id}", "id")
 
         self._run(revoke)

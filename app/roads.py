@@ -70,8 +70,6 @@ class Stores:
 class Direct:
     """Straight to the stores: each call opens them, runs, and closes them."""
 
-    error: type[ClientError] = ClientError
-
     def __init__(self, settings: Settings):
         self._settings = settings
 
@@ -83,7 +81,7 @@ class Direct:
             with runtime.redis_available(self._settings) as settings:
                 return asyncio.run(_with_stores(settings, settings.redis_url, action))
         except INVALID as e:
-            raise self.error(e.message, e.field) from None
+            raise ClientError(e.message, e.field) from None
 
 
 async def _with_stores(

@@ -13,18 +13,12 @@ from footfall.settings import Settings
 from footfall.sites import changed, site_document, site_from_json
 
 
-class SitesError(ClientError):
-    pass
-
-
 def sites_client(settings: Settings) -> ApiSites | DirectSites:
     return road(settings, ApiSites, DirectSites)
 
 
 class ApiSites(ServerApi):
     """Through the Sites API of the server that owns the data dir."""
-
-    error = SitesError
 
     def add(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/api/v1/sites", body)
@@ -42,14 +36,12 @@ class ApiSites(ServerApi):
 class DirectSites(Direct):
     """Straight to ClickHouse and Redis."""
 
-    error = SitesError
-
     def add(self, body: dict[str, Any]) -> dict[str, Any]:
         async def add(stores: Stores) -> dict[str, Any]:
             try:
                 site = await stores.sites.add(site_from_json(json.dumps(body)))
             except SiteExists as e:
-                raise SitesError(f"site {e} already exists", "domain") from None
+                raise ClientError(f"site {e} already exists", "domain") from None
             return self._document(site)
 
         return self._run(add)
@@ -59,7 +51,7 @@ class DirectSites(Direct):
             registry = stores.sites
             site = await registry.get(domain)
             if site is None:
-                raise SitesError(f"no site {domain}", "domain")
+                raise ClientError(f"no site {domain}", "domain")
             return self._document(await registry.update(changed(site, changes)))
 
         return self._run(update)
@@ -75,7 +67,7 @@ class DirectSites(Direct):
             registry = stores.sites
             site = await registry.get(domain)
             if site is None:
-                raise SitesError(f"no site {domain}", "domain")
+                raise ClientError(f"no site {domain}", "domain")
             await registry.delete(site)
 
         self._run(delete)
