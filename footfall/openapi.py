@@ -236,10 +236,11 @@ def document_for(app: web.Application) -> Schema:
 
 @functools.cache
 def document(parts: tuple[Part, ...]) -> Schema:
-    """The parts merged: each schema once (two parts naming one must agree on it)."""
+    """The parts merged: each schema once (two parts naming one must agree on it), and
+    the `Error` every part's `errors` name."""
     tags = {part.tag.name: part.tag for part in parts}
     paths: dict[str, Schema] = {}
-    schemas: dict[str, Schema] = {}
+    schemas: dict[str, Schema] = struct_schemas(Error)
     schemes: dict[str, Schema] = {}
     for part in parts:
         for route in part.routes:

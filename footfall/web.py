@@ -140,10 +140,7 @@ OPERATIONS = openapi.Part(
             security=[{"metrics": []}, {}],
         ),
     ),
-    lambda: {
-        **openapi.answer_schemas(Health, Readiness),
-        **openapi.struct_schemas(openapi.Error),
-    },
+    lambda: openapi.answer_schemas(Health, Readiness),
     security=openapi.PUBLIC,
     security_schemes={**openapi.BEARER, "metrics": METRICS_SCHEME},
 )
