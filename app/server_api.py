@@ -1,8 +1,8 @@
 """The CLI's road to a running server: its JSON API, called with the admin token.
 
-`ServerApi._call` turns the API's JSON errors into the client's own error class
-(`ClientError` or a subclass), carrying the API's message and field, so a
-command reads the same whether it went through the server or straight to the stores.
+`ServerApi._call` turns the API's JSON errors into `ClientError`s, carrying the
+API's message and field, so a command reads the same whether it went through
+the server or straight to the stores (`app.roads`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ class ClientError(Exception):
 
 
 class ServerApi:
-    error: type[ClientError] = ClientError
-
     def __init__(self, base_url: str, token: str):
         self._base_url = base_url.rstrip("/")
         self._token = token
@@ -39,6 +37,6 @@ class ServerApi:
                 return json.load(response)
         except urllib.error.HTTPError as e:
             error = json.loads(e.read() or b"{}")
-            raise self.error(error.get("error", str(e)), error.get("field", "")) from None
+            raise ClientError(error.get("error", str(e)), error.get("field", "")) from None
         except urllib.error.URLError as e:
-            raise self.error(f"cannot reach {self._base_url}: {e.reason}") from None
+            raise ClientError(f"cannot reach {self._base_url}: {e.reason}") from None

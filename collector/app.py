@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from collector import appkeys, counters, handlers
+from collector import appkeys, routes
 from collector.committer import Committer
 from collector.events import MAX_BATCH_BODY
 from collector.pipeline import Pipeline
 from collector.rate_limits import RateLimits
 from collector.site_cache import SiteCache
 from collector.snippet import Snippet
+from footfall import openapi
 from footfall.clock import Clock, system_clock
 from footfall.connections import async_redis
 from footfall.observe import QUIET_ROUTES
@@ -47,14 +48,9 @@ def setup(app: web.Application, settings: Settings, *, clock: Clock = system_clo
     setup_operations(app, metrics_token=settings.metrics_token)
     app[READY_CHECKS].append(("redis", _redis_ready(app)))
     app.cleanup_ctx.append(_redis_context)
-    app.router.add_post("/api/event", handlers.post_event)
-    app.router.add_post("/api/events", handlers.post_events)
-    app.router.add_route("OPTIONS", "/api/event", handlers.preflight)
-    app.router.add_route("OPTIONS", "/api/events", handlers.preflight)
-    app.router.add_get("/api/counters", counters.get_counters)
-    app.router.add_get("/snippet.js", handlers.get_snippet)
+    openapi.mount(app, routes.API)
     # Thousands a second per core: access-logged only when sampled or failing.
-    app[QUIET_ROUTES].update({"/api/event", "/api/events", "/api/counters", "/snippet.js"})
+    app[QUIET_ROUTES].update(route.path for route in routes.ROUTES)
 
 
 SUBSCRIBE_WAIT = 2.0

@@ -24,6 +24,7 @@ MAX_BATCH_EVENTS = 1000
 MAX_URL = 2000
 MAX_PROPS = 30
 MAX_PROP = 300
+MAX_ARTICLE = 200
 
 Url = Annotated[str, msgspec.Meta(max_length=MAX_URL)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
@@ -36,7 +37,8 @@ Short = Annotated[str, msgspec.Meta(max_length=MAX_PROP)]
 
 
 class EventIn(msgspec.Struct):
-    """One event as sent. Unknown fields (Plausible's `v`, `i`, ...) are ignored."""
+    """One event, as Plausible's Events API sends it: each field in its short or long form
+    (`u` or `url`...). Unknown fields (Plausible's `v`, `i`, ...) are ignored."""
 
     n: Name | None = None
     name: Name | None = None
@@ -55,7 +57,7 @@ class EventIn(msgspec.Struct):
     e: Annotated[int, msgspec.Meta(ge=0, le=86_400_000)] | None = None
     sd: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
     w: Annotated[int, msgspec.Meta(ge=0, le=100_000)] | None = None
-    a: Annotated[str, msgspec.Meta(max_length=200)] | int | None = None
+    a: Annotated[str, msgspec.Meta(max_length=MAX_ARTICLE)] | int | None = None
     ti: Annotated[str, msgspec.Meta(max_length=MAX_URL)] | None = None
     pv: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     ip: Annotated[str, msgspec.Meta(max_length=64)] | None = None
@@ -86,10 +88,11 @@ class Hit(msgspec.Struct, gc=False):
     user_agent: str | None = None
 
 
+Batch = Annotated[list[EventIn], msgspec.Meta(min_length=1, max_length=MAX_BATCH_EVENTS)]
+"""The body of `/api/events`."""
+
 _single = msgspec.json.Decoder(EventIn)
-_batch = msgspec.json.Decoder(
-    Annotated[list[EventIn], msgspec.Meta(min_length=1, max_length=MAX_BATCH_EVENTS)]
-)
+_batch = msgspec.json.Decoder(Batch)
 _props = msgspec.json.Decoder(Props)
 
 

@@ -9,6 +9,9 @@ committer, once per group commit: nothing is measured per accepted event here.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
 import redis.exceptions
 from aiohttp import web
 
@@ -36,6 +39,19 @@ ACCEPTED = {**ANY_ORIGIN, "Content-Type": "text/plain"}
 _REDIS_ERRORS = (redis.exceptions.RedisError, OSError)
 EVENTS_WRITE = "events:write"
 ADMIN_GRANT = Grant(id="admin", scopes=(EVENTS_WRITE,))
+
+
+class BatchAnswer(msgspec.Struct):
+    """What became of a batch; when a rate limit refused some of its events but not all,
+    how many, and which."""
+
+    accepted: int
+    dropped: Annotated[int, msgspec.Meta(description="Bots, excluded addresses...")]
+    rate_limited: int | msgspec.UnsetType = msgspec.UNSET
+    rate_limited_at: (
+        Annotated[list[int], msgspec.Meta(description="Indexes of the events to send again later.")]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 async def post_event(request: web.Request) -> web.Response:
@@ -106,10 +122,10 @@ async def post_events(request: web.Request) -> web.Response:
         return refusal(refused, max(1, len(hits) - dropped))
     except _REDIS_ERRORS:
         return redis_failed(len(hits) - dropped)
-    answer = {"accepted": len(hits) - dropped - len(limited), "dropped": dropped}
+    answer = BatchAnswer(accepted=len(hits) - dropped - len(limited), dropped=dropped)
     if limited:  # some, not all: the rest are stored; the sender learns which to retry
-        answer["rate_limited"] = len(limited)
-        answer["rate_limited_at"] = sorted({index_of[i] for i, _ in limited})
+        answer.rate_limited = len(limited)
+        answer.rate_limited_at = sorted({index_of[i] for i, _ in limited})
     return json_response(answer, 202, ANY_ORIGIN)
 
 

@@ -28,10 +28,13 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 CACHE_SECONDS = 5.0
 COLUMNS = ["email", "password_hash", "role", "sites", "updated_at", "deleted", "version"]
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+MAX_EMAIL = 254
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 class User(msgspec.Struct, frozen=True, kw_only=True):
+    """A user as stored and as the API answers it: it holds no password, nor its hash."""
+
     email: str
     role: Literal["admin", "editor"] = "editor"
     sites: tuple[str, ...] = ()  # an admin's are ignored: an admin has every site
@@ -55,7 +58,7 @@ def normalize_email(email: str) -> str:
 def check_user(user: User) -> User:
     """Validate what the types cannot; returns the user with e-mail and sites normalized."""
     email = normalize_email(user.email)
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL or not EMAIL.match(email):
         raise InvalidUser("email", f"not an e-mail address: {user.email!r}")
     if user.role not in ROLES:
         raise InvalidUser("role", f"role must be one of {', '.join(ROLES)}")
@@ -210,8 +213,3 @@ class UserStore:
 def _user(row: tuple) -> User:
     email, role, sites, _ = row
     return User(email=email, role=role, sites=tuple(sites))
-
-
-def user_document(user: User) -> dict[str, object]:
-    """A user as the API answers it (never with the hash)."""
-    return {"email": user.email, "role": user.role, "sites": list(user.sites)}

@@ -1,13 +1,12 @@
-"""Serving the OpenAPI document: `GET /api/v1/openapi.json`, and `GET /api/docs` to read it.
+"""`GET /api/docs`: the OpenAPI document (`/api/v1/openapi.json`) as a page to read.
 
-Both are public (the API's shape is no secret) and both show the operations
-this very server serves (`openapi.document_for`). The page is rendered here,
-server-side, from the same dict: no viewer script, no Node build, no network.
+Public, as the document is, and showing the operations this very server
+serves: the parts mounted on it (`openapi.document_for`). The page is rendered
+here, server-side, from the same dict: no viewer script, no Node build, no network.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
@@ -15,8 +14,9 @@ import orjson
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from dashboard import openapi
 from dashboard.render import render
+from footfall import openapi
+from footfall.openapi import PUBLIC, Route
 
 _CODE = re.compile(r"`([^`]+)`")
 METHOD_ORDER = ("get", "post", "put", "delete", "options")
@@ -34,16 +34,7 @@ CONSTRAINTS = (
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_get("/api/v1/openapi.json", openapi_json)
-    app.router.add_get("/api/docs", docs_page)
-
-
-async def openapi_json(request: web.Request) -> web.Response:
-    return web.Response(
-        body=_json(frozenset(openapi.routes(request.app))),
-        content_type="application/json",
-        headers={"Access-Control-Allow-Origin": "*"},
-    )
+    openapi.mount(app, API)
 
 
 async def docs_page(request: web.Request) -> web.Response:
@@ -58,12 +49,6 @@ async def docs_page(request: web.Request) -> web.Response:
     # Unlike the pages with a CSRF token, this one may be cached briefly.
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
-
-
-@functools.lru_cache(maxsize=4)
-def _json(served: frozenset[tuple[str, str]]) -> bytes:
-    # Keyed on the routes: one server has one set, so this is built once.
-    return orjson.dumps(openapi.narrowed(openapi.document(), served))
 
 
 # -- the page's view of the document -----------------------------------------------------------
@@ -175,7 +160,9 @@ def _schema(schema: dict[str, Any]) -> str:
     if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
         inner = _schema(schema["additionalProperties"])
         inner = f"({inner})" if " | " in inner else inner
-        return f"map of string to {inner}{_constraints(schema)}"
+        names = schema.get("propertyNames", {})
+        key = f"({_schema(names)})" if "enum" in names else "string"
+        return f"map of {key} to {inner}{_constraints(schema)}"
     return f"<span class=type>{escape(kind)}</span>{_constraints(schema)}"
 
 
@@ -200,3 +187,19 @@ def _constraints(schema: dict[str, Any]) -> str:
         if key in schema
     ]
     return f' <span class="constraints">({", ".join(parts)})</span>' if parts else ""
+
+
+API = openapi.Part(
+    openapi.DOCS,
+    (
+        Route(
+            "GET",
+            "/api/docs",
+            docs_page,
+            "This document, to read",
+            "The same document as a web page.",
+            {"200": {"description": "HTML", "content": {"text/html": {"schema": {}}}}},
+        ),
+    ),
+    security=PUBLIC,
+)

@@ -36,11 +36,15 @@ COLUMNS = [
 ]
 
 
+Scope = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SCOPES)})]
+"""A scope: documented as one of `SCOPES`, checked by `check_new_token` (with its message)."""
+
+
 class NewToken(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What a token is asked for: a name to recognise it by, scopes, sites (empty: all)."""
 
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    scopes: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)]
+    scopes: Annotated[tuple[Scope, ...], msgspec.Meta(min_length=1)]
     sites: tuple[str, ...] = ()
 
 
@@ -191,11 +195,12 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def token_document(token: Token, secret: str | None = None) -> dict[str, object]:
-    """A token as the API answers it; with its secret only in the answer that made it."""
-    document = msgspec.structs.asdict(token)
-    document["scopes"] = list(token.scopes)
-    document["sites"] = list(token.sites)
-    if secret is not None:
-        document["token"] = secret
-    return document
+class NewTokenAnswer(Token, kw_only=True):
+    """A token as made: with its secret, in this answer only."""
+
+    token: Annotated[str, msgspec.Meta(description="The secret: shown this once.")]
+
+
+def token_document(token: Token, secret: str) -> NewTokenAnswer:
+    """The answer that made `token`: the one with its secret."""
+    return NewTokenAnswer(**msgspec.structs.asdict(token), token=secret)

@@ -16,6 +16,9 @@ A principal comes from, in order:
 * the session cookie: an admin user has every scope on every site, an editor
   `stats:read` on their sites. A call other than GET/HEAD/OPTIONS made with
   the cookie must carry the session's CSRF token (`X-CSRF-Token`).
+
+In the API's document, `SIGNED_IN` says so of an operation (`SCHEMES` are the
+token's and the cookie's), and `ACCESS` is the tag of the routes of users and tokens.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from aiohttp import web
 from dashboard import appkeys, sessions
 from dashboard.accounts import User
 from dashboard.redirects import safe_next
+from footfall import openapi
 from footfall.tokens import SCOPES, Grant, bearer, is_admin
 from footfall.web import ApiError
 
@@ -44,6 +48,9 @@ __all__ = [
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="footfall"'}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SIGNED_IN: openapi.Security = [{"bearer": []}, {"session": []}]
+SCHEMES = {**openapi.BEARER, "session": {"type": "apiKey", "in": "cookie", "name": sessions.COOKIE}}
+ACCESS = openapi.Tag("Users and tokens", "Who may do what.", order=30)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,24 @@
 """Reading request bodies: JSON for the admin APIs (size-limited, 413 past the limit), and
-the forms of the pages (400 for one that cannot be decoded)."""
+the forms of the pages (400 for one that cannot be decoded); and what a DELETE answers."""
 
 from __future__ import annotations
 
+from typing import Literal
+
+import msgspec
 from aiohttp import web
 from multidict import MultiDictProxy
 
 from footfall.web import ApiError
 
 MAX_BODY = 16 * 1024
+
+
+class Deleted(msgspec.Struct):
+    deleted: Literal[True]
+
+
+DELETED = Deleted(True)
 
 
 async def read_body(request: web.Request, limit: int = MAX_BODY) -> bytes:

@@ -6,19 +6,24 @@ e-mail and password start the user's session, replacing any other, and the
 browser goes on to `next` (a path on this site only: `dashboard.redirects`).
 Failed logins are limited per client address and per account from an address
 (`dashboard.login_throttle`): past a limit, a 429 with Retry-After.
+`API` is the session's route, with its operation in the API's document.
 """
 
 from __future__ import annotations
 
+import msgspec
 from aiohttp import web
 
 from dashboard import appkeys, sessions
-from dashboard.auth import session_principal
+from dashboard.api_tokens import Scope
+from dashboard.auth import ACCESS, SCHEMES, session_principal
 from dashboard.bodies import read_form
 from dashboard.login_throttle import TooManyFailures
 from dashboard.redirects import safe_next, see_other
 from dashboard.render import render
+from footfall import openapi
 from footfall.client_ip import client_ip
+from footfall.openapi import Route, answer, errors, ref
 from footfall.web import ApiError, json_response
 
 BAD_LOGIN = "Wrong e-mail or password."
@@ -29,7 +34,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)
-    app.router.add_get("/api/v1/session", session_info)
+    openapi.mount(app, API)
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
@@ -91,6 +96,15 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+class Session(msgspec.Struct):
+    email: str
+    admin: bool
+    scopes: list[Scope]
+    sites: list[str] | None
+    """None: every site."""
+    csrf_token: str
+
+
 async def session_info(request: web.Request) -> web.Response:
     """`GET /api/v1/session`: who is logged in, and the CSRF token for the page's scripts.
 
@@ -99,13 +113,30 @@ async def session_info(request: web.Request) -> web.Response:
     who = await session_principal(request)
     if who is None:
         raise ApiError(401, "not logged in")
-    return json_response(
-        {
-            "email": who.email,
-            "admin": who.admin,
-            "scopes": sorted(who.scopes),
-            "sites": None if who.sites is None else sorted(who.sites),
-            "csrf_token": sessions.csrf_token(request),
-        },
-        headers={"Cache-Control": "no-store"},
+    session = Session(
+        email=who.email,
+        admin=who.admin,
+        scopes=sorted(who.scopes),
+        sites=None if who.sites is None else sorted(who.sites),
+        csrf_token=sessions.csrf_token(request),
     )
+    return json_response(session, headers={"Cache-Control": "no-store"})
+
+
+API = openapi.Part(
+    ACCESS,
+    (
+        Route(
+            "GET",
+            "/api/v1/session",
+            session_info,
+            "Who is logged in",
+            "The session cookie's user, and the CSRF token the dashboard's scripts send "
+            "(`X-CSRF-Token`) with calls other than GET.",
+            {"200": answer("The user.", ref("Session")), **errors(401)},
+        ),
+    ),
+    lambda: openapi.answer_schemas(Session),
+    security=[{"session": []}],
+    security_schemes=SCHEMES,
+)

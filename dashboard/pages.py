@@ -2,7 +2,8 @@
 
 Each handler checks who is asking (`page_principal`: no session, go to /login),
 then renders a template that carries the page data its script needs: the
-language and its messages, the CSRF token, the site. The numbers themselves
+language and its messages, the CSRF token, the site, and on a stats page the
+period picker's choices (`PAGE_PERIODS`, so the list exists once). The numbers themselves
 are fetched by the page's script from the JSON API, the same API other
 services use. A site the user may not read answers 404, like one that does
 not exist: a page does not reveal which sites exist.
@@ -15,10 +16,15 @@ from typing import Any
 from aiohttp import web
 
 from dashboard import appkeys, i18n, templating
-from dashboard.auth import Principal, page_principal
+from dashboard.auth import SCOPES, Principal, page_principal
+from dashboard.periods import DEFAULT_PERIOD, PERIODS
 from dashboard.render import render
 from dashboard.sessions import csrf_token
 from footfall.sites import Site, normalize_domain
+
+PAGE_PERIODS = ("realtime", "day", "yesterday", *(p for p in PERIODS if p != "day"))
+"""The period picker's choices: the Stats API's periods and two of the page's own, which it
+asks the API for as `day` (`state.js`): `realtime` (today, reloaded often) and `yesterday`."""
 
 
 def setup(app: web.Application) -> None:
@@ -45,7 +51,7 @@ async def site_page(request: web.Request) -> web.Response:
     site = await _readable_site(request, who)
     if site is None:
         return _not_found(request, who)
-    return _page(request, who, "site.html", {"site": site}, {"site": _site_data(site)})
+    return _page(request, who, "site.html", {"site": site}, _stats_data(site))
 
 
 async def article_page(request: web.Request) -> web.Response:
@@ -54,7 +60,7 @@ async def article_page(request: web.Request) -> web.Response:
     if site is None:
         return _not_found(request, who)
     article = request.match_info["article"]
-    data = {"site": _site_data(site), "article": article}
+    data = {**_stats_data(site), "article": article}
     return _page(request, who, "article.html", {"site": site, "article": article}, data)
 
 
@@ -66,8 +72,8 @@ def admin_page(name: str):  # type: ignore[no-untyped-def]
         if not who.admin:
             return _not_found(request, who)
         sites = await request.app[appkeys.SITES].list()
-        data = {"sites": [_site_data(s) for s in sites], "me": who.email}
-        return _page(request, who, f"admin_{name}.html", {}, data)
+        data = {"sites": [_site_data(s) for s in sites], "me": who.email, "scopes": SCOPES}
+        return _page(request, who, "admin.html", {"name": name}, data)
 
     return handler
 
@@ -81,6 +87,11 @@ async def _readable_site(request: web.Request, who: Principal) -> Site | None:
 
 def _site_data(site: Site) -> dict[str, Any]:
     return {"domain": site.domain, "timezone": site.timezone, "online_window": site.online_window}
+
+
+def _stats_data(site: Site) -> dict[str, Any]:
+    """What a stats page's script needs besides the numbers: the site, the periods."""
+    return {"site": _site_data(site), "periods": PAGE_PERIODS, "default_period": DEFAULT_PERIOD}
 
 
 def _page(

@@ -1,30 +1,42 @@
 """The API tokens API, for admins only: `/api/v1/tokens` and `/api/v1/tokens/{id}`.
 
 POST answers the token with its secret (`token`), the only time it is shown;
-GET lists tokens without secrets; DELETE revokes.
+GET lists tokens without secrets; DELETE revokes. `API` is the routes, each
+with its operation in the API's document.
 """
 
 from __future__ import annotations
 
+import msgspec
 from aiohttp import web
 
 from dashboard import appkeys
-from dashboard.api_tokens import InvalidToken, new_token_from_json, token_document
-from dashboard.auth import authorize_admin
-from dashboard.bodies import read_body
+from dashboard.api_tokens import (
+    InvalidToken,
+    NewToken,
+    NewTokenAnswer,
+    Token,
+    new_token_from_json,
+    token_document,
+)
+from dashboard.auth import ACCESS, SCHEMES, SCOPES, SIGNED_IN, authorize_admin
+from dashboard.bodies import DELETED, Deleted, read_body
+from footfall import openapi
+from footfall.openapi import Route, answer, errors, path_param, ref
 from footfall.web import ApiError, json_response
 
 
+class TokenList(msgspec.Struct):
+    tokens: list[Token]
+
+
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/v1/tokens", list_tokens)
-    app.router.add_post("/api/v1/tokens", create_token)
-    app.router.add_delete("/api/v1/tokens/{id}", revoke_token)
+    openapi.mount(app, API)
 
 
 async def list_tokens(request: web.Request) -> web.Response:
     await authorize_admin(request)
-    tokens = await request.app[appkeys.TOKENS].list()
-    return json_response({"tokens": [token_document(t) for t in tokens]})
+    return json_response(TokenList(await request.app[appkeys.TOKENS].list()))
 
 
 async def create_token(request: web.Request) -> web.Response:
@@ -42,4 +54,49 @@ async def revoke_token(request: web.Request) -> web.Response:
     token_id = request.match_info["id"]
     if not await request.app[appkeys.TOKENS].revoke(token_id):
         raise ApiError(404, f"no token {token_id}", "id")
-    return json_response({"deleted": True})
+    return json_response(DELETED)
+
+
+# -- the routes, as the document shows them ----------------------------------------------------
+
+API = openapi.Part(
+    ACCESS,
+    (
+        Route(
+            "GET",
+            "/api/v1/tokens",
+            list_tokens,
+            "List API tokens",
+            "Admins only; without their secrets.",
+            {"200": answer("The tokens.", ref("TokenList")), **errors(401, 403)},
+        ),
+        Route(
+            "POST",
+            "/api/v1/tokens",
+            create_token,
+            "Create an API token",
+            "Admins only. Scopes: " + ", ".join(f"`{s}`" for s in SCOPES) + "; sites empty for "
+            "every site. The answer holds the secret, the only time it is shown.",
+            {
+                "201": answer("The token and its secret.", ref("NewTokenAnswer")),
+                **errors(400, 401, 403, 413),
+            },
+            body=openapi.body(ref("NewToken")),
+        ),
+        Route(
+            "DELETE",
+            "/api/v1/tokens/{id}",
+            revoke_token,
+            "Revoke an API token",
+            "Admins only.",
+            {"200": answer("Revoked.", ref("Deleted")), **errors(401, 403, 404)},
+            (path_param("id", "The token's id."),),
+        ),
+    ),
+    lambda: {
+        **openapi.struct_schemas(NewToken),
+        **openapi.answer_schemas(Token, TokenList, NewTokenAnswer, Deleted),
+    },
+    security=SIGNED_IN,
+    security_schemes=SCHEMES,
+)

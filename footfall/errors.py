@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+import msgspec
 import orjson
 import redis.exceptions
 from aiohttp import web
@@ -51,8 +52,12 @@ class ApiError(Exception):
 
 
 def json_response(data: object, status: int = 200, headers: dict[str, str] | None = None):
+    """`data` as JSON: builtins, or msgspec structs (an UNSET field is left out)."""
     return web.Response(
-        body=orjson.dumps(data), status=status, content_type="application/json", headers=headers
+        body=orjson.dumps(data, default=msgspec.to_builtins),
+        status=status,
+        content_type="application/json",
+        headers=headers,
     )
 
 

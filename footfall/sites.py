@@ -89,9 +89,15 @@ def snippet_tag(base_url: str, domain: str) -> str:
     return f'<script defer data-domain="{domain}" src="{base_url}/snippet.js"></script>'
 
 
-def site_document(site: Site, base_url: str) -> dict[str, object]:
+class SiteDocument(Site, kw_only=True):
     """A site as the Sites API answers it: its settings and the tag to paste."""
-    return {**msgspec.structs.asdict(site), "snippet": snippet_tag(base_url, site.domain)}
+
+    snippet: Annotated[str, msgspec.Meta(description="The tag to paste.")]
+
+
+def site_document(site: Site, base_url: str) -> SiteDocument:
+    snippet = snippet_tag(base_url, site.domain)
+    return SiteDocument(**msgspec.structs.asdict(site), snippet=snippet)
 
 
 def normalize_domain(domain: str) -> str:

@@ -9,6 +9,8 @@ checks each mounted component adds to `READY_CHECKS`. /metrics first runs the
 then renders the one registry; with a `METRICS_TOKEN` (setting `metrics_token`)
 it answers only a request that carries it as a Bearer token.
 Every request is observed (`footfall/observe.py`): request id, latency, access log.
+The three operations are a part of the API's document (`OPERATIONS`), mounted once,
+with the document itself (`openapi.DOCUMENT`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
+import msgspec
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from footfall import observe
+from footfall import observe, openapi
 from footfall.errors import ApiError as ApiError  # the handlers' names for them, as before
 from footfall.errors import json_error as json_error
 from footfall.errors import json_response
@@ -45,8 +49,18 @@ ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}
 """CORS for what any page may call: the Events API and the public counters."""
 
 
+class Health(msgspec.Struct):
+    status: Literal["ok"]
+
+
+class Readiness(msgspec.Struct):
+    status: Literal["ready", "unavailable"]
+    problems: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
+    """What each unready check says, by its name."""
+
+
 async def health(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
+    return json_response(Health("ok"))
 
 
 async def ready(request: web.Request) -> web.Response:
@@ -59,8 +73,8 @@ async def ready(request: web.Request) -> web.Response:
         if problem:
             problems[name] = problem
     if problems:
-        return json_response({"status": "unavailable", "problems": problems}, 503)
-    return json_response({"status": "ready"})
+        return json_response(Readiness("unavailable", problems), 503)
+    return json_response(Readiness("ready"))
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -82,19 +96,66 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
-OPERATIONS = {"/health": health, "/ready": ready, "/metrics": metrics}
+METRICS_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "The metrics token (setting `metrics_token`), when one is set.",
+}
+OPERATIONS = openapi.Part(
+    openapi.Tag("Operations", "For the operator: probes and Prometheus.", order=90),
+    (
+        openapi.Route(
+            "GET",
+            "/health",
+            health,
+            "Liveness",
+            "200 while the process serves.",
+            {"200": openapi.answer("Alive.", openapi.ref("Health"))},
+        ),
+        openapi.Route(
+            "GET",
+            "/ready",
+            ready,
+            "Readiness",
+            "200 when every store this process needs answers; else 503, and which does not.",
+            {
+                "200": openapi.answer("Ready.", openapi.ref("Readiness")),
+                "503": openapi.answer("Not ready.", openapi.ref("Readiness")),
+            },
+        ),
+        openapi.Route(
+            "GET",
+            "/metrics",
+            metrics,
+            "Prometheus metrics",
+            "The registry in Prometheus' text format. With a metrics token set, only for a "
+            "request that carries it.",
+            {
+                "200": {
+                    "description": "The metrics.",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                },
+                **openapi.errors(401),
+            },
+            security=[{"metrics": []}, {}],
+        ),
+    ),
+    lambda: openapi.answer_schemas(Health, Readiness),
+    security=openapi.PUBLIC,
+    security_schemes={**openapi.BEARER, "metrics": METRICS_SCHEME},
+)
 
 
 def setup_operations(app: web.Application, *, metrics_token: str) -> None:
-    """Add /health, /ready, /metrics and the request observer once per application,
-    however many components mount (each passes the same `metrics_token`)."""
+    """Add /health, /ready, /metrics, the API's document and the request observer once per
+    application, however many components mount (each passes the same `metrics_token`)."""
     if READY_CHECKS in app:
         return
     app[READY_CHECKS] = []
     app[SCRAPE_HOOKS] = []
     app[METRICS_TOKEN] = metrics_token
     observe.setup(app)
-    for path, handler in OPERATIONS.items():
-        app.router.add_get(path, handler)
+    openapi.mount(app, OPERATIONS)
+    openapi.mount(app, openapi.DOCUMENT)
     # Probes every few seconds and scrapes: access-logged when failing or sampled.
-    app[observe.QUIET_ROUTES].update(OPERATIONS)
+    app[observe.QUIET_ROUTES].update(route.path for route in OPERATIONS.routes)

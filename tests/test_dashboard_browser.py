@@ -542,3 +542,38 @@ def test_admin_adds_an_editor_who_sees_only_their_site(
     expect(editor.locator("nav.nav a[href='/admin/users']")).to_have_count(0)
     assert editor.goto(f"{dashboard.url}/admin/users").status == 404
     context.close()
+
+
+def test_admin_changes_a_site_deletes_it_and_revokes_tokens(
+    context: BrowserContext, dashboard: Dashboard
+) -> None:
+    # Not the `page` fixture: the refused revoke below is a 404 the browser's console logs.
+    page = context.new_page()
+    live = dashboard.live
+    status, _ = live.request("POST", "/api/v1/sites", {"domain": "doi.example"}, AUTH)
+    assert status == 201
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmations, and an alert
+    page.goto(f"{dashboard.url}/admin/sites")
+    item = page.locator("details.item[data-domain='doi.example']")
+    item.locator("summary b").click()
+    item.locator("input[name=counter_offset]").fill("5")
+    item.locator("button[type=submit]").click()
+    expect(item.locator(".status.ok")).to_be_visible()
+    assert live.request("GET", "/api/v1/sites/doi.example", headers=AUTH)[1]["counter_offset"] == 5
+    item.locator("button.danger").click()
+    expect(item).to_have_count(0)
+    assert live.request("GET", "/api/v1/sites/doi.example", headers=AUTH)[0] == 404
+
+    made = [
+        live.request("POST", "/api/v1/tokens", {"name": name, "scopes": ["stats:read"]}, AUTH)[1]
+        for name in ("to revoke", "revoked elsewhere")
+    ]
+    page.goto(f"{dashboard.url}/admin/tokens")
+    rows = [page.locator(f"#tokens tr[data-id='{token['id']}']") for token in made]
+    expect(rows[1]).to_have_count(1)
+    rows[0].locator("button.danger").click()
+    expect(rows[0]).to_have_count(0)
+    # Revoked since the page was shown: the API's 404 is said, and the list shown anew.
+    assert live.request("DELETE", f"/api/v1/tokens/{made[1]['id']}", headers=AUTH)[0] == 200
+    rows[1].locator("button.danger").click()
+    expect(rows[1]).to_have_count(0)

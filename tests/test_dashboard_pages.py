@@ -4,11 +4,16 @@ choice and switch, the login redirect, the security headers of every HTML page."
 from __future__ import annotations
 
 import gzip
+import json
+import re
 
 import pytest
 
 from dashboard.i18n import best_match
+from dashboard.pages import PAGE_PERIODS
+from dashboard.periods import DEFAULT_PERIOD, PERIODS
 from dashboard.static_files import StaticFiles
+from tests.conftest import AUTH
 
 
 @pytest.mark.parametrize(
@@ -91,3 +96,21 @@ async def test_the_language_switch_sets_a_cookie_and_stays_on_this_site(
 async def test_the_login_page_speaks_the_browsers_language(client):
     vi = await (await client.get("/login", headers={"Accept-Language": "vi-VN,vi;q=0.9"})).text()
     assert '<html lang="vi">' in vi
+
+
+async def test_a_stats_page_lists_the_periods_its_picker_offers(client, add_site):
+    await add_site("news.example")
+    user = {"email": "boss@news.example", "password": "correct horse", "role": "admin"}
+    assert (await client.post("/api/v1/users", json=user, headers=AUTH)).status == 201
+    login = await client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', await login.text())[1]
+    form = {"email": user["email"], "password": user["password"], "csrf_token": csrf}
+    assert (await client.post("/login", data=form, allow_redirects=False)).status == 303
+    for path in ("/sites/news.example", "/sites/news.example/articles/a-1"):
+        html = await (await client.get(path)).text()
+        data = json.loads(re.search(r'id="page-data">(.*?)</script>', html, re.S)[1])
+        assert data["periods"] == list(PAGE_PERIODS)
+        assert data["default_period"] == DEFAULT_PERIOD
+    # The Stats API's periods, and the page's own two, which state.js turns into `day`.
+    assert set(PAGE_PERIODS) - set(PERIODS) == {"realtime", "yesterday"}
+    assert '"7d"' not in StaticFiles().files["js/state.js"].body.decode()

@@ -1,11 +1,12 @@
 """The OpenAPI document matches the server: its routes, its shapes, and every answer it gives.
 
-The document lists exactly the routes under `/api/` (both ways); the
-collector's event schema, written by hand, names exactly the collector's
-fields; and schemathesis sends each operation generated requests with the
-admin token, against a real all-in-one server on a free port with a site
-that has aggregated traffic, checking that no answer is a 5xx and that every
-status, content type and body is the one the document describes.
+The document of an application is the parts mounted on it: it lists every
+route under `/api/` and serves every operation it lists; the collector's
+event schema is its `EventIn` type, limits and all; and schemathesis sends
+each operation generated requests with the admin token, against a real
+all-in-one server on a free port with a site that has aggregated traffic,
+checking that no answer is a 5xx and that every status, content type and body
+is the one the document describes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from typing import cast
 
 import hypothesis
+import msgspec
 import orjson
 import pytest
 import schemathesis
@@ -26,14 +28,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+import collector.app
 import dashboard.app
 from app.serve import all_in_one_app
-from collector.events import EventIn
-from dashboard import openapi
+from collector.events import MAX_BATCH_EVENTS, EventIn
 from dashboard.metrics import METRICS
 from dashboard.periods import PERIODS
 from dashboard.properties import PROPERTIES
-from footfall import keys
+from footfall import keys, openapi
 from footfall.connections import AsyncClickHouse, sync_redis
 from footfall.settings import Settings
 from footfall.tokens import SCOPES
@@ -77,39 +79,71 @@ MOBILE_UA = (
 # route tests need no Redis and no ClickHouse.
 UNSTARTED = Settings(redis_url="redis://127.0.0.1:1", admin_token=ADMIN_TOKEN)
 NO_CLICKHOUSE = cast(AsyncClickHouse, None)
+ALL_IN_ONE = all_in_one_app(UNSTARTED, NO_CLICKHOUSE, aggregate=False)
+DOCUMENT = openapi.document_for(ALL_IN_ONE)
+"""Every operation footfall's servers have: all in one serves them all."""
 
 
-def test_every_api_route_is_documented_and_every_documented_operation_is_served() -> None:
-    app = all_in_one_app(UNSTARTED, NO_CLICKHOUSE, aggregate=False)
+@pytest.mark.parametrize(
+    "make_app",
+    [
+        lambda: ALL_IN_ONE,
+        lambda: dashboard.app.create_app(UNSTARTED, NO_CLICKHOUSE),
+        lambda: collector.app.create_app(UNSTARTED),
+    ],
+    ids=["all in one", "dashboard", "collector"],
+)
+def test_every_api_route_is_documented_and_every_documented_operation_is_served(
+    make_app,  # type: ignore[no-untyped-def]
+) -> None:
+    app = make_app()
     served = openapi.routes(app)
-    documented = openapi.operations(openapi.document())
-    assert served - documented == set(), "served under /api/ but not documented"
+    documented = openapi.operations(openapi.document_for(app))
+    api = {(method, path) for method, path in served if path.startswith("/api/")}
+    assert api - documented == set(), "served under /api/ but not documented"
     assert documented - served == set(), "documented but not served"
 
 
 def test_the_dashboard_alone_documents_only_what_it_serves() -> None:
-    app = dashboard.app.create_app(UNSTARTED, NO_CLICKHOUSE)
-    doc = openapi.document_for(app)
+    doc = openapi.document_for(dashboard.app.create_app(UNSTARTED, NO_CLICKHOUSE))
     assert "/api/v1/stats/aggregate" in doc["paths"]
+    assert "/health" in doc["paths"]
     assert "/api/event" not in doc["paths"]
-    assert openapi.operations(doc) == openapi.routes(app)
+    assert "Event" not in doc["components"]["schemas"]
 
 
-def test_the_event_schema_names_the_collectors_fields() -> None:
-    assert set(openapi.EVENT["properties"]) == set(EventIn.__struct_fields__)
+async def test_the_collector_alone_serves_its_own_part(aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]
+    client = await aiohttp_client(collector.app.create_app(settings))
+    response = await client.get("/api/v1/openapi.json")
+    assert response.status == 200
+    doc = await response.json()
+    assert {"/api/event", "/api/events", "/api/counters", "/snippet.js", "/health"} <= set(
+        doc["paths"]
+    )
+    assert not [path for path in doc["paths"] if path.startswith(("/api/v1/stats", "/api/docs"))]
+    assert "Event" in doc["components"]["schemas"]
+
+
+def test_the_event_schema_is_the_collectors_type_limits_and_all() -> None:
+    _, generated = msgspec.json.schema_components([EventIn], ref_template=openapi.REF)
+    event = DOCUMENT["components"]["schemas"]["Event"]
+    assert event["properties"].keys() == generated["EventIn"]["properties"].keys()
+    for name, schema in generated["EventIn"]["properties"].items():
+        assert {k: v for k, v in event["properties"][name].items() if k != "description"} == schema
+    batch = DOCUMENT["components"]["schemas"]["EventBatch"]
+    assert (batch["minItems"], batch["maxItems"]) == (1, MAX_BATCH_EVENTS)
 
 
 def test_enumerations_come_from_the_registries() -> None:
-    doc = openapi.document()
+    doc = DOCUMENT
     params = {
         p["name"]: p["schema"] for p in doc["paths"]["/api/v1/stats/breakdown"]["get"]["parameters"]
     }
     assert params["period"]["enum"] == list(PERIODS)
     assert params["property"]["enum"] == list(PROPERTIES)
     assert all(m in params["metrics"]["pattern"] for m in METRICS)
-    assert doc["components"]["schemas"]["NewToken"]["properties"]["scopes"]["items"] == {
-        "enum": list(SCOPES)
-    }
+    scopes = doc["components"]["schemas"]["NewToken"]["properties"]["scopes"]["items"]
+    assert scopes["enum"] == list(SCOPES)
 
 
 # -- a live server with traffic ---------------------------------------------------------------
@@ -182,7 +216,7 @@ def test_the_document_is_served_without_a_token(live: LiveServer) -> None:
     status, served = live.request("GET", "/api/v1/openapi.json")
     assert status == 200
     # All in one serves every operation: the whole document, which schemathesis tests below.
-    assert served == orjson.loads(orjson.dumps(openapi.document()))
+    assert served == orjson.loads(orjson.dumps(DOCUMENT))
 
 
 def test_the_docs_page_shows_every_operation_without_a_token(live: LiveServer) -> None:
@@ -190,7 +224,7 @@ def test_the_docs_page_shows_every_operation_without_a_token(live: LiveServer) -
         assert response.headers["Content-Type"].startswith("text/html")
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
         html = response.read().decode()
-    for path in openapi.document()["paths"]:
+    for path in DOCUMENT["paths"]:
         assert f"<code>{path}</code>" in html
     assert 'href="#schema-SiteDocument"' in html
     assert "<script" not in html.split("</head>", 1)[1], "a page without scripts"
@@ -217,7 +251,7 @@ def test_dates_beyond_what_clickhouse_stores_are_refused_not_a_server_error(
 
 
 # The document as built; the test above checks that the server serves this very one.
-schema = schemathesis.openapi.from_dict(openapi.document(), config=CONFIG)
+schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 
 
 @schema.parametrize()

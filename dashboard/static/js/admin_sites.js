@@ -1,12 +1,13 @@
 // The sites admin page: add a site, change its settings, copy its snippet tag,
 // delete it. Everything goes through the Sites API (/api/v1/sites).
 
-import { del, get, post, put } from "./api.js";
+import { post, put } from "./api.js";
 import { byId, el, fill } from "./dom.js";
 import { formatInteger, t } from "./format.js";
-import { copyable, field, input, select, statusLine } from "./forms.js";
+import { apiForm, copyable, deleteButton, field, input, select, showList, statusLine } from "./forms.js";
 
 const TIMEZONES = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+const SITES = "/api/v1/sites";
 
 function siteFields(site) {
   const timezone = input("timezone", "text", site.timezone ?? "Asia/Ho_Chi_Minh", { list: "timezones", required: true });
@@ -37,60 +38,21 @@ function siteValues(form) {
 }
 
 function addForm() {
-  const status = statusLine();
   const domain = input("domain", "text", "", { required: true, placeholder: "news.example" });
-  const form = el(
-    "form",
-    { class: "stack", id: "add-site" },
-    field(t("sites.domain"), domain),
-    siteFields({}),
-    el("div", { class: "actions" }, el("button", { type: "submit", class: "primary" }, t("common.add"))),
-    status.node,
-  );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      await post("/api/v1/sites", { domain: domain.value.trim(), ...siteValues(form) });
-      form.reset();
-      status.ok();
-      await showSites();
-    } catch (error) {
-      status.fail(error);
-    }
+  const fields = [field(t("sites.domain"), domain), siteFields({})];
+  return apiForm({ id: "add-site", fields, submit: t("common.add") }, async (form) => {
+    await post(SITES, { domain: domain.value.trim(), ...siteValues(form) });
+    form.reset();
+    await showSites();
   });
-  return form;
 }
 
 function siteItem(site) {
   const status = statusLine();
-  const remove = el("button", { type: "button", class: "danger" }, t("common.delete"));
-  const form = el(
-    "form",
-    { class: "stack" },
-    siteFields(site),
-    el("label", {}, t("sites.snippet")),
-    copyable(site.snippet, t("sites.snippet")),
-    el("div", { class: "actions" }, el("button", { type: "submit", class: "primary" }, t("common.save")), remove),
-    status.node,
-  );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      await put(`/api/v1/sites/${encodeURIComponent(site.domain)}`, siteValues(form));
-      status.ok();
-    } catch (error) {
-      status.fail(error);
-    }
-  });
-  remove.addEventListener("click", async () => {
-    if (!confirm(t("common.confirm_delete", { name: site.domain }))) return;
-    try {
-      await del(`/api/v1/sites/${encodeURIComponent(site.domain)}`);
-      await showSites();
-    } catch (error) {
-      status.fail(error);
-    }
-  });
+  const path = `${SITES}/${encodeURIComponent(site.domain)}`;
+  const remove = deleteButton(t("common.delete"), site.domain, path, showSites, status.fail);
+  const fields = [siteFields(site), el("label", {}, t("sites.snippet")), copyable(site.snippet, t("sites.snippet"))];
+  const form = apiForm({ fields, submit: t("common.save"), buttons: [remove], status }, (form) => put(path, siteValues(form)));
   return el(
     "details",
     { class: "item", "data-domain": site.domain },
@@ -106,16 +68,10 @@ function siteItem(site) {
   );
 }
 
-async function showSites() {
-  const list = byId("sites");
-  try {
-    const { sites } = await get("/api/v1/sites");
-    fill(list, sites.length ? sites.map(siteItem) : el("p", { class: "empty" }, t("home.empty")));
-  } catch (error) {
-    fill(list, el("p", { class: "error" }, error.message));
-  }
+function showSites() {
+  return showList(byId("sites"), SITES, "sites", (sites) => (sites.length ? sites.map(siteItem) : el("p", { class: "empty" }, t("home.empty"))));
 }
 
 document.body.append(el("datalist", { id: "timezones" }, TIMEZONES.map((zone) => el("option", { value: zone }))));
-fill(byId("add-site-form"), addForm());
+fill(byId("add-form"), addForm());
 showSites();

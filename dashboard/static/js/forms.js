@@ -1,8 +1,10 @@
-// Small builders for the admin pages' forms: a labelled field, a group of
-// checkboxes, a status line that says what happened. Values are set as DOM
+// The admin pages' forms, built one way: a labelled field, a group of
+// checkboxes, a form that calls the API and says what happened in its status
+// line, a delete button, a list loaded from the API. Values are set as DOM
 // properties (input.value), never spliced into markup.
 
-import { el } from "./dom.js";
+import { del, get } from "./api.js";
+import { el, fill } from "./dom.js";
 import { t } from "./format.js";
 
 let counter = 0;
@@ -82,4 +84,56 @@ export function copyable(text, label) {
     button.textContent = t("common.copied");
   });
   return el("div", { class: "snippet" }, box, button);
+}
+
+/**
+ * A form of `fields`, then its buttons (a primary `submit`, then `buttons`), its
+ * status line and `after`. On submit, `action(form)`; then the status line says
+ * it is saved, or shows the API's error.
+ */
+export function apiForm({ id, fields, submit, buttons = [], status = statusLine(), after = [] }, action) {
+  const form = el(
+    "form",
+    { class: "stack", id },
+    fields,
+    el("div", { class: "actions" }, el("button", { type: "submit", class: "primary" }, submit), buttons),
+    status.node,
+    after,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await action(form);
+      status.ok();
+    } catch (error) {
+      status.fail(error);
+    }
+  });
+  return form;
+}
+
+/** A button that, once the user confirms deleting `name`, DELETEs `path`, then `done()`;
+ * `fail(error)` when the API refuses. */
+export function deleteButton(text, name, path, done, fail) {
+  const button = el("button", { type: "button", class: "danger" }, text);
+  button.addEventListener("click", async () => {
+    if (!confirm(t("common.confirm_delete", { name }))) return;
+    try {
+      await del(path);
+    } catch (error) {
+      return fail(error);
+    }
+    await done();
+  });
+  return button;
+}
+
+/** Fill `container` with `render(items)`: the list the API answers at `path`, under `key`. */
+export async function showList(container, path, key, render) {
+  try {
+    const answer = await get(path);
+    fill(container, render(answer[key]));
+  } catch (error) {
+    fill(container, el("p", { class: "error" }, error.message));
+  }
 }

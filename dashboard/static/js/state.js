@@ -2,9 +2,12 @@
 // or bookmarked: ?period=7d&filters=visit:source==Google;event:page==/x&metric=visits
 // This module reads and writes that state and turns it into Stats API params.
 
-export const PERIODS = ["realtime", "day", "yesterday", "7d", "30d", "month", "6mo", "12mo", "custom"];
+import { pageData } from "./dom.js";
+
+// The period picker's choices and the default, as the server lists them (pages.py).
+const { periods, default_period: DEFAULT_PERIOD } = pageData();
+export const PERIODS = periods;
 export const CHART_METRICS = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"];
-const DEFAULT_PERIOD = "30d";
 
 /** The page's state from its URL. */
 export function readState(search = location.search) {
