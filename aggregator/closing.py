@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from aggregator import sql
 from footfall import closed_counts
 from footfall.closed_counts import (
     Closed,
@@ -55,56 +56,6 @@ bench/dashboard.py's data (10 million page views) closes in 52 calls, 49-51 s in
 RUNS_PER_STEP = 2
 """Runs of months per call: a month's two, or, after an upgrade, a year's in a few rounds."""
 
-# Every rollup's numbers per day of the days {first:Date}..{last:Date}, as rows
-# (kind, date, key, value, visitors, visits, pageviews, engaged_ms, title): what each
-# kind holds is in migration 0013.
-_DAY_COUNTS = """
-SELECT {site_kind:String} AS kind, date, '' AS key, '' AS value, uniqMerge(visitors) AS visitors,
-    0 AS visits, 0 AS pageviews, 0 AS engaged_ms, '' AS title
-FROM site_visitors WHERE site = {site:String} AND span = 'day'
-    AND date BETWEEN {first:Date} AND {last:Date} GROUP BY date
-UNION ALL
-SELECT property, date, '', value, uniqMerge(visitors), sum(visits), sum(pageviews), 0, ''
-FROM breakdown_stats WHERE site = {site:String} AND span = 'day'
-    AND date BETWEEN {first:Date} AND {last:Date} GROUP BY property, date, value
-UNION ALL
-SELECT kind, date, if(kind = {article:String}, article_id, ''),
-    if(kind = {article:String}, '', article_id), visitors, visits, pageviews, engaged_ms,
-    if(kind = {article:String}, title, '')
-FROM (
-    SELECT date, article_id, uniqMerge(visitors) AS visitors, uniqMerge(visits) AS visits,
-        sum(pageviews) AS pageviews, sum(engaged_ms) AS engaged_ms, argMaxMerge(title) AS title
-    FROM article_stats WHERE site = {site:String} AND span = 'day'
-        AND date BETWEEN {first:Date} AND {last:Date} GROUP BY date, article_id
-) ARRAY JOIN [{article:String}, {articles:String}] AS kind
-UNION ALL
-SELECT {article_source:String}, date, article_id, source, uniqMerge(visitors), 0, sum(pageviews),
-    0, ''
-FROM article_sources WHERE site = {site:String} AND span = 'day'
-    AND date BETWEEN {first:Date} AND {last:Date} GROUP BY date, article_id, source
-UNION ALL
-SELECT {exit_page:String}, toDate(visit_start, {tz:String}) AS day, '', path, uniq(visitor_id),
-    count(), 0, 0, ''
-FROM visit_exits FINAL WHERE site = {site:String}
-    AND visit_start >= toDateTime({first:Date}, {tz:String})
-    AND visit_start < toDateTime({last:Date} + 1, {tz:String}) GROUP BY day, path
-"""
-# Of each (span, date) closed at {version}, `closed_counts.TOP` articles by page views,
-# by visits and by visitors, from its `articles` rows (an article in two lists once).
-_TOP_ARTICLES = """
-SELECT {site:String}, {top_articles:String}, span, date, '', value, visitors, visits,
-    pageviews, engaged_ms, '', version
-FROM (
-    SELECT span, date, value, visitors, visits, pageviews, engaged_ms, version,
-        row_number() OVER (PARTITION BY date ORDER BY pageviews DESC, value) AS by_pageviews,
-        row_number() OVER (PARTITION BY date ORDER BY visits DESC, value) AS by_visits,
-        row_number() OVER (PARTITION BY date ORDER BY visitors DESC, value) AS by_visitors
-    FROM closed_counts
-    WHERE site = {site:String} AND kind = {articles:String} AND span = {span:String}
-        AND date BETWEEN {first:Date} AND {last:Date} AND version = {version:DateTime64(3, 'UTC')}
-)
-WHERE least(by_pageviews, by_visits, by_visitors) <= {top:UInt32}
-"""
 _KINDS = {
     "site_kind": closed_counts.SITE,
     "article": closed_counts.ARTICLE,
@@ -114,10 +65,6 @@ _KINDS = {
     "exit_page": closed_counts.EXIT_PAGE,
     "closed": closed_counts.CLOSED,
 }
-COLUMNS = (
-    "(site, kind, span, date, key, value, visitors, visits, pageviews, engaged_ms, title, version)"
-)
-VERSION = "{version:DateTime64(3, 'UTC')}"
 
 
 def last_due(today_an_hour_ago: dt.date) -> dt.date:
@@ -132,10 +79,7 @@ async def close_due(ch: AsyncClickHouse, site: str, timezone: str, last: dt.date
     if now.through is not None:
         first = now.through + dt.timedelta(days=1)
     else:
-        ((first,),) = await ch.query(
-            "SELECT minOrNull(date) FROM site_visitors WHERE site = {site:String} AND span = 'day'",
-            {"site": site},
-        )
+        ((first,),) = await ch.query(sql.FIRST_DAY, {"site": site})
         if first is None:
             return []
     last = min(last, first + dt.timedelta(days=DAYS_PER_STEP - 1))
@@ -189,57 +133,28 @@ async def _close(
 ) -> None:
     """Counts of the days `first`..`last` and their top articles, then their markers (so
     that a query never sees a marker before its counts)."""
-    ((version,),) = await ch.query("SELECT now64(3, 'UTC')")
+    ((version,),) = await ch.query(sql.CLOSING_VERSION)
     params = _KINDS | {
         "site": site, "tz": timezone, "first": first, "last": last, "version": version,
     }  # fmt: skip
-    await ch.command(
-        f"INSERT INTO closed_counts {COLUMNS} "
-        "SELECT {site:String}, kind, 'day', date, key, value, visitors, visits, pageviews, "
-        f"engaged_ms, title, {VERSION} FROM ({_DAY_COUNTS})",
-        params,
-    )
+    await ch.command(sql.CLOSE_DAYS, params)
     await _top_articles(ch, site, "day", first, last, version)
-    await ch.command(
-        f"INSERT INTO closed_counts {COLUMNS} "
-        "SELECT {site:String}, {closed:String}, 'day', {first:Date} + number, '', '', "
-        f"0, 0, 0, 0, '', {VERSION} "
-        "FROM numbers(dateDiff('day', {first:Date}, {last:Date}) + 1)",
-        params,
-    )
+    await ch.command(sql.MARK_DAYS_CLOSED, params)
 
 
 async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date) -> None:
     """A week's, month's or quarter's sums of its closed days' counts, or a run's of its
     months' (each at its latest version, its title the last one), and its top articles,
     then its marker."""
-    ((version,),) = await ch.query("SELECT now64(3, 'UTC')")
+    ((version,),) = await ch.query(sql.CLOSING_VERSION)
     first, last = start, span_end(span, start)
     params = _KINDS | {
         "site": site, "span": span, "start": start, "first": first, "last": last,
         "version": version, "parts": "month" if span in closed_counts.MONTH_RUNS else "day",
     }  # fmt: skip
-    dates = "date BETWEEN {first:Date} AND {last:Date}"
-    await ch.command(
-        f"INSERT INTO closed_counts {COLUMNS} "
-        "SELECT {site:String}, kind, {span:String}, {start:Date}, key, value, sum(visitors), "
-        "sum(visits), sum(pageviews), sum(engaged_ms), argMaxIf(title, date, title != ''), "
-        f"{VERSION} FROM closed_counts "
-        f"WHERE site = {{site:String}} AND span = {{parts:String}} AND {dates} "
-        "AND kind NOT IN ({closed:String}, {top_articles:String}) "
-        "AND (date, version) GLOBAL IN (SELECT date, max(version) FROM closed_counts "
-        "    WHERE site = {site:String} AND kind = {closed:String} AND span = {parts:String} "
-        f"    AND {dates} GROUP BY date) "
-        "GROUP BY kind, key, value",
-        params,
-    )
+    await ch.command(sql.CLOSE_SPAN, params)
     await _top_articles(ch, site, span, start, start, version)
-    await ch.command(
-        f"INSERT INTO closed_counts {COLUMNS} "
-        "SELECT {site:String}, {closed:String}, {span:String}, {start:Date}, '', '', 0, 0, 0, 0, "
-        f"'', {VERSION}",
-        params,
-    )
+    await ch.command(sql.MARK_SPAN_CLOSED, params)
 
 
 async def _top_articles(
@@ -256,7 +171,7 @@ async def _top_articles(
         "site": site, "span": span, "first": first, "last": last, "version": version,
         "top": closed_counts.TOP,
     }  # fmt: skip
-    await ch.command(f"INSERT INTO closed_counts {COLUMNS} {_TOP_ARTICLES}", params)
+    await ch.command(sql.LIST_TOP_ARTICLES, params)
 
 
 def _spans_ending(first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:
@@ -274,9 +189,5 @@ def _spans_ending(first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:
 
 async def closed(ch: AsyncClickHouse, site: str) -> Closed:
     """What of `site` is closed, by the markers each closing writes."""
-    rows = await ch.query(
-        "SELECT span, date, max(version), count() FROM closed_counts "
-        "WHERE site = {site:String} AND kind = {closed:String} GROUP BY span, date",
-        {"site": site, "closed": closed_counts.CLOSED},
-    )
+    rows = await ch.query(sql.CLOSED_MARKERS, {"site": site, "closed": closed_counts.CLOSED})
     return closed_from(rows)

@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from footfall import tables
+
 REPLICA_PATH = "/clickhouse/tables/{shard}/{database}/"
 LOCAL = "_local"
 
@@ -71,7 +73,7 @@ class Cluster:
 
     def raw_events(self) -> str:
         """The table that holds the events' rows (and their TTL)."""
-        return "events" + LOCAL
+        return tables.EVENTS + LOCAL
 
     def statements(self, statement: str) -> list[str]:
         """The cluster form of one single-node migration statement."""

@@ -62,7 +62,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 from aggregator import closing
 from aggregator.counters import reseed
 from aggregator.rows import COLUMNS, SiteDays, to_row
-from footfall import keys
+from footfall import keys, tables
 from footfall.clock import Clock, system_clock
 from footfall.connections import AsyncClickHouse, is_cluster, run_script_each
 from footfall.metrics import (
@@ -458,7 +458,7 @@ class Aggregator:
             started = time.perf_counter()
             try:
                 await self._clickhouse.insert(
-                    "events",
+                    tables.EVENTS,
                     [row.values for row in rows],
                     COLUMNS,
                     settings={

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import redis.asyncio
 
+from aggregator import sql
 from footfall import keys
 from footfall.connections import AsyncClickHouse, is_cluster
 
@@ -16,12 +17,8 @@ CHUNK = 10_000
 
 
 async def reseed(redis: redis.asyncio.Redis, clickhouse: AsyncClickHouse) -> None:
-    sites = await clickhouse.query(
-        "SELECT site, sum(pageviews), sum(visits) FROM site_totals GROUP BY site"
-    )
-    articles = await clickhouse.query(
-        "SELECT site, article_id, sum(pageviews) FROM article_totals GROUP BY site, article_id"
-    )
+    sites = await clickhouse.query(sql.SITE_TOTALS)
+    articles = await clickhouse.query(sql.ARTICLE_TOTALS)
     stale = [k async for k in redis.scan_iter(match="ff:{*}:totals", count=1000)]
     stale += [k async for k in redis.scan_iter(match="ff:{*}:views", count=1000)]
     # One transaction on a single Redis; on a Redis Cluster the sites' keys are in many

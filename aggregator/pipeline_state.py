@@ -20,6 +20,7 @@ import datetime as dt
 import redis.asyncio
 import redis.exceptions
 
+from aggregator import sql
 from footfall import keys
 from footfall.connections import AsyncClickHouse
 from footfall.sites import site_from_mirror
@@ -121,11 +122,7 @@ async def _group(client: redis.asyncio.Redis, status: Status, streams: dict[str,
 
 async def _from_clickhouse(clickhouse: AsyncClickHouse, status: Status) -> None:
     now = dt.datetime.fromtimestamp(status.at_ms / 1000, dt.UTC).replace(tzinfo=None)
-    rows = await clickhouse.query(
-        "SELECT site, countIf(ts >= {now:DateTime64(3)} - INTERVAL 60 SECOND), max(ts) "
-        "FROM events WHERE ts >= {now:DateTime64(3)} - INTERVAL 7 DAY GROUP BY site",
-        {"now": now},
-    )
+    rows = await clickhouse.query(sql.INSERTED_BY_SITE, {"now": now})
     inserted = {site: count for site, count, _ in rows}
     newest = max((ts for _, _, ts in rows), default=None)
     if newest is not None:

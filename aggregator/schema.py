@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from importlib import resources
 
 from aggregator.cluster import Cluster
+from footfall import tables
 from footfall.connections import ClickHouse
 
-VERSION_TABLE = "schema_migrations"
+APPLIED = f"SELECT version FROM {tables.SCHEMA_MIGRATIONS}"
 _NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>\w+)\.sql$")
 
 
@@ -45,7 +46,7 @@ def migrate(
     Returns the migrations applied now. With `cluster`, in their cluster form.
     """
     client.command(version_table(cluster))
-    applied = {row[0] for row in client.query(f"SELECT version FROM {VERSION_TABLE}").result_rows}
+    applied = {row[0] for row in client.query(APPLIED).result_rows}
     done = []
     for migration in migrations():
         if migration.version in applied:
@@ -54,7 +55,9 @@ def migrate(
             for form in cluster.statements(statement) if cluster else [statement]:
                 client.command(form)
         client.insert(
-            VERSION_TABLE, [[migration.version, migration.name]], column_names=["version", "name"]
+            tables.SCHEMA_MIGRATIONS,
+            [[migration.version, migration.name]],
+            column_names=["version", "name"],
         )
         done.append(migration)
     set_retention(client, retention_days, cluster)
@@ -72,9 +75,9 @@ def schema_script(cluster: Cluster | None = None) -> list[str]:
 
 def version_table(cluster: Cluster | None = None) -> str:
     if cluster:
-        return cluster.version_table(VERSION_TABLE)
+        return cluster.version_table(tables.SCHEMA_MIGRATIONS)
     return (
-        f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} "
+        f"CREATE TABLE IF NOT EXISTS {tables.SCHEMA_MIGRATIONS} "
         "(version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
         "ENGINE = MergeTree ORDER BY version"
     )
@@ -82,7 +85,7 @@ def version_table(cluster: Cluster | None = None) -> str:
 
 def set_retention(client: ClickHouse, days: int, cluster: Cluster | None = None) -> None:
     """Keep raw events `days` days (0: forever); the rollups keep everything."""
-    table = cluster.raw_events() if cluster else "events"
+    table = cluster.raw_events() if cluster else tables.EVENTS
     alter = f"ALTER TABLE {table} {cluster.on}" if cluster else f"ALTER TABLE {table}"
     engine = client.command(
         "SELECT engine_full FROM system.tables "

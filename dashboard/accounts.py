@@ -20,6 +20,8 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from dashboard.sql import records
+from footfall import tables
 from footfall.connections import AsyncClickHouse
 from footfall.sites import InvalidSite, Site, check_site
 
@@ -27,7 +29,6 @@ ROLES = ("admin", "editor")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 CACHE_SECONDS = 5.0
-COLUMNS = ["email", "password_hash", "role", "sites", "updated_at", "deleted", "version"]
 MAX_EMAIL = 254
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -105,10 +106,7 @@ class UserStore:
         self._cache: dict[str, tuple[float, User | None]] = {}
 
     async def list(self) -> list[User]:
-        rows = await self._clickhouse.query(
-            "SELECT email, role, sites, password_hash FROM users FINAL "
-            "WHERE NOT deleted ORDER BY email"
-        )
+        rows = await self._clickhouse.query(records.USERS)
         return [_user(row) for row in rows]
 
     async def get(self, email: str) -> User | None:
@@ -195,18 +193,14 @@ class UserStore:
         return True
 
     async def _read(self, email: str) -> tuple[User, str] | None:
-        rows = await self._clickhouse.query(
-            "SELECT email, role, sites, password_hash FROM users FINAL "
-            "WHERE email = {email:String} AND NOT deleted",
-            {"email": normalize_email(email)},
-        )
+        rows = await self._clickhouse.query(records.USER, {"email": normalize_email(email)})
         return (_user(rows[0]), rows[0][3]) if rows else None
 
     async def _write(self, user: User, password_hash: str, *, deleted: bool = False) -> None:
         now_ns = time.time_ns()
         updated_at = dt.datetime.fromtimestamp(now_ns / 1e9, dt.UTC)
         row = [user.email, password_hash, user.role, list(user.sites), updated_at, deleted, now_ns]
-        await self._clickhouse.insert("users", [row], COLUMNS)
+        await self._clickhouse.insert(tables.USERS, [row], records.USER_COLUMNS)
         self._cache.pop(user.email, None)
 
 

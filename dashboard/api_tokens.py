@@ -17,24 +17,12 @@ from typing import Annotated
 import msgspec
 import redis.asyncio
 
-from footfall import keys
+from dashboard.sql import records
+from footfall import keys, tables
 from footfall.connections import AsyncClickHouse
 from footfall.sites import InvalidSite, Site, check_site
 from footfall.tokens import PREFIX, SCOPES, Grant, TokenLookup, grant_to_json, secret_hash
 from footfall.validation import error_field, error_text
-
-COLUMNS = [
-    "id",
-    "name",
-    "secret_hash",
-    "scopes",
-    "sites",
-    "created_at",
-    "created_by",
-    "deleted",
-    "version",
-]
-
 
 Scope = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SCOPES)})]
 """A scope: documented as one of `SCOPES`, checked by `check_new_token` (with its message)."""
@@ -116,19 +104,12 @@ class TokenStore:
         return token, secret
 
     async def list(self) -> list[Token]:
-        rows = await self._clickhouse.query(
-            f"SELECT {', '.join(COLUMNS[:7])} FROM api_tokens FINAL "
-            "WHERE NOT deleted ORDER BY created_at, id"
-        )
+        rows = await self._clickhouse.query(records.TOKENS)
         return [_token(row) for row in rows]
 
     async def revoke(self, token_id: str) -> bool:
         """Delete the token; False when there is none by that id."""
-        rows = await self._clickhouse.query(
-            f"SELECT {', '.join(COLUMNS[:7])} FROM api_tokens FINAL "
-            "WHERE id = {id:String} AND NOT deleted",
-            {"id": token_id},
-        )
+        rows = await self._clickhouse.query(records.TOKEN, {"id": token_id})
         if not rows:
             return False
         await self._write(_token(rows[0]), rows[0][2], rows[0][5], deleted=True)
@@ -139,9 +120,7 @@ class TokenStore:
 
     async def sync_mirror(self) -> int:
         """Make the Redis mirror equal ClickHouse; returns the number of tokens."""
-        rows = await self._clickhouse.query(
-            f"SELECT {', '.join(COLUMNS[:7])} FROM api_tokens FINAL WHERE NOT deleted"
-        )
+        rows = await self._clickhouse.query(records.LIVE_TOKENS)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(keys.API_TOKENS)
             if rows:
@@ -164,7 +143,7 @@ class TokenStore:
             deleted,
             time.time_ns(),
         ]
-        await self._clickhouse.insert("api_tokens", [row], COLUMNS)
+        await self._clickhouse.insert(tables.API_TOKENS, [row], records.TOKEN_COLUMNS)
         if deleted:
             await self._redis.hdel(keys.API_TOKENS, digest)
         else:

@@ -21,6 +21,7 @@ from dashboard import (
     login,
     pages,
     sites_api,
+    sql,
     stats_api,
     tokens_api,
     users_api,
@@ -74,7 +75,7 @@ async def _context(app: web.Application) -> AsyncIterator[None]:
 
 def _clickhouse_ready(clickhouse: AsyncClickHouse):  # type: ignore[no-untyped-def]
     async def check() -> str | None:
-        await clickhouse.query("SELECT 1")
+        await clickhouse.query(sql.PING)
         return None
 
     return check

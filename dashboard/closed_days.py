@@ -6,7 +6,7 @@ hour after it ends (aggregator/closing.py), and from then on every rollup's
 numbers of that day (visitors, and the sums beside them) are in `closed_counts`.
 A query splits its period (`split`): its closed whole runs of months, quarters, months
 and weeks and its other closed days are read from the counts; the open days (today, mostly) from the
-rollup's rows, merged one day at a time; `counted_sql` sums the two.
+rollup's rows, merged one day at a time; `by_day` sums the two (its SQL: `dashboard.sql.days`).
 
 Which days are closed, and by which closing, is asked once per `CLOSED_TTL`
 seconds per site and database connection. An answer that old misses days closed
@@ -22,15 +22,12 @@ import time
 import weakref
 from dataclasses import dataclass
 
+from dashboard.metrics import QUANTITIES
 from dashboard.periods import DateRange
-from footfall.closed_counts import CLOSED, MONTH_RUNS, SPANS, Closed, closed_from, span_end
+from dashboard.sql.days import CLOSED_MARKERS, Counted, Counts, Rollup, counted_sql
+from dashboard.sql.scope import SiteScope
+from footfall.closed_counts import CLOSED, MONTH_RUNS, Closed, closed_from, span_end
 from footfall.connections import AsyncClickHouse
-
-CLOSED_MARKERS = (
-    "SELECT span, date, max(version), count() FROM closed_counts "
-    "WHERE site = {site:String} AND kind = {closed:String} GROUP BY span, date"
-)
-"""A site's closing markers (`footfall.closed_counts.closed_from` reads them)."""
 
 CLOSED_TTL = 30.0
 _CLOSED: weakref.WeakKeyDictionary[AsyncClickHouse, dict[str, tuple[float, Closed]]] = (
@@ -38,15 +35,43 @@ _CLOSED: weakref.WeakKeyDictionary[AsyncClickHouse, dict[str, tuple[float, Close
 )
 
 
-async def known(ch: AsyncClickHouse, site: str) -> Closed:
+async def known(scope: SiteScope) -> Closed:
     """The site's closed days and months, as known at most `CLOSED_TTL` seconds ago."""
     now = time.monotonic()
-    asked = _CLOSED.setdefault(ch, {})
-    asked_at, found = asked.get(site, (-CLOSED_TTL, Closed()))
+    asked = _CLOSED.setdefault(scope.ch, {})
+    asked_at, found = asked.get(scope.site, (-CLOSED_TTL, Closed()))
     if now - asked_at >= CLOSED_TTL:
-        found = closed_from(await ch.query(CLOSED_MARKERS, {"site": site, "closed": CLOSED}))
-        asked[site] = (now, found)
+        found = closed_from(await scope.query(CLOSED_MARKERS, {"closed": CLOSED}))
+        asked[scope.site] = (now, found)
     return found
+
+
+async def by_day(
+    scope: SiteScope,
+    period: DateRange,
+    counted: list[Counted],
+    params: dict[str, object],
+    source: tuple[Counts, Rollup],
+    *,
+    interval: str | None = None,
+    since: dt.date | None = None,
+    titled: bool = False,
+) -> list[tuple[str, list[str]]]:
+    """Parts for `shapes.summed`: the `counted` quantities (and with `titled`, the title)
+    over the `period`, from the counts of its closed days and the rollup's rows of the
+    others (the `source`'s; see `dashboard.sql.days.counted_sql`), grouped by `interval`
+    buckets (None: in all), or the days before `since` apart, or by what they group by
+    within those."""
+    parts = split(await known(scope), period, interval=interval, since=since)
+    sqls = counted_sql(parts, counted, params, *source, titled=titled)
+    columns = (["title"] if titled else []) + [c.quantity for c in counted]
+    return [(sql, columns) for sql in sqls]
+
+
+def counted(quantities: list[str], rollup: str) -> list[Counted]:
+    """The quantities as closed days hold them (every one of `closed_counts.QUANTITIES`
+    that the rollup answers), with their SQL over an open day's rows of the rollup."""
+    return [Counted(q, QUANTITIES[q].of_day(rollup)) for q in quantities]
 
 
 @dataclass(frozen=True)
@@ -126,123 +151,3 @@ def _whole_closed(span: str, start: dt.date, period: DateRange, known: Closed) -
     return (
         period.first <= start and span_end(span, start) <= period.last and start in known.of(span)
     )
-
-
-@dataclass(frozen=True)
-class Counted:
-    """One quantity summed over days: the column of its counts is named after it, `of_day`
-    is its SQL over one day's rows of the rollup (`uniqMerge(visitors)`, `sum(pageviews)`)."""
-
-    quantity: str
-    of_day: str
-
-
-@dataclass(frozen=True)
-class Counts:
-    """The closed days' rows a query reads: `closed_counts` rows of `kind` that pass
-    `where` (beyond site, kind and days), grouped by the SQL `group`."""
-
-    kind: str
-    group: str
-    where: str = "1"
-
-
-@dataclass(frozen=True)
-class Rollup:
-    """The open days' rows a query reads: rows of `table` that pass `where` (beyond site
-    and their day, the SQL `day`), grouped by the SQL `group`. `where` may bound the rows
-    by `{open_first:Date}` and `{open_last:Date}`, the first and last open days."""
-
-    table: str
-    group: str
-    where: str
-    day: str = "date"
-
-
-def counted_sql(
-    parts: Split,
-    counted: list[Counted],
-    params: dict[str, object],
-    counts: Counts,
-    rollup: Rollup,
-    *,
-    titled: bool = False,
-) -> list[str]:
-    """Queries `SELECT g, q_<quantity>...` whose rows, summed per g, are the quantities
-    over the days of `parts`; with `titled`, also `t_title`, a title, and `t_day`, its
-    day (the latest is the one)."""
-    selected = []
-    if parts.spans or parts.days:
-        params["kind"] = counts.kind
-        sums = [f"sum({c.quantity}) AS q_{c.quantity}" for c in counted]
-        if titled:
-            sums += [
-                "argMaxIf(title, date, title != '') AS t_title",
-                "maxIf(date, title != '') AS t_day",
-            ]
-        selected.append(
-            f"SELECT {counts.group} AS g, {', '.join(sums)} FROM closed_counts "
-            f"WHERE site = {{site:String}} AND kind = {{kind:String}} AND {counts.where} "
-            f"AND {closed_where(parts, params)} GROUP BY g"
-        )
-    if parts.open:
-        selected.append(open_sql(parts, counted, params, rollup, titled=titled))
-    return selected
-
-
-def open_sql(
-    parts: Split,
-    counted: list[Counted],
-    params: dict[str, object],
-    rollup: Rollup,
-    *,
-    titled: bool = False,
-) -> str:
-    """`counted_sql`'s query of the open days of `parts` (there must be some)."""
-    params |= {"open_days": parts.open, "open_first": parts.open[0]}
-    params["open_last"] = parts.open[-1]
-    merged = [f"{c.of_day} AS q_{c.quantity}" for c in counted]
-    if titled:
-        merged += ["argMaxMerge(title) AS t_title", f"{rollup.day} AS t_day"]
-    return (
-        f"SELECT {rollup.group} AS g, {', '.join(merged)} FROM {rollup.table} "
-        f"WHERE site = {{site:String}} AND {rollup.where} "
-        f"AND {rollup.day} IN {{open_days:Array(Date)}} GROUP BY g, {rollup.day}"
-    )
-
-
-def closed_where(parts: Split, params: dict[str, object]) -> str:
-    """The counts rows of the closed spans and days of `parts`: by span and date, none of a
-    closing after the latest known, and, for a day or span closed more than once, at its
-    latest closing's version."""
-    spans = []
-    for n, span in enumerate(SPANS[1:]):
-        starts = [start for kind, start in parts.spans if kind == span]
-        if starts:
-            params[f"closed_spans{n}"] = starts
-            spans.append(f"span = '{span}' AND date IN {{closed_spans{n}:Array(Date)}}")
-    for n, (first, last) in enumerate(_stretches(parts.days)):
-        params |= {f"closed_first{n}": first, f"closed_last{n}": last}
-        days = f"date BETWEEN {{closed_first{n}:Date}} AND {{closed_last{n}:Date}}"
-        spans.append(f"span = 'day' AND {days}")
-    params["as_of"] = parts.as_of
-    where = f"(({') OR ('.join(spans)})) AND version <= {{as_of:DateTime64(3, 'UTC')}}"
-    if parts.reclosed:
-        params["reclosed"] = [(span, date) for span, date, _ in parts.reclosed]
-        params["latest"] = parts.reclosed
-        where += (
-            " AND ((span, date) NOT IN {reclosed:Array(Tuple(String, Date))} "
-            "OR (span, date, version) IN {latest:Array(Tuple(String, Date, DateTime64(3, 'UTC')))})"
-        )
-    return where
-
-
-def _stretches(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Sorted days as (first, last) stretches of consecutive days."""
-    stretches: list[tuple[dt.date, dt.date]] = []
-    for day in days:
-        if stretches and stretches[-1][1] + dt.timedelta(days=1) == day:
-            stretches[-1] = (stretches[-1][0], day)
-        else:
-            stretches.append((day, day))
-    return stretches

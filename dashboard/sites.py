@@ -14,7 +14,8 @@ import msgspec
 import redis.asyncio
 import redis.exceptions
 
-from footfall import keys
+from dashboard.sql import records
+from footfall import keys, tables
 from footfall.connections import AsyncClickHouse
 from footfall.sites import (
     InvalidSite,
@@ -24,23 +25,6 @@ from footfall.sites import (
     site_from_mirror,
     site_to_json,
 )
-
-COLUMNS = [
-    "domain",
-    "timezone",
-    "public_counters",
-    "counter_measure",
-    "counter_offset",
-    "online_window",
-    "article_pattern",
-    "allow_subdomains",
-    "excluded_ips",
-    "excluded_paths",
-    "updated_at",
-    "deleted",
-    "version",
-]
-_FIELDS = COLUMNS[:10]
 
 
 class SiteExists(Exception):
@@ -53,17 +37,11 @@ class SiteRegistry:
         self._redis = redis
 
     async def list(self) -> list[Site]:
-        rows = await self._clickhouse.query(
-            f"SELECT {', '.join(_FIELDS)} FROM sites FINAL WHERE NOT deleted ORDER BY domain"
-        )
+        rows = await self._clickhouse.query(records.SITES)
         return [_site(row) for row in rows]
 
     async def get(self, domain: str) -> Site | None:
-        rows = await self._clickhouse.query(
-            f"SELECT {', '.join(_FIELDS)} FROM sites FINAL "
-            "WHERE domain = {domain:String} AND NOT deleted",
-            {"domain": normalize_domain(domain)},
-        )
+        rows = await self._clickhouse.query(records.SITE, {"domain": normalize_domain(domain)})
         return _site(rows[0]) if rows else None
 
     async def mirrored(self, domain: str) -> Site | None:
@@ -110,7 +88,7 @@ class SiteRegistry:
         now_ns = time.time_ns()
         updated_at = dt.datetime.fromtimestamp(now_ns / 1e9, dt.UTC)
         row = [*msgspec.structs.astuple(site), updated_at, deleted, now_ns]
-        await self._clickhouse.insert("sites", [row], COLUMNS)
+        await self._clickhouse.insert(tables.SITES, [row], records.SITE_COLUMNS)
         if deleted:
             await self._redis.hdel(keys.SITES, site.domain)
         else:
@@ -120,7 +98,7 @@ class SiteRegistry:
 
 
 def _site(row: tuple) -> Site:
-    fields = dict(zip(_FIELDS, row, strict=True))
+    fields = dict(zip(records.SITE_FIELDS, row, strict=True))
     # ClickHouse answers arrays as lists; a Site holds tuples (it is frozen and hashable).
     fields["excluded_ips"] = tuple(fields["excluded_ips"])
     fields["excluded_paths"] = tuple(fields["excluded_paths"])

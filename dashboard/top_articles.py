@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from dashboard.closed_days import Counted, Rollup, Split, closed_where, open_sql
+from dashboard.closed_days import Split
 from footfall import closed_counts
 
 SORTS = ("pageviews", "visits", "visitors")
@@ -78,40 +78,8 @@ def _bound(rows: list[tuple[str, float]]) -> float:
     return numbers[top - 1] if len(numbers) >= top else 0
 
 
-OPEN = "open"
-"""The open days' list."""
-
-
-def lists_sql(
-    parts: Split, sort: Counted, numbers: list[Counted], params: dict[str, object], rollup: Rollup
-) -> str:
-    """`SELECT list, g, q, q_<number>...`: of the closed days and spans of `parts`, each
-    one's listed articles, their quantity `sort` and every one of `numbers`; and the
-    open days' `TOP` by `sort` from the `rollup` (`OPEN`, its numbers left 0)."""
-    columns = ", ".join(f"q_{c.quantity}" for c in numbers)
-    selected = []
-    if parts.spans or parts.days:
-        params["top_kind"] = closed_counts.TOP_ARTICLES
-        closed = ", ".join(f"{c.quantity} AS q_{c.quantity}" for c in numbers)
-        selected.append(
-            f"SELECT concat(span, toString(date)) AS list, value AS g, {sort.quantity} AS q, "
-            f"{closed} FROM closed_counts WHERE site = {{site:String}} "
-            f"AND kind = {{top_kind:String}} AND {closed_where(parts, params)}"
-        )
-    if parts.open:
-        rows = open_sql(parts, [sort], params, rollup)
-        params["top"] = closed_counts.TOP
-        zeros = ", ".join(f"0 AS q_{c.quantity}" for c in numbers)
-        top = (
-            f"SELECT g, sum(q_{sort.quantity}) AS q FROM ({rows}) "
-            "GROUP BY g ORDER BY q DESC, g LIMIT {top:UInt32}"
-        )
-        selected.append(f"SELECT '{OPEN}' AS list, g, q, {zeros} FROM ({top})")
-    return " UNION ALL ".join(f"SELECT list, g, q, {columns} FROM ({sql})" for sql in selected)
-
-
 def lists_of(rows: list[tuple]) -> list[list[tuple[str, float]]]:
-    """`lists_sql`'s rows as lists of (article, number)."""
+    """`dashboard.sql.articles.top_lists`' rows as lists of (article, number)."""
     lists: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for name, article, number, *_ in rows:
         lists[name].append((article, number))
@@ -122,9 +90,9 @@ def closed_numbers(
     rows: list[tuple], parts: Split, articles: list[str], quantities: list[str]
 ) -> dict[str, dict[str, float]] | None:
     """{article: {quantity: number}} of the `articles` over the closed days and spans of
-    `parts`, from `lists_sql`'s rows (`quantities` its numbers), when every list shows
-    each: the open days' list too, so that their numbers and, mostly, their latest title
-    are there to read. Else None."""
+    `parts`, from `dashboard.sql.articles.top_lists`' rows (`quantities` its numbers),
+    when every list shows each: the open days' list too, so that their numbers and,
+    mostly, their latest title are there to read. Else None."""
     if not parts.open:
         return None
     lists = {name for name, *_ in rows}

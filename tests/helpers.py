@@ -59,12 +59,16 @@ def pageview(url: str = "https://news.example/news/story-1.html", **fields) -> d
 
 
 class Recording(AsyncClickHouse):
-    """The test's ClickHouse, noting every query it is sent."""
+    """The test's ClickHouse, noting every query it is sent, with its parameters."""
 
     def __init__(self, client) -> None:  # type: ignore[no-untyped-def]
         super().__init__(client)
-        self.statements: list[str] = []
+        self.calls: list[tuple[str, dict]] = []
+
+    @property
+    def statements(self) -> list[str]:
+        return [sql for sql, _ in self.calls]
 
     async def query(self, sql, parameters=None):  # type: ignore[no-untyped-def]
-        self.statements.append(sql)
+        self.calls.append((sql, dict(parameters or {})))
         return await super().query(sql, parameters)

@@ -13,7 +13,8 @@ import pytest
 import re2
 
 from app.redis_server import free_port
-from dashboard.sites import COLUMNS, SiteRegistry
+from dashboard.sites import SiteRegistry
+from dashboard.sql.records import SITE_COLUMNS
 from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.sites import Site, site_to_json
@@ -199,7 +200,7 @@ async def test_a_stored_pattern_re2_refuses_gives_way_to_the_default_rule(
     rule, and the log says why, once; the next change of the site must fix the pattern."""
     old = Site(domain="gov.example", article_pattern=r"(?<=/tin-tuc/)(?P<article>\d+)")
     row = [*msgspec.structs.astuple(old), dt.datetime.now(dt.UTC), False, time.time_ns()]
-    ch.insert("sites", [row], column_names=COLUMNS)
+    ch.insert("sites", [row], column_names=SITE_COLUMNS)
     redis_db.hset(keys.SITES, old.domain, site_to_json(old))
     client = await make_client()  # rebuilds the mirror from ClickHouse at start
     url = "https://gov.example/tin-tuc/975-bao-so-3.html"

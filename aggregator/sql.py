@@ -1,0 +1,138 @@
+"""The aggregator's SQL: every statement it sends ClickHouse, by name.
+
+Its tables are named from the kernel's registry (`footfall.tables`). The statements
+that read or close one site's days (`aggregator.closing`) read its rows through
+`_of_site`, where the site condition is written, once. The schema's own statements
+(its version table, the raw events' TTL) are with the migrations they apply
+(`aggregator.schema`, `aggregator.cluster`).
+"""
+
+from __future__ import annotations
+
+from footfall import tables
+
+_SITE = "site = {site:String}"
+
+
+def _of_site(table: str, *conditions: str) -> str:
+    """`table WHERE` its rows of the site `{site}` that pass `conditions`."""
+    return " AND ".join([f"{table} WHERE {_SITE}", *conditions])
+
+
+# Closing days (aggregator/closing.py) --------------------------------------------
+
+_DAYS = "date BETWEEN {first:Date} AND {last:Date}"
+_DAY_ROWS = "span = 'day'"
+_INTO_COUNTS = (
+    f"INSERT INTO {tables.CLOSED_COUNTS} "
+    "(site, kind, span, date, key, value, visitors, visits, pageviews, engaged_ms, title, version) "
+)
+_VERSION = "{version:DateTime64(3, 'UTC')}"
+
+CLOSING_VERSION = "SELECT now64(3, 'UTC')"
+"""A closing's version: ClickHouse's clock, read before the states it closes."""
+
+FIRST_DAY = f"SELECT minOrNull(date) FROM {_of_site(tables.SITE_VISITORS, _DAY_ROWS)}"
+"""The site's first day with visitors: where its first closing starts."""
+
+CLOSED_MARKERS = (
+    "SELECT span, date, max(version), count() "
+    f"FROM {_of_site(tables.CLOSED_COUNTS, 'kind = {closed:String}')} GROUP BY span, date"
+)
+"""The site's closing markers (`footfall.closed_counts.closed_from` reads them)."""
+
+# Every rollup's numbers per day of the days {first:Date}..{last:Date}, as rows
+# (kind, date, key, value, visitors, visits, pageviews, engaged_ms, title): what each
+# kind holds is in migration 0013.
+_EXITS_FROM = "visit_start >= toDateTime({first:Date}, {tz:String})"
+_EXITS_TO = "visit_start < toDateTime({last:Date} + 1, {tz:String})"
+_DAY_COUNTS = (
+    "SELECT {site_kind:String} AS kind, date, '' AS key, '' AS value, "
+    "uniqMerge(visitors) AS visitors, 0 AS visits, 0 AS pageviews, 0 AS engaged_ms, '' AS title "
+    f"FROM {_of_site(tables.SITE_VISITORS, _DAY_ROWS, _DAYS)} GROUP BY date "
+    "UNION ALL "
+    "SELECT property, date, '', value, uniqMerge(visitors), sum(visits), sum(pageviews), 0, '' "
+    f"FROM {_of_site(tables.BREAKDOWN_STATS, _DAY_ROWS, _DAYS)} GROUP BY property, date, value "
+    "UNION ALL "
+    "SELECT kind, date, if(kind = {article:String}, article_id, ''), "
+    "if(kind = {article:String}, '', article_id), visitors, visits, pageviews, engaged_ms, "
+    "if(kind = {article:String}, title, '') "
+    "FROM (SELECT date, article_id, uniqMerge(visitors) AS visitors, uniqMerge(visits) AS visits, "
+    "sum(pageviews) AS pageviews, sum(engaged_ms) AS engaged_ms, argMaxMerge(title) AS title "
+    f"FROM {_of_site(tables.ARTICLE_STATS, _DAY_ROWS, _DAYS)} GROUP BY date, article_id"
+    ") ARRAY JOIN [{article:String}, {articles:String}] AS kind "
+    "UNION ALL "
+    "SELECT {article_source:String}, date, article_id, source, uniqMerge(visitors), 0, "
+    "sum(pageviews), 0, '' "
+    f"FROM {_of_site(tables.ARTICLE_SOURCES, _DAY_ROWS, _DAYS)} GROUP BY date, article_id, source "
+    "UNION ALL "
+    "SELECT {exit_page:String}, toDate(visit_start, {tz:String}) AS day, '', path, "
+    "uniq(visitor_id), count(), 0, 0, '' "
+    f"FROM {_of_site(f'{tables.VISIT_EXITS} FINAL', _EXITS_FROM, _EXITS_TO)} GROUP BY day, path"
+)
+
+CLOSE_DAYS = (
+    f"{_INTO_COUNTS}SELECT {{site:String}}, kind, 'day', date, key, value, visitors, visits, "
+    f"pageviews, engaged_ms, title, {_VERSION} FROM ({_DAY_COUNTS})"
+)
+"""The counts of the days {first}..{last}, at {version}."""
+
+MARK_DAYS_CLOSED = (
+    f"{_INTO_COUNTS}SELECT {{site:String}}, {{closed:String}}, 'day', {{first:Date}} + number, "
+    f"'', '', 0, 0, 0, 0, '', {_VERSION} "
+    "FROM numbers(dateDiff('day', {first:Date}, {last:Date}) + 1)"
+)
+"""The markers of the days {first}..{last}, closed at {version}: written after their counts."""
+
+_PARTS = "span = {parts:String}"
+_COUNTED = "kind NOT IN ({closed:String}, {top_articles:String})"
+_LATEST = (
+    "(date, version) GLOBAL IN (SELECT date, max(version) "
+    f"FROM {_of_site(tables.CLOSED_COUNTS, 'kind = {closed:String}', _PARTS, _DAYS)} GROUP BY date)"
+)
+CLOSE_SPAN = (
+    f"{_INTO_COUNTS}SELECT {{site:String}}, kind, {{span:String}}, {{start:Date}}, key, value, "
+    "sum(visitors), sum(visits), sum(pageviews), sum(engaged_ms), "
+    f"argMaxIf(title, date, title != ''), {_VERSION} "
+    f"FROM {_of_site(tables.CLOSED_COUNTS, _PARTS, _DAYS, _COUNTED, _LATEST)} "
+    "GROUP BY kind, key, value"
+)
+"""The sums of the span {span} starting {start} from its {parts} (days, or a run's months)
+{first}..{last}, each at its latest closing, the title the last one."""
+
+MARK_SPAN_CLOSED = (
+    f"{_INTO_COUNTS}SELECT {{site:String}}, {{closed:String}}, {{span:String}}, {{start:Date}}, "
+    f"'', '', 0, 0, 0, 0, '', {_VERSION}"
+)
+
+_LISTED = "kind = {articles:String} AND span = {span:String}"
+LIST_TOP_ARTICLES = (
+    f"{_INTO_COUNTS}"
+    "SELECT {site:String}, {top_articles:String}, span, date, '', value, visitors, visits, "
+    "pageviews, engaged_ms, '', version "
+    "FROM (SELECT span, date, value, visitors, visits, pageviews, engaged_ms, version, "
+    "row_number() OVER (PARTITION BY date ORDER BY pageviews DESC, value) AS by_pageviews, "
+    "row_number() OVER (PARTITION BY date ORDER BY visits DESC, value) AS by_visits, "
+    "row_number() OVER (PARTITION BY date ORDER BY visitors DESC, value) AS by_visitors "
+    f"FROM {_of_site(tables.CLOSED_COUNTS, _LISTED, _DAYS, f'version = {_VERSION}')}) "
+    "WHERE least(by_pageviews, by_visits, by_visitors) <= {top:UInt32}"
+)
+"""Of each {span} starting {first}..{last} closed at {version}, `closed_counts.TOP` articles
+by page views, by visits and by visitors, from its `articles` rows (an article in two
+lists once)."""
+
+
+# Every site's numbers ------------------------------------------------------------
+
+SITE_TOTALS = f"SELECT site, sum(pageviews), sum(visits) FROM {tables.SITE_TOTALS} GROUP BY site"
+"""Every site's all-time page views and visits (the hot counters' reseed)."""
+ARTICLE_TOTALS = (
+    f"SELECT site, article_id, sum(pageviews) FROM {tables.ARTICLE_TOTALS} "
+    "GROUP BY site, article_id"
+)
+"""Every article's all-time page views (the hot counters' reseed)."""
+INSERTED_BY_SITE = (
+    "SELECT site, countIf(ts >= {now:DateTime64(3)} - INTERVAL 60 SECOND), max(ts) "
+    f"FROM {tables.EVENTS} WHERE ts >= {{now:DateTime64(3)}} - INTERVAL 7 DAY GROUP BY site"
+)
+"""Per site, the events inserted in the 60 s before {now} and the newest in 7 days (status)."""

@@ -1,0 +1,61 @@
+"""Stats queries: a site's numbers over a period, from the rollups when they can answer,
+raw `events` else.
+
+Every query is about one `Selection`: a site, whose rows only it reads (see
+`dashboard.sql.scope`), one `DateRange` of site-local days, and maybe filters; user
+input only ever enters as server-side parameters (`{name:Type}`). Each function
+answers *quantities* (see `metrics`), summed or merged per group; metrics are
+computed from them by the caller. Its modules:
+
+* `selection`: what a query is about;
+* `plan`: which source answers it;
+* `site`: a site's totals, time series and breakdowns;
+* `articles`: the top articles, and one article's numbers and sources;
+* `rows`: what ClickHouse answers, read as quantities.
+
+Their SQL is built in `dashboard.sql`. Sources, first that can answer:
+
+* `site_hourly` (UTC hours) for a site's totals and time series without
+  filters, when the site's timezone is a whole number of hours off UTC, with their
+  visitors summed over days (`site_visitors`' per site-local day);
+* `breakdown_stats` (per site-local day) for breakdowns without filters of the
+  properties it has, by visitors and visits (visit properties) or visitors and
+  page views (pages);
+* `visit_exits` (a row per visit) for breakdowns by exit page without filters,
+  by visitors and visits;
+* `article_stats` (per site-local day) for articles without filters, the period's
+  top ones looked for first in each closed day's and span's list of its top articles
+  (`top_articles`), and `article_sources` for an article's sources;
+* raw `events` otherwise (`dashboard.sql.events`).
+
+From a rollup, the closed days of a period (and its closed whole weeks, months and
+quarters) are read from their counts, and only the open days (today, mostly) from
+the rollup's rows (`closed_days`). Distinct counts (visitors; an article's visits) are
+counted per site-local day and summed, from the rollups as from raw events: a raw
+query groups by day too, then sums.
+"""
+
+from dashboard.queries.articles import (
+    ARTICLE_QUANTITIES,
+    article_overview,
+    article_series,
+    article_sources,
+    article_totals,
+    articles,
+)
+from dashboard.queries.selection import Selection
+from dashboard.queries.site import aggregate, aggregate_compared, breakdown, timeseries
+
+__all__ = [
+    "ARTICLE_QUANTITIES",
+    "Selection",
+    "aggregate",
+    "aggregate_compared",
+    "article_overview",
+    "article_series",
+    "article_sources",
+    "article_totals",
+    "articles",
+    "breakdown",
+    "timeseries",
+]

@@ -1,0 +1,114 @@
+"""Which source answers a stats query: a rollup when one can, raw `events` else.
+
+Each function names the source of one kind of query (see the list in
+`dashboard.queries`): a rollup (as `dashboard.metrics` names them), or `RAW`.
+`raw` asks for raw events whatever could answer: the tests and bench/dashboard.py
+compare both. Filtered queries are answered from raw events; a rollup that could
+answer some filters would be chosen here.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from dashboard import top_articles
+from dashboard.metrics import (
+    ARTICLE_SOURCES,
+    ARTICLE_STATS,
+    PAGE_BREAKDOWN,
+    QUANTITIES,
+    SITE_HOURLY,
+    VISIT_BREAKDOWN,
+    VISIT_EXITS,
+)
+from dashboard.properties import Property
+from dashboard.queries.selection import Selection
+from dashboard.sql.scope import SiteScope
+from dashboard.sql.site import FIRST_DAYS
+from footfall import closed_counts, tables
+from footfall.connections import AsyncClickHouse
+
+RAW = tables.EVENTS
+"""Raw events: they answer every query."""
+
+
+def for_site(sel: Selection, quantities: list[str], *, raw: bool = False) -> str:
+    """A site's totals or time series: `site_hourly` (UTC hours) without filters, when
+    the site's timezone is a whole number of hours off UTC."""
+    if (
+        not raw
+        and not sel.filters
+        and sel.range.whole_hour_offsets()
+        and all(QUANTITIES[q].answers(SITE_HOURLY) for q in quantities)
+    ):
+        return SITE_HOURLY
+    return RAW
+
+
+async def site_visitors(
+    scope: SiteScope, sel: Selection, quantities: list[str], interval: str | None
+) -> str | None:
+    """Where the visitors of a query of `site_hourly` come from: None, from its own sums
+    (by hour, or within one day: an hour's visitors are of one day); `site_visitors`, its
+    days' (see `_visitors_by_day`); else `SITE_HOURLY`, its hours merged per day."""
+    if "visitors" not in quantities or interval == "hour" or sel.range.days == 1:
+        return None
+    return tables.SITE_VISITORS if await _visitors_by_day(scope, sel) else SITE_HOURLY
+
+
+def for_breakdown(
+    sel: Selection, prop: Property, quantities: list[str], *, raw: bool = False
+) -> str:
+    """A breakdown by `prop` without filters: `visit_exits` (a row per visit) by exit
+    page, `breakdown_stats` (per site-local day) by the other properties it has, by
+    visitors and visits (visit properties) or visitors and page views (pages)."""
+    if raw or sel.filters or prop.rollup is None:
+        return RAW
+    if prop.name == "visit:exit_page":
+        table = VISIT_EXITS
+    else:
+        table = PAGE_BREAKDOWN if prop.name == "event:page" else VISIT_BREAKDOWN
+    return table if all(QUANTITIES[q].answers(table) for q in quantities) else RAW
+
+
+def for_articles(sel: Selection, *, raw: bool = False) -> str:
+    """A period's top articles: `article_stats` (per site-local day) without filters."""
+    return RAW if raw or sel.filters else ARTICLE_STATS
+
+
+def lists_first(sort: str, limit: int, offset: int) -> bool:
+    """Whether a page of top articles from `article_stats` is looked for first in the
+    lists of each closed day's and span's top articles (`dashboard.top_articles`): by
+    a sum they list, and within their `TOP`."""
+    return sort in top_articles.SORTS and offset + limit <= closed_counts.TOP
+
+
+def for_article(interval: str | None, *, raw: bool = False) -> str:
+    """One article's numbers, by `interval` (None: in all): `article_stats` by day or
+    month, raw events by hour."""
+    return RAW if raw or interval == "hour" else ARTICLE_STATS
+
+
+def for_article_sources(*, raw: bool = False) -> str:
+    """One article's sources: `article_sources` (per site-local day)."""
+    return RAW if raw else ARTICLE_SOURCES
+
+
+_VISITORS_BY_DAY: weakref.WeakKeyDictionary[AsyncClickHouse, set[str]] = weakref.WeakKeyDictionary()
+"""Per database connection, the sites whose `site_visitors` rows reach back as far as their
+hours. Once true it stays true (both tables get every insert from then on), so it is asked
+once per connection."""
+
+
+async def _visitors_by_day(scope: SiteScope, sel: Selection) -> bool:
+    """Whether `site_visitors` has the selection's visitors: its rows reach back as far as
+    `site_hourly`'s, or the selection starts after their first day (migration 0011 filled
+    them from the raw events there were)."""
+    covered = _VISITORS_BY_DAY.setdefault(scope.ch, set())
+    if sel.site in covered:
+        return True
+    ((first_day, first_hour),) = await scope.query(FIRST_DAYS, {"tz": sel.range.timezone})
+    if first_hour is None or (first_day is not None and first_day <= first_hour):
+        covered.add(sel.site)
+        return True
+    return first_day is not None and sel.range.first > first_day

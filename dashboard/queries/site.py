@@ -1,0 +1,143 @@
+"""A site's queries: its totals (with the previous period's), time series and breakdowns."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from dashboard import closed_days
+from dashboard.metrics import SITE_HOURLY, VISIT_EXITS
+from dashboard.periods import DateRange
+from dashboard.properties import Property
+from dashboard.queries import plan
+from dashboard.queries.rows import Row, rows_of
+from dashboard.queries.selection import Selection
+from dashboard.sql import events
+from dashboard.sql import site as site_sql
+from dashboard.sql.scope import SiteScope
+from dashboard.sql.shapes import bucket, by_quantity, paged, summed
+from footfall import tables
+from footfall.connections import AsyncClickHouse
+
+
+async def aggregate(
+    ch: AsyncClickHouse, sel: Selection, quantities: list[str], *, raw: bool = False
+) -> Row:
+    """The quantities over the whole selection."""
+    scope = SiteScope(ch, sel.site)
+    if plan.for_site(sel, quantities, raw=raw) == SITE_HOURLY:
+        sql, params = await _site_rollups(scope, sel, quantities, None)
+    else:
+        sql, params = _raw(sel, quantities, events.Group())
+    rows = await rows_of(scope, sql, params, quantities)
+    return rows[0][1] if rows else dict.fromkeys(quantities, 0.0)
+
+
+async def aggregate_compared(
+    ch: AsyncClickHouse,
+    sel: Selection,
+    previous: DateRange,
+    quantities: list[str],
+    *,
+    raw: bool = False,
+) -> tuple[Row, Row]:
+    """The quantities over the whole selection, and over `previous`, the days just before
+    it: from the rollups in one query over both; from raw events (filters), one each."""
+    both = dataclasses.replace(sel, range=previous.until(sel.range.last))
+    if plan.for_site(both, quantities, raw=raw) != SITE_HOURLY:
+        now = await aggregate(ch, sel, quantities, raw=raw)
+        earlier = dataclasses.replace(sel, range=previous)
+        return now, await aggregate(ch, earlier, quantities, raw=raw)
+    scope = SiteScope(ch, sel.site)
+    sql, params = await _site_rollups(scope, both, quantities, None, since=sel.range.first)
+    rows = dict(await rows_of(scope, sql, params, quantities))
+    empty = dict.fromkeys(quantities, 0.0)
+    return rows.get("", empty), rows.get(site_sql.PREVIOUS, empty)
+
+
+async def timeseries(
+    ch: AsyncClickHouse, sel: Selection, quantities: list[str], interval: str, *, raw: bool = False
+) -> dict[str, Row]:
+    """The quantities per time bucket ("2023-11-15", "2023-11-15 13:00:00", "2023-11-01")."""
+    scope = SiteScope(ch, sel.site)
+    if plan.for_site(sel, quantities, raw=raw) == SITE_HOURLY:
+        sql, params = await _site_rollups(scope, sel, quantities, interval)
+    else:
+        group = events.Group(bucket("ts", interval), bucket("visit_start", interval))
+        sql, params = _raw(sel, quantities, group)
+    return dict(await rows_of(scope, sql, params, quantities))
+
+
+async def breakdown(
+    ch: AsyncClickHouse,
+    sel: Selection,
+    prop: Property,
+    quantities: list[str],
+    *,
+    order_by: str | None,
+    limit: int | None,
+    offset: int = 0,
+    raw: bool = False,
+) -> list[tuple[str, Row]]:
+    """The quantities per value of `prop` (stored values: "" for none), ordered by the
+    quantity `order_by` (descending, then by value) and paged in SQL; unordered when None."""
+    scope = SiteScope(ch, sel.site)
+    source = plan.for_breakdown(sel, prop, quantities, raw=raw)
+    if source == plan.RAW:
+        sql, params = _raw(sel, quantities, events.property_group(prop))
+        if prop.empty is None:
+            sql = events.valued(sql)
+    else:
+        params = sel.params()
+        if source == VISIT_EXITS:
+            days = site_sql.EXIT_PAGE_DAYS
+        else:
+            params["property"] = prop.rollup
+            days = site_sql.property_days(prop)
+        counted = closed_days.counted(quantities, source)
+        sql = summed(await closed_days.by_day(scope, sel.range, counted, params, days), quantities)
+    if order_by is not None:
+        sql = by_quantity(sql, order_by)
+    if limit is not None:
+        sql = paged(sql)
+        params |= {"limit": limit, "offset": offset}
+    return await rows_of(scope, sql, params, quantities)
+
+
+def _raw(
+    sel: Selection, quantities: list[str], group: events.Group
+) -> tuple[str, dict[str, object]]:
+    params = sel.params()
+    return events.numbers(sel.filters, params, quantities, group), params
+
+
+async def _site_rollups(
+    scope: SiteScope,
+    sel: Selection,
+    quantities: list[str],
+    interval: str | None,
+    *,
+    since: dt.date | None = None,
+) -> tuple[str, dict[str, object]]:
+    """`site_hourly`'s sums per bucket (None: one total), with visitors summed over days
+    (see `plan.site_visitors`). Within one day, its hours' states merged in the same query
+    as the sums are the day's visitors. With `since` (and no interval), two totals:
+    `PREVIOUS`, of the days before it, and '', of the others."""
+    params = sel.params()
+    if since is not None:
+        params["since"] = since
+    hours, days = site_sql.buckets(interval, since=since is not None)
+    visitors = await plan.site_visitors(scope, sel, quantities, interval)
+    if visitors is None:
+        return site_sql.site_hourly(quantities, hours), params
+    sums = [q for q in quantities if q != "visitors"]
+    parts = [(site_sql.site_hourly(sums, hours), sums)] if sums else []
+    if visitors == tables.SITE_VISITORS:
+        counted = closed_days.counted(["visitors"], SITE_HOURLY)
+        parts += await closed_days.by_day(
+            scope, sel.range, counted, params, site_sql.visitor_days(days),
+            interval=interval, since=since,
+        )  # fmt: skip
+    else:
+        parts.append((site_sql.visitors_by_hours(hours), ["visitors"]))
+    return summed(parts, quantities), params

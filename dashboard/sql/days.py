@@ -1,0 +1,149 @@
+"""Numbers over days: the counts of closed days and spans, the rollups' rows of open days.
+
+A query reads a period's closed spans and days from their counts in
+`closed_counts`, its open days from a rollup's rows, and sums the two
+(`counted_sql`); which days are which is planned by `dashboard.closed_days`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dashboard.sql import scope
+from footfall import tables
+from footfall.closed_counts import SPANS
+
+if TYPE_CHECKING:
+    from dashboard.closed_days import Split
+
+DAY_ROWS = "span = 'day'"
+"""The day rows of `breakdown_stats`, `article_stats`, `article_sources` and `site_visitors`
+(their month rows are gone since migration 0014)."""
+
+CLOSED_MARKERS = (
+    "SELECT span, date, max(version), count() "
+    f"FROM {scope.rows(tables.CLOSED_COUNTS, 'kind = {closed:String}')} GROUP BY span, date"
+)
+"""A site's closing markers (`footfall.closed_counts.closed_from` reads them)."""
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One quantity summed over days: the column of its counts is named after it, `of_day`
+    is its SQL over one day's rows of the rollup (`uniqMerge(visitors)`, `sum(pageviews)`)."""
+
+    quantity: str
+    of_day: str
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The closed days' rows a query reads: `closed_counts` rows of `kind` that pass
+    `where` (beyond site, kind and days), grouped by the SQL `group`."""
+
+    kind: str
+    group: str
+    where: str = "1"
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """The open days' rows a query reads: rows of `table` that pass `where` (beyond site
+    and their day, the SQL `day`), grouped by the SQL `group`. `where` may bound the rows
+    by `{open_first:Date}` and `{open_last:Date}`, the first and last open days."""
+
+    table: str
+    group: str
+    where: str
+    day: str = "date"
+
+
+def counted_sql(
+    parts: Split,
+    counted: list[Counted],
+    params: dict[str, object],
+    counts: Counts,
+    rollup: Rollup,
+    *,
+    titled: bool = False,
+) -> list[str]:
+    """Queries `SELECT g, q_<quantity>...` whose rows, summed per g, are the quantities
+    over the days of `parts`; with `titled`, also `t_title`, a title, and `t_day`, its
+    day (the latest is the one)."""
+    selected = []
+    if parts.spans or parts.days:
+        params["kind"] = counts.kind
+        sums = [f"sum({c.quantity}) AS q_{c.quantity}" for c in counted]
+        if titled:
+            sums += [
+                "argMaxIf(title, date, title != '') AS t_title",
+                "maxIf(date, title != '') AS t_day",
+            ]
+        where = ["kind = {kind:String}", counts.where, closed_where(parts, params)]
+        selected.append(
+            f"SELECT {counts.group} AS g, {', '.join(sums)} "
+            f"FROM {scope.rows(tables.CLOSED_COUNTS, *where)} GROUP BY g"
+        )
+    if parts.open:
+        selected.append(open_sql(parts, counted, params, rollup, titled=titled))
+    return selected
+
+
+def open_sql(
+    parts: Split,
+    counted: list[Counted],
+    params: dict[str, object],
+    rollup: Rollup,
+    *,
+    titled: bool = False,
+) -> str:
+    """`counted_sql`'s query of the open days of `parts` (there must be some)."""
+    params |= {"open_days": parts.open, "open_first": parts.open[0]}
+    params["open_last"] = parts.open[-1]
+    merged = [f"{c.of_day} AS q_{c.quantity}" for c in counted]
+    if titled:
+        merged += ["argMaxMerge(title) AS t_title", f"{rollup.day} AS t_day"]
+    days = f"{rollup.day} IN {{open_days:Array(Date)}}"
+    return (
+        f"SELECT {rollup.group} AS g, {', '.join(merged)} "
+        f"FROM {scope.rows(rollup.table, rollup.where, days)} GROUP BY g, {rollup.day}"
+    )
+
+
+def closed_where(parts: Split, params: dict[str, object]) -> str:
+    """The counts rows of the closed spans and days of `parts`: by span and date, none of a
+    closing after the latest known, and, for a day or span closed more than once, at its
+    latest closing's version."""
+    spans = []
+    for n, span in enumerate(SPANS[1:]):
+        starts = [start for kind, start in parts.spans if kind == span]
+        if starts:
+            params[f"closed_spans{n}"] = starts
+            spans.append(f"span = '{span}' AND date IN {{closed_spans{n}:Array(Date)}}")
+    for n, (first, last) in enumerate(_stretches(parts.days)):
+        params |= {f"closed_first{n}": first, f"closed_last{n}": last}
+        days = f"date BETWEEN {{closed_first{n}:Date}} AND {{closed_last{n}:Date}}"
+        spans.append(f"span = 'day' AND {days}")
+    params["as_of"] = parts.as_of
+    where = f"(({') OR ('.join(spans)})) AND version <= {{as_of:DateTime64(3, 'UTC')}}"
+    if parts.reclosed:
+        params["reclosed"] = [(span, date) for span, date, _ in parts.reclosed]
+        params["latest"] = parts.reclosed
+        where += (
+            " AND ((span, date) NOT IN {reclosed:Array(Tuple(String, Date))} "
+            "OR (span, date, version) IN {latest:Array(Tuple(String, Date, DateTime64(3, 'UTC')))})"
+        )
+    return where
+
+
+def _stretches(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted days as (first, last) stretches of consecutive days."""
+    stretches: list[tuple[dt.date, dt.date]] = []
+    for day in days:
+        if stretches and stretches[-1][1] + dt.timedelta(days=1) == day:
+            stretches[-1] = (stretches[-1][0], day)
+        else:
+            stretches.append((day, day))
+    return stretches

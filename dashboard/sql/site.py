@@ -1,0 +1,79 @@
+"""The SQL of a site's queries: totals, time series and breakdowns, over its rollups.
+
+`site_hourly` (UTC hours) holds a site's sums and each hour's visitors; `site_visitors`
+its visitors per site-local day; `breakdown_stats` and `visit_exits` the rows its
+breakdowns read (raw events answer the rest: `dashboard.sql.events`).
+"""
+
+from __future__ import annotations
+
+from dashboard.metrics import QUANTITIES, SITE_HOURLY
+from dashboard.properties import Property
+from dashboard.sql import scope
+from dashboard.sql.days import DAY_ROWS, Counts, Rollup
+from dashboard.sql.events import VISIT_DAY
+from dashboard.sql.shapes import ONE_GROUP, T0, T1, bucket, date_bucket, grouped
+from footfall import closed_counts, tables
+
+_HOURS = f"hour >= {T0} AND hour < {T1}"
+_HOUR_DAY = "toDate(hour, {tz:String})"
+PREVIOUS = "previous"
+"""The group of the days before `{since}`, when a query reads a period and the one before."""
+
+FIRST_DAYS = (
+    f"SELECT (SELECT minOrNull(date) FROM {scope.rows(tables.SITE_VISITORS, DAY_ROWS)}), "
+    f"(SELECT toDate(minOrNull(hour), {{tz:String}}) FROM {scope.rows(tables.SITE_HOURLY)})"
+)
+"""The site's first day in `site_visitors`, and in `site_hourly` (its first hour's)."""
+
+
+def buckets(interval: str | None, *, since: bool = False) -> tuple[str, str]:
+    """The groups of `site_hourly`'s hours and of a rollup's days: by `interval` (None:
+    one total), or with `since`, `PREVIOUS` before `{since}` and '' from it."""
+    if since:
+        return _before_since(_HOUR_DAY), _before_since("date")
+    if interval is None:
+        return ONE_GROUP, ONE_GROUP
+    return bucket("hour", interval), date_bucket("date", interval)
+
+
+def _before_since(date: str) -> str:
+    return f"if({date} < {{since:Date}}, '{PREVIOUS}', '')"
+
+
+def site_hourly(quantities: list[str], group: str) -> str:
+    """Sums per `group` of `site_hourly`'s hours; visitors only by hour or within one day
+    (an hour's are of one day)."""
+    exprs = ", ".join(f"{QUANTITIES[q].of_day(SITE_HOURLY)} AS q_{q}" for q in quantities)
+    return f"SELECT {group} AS g, {exprs} FROM {scope.rows(tables.SITE_HOURLY, _HOURS)} GROUP BY g"
+
+
+def visitors_by_hours(group: str) -> str:
+    """Visitors per `group` from `site_hourly`'s hours, each day's merged, summed over days."""
+    exprs = [("visitors", QUANTITIES["visitors"].daily[SITE_HOURLY])]
+    return grouped(scope.rows(tables.SITE_HOURLY, _HOURS), group, exprs, _HOUR_DAY)
+
+
+def visitor_days(group: str) -> tuple[Counts, Rollup]:
+    """Visitors per `group` of days: closed days' counts, `site_visitors`' open days."""
+    return Counts(closed_counts.SITE, group), Rollup(tables.SITE_VISITORS, group, DAY_ROWS)
+
+
+_OPEN_VISITS = (
+    "visit_start >= toDateTime({open_first:Date}, {tz:String}) "
+    "AND visit_start < toDateTime({open_last:Date} + 1, {tz:String})"
+)
+EXIT_PAGE_DAYS = (
+    Counts(closed_counts.EXIT_PAGE, "value"),
+    Rollup(f"{tables.VISIT_EXITS} FINAL", "path", _OPEN_VISITS, VISIT_DAY),
+)
+"""Visits by exit page: closed days' counts, `visit_exits`' visits of open days."""
+
+
+def property_days(prop: Property) -> tuple[Counts, Rollup]:
+    """Numbers per value of `prop` (its `{property}`): closed days' counts, `breakdown_stats`'
+    open days; those with no value only if it labels them."""
+    assert prop.rollup is not None
+    valued = "value != ''" if prop.empty is None else "1"
+    where = f"{DAY_ROWS} AND property = {{property:String}} AND {valued}"
+    return Counts(prop.rollup, "value", valued), Rollup(tables.BREAKDOWN_STATS, "value", where)
