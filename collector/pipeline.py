@@ -22,10 +22,11 @@ from collector.rate_limits import UNLIMITED_CLIENT
 from collector.refusals import DropReason, Refused
 from collector.site_cache import SiteCache
 from collector.visitors import visitor_id
+from footfall import keys
 from footfall.salts import Salts, client_key
 from footfall.sites import Site
 from footfall.urls import split_url
-from footfall.wire import EventType, StreamEvent, encode_event
+from footfall.wire import EventType, StreamEvent
 
 
 class Dropped(Exception):
@@ -71,17 +72,12 @@ class Pipeline:
             salt = self._salts.cached(site.timezone, now) or await self._salts.for_time(
                 site.timezone, now
             )
-            ingests.append(
-                build_ingest(
-                    hit,
-                    site,
-                    now,
-                    visitor_id(salt, site.domain, origin.ip, origin.user_agent),
-                    country,
-                    origin,
-                    client_key(salt, site.domain, origin.ip) if limit_client else UNLIMITED_CLIENT,
-                )
+            client = (
+                keys.client_limit_prefix(site.domain, client_key(salt, site.domain, origin.ip))
+                if limit_client
+                else UNLIMITED_CLIENT
             )
+            ingests.append(build_ingest(hit, site, now, salt, country, origin, client))
         return ingests
 
     async def put_sites(self, hit: Hit, where: str = "") -> list[Site]:
@@ -193,36 +189,28 @@ def event_type(name: str) -> EventType:
 
 
 def build_ingest(
-    hit: Hit, site: Site, now: int, visitor: int, country: str, origin: Origin, client: str
+    hit: Hit, site: Site, now: int, salt: bytes, country: str, origin: Origin, client: str
 ) -> Ingest:
-    article = hit.article or site.article_of(hit.url)
-    kind = event_type(hit.name)
-    event = StreamEvent(
-        ts=now,
-        site=site.domain,
-        type=kind,
-        name=hit.name,
-        url=hit.url,
-        visitor_id=visitor,
-        referrer=hit.referrer,
-        article=article,
-        title=hit.title,
-        pageview_id=hit.pageview_id,
-        country=country,
-        user_agent=origin.user_agent,
-        props=hit.props,
-        engaged_ms=hit.engaged_ms,
-        scroll_depth=hit.scroll_depth,
-        screen_width=hit.screen_width,
-        hash_mode=hit.hash_mode,
-    )
     return Ingest(
-        site=site.domain,
-        ts=now,
-        visitor_id=visitor,
-        is_pageview=kind == "pageview",
-        article=article,
-        online_window_ms=site.online_window * 1000,
-        payload=encode_event(event),
-        client=client,
+        StreamEvent(
+            ts=now,
+            site=site.domain,
+            type=event_type(hit.name),
+            name=hit.name,
+            url=hit.url,
+            visitor_id=visitor_id(salt, site.domain, origin.ip, origin.user_agent),
+            referrer=hit.referrer,
+            article=hit.article or site.article_of(hit.url),
+            title=hit.title,
+            pageview_id=hit.pageview_id,
+            country=country,
+            user_agent=origin.user_agent,
+            props=hit.props,
+            engaged_ms=hit.engaged_ms,
+            scroll_depth=hit.scroll_depth,
+            screen_width=hit.screen_width,
+            hash_mode=hit.hash_mode,
+        ),
+        client,
+        site.online_window * 1000,
     )
