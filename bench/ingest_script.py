@@ -40,6 +40,7 @@ def batch(rng: random.Random, size: int, clients: int, now: int) -> list[Ingest]
             StreamEvent(
                 ts=now,
                 site=SITE,
+                date=now // 86_400_000,
                 type="pageview",
                 name="pageview",
                 url="https://bench.example/story",
