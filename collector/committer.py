@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+from dataclasses import dataclass, field
 from importlib import resources
 
 import msgspec
@@ -38,6 +39,7 @@ MAX_BATCH_EVENTS = 2000
 # How long a lost reply's receipt is looked for: Redis restarting takes a few seconds.
 RECEIPT_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
 _SCRIPT = resources.files("collector").joinpath("ingest.lua").read_text()
+_filing = msgspec.msgpack.Encoder()
 
 
 class Ingest(msgspec.Struct, gc=False):
@@ -53,6 +55,18 @@ class Ingest(msgspec.Struct, gc=False):
     UNLIMITED_CLIENT."""
     online_window_ms: int
     """The site's online window: how long its presence keeps a visitor."""
+
+
+@dataclass(slots=True)
+class _Share:
+    """One site's share of a group commit: one script call."""
+
+    online_window_ms: int
+    filing: list[int | str | bool] = field(default_factory=list)
+    """What `ingest.lua` files the events by, five values each (see the script)."""
+    events: list[bytes] = field(default_factory=list)
+    indexes: list[int] = field(default_factory=list)
+    """The index in the batch of each event."""
 
 
 Refusals = list[tuple[int, int]]
@@ -105,17 +119,20 @@ class Committer:
             return None if answer is None else [int(n) for n in answer.split(b",") if n]
         return None
 
-    def _site_args(self, ingest: Ingest) -> list[bytes | str | int]:
-        """The script's arguments before its events': the settings, the site's online
-        window and its keys' prefixes."""
-        site = ingest.event.site
+    def _args(self, site: str, share: _Share) -> list[bytes | str | int]:
+        """The script's arguments for one site: the settings, the site's online window and
+        its keys' prefixes, then its events: what each is filed by, in one argument (one
+        argument per value cost the collector more time than anything else it did), and
+        each encoded."""
         return [
             *self._args_head,
-            ingest.online_window_ms,
+            share.online_window_ms,
             keys.readers_prefix(site),
             keys.visit_prefix(site),
             keys.limit_prefix(site),
             keys.accepted_prefix(site),
+            _filing.encode(share.filing),
+            *share.events,
         ]
 
     def _take(self) -> list[tuple[list[Ingest], asyncio.Future[Refusals]]]:
@@ -129,28 +146,31 @@ class Committer:
         return batch
 
     async def _write(self, batch: list[tuple[list[Ingest], asyncio.Future[Refusals]]]) -> None:
-        # Per site: the script's arguments, and the index in the batch of each of its events.
-        by_site: dict[str, tuple[list[bytes | str | int], list[int]]] = {}
+        by_site: dict[str, _Share] = {}
         index = 0
         for ingests, _ in batch:
             for ingest in ingests:
                 event = ingest.event
-                site = by_site.get(event.site)
-                if site is None:
-                    site = by_site[event.site] = (self._site_args(ingest), [])
-                site[0].append(
-                    f"{event.ts} {event.visitor_id} {'1' if event.type == 'pageview' else '0'} "
-                    f"{ingest.client} {event.article}"
+                share = by_site.get(event.site)
+                if share is None:
+                    share = by_site[event.site] = _Share(ingest.online_window_ms)
+                # The visitor id as text: Lua's numbers would round a 64-bit id.
+                share.filing += (
+                    event.ts,
+                    str(event.visitor_id),
+                    event.type == "pageview",
+                    ingest.client,
+                    event.article,
                 )
-                site[0].append(encode_event(event))
-                site[1].append(index)
+                share.events.append(encode_event(event))
+                share.indexes.append(index)
                 index += 1
         COMMIT_BATCH_EVENTS.observe(index)
         commit = next(self._commits)
         receipts = [keys.receipt(site, commit) for site in by_site]
         calls = [
-            ([keys.stream(site), receipt, keys.online(site)], args)
-            for (site, (args, _)), receipt in zip(by_site.items(), receipts, strict=True)
+            ([keys.stream(site), receipt, keys.online(site)], self._args(site, share))
+            for (site, share), receipt in zip(by_site.items(), receipts, strict=True)
         ]
         replies = await run_script_each(self._redis, self._script, calls)
         lost = [i for i, reply in enumerate(replies) if isinstance(reply, Exception)]
@@ -164,7 +184,8 @@ class Committer:
         failed: set[int] = set()  # indexes of events whose site's call failed
         verdicts: dict[int, int] = {}
         error: Exception | None = None
-        for (_, indexes), refused in zip(by_site.values(), replies, strict=True):
+        for share, refused in zip(by_site.values(), replies, strict=True):
+            indexes = share.indexes
             if isinstance(refused, Exception):
                 error = refused
                 failed.update(indexes)

@@ -9,11 +9,12 @@
 -- (ms), ARGV[5] the site's online window (ms); ARGV[6] to ARGV[9] the prefixes of
 -- the site's `readers`, `visit`, `limit` and `accepted` keys (footfall/keys.py),
 -- to which the script appends the article, the visitor, the window's number or the
--- minute: it names no key itself. Then two values per event: a header "time visitor
--- pageview client article" (ms, visitor id, 1 or 0, the prefix of the client's
--- rate-limit key or "-" for none, the rest of the string) and the encoded event
--- (footfall/wire.py). One header, not an argument per value: packing arguments cost
--- the collector more time than anything else it does.
+-- minute: it names no key itself. ARGV[10] is what the events are filed by, as one
+-- msgpack array of five values per event: its time (ms), its visitor id (as text: a
+-- 64-bit id would lose digits in Lua's numbers), true for a page view, the prefix of
+-- the client's rate-limit key ("-" for none) and its article ("" for none). Then one
+-- argument per event: the event, encoded (footfall/wire.py), which the script adds to
+-- the stream as it is.
 --
 -- Rate limits are fixed windows counted here, in the same call, so they cost no
 -- round trip: a counter is read once per batch and written once per batch. A
@@ -112,10 +113,9 @@ local function store(now, visitor, pageview, article, payload)
     "vs", start, "vn", pageview and number or 0, "vd", duration)
 end
 
-for a = 10, #ARGV, 2 do
-  local now, visitor, flag, client, article =
-    string.match(ARGV[a], "^(%d+) (%d+) ([01]) (%S+) ?(.*)$")
-  now = tonumber(now)
+local filing = cmsgpack.unpack(ARGV[10])
+for i = 0, #ARGV - 11 do
+  local now, visitor, pageview, client, article = unpack(filing, 5 * i + 1, 5 * i + 5)
   local slot = math.floor(now / limit_window)
   local verdict, client_key, site_key = 0, nil, nil
   if client_limit > 0 and client ~= "-" then
@@ -138,9 +138,9 @@ for a = 10, #ARGV, 2 do
       add(site_key, limit_window)
     end
     add(accepted_prefix .. math.floor(now / 60000), 120000)
-    store(now, visitor, flag == "1", article, ARGV[a + 1])
+    store(now, visitor, pageview, article, ARGV[11 + i])
   else
-    refused[#refused + 1] = (a - 10) / 2
+    refused[#refused + 1] = i
     refused[#refused + 1] = verdict
   end
 end
