@@ -67,6 +67,8 @@ local function add(key, ttl)
 end
 
 local function trim(key, before)
+  -- A presence key is trimmed at its first event of the call, and its expiry set once
+  -- at the end (set after each event, it was set again and again to the same instant).
   if not trimmed[key] then
     redis.call("ZREMRANGEBYSCORE", key, "-inf", "(" .. before)
     trimmed[key] = true
@@ -76,12 +78,10 @@ end
 local function store(now, visitor, pageview, article, payload)
   trim(online, now - window)
   redis.call("ZADD", online, "GT", now, visitor)
-  redis.call("PEXPIRE", online, window)
   if article ~= "" then
     local readers = readers_prefix .. article
     trim(readers, now - window)
     redis.call("ZADD", readers, "GT", now, visitor)
-    redis.call("PEXPIRE", readers, window)
   end
 
   local visit = visit_prefix .. visitor
@@ -150,6 +150,9 @@ for key, n in pairs(added) do
   if redis.call("INCRBY", key, n) == n then
     redis.call("PEXPIRE", key, lifetime[key])
   end
+end
+for key in pairs(trimmed) do
+  redis.call("PEXPIRE", key, window)
 end
 redis.call("SET", KEYS[2], table.concat(refused, ","), "EX", RECEIPT_TTL)
 return refused
