@@ -12,8 +12,8 @@ cycle reads from all the streams (in order of site, then stream id):
    XREADGROUP over every stream, blocking; on a Redis Cluster one non-blocking
    XREADGROUP per stream in one pipeline (a round trip per node), then a short
    sleep when all were empty,
-2. decode and enrich; an entry that cannot be decoded goes to the dead-letter
-   stream,
+2. make each entry's row (`aggregator.rows`: the event as the collector wrote it,
+   enriched); an entry that cannot be decoded goes to the dead-letter stream,
 3. insert with a deduplication token made of each site's stream ids, so a
    batch retried after a crash changes no table, rollups included; retry with
    backoff while ClickHouse fails, reading nothing new meanwhile; rows that
@@ -61,7 +61,19 @@ from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
 from aggregator import closing
 from aggregator.counters import reseed
-from aggregator.rows import COLUMNS, SiteDays, to_row
+from aggregator.rows import (
+    ARTICLE,
+    COLUMNS,
+    DATE,
+    NEW_VISIT,
+    SITE,
+    STREAM_ID,
+    TYPE,
+    Entry,
+    Row,
+    SiteDays,
+    to_row,
+)
 from footfall import keys, tables
 from footfall.clock import Clock, system_clock
 from footfall.connections import AsyncClickHouse, is_cluster, run_script_each
@@ -73,11 +85,10 @@ from footfall.metrics import (
     STORE_ERRORS,
 )
 from footfall.settings import Settings
-from footfall.wire import StreamEvent, decode_entry
+from footfall.wire import date_from_days, days_since_epoch, payload_of
 
 log = logging.getLogger(__name__)
 
-Entry = tuple[bytes, dict[bytes, bytes]]
 Batch = list[tuple[str, list[Entry]]]
 """Per site (in order of site), its stream's entries in the batch, in stream order."""
 Dead = tuple[Entry, str]
@@ -92,22 +103,6 @@ CLUSTER_POLL_MS = 50
 """On a Redis Cluster (no blocking read over several nodes): the sleep after an empty read."""
 CLOSE_EVERY = 60.0
 """Seconds between two rounds of closing the days due (see `aggregator.closing`)."""
-_DATE = COLUMNS.index("date")
-
-
-class Row(msgspec.Struct, gc=False):
-    """One event of the batch: its stream entry, the event, and its row for ClickHouse.
-
-    Not tracked by the garbage collector, like `StreamEvent`: it is in no reference
-    cycle, and a batch's rows all live until it is acknowledged, so collections in
-    between would only scan them again and again.
-    """
-
-    site: str
-    """The site of the stream the entry came from."""
-    entry: Entry
-    event: StreamEvent
-    values: tuple
 
 
 class BatchRecord(msgspec.Struct):
@@ -386,10 +381,12 @@ class Aggregator:
         rows, dead = await self._rows(batch)
         record = await self._recorded(batch) if replay else None
         if record is None:
-            inserted = await self._insert_isolating_poison(rows, dead)
+            refused: list[tuple[Row, str]] = []
+            inserted = await self._insert_isolating_poison(rows, refused)
+            dead += _dead_rows(batch, refused)
         else:  # inserted, dead letters sent, some sites acknowledged: acknowledge the rest
-            refused = set(record.refused)
-            inserted = [row for row in rows if (row.site, row.entry[0].decode()) not in refused]
+            sent = set(record.refused)
+            inserted = [row for row in rows if (row[SITE], row[STREAM_ID]) not in sent]
             dead = []
         await self._note_late_days(inserted)
         await self._acknowledge(batch, rows, inserted, dead)
@@ -406,18 +403,18 @@ class Aggregator:
         return None
 
     async def _rows(self, batch: Batch) -> tuple[list[Row], list[Dead]]:
+        # The one await, before the rows: the days of the batch's sites, for the late
+        # days and for entries an older collector wrote without a date.
+        await self._days.know({site for site, _ in batch})
+        rows: list[Row] = []
+        dead: list[Dead] = []
         with _collections_deferred():
-            decoded, dead = _decoded(batch)
-        # The one await, between the two passes: the timezones of the batch's sites.
-        await self._days.know({event.site for _, _, event in decoded})
-        rows = []
-        with _collections_deferred():
-            for site, entry, event in decoded:
-                try:
-                    day = self._days.date_of(event.site, event.ts)
-                    rows.append(Row(site, entry, event, to_row(entry[0], event, day)))
-                except _DATA_ERRORS as e:
-                    dead.append((entry, f"undecodable: {type(e).__name__}: {e}"))
+            for site, entries in batch:
+                for entry in entries:
+                    try:
+                        rows.append(to_row(site, entry, self._days))
+                    except (KeyError, *_DATA_ERRORS, msgspec.DecodeError) as e:
+                        dead.append((entry, f"undecodable: {type(e).__name__}: {e}"))
         return rows, dead
 
     async def _note_late_days(self, inserted: list[Row]) -> None:
@@ -426,30 +423,32 @@ class Aggregator:
         closes them again, once however many batches reached them (an import's do)."""
         an_hour_ago = self._clock() - closing.CLOSE_GRACE_MS
         late: defaultdict[str, set[str]] = defaultdict(set)
-        for site, day in {(row.event.site, row.values[_DATE]) for row in inserted}:
-            if day <= closing.last_due(self._days.date_of(site, an_hour_ago)):
-                late[site].add(day.isoformat())
+        for site, day in {(row[SITE], row[DATE]) for row in inserted}:
+            if day <= days_since_epoch(closing.last_due(self._days.date_of(site, an_hour_ago))):
+                late[site].add(date_from_days(day).isoformat())
         if late:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for site, days in late.items():
                     pipe.sadd(keys.late_days(site), *days)
                 await pipe.execute()
 
-    async def _insert_isolating_poison(self, rows: list[Row], dead: list[Dead]) -> list[Row]:
-        """Insert `rows`; those ClickHouse refuses as data are added to `dead`."""
+    async def _insert_isolating_poison(
+        self, rows: list[Row], refused: list[tuple[Row, str]]
+    ) -> list[Row]:
+        """Insert `rows`; those ClickHouse refuses as data are added to `refused`, with why."""
         if not rows:
             return []
         try:
             await self._insert_retrying(rows)
             return rows
-        except _Refused as refused:
+        except _Refused as refusal:
             if len(rows) == 1:
-                dead.append((rows[0].entry, f"refused by ClickHouse: {refused}"))
+                refused.append((rows[0], f"refused by ClickHouse: {refusal}"))
                 return []
         half = len(rows) // 2
         return await self._insert_isolating_poison(
-            rows[:half], dead
-        ) + await self._insert_isolating_poison(rows[half:], dead)
+            rows[:half], refused
+        ) + await self._insert_isolating_poison(rows[half:], refused)
 
     async def _insert_retrying(self, rows: list[Row]) -> None:
         token = _token(rows)
@@ -459,7 +458,7 @@ class Aggregator:
             try:
                 await self._clickhouse.insert(
                     tables.EVENTS,
-                    [row.values for row in rows],
+                    rows,
                     COLUMNS,
                     settings={
                         "insert_deduplication_token": token,
@@ -489,16 +488,16 @@ class Aggregator:
         self, batch: Batch, rows: list[Row], inserted: list[Row], dead: list[Dead]
     ) -> None:
         # Counted by Counter(iterable), in C: a loop of `+= 1` took twice as long.
-        pageviews = [row for row in inserted if row.event.type == "pageview"]
-        totals = Counter((row.site, "pageviews") for row in pageviews)
-        totals.update((row.site, "visits") for row in inserted if row.event.new_visit)
-        views = Counter((row.site, row.event.article) for row in pageviews if row.event.article)
+        pageviews = [row for row in inserted if row[TYPE] == "pageview"]
+        totals = Counter((row[SITE], "pageviews") for row in pageviews)
+        totals.update((row[SITE], "visits") for row in inserted if row[NEW_VISIT])
+        views = Counter((row[SITE], row[ARTICLE]) for row in pageviews if row[ARTICLE])
         # Single-key commands first (any slot): the marker, the dead letters, the record.
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.exists(keys.COUNTERS_SEEDED)
             for (stream_id, fields), reason in dead:
                 pipe.xadd(keys.DEAD_LETTERS, {"id": stream_id, "reason": reason,
-                                              "e": fields.get(b"e", b"")})  # fmt: skip
+                                              "e": payload_of(fields)})  # fmt: skip
             seeded = (await pipe.execute())[0]
         for _, reason in dead:
             EVENTS_DEAD.labels(reason.split(":")[0]).inc()
@@ -556,24 +555,21 @@ class _Refused(Exception):
 _DATA_ERROR_CODES = {6, 27, 32, 33, 38, 41, 53, 69, 70, 72, 131, 321, 469}
 
 
-def _decoded(batch: Batch) -> tuple[list[tuple[str, Entry, StreamEvent]], list[Dead]]:
-    decoded, dead = [], []
-    for site, entries in batch:
-        for entry in entries:
-            try:
-                decoded.append((site, entry, decode_entry(entry[1])))
-            except (KeyError, *_DATA_ERRORS, msgspec.DecodeError) as e:
-                dead.append((entry, f"undecodable: {type(e).__name__}: {e}"))
-    return decoded, dead
+def _dead_rows(batch: Batch, refused: list[tuple[Row, str]]) -> list[Dead]:
+    """The entries of the rows ClickHouse refused, to be sent to dead letters."""
+    if not refused:
+        return []
+    entries = {(site, entry[0].decode()): entry for site, entries in batch for entry in entries}
+    return [(entries[row[SITE], row[STREAM_ID]], reason) for row, reason in refused]
 
 
 def _token(rows: list[Row]) -> str:
     """The insert's deduplication token: each site's first and last stream id and count."""
     parts, first = [], 0
     for i in range(1, len(rows) + 1):
-        if i == len(rows) or rows[i].site != rows[first].site:
-            start, end = rows[first].entry[0].decode(), rows[i - 1].entry[0].decode()
-            parts.append(f"{rows[first].site}:{start}:{end}:{i - first}")
+        if i == len(rows) or rows[i][SITE] != rows[first][SITE]:
+            start, end = rows[first][STREAM_ID], rows[i - 1][STREAM_ID]
+            parts.append(f"{rows[first][SITE]}:{start}:{end}:{i - first}")
             first = i
     return parts[0] if len(parts) == 1 else hashlib.sha256(",".join(parts).encode()).hexdigest()
 
@@ -586,7 +582,7 @@ def _record(batch: Batch, rows: list[Row], inserted: list[Row]) -> bytes:
     refused: list[tuple[str, str]] = []
     if len(inserted) < len(rows):
         kept = {id(row) for row in inserted}
-        refused = [(row.site, row.entry[0].decode()) for row in rows if id(row) not in kept]
+        refused = [(row[SITE], row[STREAM_ID]) for row in rows if id(row) not in kept]
     sites = {site: _extent(entries) for site, entries in batch}
     return msgspec.json.encode(BatchRecord(sites, refused))
 

@@ -41,7 +41,7 @@ import redis.asyncio
 from footfall import keys
 from footfall.clock import Clock, system_clock
 from footfall.sites import Site, normalize_domain, site_from_mirror
-from footfall.wire import StreamEvent, encode_event
+from footfall.wire import StreamEvent, days_since_epoch, stream_entry
 
 REQUIRED = ("timestamp", "url")
 
@@ -68,15 +68,17 @@ class Visits:
         self._gap = gap_ms
         self._current: dict[tuple[str, int], Visit] = {}
 
-    def fields(self, site: str, visitor: int, ts: int) -> dict[str, int | str]:
-        visit = self._current.get((site, visitor))
-        if visit is None or ts - visit.last >= self._gap:
-            self._current[site, visitor] = Visit(ts, ts, 1)
-            return {"nv": "1", "vs": ts, "vn": 1, "vd": 0}
-        added = max(ts - visit.last, 0)
-        visit.last = max(visit.last, ts)
+    def entry(self, event: StreamEvent) -> dict[str, bytes | int]:
+        """The stream entry of a page view, with its visit (`wire.stream_entry`)."""
+        key = (event.site, event.visitor_id)
+        visit = self._current.get(key)
+        if visit is None or event.ts - visit.last >= self._gap:
+            self._current[key] = Visit(event.ts, event.ts, 1)
+            return stream_entry(event, True, event.ts, 1, 0)
+        added = max(event.ts - visit.last, 0)
+        visit.last = max(visit.last, event.ts)
         visit.pageviews += 1
-        return {"nv": "0", "vs": visit.start, "vn": visit.pageviews, "vd": added}
+        return stream_entry(event, False, visit.start, visit.pageviews, added)
 
 
 def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -96,7 +98,7 @@ def stream_entries(
     default_site: str | None,
     visit_gap_ms: int,
     now_ms: int,
-) -> Iterator[tuple[str, dict[str, bytes | str | int]]]:
+) -> Iterator[tuple[str, dict[str, bytes | int]]]:
     """(site, stream entry) of each row, the entry as the collector would have written it."""
     visits = Visits(visit_gap_ms)
     for line, row in rows:
@@ -116,6 +118,7 @@ def stream_entries(
         event = StreamEvent(
             ts=ts,
             site=domain,
+            date=days_since_epoch(day),
             type="pageview",
             name="pageview",
             url=url,
@@ -126,7 +129,7 @@ def stream_entries(
             country=(row.get("country") or "").upper()[:2],
             user_agent=row.get("user_agent") or "",
         )
-        yield domain, {"e": encode_event(event), **visits.fields(domain, visitor, ts)}
+        yield domain, visits.entry(event)
 
 
 def _timestamp(text: str, line: int) -> int:
@@ -177,7 +180,7 @@ async def import_file(
         for domain, raw in (await redis.hgetall(keys.SITES)).items()
     }
 
-    def entries() -> Iterator[tuple[str, dict[str, bytes | str | int]]]:
+    def entries() -> Iterator[tuple[str, dict[str, bytes | int]]]:
         with open(path, encoding="utf-8-sig", newline="") as f:
             yield from stream_entries(
                 read_rows(f),

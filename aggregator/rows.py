@@ -1,12 +1,17 @@
-"""From a stream event to a row of ClickHouse's `events` table.
+"""From a stream entry to a row of ClickHouse's `events` table, and the sites' days.
 
-The row's `date` is the event's day in its site's timezone, so that daily
-rollups are the site's days; timezones come from the sites' Redis mirror.
-Timestamps go to ClickHouse as integer milliseconds, which clickhouse-connect
-writes to `DateTime64(3)` as they are: no datetime object per event. A row is a
-tuple, not a list: a batch's rows live until it is acknowledged, and the garbage
-collector stops scanning a tuple of plain values after its first pass (it keeps
-scanning every list, in every later collection).
+A row is a tuple of `COLUMNS`, nothing else: what the aggregator needs of an
+event after making its row (its site and stream id for the deduplication token
+and the acknowledgement, its type, visit and article for the hot counters, its
+date for the late days) it reads from the row's columns. The row's `date` is the
+event's own, dated by the collector in its site's timezone; `SiteDays` gives the
+sites' days where no event says them: closing, the late days, and the entries an
+older collector wrote without a date. Timestamps and dates go to ClickHouse as
+integers (ms, days), which clickhouse-connect writes to `DateTime64(3)` and
+`Date` as they are: no datetime object per event. A row is a tuple, not a list:
+a batch's rows live until it is acknowledged, and the garbage collector stops
+scanning a tuple of plain values after its first pass (it keeps scanning every
+list, in every later collection).
 """
 
 from __future__ import annotations
@@ -21,7 +26,12 @@ import redis.asyncio
 from aggregator.enrich import Enriched, enrich
 from footfall import keys
 from footfall.sites import site_from_mirror
-from footfall.wire import StreamEvent
+from footfall.wire import UNDATED, days_since_epoch, decode_entry
+
+Entry = tuple[bytes, dict[bytes, bytes]]
+"""A stream entry as XREADGROUP returns it: its id, and its fields (`footfall.wire`)."""
+Row = tuple
+"""A row of ClickHouse's `events`, in the order of `COLUMNS`."""
 
 # The event's own columns, then the enrichment's, in the order `enrich` returns them.
 COLUMNS = [
@@ -30,15 +40,28 @@ COLUMNS = [
     "country", "screen_width", "engaged_ms", "scroll_depth", "props", "stream_id",
     *Enriched._fields,
 ]  # fmt: skip
+SITE, DATE, TYPE, NEW_VISIT, ARTICLE, STREAM_ID = (
+    COLUMNS.index(name) for name in ("site", "date", "type", "new_visit", "article_id", "stream_id")
+)
 _UTC = dt.UTC
 SITES_REFRESH_SECONDS = 30.0
 
 
-def to_row(stream_id: bytes, event: StreamEvent, date: dt.date) -> tuple:
+def to_row(site: str, entry: Entry, days: SiteDays) -> Row:
+    """The row of one entry of `site`'s stream; raises what its decoding or a column's
+    bounds raise. The row's site is its stream's, which the batch acknowledges.
+
+    `days` must know the site (`SiteDays.know`): an entry an older collector wrote is
+    dated by the site's timezone.
+    """
+    stream_id, fields = entry
+    event = decode_entry(fields)
+    if event.date == UNDATED:
+        event.date = days_since_epoch(days.date_of(site, event.ts))
     return (
-        event.site,
+        site,
         event.ts,
-        date,
+        event.date,
         event.type,
         event.name,
         event.visitor_id,
@@ -66,7 +89,8 @@ _QUARTER_HOUR_MS = 900_000
 
 
 class SiteDays:
-    """The day of a moment in a site's timezone, from the mirror, refreshed now and then.
+    """The day of a moment in a site's timezone, from the mirror, refreshed now and then:
+    for closing, the late days, and the entries an older collector wrote without a date.
 
     `know` (async: it may read the mirror) comes first for a batch's sites, so that
     `date_of` can run for each event without awaiting anything.

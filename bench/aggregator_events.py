@@ -1,8 +1,8 @@
 """Synthetic but realistic traffic of a Vietnamese news site, for bench/aggregator.py.
 
 `stream_entries(n)` gives exactly `n` stream entries as the collector stores them
-(`footfall.wire`: the msgpack event `e` and the visit fields `nv`, `vs`, `vn`,
-`vd`), in arrival order, deterministic for a seed:
+(`footfall.wire.stream_entry`: the msgpack event, dated in the site's timezone, and
+its visit), in arrival order, deterministic for a seed:
 
 * a few thousand visitors (`n // 50`), each with one of 50 real browser user
   agents (desktop, phones, tablets, in-app browsers of Facebook and Zalo), a
@@ -35,7 +35,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from footfall.wire import StreamEvent, encode_event
+from footfall.salts import local_day
+from footfall.wire import StreamEvent, days_since_epoch, stream_entry
 
 DOMAIN = "bench.example"
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -202,7 +203,7 @@ def _events(n: int, seed: int) -> Iterator[tuple[int, Visitor, StreamEvent]]:
                 "country": visitor.country, "user_agent": visitor.agent,
             }  # fmt: skip
             yield ts, visitor, StreamEvent(
-                ts=ts, type="pageview", name="pageview", title=page.title,
+                ts=ts, date=_date(ts), type="pageview", name="pageview", title=page.title,
                 screen_width=visitor.width, **common,
             )  # fmt: skip
             made += 1
@@ -213,7 +214,7 @@ def _events(n: int, seed: int) -> Iterator[tuple[int, Visitor, StreamEvent]]:
             for beat in range(1, beats + 1):
                 at = ts + reading * beat // (beats + 1) + rng.randrange(1_000)
                 yield at, visitor, StreamEvent(
-                    ts=at, type="engagement", name="engagement",
+                    ts=at, date=_date(at), type="engagement", name="engagement",
                     engaged_ms=min(30_000, reading // (beats + 1)),
                     scroll_depth=min(100, 20 + 80 * beat // beats), **common,
                 )  # fmt: skip
@@ -227,11 +228,18 @@ def _events(n: int, seed: int) -> Iterator[tuple[int, Visitor, StreamEvent]]:
                 yield (
                     at,
                     visitor,
-                    StreamEvent(ts=at, type="custom", name=name, props=props, **common),
+                    StreamEvent(
+                        ts=at, date=_date(at), type="custom", name=name, props=props, **common
+                    ),
                 )
                 made += 1
             previous = page.url
             ts += reading + rng.randrange(5_000, 60_000)
+
+
+def _date(ts: int) -> int:
+    """The day of `ts` in the site's timezone, as the collector dates an event."""
+    return days_since_epoch(dt.date.fromisoformat(local_day(TIMEZONE, ts)[0]))
 
 
 def stream_entries(n: int, seed: int = 1) -> list[dict[str, bytes | int]]:
@@ -255,10 +263,7 @@ def stream_entries(n: int, seed: int = 1) -> list[dict[str, bytes | int]]:
         elif pageview:
             new_visit, start, number = True, ts, 1
             visits[visitor.visitor_id] = (ts, ts, 1)
-        entries.append({
-            "e": encode_event(event), "nv": b"1" if new_visit else b"0", "vs": start,
-            "vn": number if pageview else 0, "vd": added,
-        })  # fmt: skip
+        entries.append(stream_entry(event, new_visit, start, number if pageview else 0, added))
     return entries
 
 

@@ -13,7 +13,7 @@ filled (bench/aggregator.py copies it from a template); the site is in the mirro
   ClickHouse's inserts are timed on the side (`TimedClickHouse`).
 * `baseline`: the same entries read back (XRANGE, not timed); then timed apart,
   (1) enrichment alone: what the aggregator does per entry before inserting
-  (`decode_entry`, the site's day, `to_row`), on cold caches as in a fresh
+  (`to_row`: decode, enrich), on cold caches as in a fresh
   aggregator, and (2) the raw insert: the rows from (1) inserted with
   `client.insert('events', rows, column_names=COLUMNS, settings=...)` in batches of
   the same size, with the same deduplication token and settings, materialized
@@ -173,16 +173,12 @@ async def measure_aggregator(args: argparse.Namespace, client) -> dict:  # type:
 
 
 async def enrich_all(entries: list, redis_url: str) -> list[list]:  # type: ignore[type-arg]
-    """What `Aggregator._rows` does per entry: decode, the site's day, `to_row`."""
+    """What `Aggregator._rows` does per entry: `to_row` (decode, enrich)."""
     store = async_redis(redis_url)
     try:
         days = SiteDays(store)
-        events = [(stream_id, decode_entry(fields)) for stream_id, fields in entries]
-        await days.know({event.site for _, event in events})
-        return [
-            to_row(stream_id, event, days.date_of(event.site, event.ts))
-            for stream_id, event in events
-        ]
+        await days.know({DOMAIN})
+        return [to_row(DOMAIN, entry, days) for entry in entries]
     finally:
         await store.aclose()
 

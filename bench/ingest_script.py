@@ -29,19 +29,27 @@ from collector.committer import Committer, Ingest
 from collector.rate_limits import RateLimits
 from footfall import keys
 from footfall.connections import async_redis
+from footfall.wire import StreamEvent
+
+SITE = "bench.example"
 
 
 def batch(rng: random.Random, size: int, clients: int, now: int) -> list[Ingest]:
     return [
         Ingest(
-            site="bench.example",
-            ts=now,
-            visitor_id=rng.getrandbits(63),
-            is_pageview=True,
-            article=f"story-{rng.randrange(300)}",
-            online_window_ms=300_000,
-            payload=b"x" * 300,
-            client=f"{rng.randrange(clients):016x}",
+            StreamEvent(
+                ts=now,
+                site=SITE,
+                date=now // 86_400_000,
+                type="pageview",
+                name="pageview",
+                url="https://bench.example/story",
+                visitor_id=rng.getrandbits(63),
+                article=f"story-{rng.randrange(300)}",
+                user_agent="x" * 200,
+            ),
+            keys.client_limit_prefix(SITE, f"{rng.randrange(clients):016x}"),
+            300_000,
         )
         for _ in range(size)
     ]
@@ -62,7 +70,7 @@ async def measure(args: argparse.Namespace, url: str) -> None:
             await committer.commit(events)
             times[name].append(time.perf_counter() - started)
         if i % 200 == 0:
-            await redis.delete(keys.stream("bench.example"))
+            await redis.delete(keys.stream(SITE))
     for c in (off, on):
         await c.close()
     await asyncio.gather(*tasks)

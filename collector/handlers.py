@@ -189,12 +189,13 @@ async def api_token(request: web.Request) -> Grant | None:
 
 
 def refuse_sites_not_granted(grant: Grant, events: list[Ingest], i: int) -> None:
-    for event in events:
-        if not grant.allows(EVENTS_WRITE, event.site):
+    for ingest in events:
+        site = ingest.event.site
+        if not grant.allows(EVENTS_WRITE, site):
             raise Refused(
                 403,
                 DropReason.UNAUTHORIZED,
-                f"this API token may not send events for {event.site}",
+                f"this API token may not send events for {site}",
                 f"[{i}].d",
             )
 

@@ -1,16 +1,20 @@
 -- Store a batch of events of one site atomically: rate limits, presence, the visit, the stream.
 --
--- KEYS[1] is the site's stream, KEYS[2] this commit's receipt (of the site). Every key
--- the script touches is the site's, hash-tagged by it (see footfall/keys.py), so on a
--- Redis Cluster the call runs on the site's node: the collector calls the script once per
--- site of a group commit, with only that site's events. ARGV[1] is the visit gap (ms), ARGV[2] and ARGV[3] the
--- most events per client and per site in one rate-limit window (0: no limit),
--- ARGV[4] that window (ms); then two values per event: a header "time visitor
--- pageview window client site article" (ms, visitor id, 1 or 0, ms, the client's
--- keyed hash or "-" for none, domain, the rest of the string) and the encoded event.
--- The per-site keys are built here from the header, hash-tagged by site (see
--- footfall/keys.py): passing three keys per event cost the collector more time
--- packing arguments than anything else it does.
+-- KEYS[1] is the site's stream, KEYS[2] this commit's receipt, KEYS[3] its presence
+-- (`online`): every key the script touches is the site's, hash-tagged by it (see
+-- footfall/keys.py), so on a Redis Cluster the call runs on the site's node: the
+-- collector calls the script once per site of a group commit, with only that site's
+-- events. ARGV[1] is the visit gap (ms), ARGV[2] and ARGV[3] the most events per
+-- client and per site in one rate-limit window (0: no limit), ARGV[4] that window
+-- (ms), ARGV[5] the site's online window (ms); ARGV[6] to ARGV[9] the prefixes of
+-- the site's `readers`, `visit`, `limit` and `accepted` keys (footfall/keys.py),
+-- to which the script appends the article, the visitor, the window's number or the
+-- minute: it names no key itself. ARGV[10] is what the events are filed by, as one
+-- msgpack array of five values per event: its time (ms), its visitor id (as text: a
+-- 64-bit id would lose digits in Lua's numbers), true for a page view, the prefix of
+-- the client's rate-limit key ("-" for none) and its article ("" for none). Then one
+-- argument per event: the event, encoded (footfall/wire.py), which the script adds to
+-- the stream as it is.
 --
 -- Rate limits are fixed windows counted here, in the same call, so they cost no
 -- round trip: a counter is read once per batch and written once per batch. A
@@ -35,8 +39,10 @@
 -- and durations add up exactly in ClickHouse's rollups.
 local gap = tonumber(ARGV[1])
 local client_limit, site_limit = tonumber(ARGV[2]), tonumber(ARGV[3])
-local limit_window = tonumber(ARGV[4])
-local stream = KEYS[1]
+local limit_window, window = tonumber(ARGV[4]), tonumber(ARGV[5])
+local readers_prefix, visit_prefix = ARGV[6], ARGV[7]
+local limit_prefix, accepted_prefix = ARGV[8], ARGV[9]
+local stream, online = KEYS[1], KEYS[3]
 local RECEIPT_TTL = 600
 local trimmed = {}
 local counted, added, lifetime = {}, {}, {}
@@ -61,25 +67,24 @@ local function add(key, ttl)
 end
 
 local function trim(key, before)
+  -- A presence key is trimmed at its first event of the call, and its expiry set once
+  -- at the end (set after each event, it was set again and again to the same instant).
   if not trimmed[key] then
     redis.call("ZREMRANGEBYSCORE", key, "-inf", "(" .. before)
     trimmed[key] = true
   end
 end
 
-local function store(now, visitor, pageview, window, prefix, article, payload)
-  local online = prefix .. "online"
+local function store(now, visitor, pageview, article, payload)
   trim(online, now - window)
   redis.call("ZADD", online, "GT", now, visitor)
-  redis.call("PEXPIRE", online, window)
   if article ~= "" then
-    local readers = prefix .. "readers:" .. article
+    local readers = readers_prefix .. article
     trim(readers, now - window)
     redis.call("ZADD", readers, "GT", now, visitor)
-    redis.call("PEXPIRE", readers, window)
   end
 
-  local visit = prefix .. "visit:" .. visitor
+  local visit = visit_prefix .. visitor
   local new_visit, start, number, duration, last = false, 0, 0, 0, 0
   local current = redis.call("GET", visit)
   if current then
@@ -108,21 +113,19 @@ local function store(now, visitor, pageview, window, prefix, article, payload)
     "vs", start, "vn", pageview and number or 0, "vd", duration)
 end
 
-for a = 5, #ARGV, 2 do
-  local now, visitor, flag, window, client, site, article =
-    string.match(ARGV[a], "^(%d+) (%d+) ([01]) (%d+) (%S+) (%S+) ?(.*)$")
-  now, window = tonumber(now), tonumber(window)
-  local prefix = "ff:{" .. site .. "}:"
+local filing = cmsgpack.unpack(ARGV[10])
+for i = 0, #ARGV - 11 do
+  local now, visitor, pageview, client, article = unpack(filing, 5 * i + 1, 5 * i + 5)
   local slot = math.floor(now / limit_window)
   local verdict, client_key, site_key = 0, nil, nil
   if client_limit > 0 and client ~= "-" then
-    client_key = prefix .. "limit:ip:" .. client .. ":" .. slot
+    client_key = client .. slot
     if count(client_key) >= client_limit then
       verdict = 1
     end
   end
   if verdict == 0 and site_limit > 0 then
-    site_key = prefix .. "limit:" .. slot
+    site_key = limit_prefix .. slot
     if count(site_key) >= site_limit then
       verdict = 2
     end
@@ -134,10 +137,10 @@ for a = 5, #ARGV, 2 do
     if site_key then
       add(site_key, limit_window)
     end
-    add(prefix .. "accepted:" .. math.floor(now / 60000), 120000)
-    store(now, visitor, flag == "1", window, prefix, article, ARGV[a + 1])
+    add(accepted_prefix .. math.floor(now / 60000), 120000)
+    store(now, visitor, pageview, article, ARGV[11 + i])
   else
-    refused[#refused + 1] = (a - 5) / 2
+    refused[#refused + 1] = i
     refused[#refused + 1] = verdict
   end
 end
@@ -147,6 +150,9 @@ for key, n in pairs(added) do
   if redis.call("INCRBY", key, n) == n then
     redis.call("PEXPIRE", key, lifetime[key])
   end
+end
+for key in pairs(trimmed) do
+  redis.call("PEXPIRE", key, window)
 end
 redis.call("SET", KEYS[2], table.concat(refused, ","), "EX", RECEIPT_TTL)
 return refused

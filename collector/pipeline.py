@@ -2,10 +2,10 @@
 
 The steps run in order and the first that refuses or drops stops the event:
 `drop_bot`, `put_sites` (each site once), `refuse_foreign_origin`, `drop_excluded_ip`,
-`drop_excluded_path`, then the visitor id, the client's rate-limit key and the
-building of one stream event per site (an event may name several domains).
-Decoding and validation happen before, in `collector.events`; the rate limits
-are counted after, by the committer's script.
+`drop_excluded_path`, then the site's day (its date and salt), the visitor id, the
+client's rate-limit key and the building of one stream event per site (an event
+may name several domains). Decoding and validation happen before, in
+`collector.events`; the rate limits are counted after, by the committer's script.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from collector.rate_limits import UNLIMITED_CLIENT
 from collector.refusals import DropReason, Refused
 from collector.site_cache import SiteCache
 from collector.visitors import visitor_id
-from footfall.salts import Salts, client_key
+from footfall import keys
+from footfall.salts import Day, Salts, client_key
 from footfall.sites import Site
 from footfall.urls import split_url
-from footfall.wire import EventType, StreamEvent, encode_event
+from footfall.wire import EventType, StreamEvent
 
 
 class Dropped(Exception):
@@ -67,21 +68,16 @@ class Pipeline:
         country = country_of(origin.ip)
         ingests = []
         for site in sites:
-            # Each site's own day: its visitor ids change at its midnight.
-            salt = self._salts.cached(site.timezone, now) or await self._salts.for_time(
+            # Each site's own day: its events' date, and its visitor ids change at its midnight.
+            day = self._salts.cached(site.timezone, now) or await self._salts.for_time(
                 site.timezone, now
             )
-            ingests.append(
-                build_ingest(
-                    hit,
-                    site,
-                    now,
-                    visitor_id(salt, site.domain, origin.ip, origin.user_agent),
-                    country,
-                    origin,
-                    client_key(salt, site.domain, origin.ip) if limit_client else UNLIMITED_CLIENT,
-                )
+            client = (
+                keys.client_limit_prefix(site.domain, client_key(day.salt, site.domain, origin.ip))
+                if limit_client
+                else UNLIMITED_CLIENT
             )
+            ingests.append(build_ingest(hit, site, now, day, country, origin, client))
         return ingests
 
     async def put_sites(self, hit: Hit, where: str = "") -> list[Site]:
@@ -193,36 +189,29 @@ def event_type(name: str) -> EventType:
 
 
 def build_ingest(
-    hit: Hit, site: Site, now: int, visitor: int, country: str, origin: Origin, client: str
+    hit: Hit, site: Site, now: int, day: Day, country: str, origin: Origin, client: str
 ) -> Ingest:
-    article = hit.article or site.article_of(hit.url)
-    kind = event_type(hit.name)
-    event = StreamEvent(
-        ts=now,
-        site=site.domain,
-        type=kind,
-        name=hit.name,
-        url=hit.url,
-        visitor_id=visitor,
-        referrer=hit.referrer,
-        article=article,
-        title=hit.title,
-        pageview_id=hit.pageview_id,
-        country=country,
-        user_agent=origin.user_agent,
-        props=hit.props,
-        engaged_ms=hit.engaged_ms,
-        scroll_depth=hit.scroll_depth,
-        screen_width=hit.screen_width,
-        hash_mode=hit.hash_mode,
-    )
     return Ingest(
-        site=site.domain,
-        ts=now,
-        visitor_id=visitor,
-        is_pageview=kind == "pageview",
-        article=article,
-        online_window_ms=site.online_window * 1000,
-        payload=encode_event(event),
-        client=client,
+        StreamEvent(
+            ts=now,
+            site=site.domain,
+            date=day.number,
+            type=event_type(hit.name),
+            name=hit.name,
+            url=hit.url,
+            visitor_id=visitor_id(day.salt, site.domain, origin.ip, origin.user_agent),
+            referrer=hit.referrer,
+            article=hit.article or site.article_of(hit.url),
+            title=hit.title,
+            pageview_id=hit.pageview_id,
+            country=country,
+            user_agent=origin.user_agent,
+            props=hit.props,
+            engaged_ms=hit.engaged_ms,
+            scroll_depth=hit.scroll_depth,
+            screen_width=hit.screen_width,
+            hash_mode=hit.hash_mode,
+        ),
+        client,
+        site.online_window * 1000,
     )

@@ -80,7 +80,7 @@ class LoginThrottle:
         now = self._clock()
         slot = now // self._window_ms
         # The salt of the window's start: a window across midnight keeps its counters.
-        salt = await self._salts.for_time("UTC", slot * self._window_ms)
+        salt = (await self._salts.for_time("UTC", slot * self._window_ms)).salt
         attempt = Attempt(
             keys.login_address(client_key(salt, "", address), slot),
             keys.login_account(client_key(salt, normalize_email(email), address), slot),

@@ -9,9 +9,10 @@ rate limits and hot counters. A script call touches the keys of one site only
 mirrors, salts, sessions, login throttles, dead letters, the aggregators' batch
 records) are each read or written by single-key commands, so they may live in
 any slot.
-`collector/ingest.lua` builds the `online`, `readers`, `visit`, `limit`,
-`client_limit` and `accepted` keys itself, in the same words: change them there
-too.
+
+A key with a part known only inside a script (an article, a visitor, a window's
+number) is named by its prefix, which the script is given and appends that part
+to: `ingest.lua` names no key of its own.
 """
 
 DEAD_LETTERS = "ff:events:dead"
@@ -99,29 +100,49 @@ def visit(site: str, visitor_id: int) -> str:
 
     It expires after the visit gap of silence, which is what ends a visit.
     """
-    return f"ff:{{{site}}}:visit:{visitor_id}"
+    return f"{visit_prefix(site)}{visitor_id}"
+
+
+def visit_prefix(site: str) -> str:
+    return f"ff:{{{site}}}:visit:"
 
 
 def readers(site: str, article: str) -> str:
     """Sorted set: visitor id -> last seen (ms) on one article, kept for the online window."""
-    return f"ff:{{{site}}}:readers:{article}"
+    return f"{readers_prefix(site)}{article}"
+
+
+def readers_prefix(site: str) -> str:
+    return f"ff:{{{site}}}:readers:"
 
 
 def limit(site: str, slot: int) -> str:
     """Integer: events stored for the site in rate-limit window number `slot` (time // window)."""
-    return f"ff:{{{site}}}:limit:{slot}"
+    return f"{limit_prefix(site)}{slot}"
+
+
+def limit_prefix(site: str) -> str:
+    return f"ff:{{{site}}}:limit:"
 
 
 def client_limit(site: str, client: str, slot: int) -> str:
     """Integer: events stored from one client (a keyed hash of its IP, never the IP) for the
     site in rate-limit window number `slot`."""
-    return f"ff:{{{site}}}:limit:ip:{client}:{slot}"
+    return f"{client_limit_prefix(site, client)}{slot}"
+
+
+def client_limit_prefix(site: str, client: str) -> str:
+    return f"ff:{{{site}}}:limit:ip:{client}:"
 
 
 def accepted(site: str, minute: int) -> str:
     """Integer: events the collector stored for the site in one minute (time // 60 s); kept
     two minutes, for `footfall status`."""
-    return f"ff:{{{site}}}:accepted:{minute}"
+    return f"{accepted_prefix(site)}{minute}"
+
+
+def accepted_prefix(site: str) -> str:
+    return f"ff:{{{site}}}:accepted:"
 
 
 def totals(site: str) -> str:

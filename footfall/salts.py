@@ -3,8 +3,9 @@
 Salts live in Redis, one per calendar date, created by whichever process needs it
 first and expiring after three days, so no visitor can be followed across days
 and every process computes the same hash. A site takes the salt of its own local
-date. The collector hashes visitors (`collector.visitors`) and rate-limited
-clients with them, the dashboard the addresses that fail to log in.
+date, and the collector dates its events by that day. The collector hashes visitors
+(`collector.visitors`) and rate-limited clients with them, the dashboard the
+addresses that fail to log in.
 """
 
 from __future__ import annotations
@@ -16,15 +17,25 @@ import hashlib
 import ipaddress
 import secrets
 import zoneinfo
+from typing import NamedTuple
 
 import redis.asyncio
 
 from footfall import keys
 from footfall.single_flight import SingleFlight
+from footfall.wire import days_since_epoch
 
 # A date's salt is first asked for where it starts (UTC+14) and last where it ends
 # (UTC-12): 50 hours apart.
 SALT_TTL_SECONDS = 3 * 86_400
+
+
+class Day(NamedTuple):
+    """One local date: its salt, and its number as ClickHouse counts a `Date`."""
+
+    salt: bytes
+    number: int
+    """Days since 1970-01-01 (`wire.days_since_epoch`)."""
 
 
 def local_day(timezone: str, ts_ms: int) -> tuple[str, int, int]:
@@ -66,25 +77,26 @@ class Salts:
     def __init__(self, redis: redis.asyncio.Redis):
         self._redis = redis
         self._by_day: dict[str, bytes] = {}
-        # timezone -> (start ms, end ms, salt) of the day last asked for: the hot path's answer
-        self._today: dict[str, tuple[int, int, bytes]] = {}
+        # timezone -> (start ms, end ms, day) of the day last asked for: the hot path's answer
+        self._today: dict[str, tuple[int, int, Day | None]] = {}
         self._fetches: SingleFlight[bytes] = SingleFlight()
 
-    def cached(self, timezone: str, ts_ms: int) -> bytes | None:
-        """The salt of `ts_ms`'s day in `timezone` if it is the day last asked for there,
-        without awaiting."""
-        start, end, salt = self._today.get(timezone, (0, 0, b""))
-        return salt if start <= ts_ms < end else None
+    def cached(self, timezone: str, ts_ms: int) -> Day | None:
+        """`ts_ms`'s day in `timezone` if it is the day last asked for there, without
+        awaiting."""
+        start, end, day = self._today.get(timezone, (0, 0, None))
+        return day if start <= ts_ms < end else None
 
-    async def for_time(self, timezone: str, ts_ms: int) -> bytes:
+    async def for_time(self, timezone: str, ts_ms: int) -> Day:
         day, start, end = local_day(timezone, ts_ms)
         salt = self._by_day.get(day)
         if salt is None:
             salt = await self._fetches.run(day, lambda: self._fetch(day))
             self._by_day = {d: s for d, s in self._by_day.items() if d >= _days_before(day, 2)}
             self._by_day[day] = salt
-        self._today[timezone] = (start, end, salt)
-        return salt
+        today = Day(salt, days_since_epoch(dt.date.fromisoformat(day)))
+        self._today[timezone] = (start, end, today)
+        return today
 
     async def _fetch(self, day: str) -> bytes:
         key = keys.salt(day)

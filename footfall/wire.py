@@ -1,26 +1,41 @@
-"""The event as it travels in the Redis stream, from the collector to the aggregator.
+"""The event on its way from the collector to the aggregator: one contract for both ends.
 
-Each stream entry has the event encoded with msgpack (`e`) and, as fields of
-their own, what Redis decided about its visit atomically with the presence
-update (the event was encoded before): `nv` "1" when the event starts a visit,
-`vs` the visit's start (ms, "0" when the event is outside any visit), `vn` its
-page view number in the visit, `vd` the milliseconds it adds to the visit's
-duration.
+The collector's pipeline makes one `StreamEvent` per site of a hit; the committer
+hands it, encoded with msgpack, to `collector/ingest.lua`, which adds it to the
+site's stream (`keys.stream`) as the entry's field `e`, beside what the script
+decided about the event's visit atomically with the presence update: `nv` "1"
+when the event starts a visit, `vs` the visit's start (ms, "0" when the event is
+outside any visit), `vn` its page view number in the visit, `vd` the
+milliseconds it adds to the visit's duration. The aggregator reads the entry
+back into the same `StreamEvent`, visit included (`decode_entry`), and makes its
+row of it: no field is named or computed twice on the way.
+
+An event carries its site's date, as the collector dated it: the day whose salt
+made its visitor id. An entry an older collector wrote (still in the stream when
+a new aggregator starts after an upgrade) has none: it is read with `date`
+`UNDATED`, and its reader dates it from the site's timezone, as before.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 import msgspec
 
 EventType = Literal["pageview", "engagement", "custom"]
+UNDATED = -1
+"""The `date` of an event written before events carried theirs."""
+_EPOCH = dt.date(1970, 1, 1)
 
 
 class StreamEvent(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     ts: int
     """Server time of arrival, milliseconds since the epoch, UTC."""
     site: str
+    date: int
+    """The day at `ts` in the site's timezone, in days since 1970-01-01 (as ClickHouse
+    stores a `Date`)."""
     type: EventType
     name: str
     """`pageview`, `engagement`, or the custom event's name."""
@@ -49,19 +64,59 @@ class StreamEvent(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     hash_mode: bool = False
 
 
+class _Undated(StreamEvent):
+    """An event as collectors wrote it before events carried their date."""
+
+    date: int = UNDATED
+
+
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(StreamEvent)
+_undated = msgspec.msgpack.Decoder(_Undated)
 
 
 def encode_event(event: StreamEvent) -> bytes:
+    """The entry's `e`: the event without its visit, which `ingest.lua` decides."""
     return _encoder.encode(event)
 
 
+def stream_entry(
+    event: StreamEvent, new_visit: bool, visit_start: int, number: int, duration_ms: int
+) -> dict[str, bytes | int]:
+    """The entry `ingest.lua` adds for `event`, for writers that decide visits themselves
+    (the importer, benchmarks and tests)."""
+    return {
+        "e": encode_event(event),
+        "nv": b"1" if new_visit else b"0",
+        "vs": visit_start,
+        "vn": number,
+        "vd": duration_ms,
+    }
+
+
 def decode_entry(fields: dict[bytes, bytes]) -> StreamEvent:
-    """The event of one stream entry, with what Redis decided about its visit."""
-    event = _decoder.decode(fields[b"e"])
+    """The event of one stream entry, with what `ingest.lua` decided about its visit."""
+    payload = fields[b"e"]
+    try:
+        event = _decoder.decode(payload)
+    except msgspec.ValidationError:
+        event = _undated.decode(payload)  # raises again when not for want of a date
     event.new_visit = fields[b"nv"] == b"1"
     event.visit_start = int(fields[b"vs"])
     event.pageview_number = int(fields[b"vn"])
     event.duration_ms = int(fields[b"vd"])
     return event
+
+
+def days_since_epoch(date: dt.date) -> int:
+    """A date as an event (and ClickHouse's `Date`) holds it."""
+    return (date - _EPOCH).days
+
+
+def date_from_days(days: int) -> dt.date:
+    return _EPOCH + dt.timedelta(days=days)
+
+
+def payload_of(fields: dict[bytes, bytes]) -> bytes:
+    """The encoded event of an entry, as a dead letter keeps it."""
+    return fields.get(b"e", b"")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import msgspec
 import pytest
 import redis.exceptions
 
 from aggregator.consumer import Aggregator
 from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis
-from footfall.wire import StreamEvent, encode_event
+from footfall.wire import StreamEvent, stream_entry
 from tests.conftest import AUTH, BROWSER_UA
 
 SITE = "news.example"
@@ -308,12 +309,11 @@ async def test_undecodable_events_go_to_the_dead_letter_stream(
     redis_db.xadd(
         keys.stream(SITE), {"e": b"\xc1 not msgpack", "nv": "0", "vs": "0", "vn": "0", "vd": "0"}
     )
-    far_future = StreamEvent(ts=10**17, site=SITE, type="pageview", name="pageview",
-                             url=f"https://{SITE}/", visitor_id=1)  # fmt: skip
-    redis_db.xadd(
-        keys.stream(SITE),
-        {"e": encode_event(far_future), "nv": "1", "vs": "0", "vn": "1", "vd": "0"},
-    )
+    # Written without a date, as before events carried one: no timezone dates it.
+    far_future = msgspec.msgpack.encode({"ts": 10**17, "site": SITE, "type": "pageview",
+                                         "name": "pageview", "url": f"https://{SITE}/",
+                                         "visitor_id": 1})  # fmt: skip
+    redis_db.xadd(keys.stream(SITE), {"e": far_future, "nv": "1", "vs": "0", "vn": "1", "vd": "0"})
     redis_db.xadd(keys.stream(SITE), {"nv": "1"})
     await send(client, page("/tin-tuc/b-2.html", V2))
 
@@ -323,6 +323,37 @@ async def test_undecodable_events_go_to_the_dead_letter_stream(
     assert len(letters) == 3
     assert all(fields[b"reason"].startswith(b"undecodable") for _, fields in letters)
     assert letters[0][1][b"e"] == b"\xc1 not msgpack"
+    assert redis_db.xlen(keys.stream(SITE)) == 0
+
+
+async def test_an_event_is_filed_on_the_day_the_collector_dated_it(
+    client, site, clock, ch, aggregator
+):
+    """Its date comes with it: a timezone changed before the aggregator reads the event
+    does not move it to another day than its visitor id's."""
+    clock.now_ms = 1_700_078_400_000  # 2023-11-15 20:00 UTC: 03:00 on the 16th in Hà Nội
+    await send(client, page("/tin-tuc/a-1.html", V1))
+    moved = await client.put(f"/api/v1/sites/{SITE}", json={"timezone": "UTC"}, headers=AUTH)
+    assert moved.status == 200
+    assert await aggregator.drain() == 1
+    assert one(ch, "SELECT date FROM events") == (dt.date(2023, 11, 16),)
+
+
+async def test_entries_an_older_collector_wrote_are_inserted_once_on_their_sites_day(
+    client, site, clock, ch, aggregator, redis_db
+):
+    """After an upgrade the stream may hold entries written before events carried their
+    date: they are dated by their site's timezone, and counted once beside the new ones."""
+    clock.now_ms = 1_700_078_400_000  # 2023-11-15 20:00 UTC: 03:00 on the 16th in Hà Nội
+    older = msgspec.msgpack.encode({"ts": clock(), "site": SITE, "type": "pageview",
+                                    "name": "pageview", "url": f"https://{SITE}/tin-tuc/c-3.html",
+                                    "visitor_id": 7, "article": "c-3"})  # fmt: skip
+    redis_db.xadd(keys.stream(SITE), {"e": older, "nv": "1", "vs": clock(), "vn": "1", "vd": "0"})
+    await send(client, page("/tin-tuc/a-1.html", V1))
+    assert await aggregator.drain() == 2
+    rows = "SELECT date, count(), uniqExact(stream_id) FROM events GROUP BY date"
+    assert ch.query(rows).result_rows == [(dt.date(2023, 11, 16), 2, 2)]
+    assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"2", b"visits": b"2"}
     assert redis_db.xlen(keys.stream(SITE)) == 0
 
 
@@ -409,11 +440,10 @@ def fill_directly(redis_db, count: int) -> None:
     """`count` page views of one visit each, as the collector stores them (XADD, no HTTP)."""
     pipe = redis_db.pipeline(transaction=False)
     for i in range(count):
-        event = StreamEvent(ts=1_763_600_000_000 + i, site=SITE, type="pageview",
+        event = StreamEvent(ts=1_763_600_000_000 + i, site=SITE, date=20_412, type="pageview",
                             name="pageview", url=f"https://{SITE}/a/{i % 7}.html",
                             visitor_id=i, article=str(i % 7))  # fmt: skip
-        pipe.xadd(keys.stream(SITE), {"e": encode_event(event), "nv": "1", "vs": event.ts, "vn": "1",
-                                "vd": "0"})  # fmt: skip
+        pipe.xadd(keys.stream(SITE), stream_entry(event, True, event.ts, 1, 0))
     pipe.execute()
 
 

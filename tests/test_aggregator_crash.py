@@ -15,7 +15,7 @@ import sys
 
 from app.redis_server import free_port
 from footfall import keys
-from footfall.wire import StreamEvent, encode_event
+from footfall.wire import StreamEvent, stream_entry
 from tests.helpers import register
 from tests.processes import wait_for
 from tests.test_aggregator import acl  # noqa: F401 - the fixture
@@ -30,13 +30,13 @@ def fill_stream(redis_db) -> None:
     for visitor in range(1, VISITORS + 1):
         for page in range(1, PAGES + 1):
             ts = START_MS + visitor * 1000 + page * 60_000
-            event = StreamEvent(ts=ts, site="news.example", type="pageview", name="pageview",
+            event = StreamEvent(ts=ts, site="news.example", date=ts // 86_400_000,
+                                type="pageview", name="pageview",
                                 url=f"https://news.example/a/{page}.html", visitor_id=visitor,
                                 article=str(page))  # fmt: skip
-            redis_db.xadd(keys.stream("news.example"), {
-                "e": encode_event(event), "nv": "1" if page == 1 else "0",
-                "vs": START_MS + visitor * 1000 + 60_000, "vn": page, "vd": 0 if page == 1 else 60_000,
-            })  # fmt: skip
+            start = START_MS + visitor * 1000 + 60_000
+            redis_db.xadd(keys.stream("news.example"),
+                          stream_entry(event, page == 1, start, page, 0 if page == 1 else 60_000))  # fmt: skip
 
 
 def start_aggregator(env: dict, log_path) -> subprocess.Popen:

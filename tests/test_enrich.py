@@ -18,6 +18,7 @@ def event(url: str = PAGE, **fields) -> StreamEvent:
     return StreamEvent(
         ts=1_700_000_000_000,
         site=fields.pop("site", SITE),
+        date=1_700_000_000_000 // 86_400_000,
         type="pageview",
         name="pageview",
         url=url,

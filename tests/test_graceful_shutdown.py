@@ -18,7 +18,7 @@ import pytest
 from app.redis_server import free_port
 from footfall import keys
 from footfall.sites import Site, site_to_json
-from footfall.wire import StreamEvent, encode_event
+from footfall.wire import StreamEvent, stream_entry
 from tests.conftest import BROWSER_UA
 from tests.helpers import register, stream_events
 from tests.processes import Component, clean_environ, clickhouse_query, wait_for
@@ -95,12 +95,10 @@ def fill_stream(redis_db, count: int) -> None:
     pipe = redis_db.pipeline(transaction=False)
     for n in range(count):
         ts = 1_700_049_600_000 + n
-        event = StreamEvent(ts=ts, site=SITE, type="pageview", name="pageview",
+        event = StreamEvent(ts=ts, site=SITE, date=ts // 86_400_000, type="pageview", name="pageview",
                             url=f"https://{SITE}/a/{n % 50}.html", visitor_id=n + 1,
                             article=str(n % 50))  # fmt: skip
-        pipe.xadd(
-            keys.stream(SITE), {"e": encode_event(event), "nv": "1", "vs": ts, "vn": 1, "vd": 0}
-        )
+        pipe.xadd(keys.stream(SITE), stream_entry(event, True, ts, 1, 0))
     pipe.execute()
 
 

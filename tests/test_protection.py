@@ -8,8 +8,10 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
+from importlib import resources
 
 import pytest
 import re2
@@ -326,6 +328,16 @@ async def test_ingest_lua_names_its_counters_as_footfall_keys_does(
     assert redis_db.get(client_key_name) == b"1"
     assert redis_db.get(keys.limit("news.example", slot)) == b"1"
     assert redis_db.get(keys.accepted("news.example", clock() // 60_000)) == b"1"
+
+
+def test_ingest_lua_names_no_key_itself():
+    """It appends an article, a visitor or a window's number to prefixes footfall/keys.py
+    gives it, and writes no piece of a key name of its own."""
+    script = resources.files("collector").joinpath("ingest.lua").read_text()
+    code = "\n".join(line.split("--")[0] for line in script.splitlines())
+    texts = re.findall(r'"([^"]*)"', code)
+    pieces = ("ff:", "}", "online", "readers", "visit", "limit", "accepted", "receipt", "events")
+    assert [text for text in texts if any(piece in text for piece in pieces)] == []
 
 
 def test_the_site_command_sets_the_protection_settings(tmp_path):

@@ -137,10 +137,11 @@ async def test_presence_keys_are_trimmed_or_expire(client, site, redis_db, clock
     await send(client, pageview("https://news.example/news/a-1.html"))
     clock.advance(301)
     await send(client, pageview("https://news.example/news/a-1.html", ua=OTHER_UA))
-    # ingest.lua builds these keys itself: they must be the ones footfall.keys names
+    # ingest.lua appends to prefixes footfall.keys gives it: the keys footfall.keys names
     assert redis_db.zcard(keys.online("news.example")) == 1
     assert redis_db.zcard(keys.readers("news.example", "a-1")) == 1
     assert 0 < redis_db.pttl(keys.online("news.example")) <= 300_000
+    assert 0 < redis_db.pttl(keys.readers("news.example", "a-1")) <= 300_000
     events = stream_events(redis_db)
     visits = [keys.visit("news.example", e.visitor_id) for e in events]
     assert len(set(visits)) == 2

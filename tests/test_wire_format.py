@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import orjson
 import pytest
 
 from footfall import keys
+from footfall.wire import date_from_days
 from tests.conftest import AUTH, BROWSER_UA
 from tests.helpers import pageview, stream_events
 
@@ -82,6 +85,18 @@ async def test_engagement_carries_engaged_time_and_scroll_depth(client, site, re
         "p1",
     )
     assert not event.new_visit
+
+
+async def test_an_event_carries_its_sites_date_when_it_arrived(
+    client, site, add_site, redis_db, clock
+):
+    """Dated in each site's timezone, by the day whose salt made its visitor id."""
+    await add_site("hanoi.example", timezone="Asia/Ho_Chi_Minh")
+    clock.now_ms = 1_700_078_400_000  # 2023-11-15 20:00 UTC: 03:00 on the 16th in Hà Nội
+    body = pageview(d="news.example,hanoi.example")
+    assert (await client.post("/api/event", json=body)).status == 202
+    dates = {event.site: date_from_days(event.date) for event in stream_events(redis_db)}
+    assert dates == {"news.example": dt.date(2023, 11, 15), "hanoi.example": dt.date(2023, 11, 16)}
 
 
 async def test_custom_events_keep_their_name(client, site, redis_db):
