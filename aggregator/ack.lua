@@ -1,11 +1,11 @@
 -- Finish one site's share of a batch atomically: acknowledgement, hot counter deltas.
 --
--- KEYS: the site's stream, its totals hash, its article views hash: all in the
+-- KEYS: the site's stream, its totals hash, its article page views hash: all in the
 -- site's slot, so that on a Redis Cluster the call runs on the site's node.
 -- ARGV: group; 1 if the hot counters are seeded (else 0); the number of entries;
 -- the entry ids joined by spaces (one argument: cheaper to send than thousands);
 -- the number of totals deltas; (field, delta) per totals delta, then (article,
--- delta) per article views delta.
+-- delta) per article page views delta.
 --
 -- The acknowledgement comes first: Redis does not undo a failed script's
 -- earlier writes, and a batch must not get its deltas without its ack.
@@ -14,7 +14,7 @@
 -- and only while the counters are seeded: after Redis lost them, the
 -- aggregator reseeds them from ClickHouse, which already holds this batch.
 -- Dead letters are written before, by the aggregator: their stream is not the site's.
-local stream, totals, views = KEYS[1], KEYS[2], KEYS[3]
+local stream, totals, article_pageviews = KEYS[1], KEYS[2], KEYS[3]
 local group, seeded = ARGV[1], ARGV[2]
 local entries = tonumber(ARGV[3])
 
@@ -45,7 +45,7 @@ for _ = 1, measures do
   a = a + 2
 end
 while a < #ARGV do
-  redis.call("HINCRBY", views, ARGV[a], ARGV[a + 1])
+  redis.call("HINCRBY", article_pageviews, ARGV[a], ARGV[a + 1])
   a = a + 2
 end
 return acked

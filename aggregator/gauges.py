@@ -17,7 +17,7 @@ import math
 import redis.asyncio
 
 from aggregator.pipeline_state import gather
-from footfall.metrics import (
+from footfall.service_metrics import (
     DEAD_LETTERS,
     ONLINE_VISITORS,
     STREAM_LAG,

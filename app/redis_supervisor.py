@@ -27,8 +27,8 @@ from pathlib import Path
 import msgspec
 
 from app.redis_server import EmbeddedRedis, RedisServerError, find_redis_server
-from footfall.metrics import EMBEDDED_RESTARTS
 from footfall.private_files import write_private
+from footfall.service_metrics import EMBEDDED_RESTARTS
 from footfall.status import EmbeddedRedisStatus
 
 log = logging.getLogger(__name__)

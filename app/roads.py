@@ -23,7 +23,7 @@ from app.database import open_clickhouse
 from app.server_api import ClientError
 from dashboard.accounts import InvalidUser, UserStore
 from dashboard.api_tokens import InvalidToken, TokenStore
-from dashboard.sites import SiteRegistry
+from dashboard.site_registry import SiteRegistry
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.settings import Settings
 from footfall.sites import InvalidSite

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.roads import Direct, Stores, answered, road
 from app.server_api import ClientError, ServerApi
-from dashboard.sites import SiteExists
+from dashboard.site_registry import SiteExists
 from footfall.settings import Settings
 from footfall.sites import changed, site_document, site_from_json
 

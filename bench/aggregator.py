@@ -387,7 +387,7 @@ async def run_probes(
     import aiohttp
     import redis.asyncio
 
-    views_key = keys.article_views(DOMAIN)
+    article_pageviews_key = keys.article_pageviews(DOMAIN)
     store = redis.asyncio.Redis.from_url(redis_url)
     timeout = aiohttp.ClientTimeout(total=args.probe_timeout)
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=timeout)
@@ -420,7 +420,7 @@ async def run_probes(
         while (result["redis_s"] is None or result["http_s"] is None) and (
             time.perf_counter() < deadline
         ):
-            if result["redis_s"] is None and await store.hget(views_key, article):
+            if result["redis_s"] is None and await store.hget(article_pageviews_key, article):
                 result["redis_s"] = time.perf_counter() - accepted
             if result["http_s"] is None:
                 with contextlib.suppress(aiohttp.ClientError, TimeoutError):
@@ -554,7 +554,7 @@ def freshness(args: argparse.Namespace, tmp: Path) -> dict:
         _, _, counters = http("GET", f"{base}/api/counters?d={DOMAIN}")
         dead = store.xlen(keys.DEAD_LETTERS)
         probe_views = [
-            int(store.hget(keys.article_views(DOMAIN), p["article"]) or 0) for p in probes
+            int(store.hget(keys.article_pageviews(DOMAIN), p["article"]) or 0) for p in probes
         ]
         store.close()
         code_ = server.stop()

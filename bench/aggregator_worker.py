@@ -272,14 +272,14 @@ def redis_state() -> dict[str, int]:
         stream = keys.stream(DOMAIN)
         groups = store.xinfo_groups(stream) if store.exists(stream) else []
         totals = store.hgetall(keys.totals(DOMAIN))
-        views = store.hvals(keys.article_views(DOMAIN))
+        article_pageviews = store.hvals(keys.article_pageviews(DOMAIN))
         return {
             "stream_len": store.xlen(stream),
             "pending": sum(g["pending"] for g in groups),
             "dead_letters": store.xlen(keys.DEAD_LETTERS),
             "hot_pageviews": int(totals.get(b"pageviews", 0)),
             "hot_visits": int(totals.get(b"visits", 0)),
-            "hot_article_views": sum(int(v) for v in views),
+            "hot_article_pageviews": sum(int(v) for v in article_pageviews),
         }
     finally:
         store.close()
@@ -316,7 +316,7 @@ def problems_of(
             "dead_letters": 0,
             "hot_pageviews": expected["pageviews"],
             "hot_visits": expected["visits"],
-            "hot_article_views": expected["article_pageviews"],
+            "hot_article_pageviews": expected["article_pageviews"],
         }
         found += [f"{mode}: Redis {k} = {state[k]}, expected {v}" for k, v in redis_want.items()
                   if state[k] != v]  # fmt: skip

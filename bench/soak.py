@@ -365,11 +365,11 @@ def collector_accepted(collector: Server) -> int | None:
 
 def hot_counters(store: redis.Redis) -> dict[str, int]:
     totals = store.hgetall(keys.totals(SITE))
-    views = store.hvals(keys.article_views(SITE))
+    article_pageviews = store.hvals(keys.article_pageviews(SITE))
     return {
         "pageviews": int(totals.get(b"pageviews", 0)),
         "visits": int(totals.get(b"visits", 0)),
-        "article_views": sum(int(v) for v in views),
+        "article_pageviews": sum(int(v) for v in article_pageviews),
     }
 
 
@@ -512,7 +512,7 @@ def checks(run: dict) -> list[str]:
         ("site_totals visits", ch["site_totals_visits"], ch["visits"]),
         ("hot counter visits", hot["visits"], ch["visits"]),
         ("article_totals page views", ch["article_totals_pageviews"], ch["article_pageviews"]),
-        ("hot article views", hot["article_views"], ch["article_pageviews"]),
+        ("hot article page views", hot["article_pageviews"], ch["article_pageviews"]),
     ]
     if unanswered == 0:
         equal.insert(0, ("events in ClickHouse", ch["events"], accepted))

@@ -32,7 +32,7 @@ import redis.exceptions
 from collector.rate_limits import RateLimits
 from footfall import keys
 from footfall.connections import run_script_each
-from footfall.metrics import COMMIT_BATCH_EVENTS, EVENTS_ACCEPTED
+from footfall.service_metrics import COMMIT_BATCH_EVENTS, EVENTS_ACCEPTED
 from footfall.wire import StreamEvent, encode_event
 
 MAX_BATCH_EVENTS = 2000

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import msgspec
 
-from collector.refusals import DropReason, Refused
+from collector.refusals import RefusalReason, Refused
 from footfall.client_ip import canonical_ip, is_address
 from footfall.urls import is_web_url, split_url
 from footfall.validation import error_field, error_text
@@ -106,13 +106,13 @@ def decode_batch(body: bytes) -> list[Hit]:
 
 def _decode(decoder: msgspec.json.Decoder, body: bytes):  # type: ignore[no-untyped-def]
     if not body.strip():
-        raise Refused(400, DropReason.INVALID, "empty body: send the event as JSON")
+        raise Refused(400, RefusalReason.INVALID, "empty body: send the event as JSON")
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as e:
-        raise Refused(400, DropReason.INVALID, error_text(str(e)), error_field(str(e))) from None
+        raise Refused(400, RefusalReason.INVALID, error_text(str(e)), error_field(str(e))) from None
     except msgspec.DecodeError as e:
-        raise Refused(400, DropReason.INVALID, f"malformed JSON: {e}") from None
+        raise Refused(400, RefusalReason.INVALID, f"malformed JSON: {e}") from None
 
 
 def to_hit(event: EventIn, where: str) -> Hit:
@@ -197,4 +197,4 @@ def _prop_text(value: str | int | float | bool) -> str:
 
 
 def _invalid(field: str, message: str) -> Refused:
-    return Refused(400, DropReason.INVALID, message, field)
+    return Refused(400, RefusalReason.INVALID, message, field)

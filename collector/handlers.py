@@ -20,9 +20,9 @@ from collector.committer import Ingest, Refusals
 from collector.events import MAX_BATCH_BODY, MAX_BODY, Hit, decode_batch, decode_event
 from collector.pipeline import Dropped, Origin
 from collector.rate_limits import VERDICTS
-from collector.refusals import DropReason, Refused
+from collector.refusals import RefusalReason, Refused
 from footfall.client_ip import client_ip
-from footfall.metrics import EVENTS_REFUSED, STORE_ERRORS
+from footfall.service_metrics import EVENTS_REFUSED, STORE_ERRORS
 from footfall.tokens import Grant, bearer, is_admin
 from footfall.web import ANY_ORIGIN, json_error, json_response
 
@@ -182,9 +182,9 @@ async def api_token(request: web.Request) -> Grant | None:
         return ADMIN_GRANT
     grant = await request.app[appkeys.TOKENS].grant(token) if token else None
     if grant is None:
-        raise Refused(401, DropReason.UNAUTHORIZED, "invalid API token")
+        raise Refused(401, RefusalReason.UNAUTHORIZED, "invalid API token")
     if not grant.allows(EVENTS_WRITE):
-        raise Refused(403, DropReason.UNAUTHORIZED, f"this API token lacks {EVENTS_WRITE}")
+        raise Refused(403, RefusalReason.UNAUTHORIZED, f"this API token lacks {EVENTS_WRITE}")
     return grant
 
 
@@ -194,7 +194,7 @@ def refuse_sites_not_granted(grant: Grant, events: list[Ingest], i: int) -> None
         if not grant.allows(EVENTS_WRITE, site):
             raise Refused(
                 403,
-                DropReason.UNAUTHORIZED,
+                RefusalReason.UNAUTHORIZED,
                 f"this API token may not send events for {site}",
                 f"[{i}].d",
             )
@@ -206,7 +206,7 @@ def refuse_forwarded_origins(hits: list[Hit]) -> None:
             field = f"[{i}].ip" if hit.ip is not None else f"[{i}].ua"
             raise Refused(
                 401,
-                DropReason.UNAUTHORIZED,
+                RefusalReason.UNAUTHORIZED,
                 "the ip and ua fields need an API token (Authorization: Bearer ...)",
                 field,
             )
@@ -228,7 +228,7 @@ def count_limited(limited: Refusals) -> None:
 def too_many(request: web.Request, limited: Refusals, now: int) -> web.Response:
     """429 with Retry-After: the end of the current rate-limit window."""
     reason = VERDICTS[limited[0][1]]
-    whom = "this client" if reason is DropReason.RATE_LIMITED_CLIENT else "this site"
+    whom = "this client" if reason is RefusalReason.RATE_LIMITED_CLIENT else "this site"
     retry = request.app[appkeys.COMMITTER].limits.retry_after(now)
     headers = {**ANY_ORIGIN, "X-Footfall-Dropped": reason, "Retry-After": str(retry)}
     return json_error(429, f"too many events from {whom}, retry in {retry} s", "", headers)
@@ -241,8 +241,8 @@ def redis_failed(events: int = 1) -> web.Response:
 
 
 def _unavailable() -> Refused:
-    return Refused(503, DropReason.UNAVAILABLE, "the event store is unavailable, retry later")
+    return Refused(503, RefusalReason.UNAVAILABLE, "the event store is unavailable, retry later")
 
 
 def _too_large(limit: int) -> Refused:
-    return Refused(413, DropReason.TOO_LARGE, f"body larger than {limit} bytes", "")
+    return Refused(413, RefusalReason.TOO_LARGE, f"body larger than {limit} bytes", "")

@@ -19,7 +19,7 @@ from collector.bots import is_bot
 from collector.committer import Ingest
 from collector.events import Hit
 from collector.rate_limits import UNLIMITED_CLIENT
-from collector.refusals import DropReason, Refused
+from collector.refusals import RefusalReason, Refused
 from collector.site_cache import SiteCache
 from collector.visitors import visitor_id
 from footfall import keys
@@ -32,7 +32,7 @@ from footfall.wire import EventType, StreamEvent
 class Dropped(Exception):
     """An event not counted on purpose (a bot); the sender still gets 202."""
 
-    def __init__(self, reason: DropReason):
+    def __init__(self, reason: RefusalReason):
         super().__init__(reason.value)
         self.reason = reason
 
@@ -92,7 +92,7 @@ class Pipeline:
         if not sites:
             raise Refused(
                 404,
-                DropReason.UNKNOWN_SITE,
+                RefusalReason.UNKNOWN_SITE,
                 f"no site is registered for {', '.join(hit.domains)}",
                 where + "d",
             )
@@ -108,7 +108,7 @@ def _has_site(sites: list[Site], site: Site) -> bool:
 
 def drop_bot(user_agent: str) -> None:
     if is_bot(user_agent):
-        raise Dropped(DropReason.BOT)
+        raise Dropped(RefusalReason.BOT)
 
 
 def refuse_foreign_origin(host: str, page_origin: str, sites: list[Site], where: str = "") -> None:
@@ -121,7 +121,7 @@ def refuse_foreign_origin(host: str, page_origin: str, sites: list[Site], where:
     if not _any_owns(sites, host):
         raise Refused(
             403,
-            DropReason.FOREIGN_ORIGIN,
+            RefusalReason.FOREIGN_ORIGIN,
             f"the page's host {host} is not {_names(sites)}",
             where + "u",
         )
@@ -130,7 +130,7 @@ def refuse_foreign_origin(host: str, page_origin: str, sites: list[Site], where:
         if not _any_owns(sites, origin_host):
             raise Refused(
                 403,
-                DropReason.FOREIGN_ORIGIN,
+                RefusalReason.FOREIGN_ORIGIN,
                 f"the request's Origin {page_origin} is not {_names(sites)}",
                 "Origin",
             )
@@ -149,7 +149,7 @@ def drop_excluded_ip(ip: str, sites: list[Site]) -> list[Site]:
     """The sites that count this address: the others' owners excluded its range."""
     kept = [site for site in sites if not site.excludes_ip(ip)]
     if not kept:
-        raise Dropped(DropReason.EXCLUDED_IP)
+        raise Dropped(RefusalReason.EXCLUDED_IP)
     return kept
 
 
@@ -160,7 +160,7 @@ def drop_excluded_path(url: str, sites: list[Site]) -> list[Site]:
     path = split_url(url)[1] or "/"
     kept = [site for site in sites if not site.excludes_path(path)]
     if not kept:
-        raise Dropped(DropReason.EXCLUDED_PATH)
+        raise Dropped(RefusalReason.EXCLUDED_PATH)
     return kept
 
 

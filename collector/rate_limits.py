@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collector.refusals import DropReason
+from collector.refusals import RefusalReason
 from footfall.settings import Settings
 
 UNLIMITED_CLIENT = "-"
 """The client key of events not limited per client (a server's batch with an API token)."""
 
-VERDICTS = {1: DropReason.RATE_LIMITED_CLIENT, 2: DropReason.RATE_LIMITED_SITE}
+VERDICTS = {1: RefusalReason.RATE_LIMITED_CLIENT, 2: RefusalReason.RATE_LIMITED_SITE}
 """ingest.lua's codes for a refused event."""
 
 

@@ -1,12 +1,15 @@
-"""Why the collector refuses or drops an event: a closed set of reasons, each counted.
+"""Why the collector refuses an event: a closed set of reasons, each counted.
 
-A refusal is the sender's fault and answers 4xx with `{"error", "field"}`: a bad
-event, an unknown site, a page on a host the site does not own (403
+An event the collector does not store is *refused*, for one `RefusalReason`,
+counted under it in `footfall_events_refused_total{reason}` and named in the
+answer's `X-Footfall-Dropped` header (both public names, kept). Most refusals
+are the sender's fault and answer 4xx with `{"error", "field"}` (`Refused`): a
+bad event, an unknown site, a page on a host the site does not own (403
 `foreign_origin`, so a copied snippet shows its error in the browser's console),
-a client or site over its rate limit (429 with Retry-After). A drop answers 202
-and says why in the `X-Footfall-Dropped` header, as Plausible and GoatCounter
-do: bots, so a bot learns nothing it could work around, and what the site's
-owner chose not to count (excluded addresses and paths).
+a client or site over its rate limit (429 with Retry-After). Some are *dropped*:
+answered 202 as Plausible and GoatCounter do (`pipeline.Dropped`): bots, so a
+bot learns nothing it could work around, and what the site's owner chose not to
+count (excluded addresses and paths).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import enum
 from footfall.web import ApiError
 
 
-class DropReason(enum.StrEnum):
+class RefusalReason(enum.StrEnum):
     INVALID = "invalid"
     TOO_LARGE = "too_large"
     UNAUTHORIZED = "unauthorized"
@@ -33,6 +36,6 @@ class DropReason(enum.StrEnum):
 class Refused(ApiError):
     """An event (or request) the collector will not count, and why."""
 
-    def __init__(self, status: int, reason: DropReason, message: str, field: str = ""):
+    def __init__(self, status: int, reason: RefusalReason, message: str, field: str = ""):
         super().__init__(status, message, field)
         self.reason = reason

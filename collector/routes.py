@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from collector import counters, handlers
+from collector import handlers, public_counters
 from collector.events import MAX_ARTICLE, MAX_BATCH_EVENTS, MAX_URL, Batch, EventIn
 from footfall import openapi
 from footfall.openapi import JSON, PUBLIC, Route, Schema, answer, errors, query, ref
@@ -57,7 +57,7 @@ def _schemas() -> dict[str, Schema]:
     return {
         "Event": event,
         "EventBatch": {**batch, "items": ref("Event")},
-        **openapi.answer_schemas(handlers.BatchAnswer, counters.Counters),
+        **openapi.answer_schemas(handlers.BatchAnswer, public_counters.Counters),
     }
 
 
@@ -117,7 +117,7 @@ ROUTES = (
     Route(
         "GET",
         "/api/counters",
-        counters.get_counters,
+        public_counters.get_counters,
         "Public counters",
         "Total visits (or page views), online now, and an article's views and readers now, "
         "for sites with public counters. Cached up to 5 s; open CORS.",

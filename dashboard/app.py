@@ -30,7 +30,7 @@ from dashboard.accounts import UserStore
 from dashboard.api_tokens import TokenStore
 from dashboard.login_throttle import LoginThrottle
 from dashboard.session_store import SessionStore
-from dashboard.sites import SiteRegistry
+from dashboard.site_registry import SiteRegistry
 from footfall.clock import system_clock
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.settings import Settings

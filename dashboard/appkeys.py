@@ -9,7 +9,7 @@ from dashboard.accounts import UserStore
 from dashboard.api_tokens import TokenStore
 from dashboard.login_throttle import LoginThrottle
 from dashboard.session_store import SessionStore
-from dashboard.sites import SiteRegistry
+from dashboard.site_registry import SiteRegistry
 from dashboard.static_files import StaticFiles
 from footfall.clock import Clock
 from footfall.connections import AsyncClickHouse
@@ -18,7 +18,7 @@ from footfall.settings import Settings
 SETTINGS = web.AppKey("dashboard.settings", Settings)
 CLICKHOUSE = web.AppKey("dashboard.clickhouse", AsyncClickHouse)
 REDIS = web.AppKey("dashboard.redis", redis.asyncio.Redis)
-SITES = web.AppKey("dashboard.sites", SiteRegistry)
+SITES = web.AppKey("dashboard.site_registry", SiteRegistry)
 USERS = web.AppKey("dashboard.users", UserStore)
 TOKENS = web.AppKey("dashboard.tokens", TokenStore)
 SESSIONS = web.AppKey("dashboard.sessions", SessionStore)

@@ -22,10 +22,10 @@ import time
 import weakref
 from dataclasses import dataclass
 
-from dashboard.metrics import QUANTITIES
 from dashboard.periods import DateRange
 from dashboard.sql.days import CLOSED_MARKERS, Counted, Counts, Rollup, counted_sql
 from dashboard.sql.scope import SiteScope
+from dashboard.stats_metrics import QUANTITIES
 from footfall.closed_counts import CLOSED, MONTH_RUNS, Closed, closed_from, span_end
 from footfall.connections import AsyncClickHouse
 

@@ -38,7 +38,7 @@ class Property:
 
     @property
     def visit_sql(self) -> str:
-        """Its value for a visit, over its events (`dashboard.sql.events.with_visits_of`)."""
+        """Its value for a visit, over its events (`dashboard.sql.raw_events.with_visits_of`)."""
         if self.name == "visit:exit_page":
             return "argMaxIf(path, ts, type = 'pageview')"
         return f"anyIf({self.column}, new_visit = 1)"

@@ -13,7 +13,7 @@ from aiohttp import web
 from dashboard import appkeys
 from dashboard.auth import SCHEMES, SIGNED_IN, authorize, require
 from dashboard.bodies import DELETED, Deleted, read_body
-from dashboard.sites import SiteExists
+from dashboard.site_registry import SiteExists
 from footfall import openapi
 from footfall.openapi import Route, answer, errors, path_param, ref
 from footfall.sites import InvalidSite, Site, SiteDocument, changed, site_document, site_from_json

@@ -14,8 +14,8 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from dashboard.metrics import ARTICLE_METRICS, METRICS
 from dashboard.properties import PROPERTIES
+from dashboard.stats_metrics import ARTICLE_METRICS, METRICS
 
 SOURCES_LIMIT = 20
 """An article's sources, at the most."""

@@ -2,7 +2,7 @@
 
 Each handler reads its parameters (`stats_params`: authorized, in Plausible's
 order, the first bad one reported with Plausible's message), asks `queries`
-for the quantities its metrics need, computes the metrics (`metrics`) and
+for the quantities its metrics need, computes the metrics (`stats_metrics`) and
 answers one of the `stats_answers` types. Breakdowns and articles are also
 served as CSV (`format=csv` or `Accept: text/csv`), their text cells safe to
 open in a spreadsheet (`csv_export`). `API` is the routes, each with its
@@ -17,15 +17,6 @@ from aiohttp import web
 from dashboard import appkeys, queries, stats_params
 from dashboard.auth import SCHEMES, SIGNED_IN
 from dashboard.csv_export import csv_response
-from dashboard.metrics import (
-    ARTICLE_METRICS,
-    METRICS,
-    Metric,
-    Numbers,
-    change,
-    compute,
-    quantities_of,
-)
 from dashboard.stats_answers import (
     ANSWERS,
     SOURCES_LIMIT,
@@ -38,6 +29,15 @@ from dashboard.stats_answers import (
     ArticleTotals,
     BreakdownResults,
     TimeseriesResults,
+)
+from dashboard.stats_metrics import (
+    ARTICLE_METRICS,
+    METRICS,
+    Metric,
+    Numbers,
+    change,
+    compute,
+    quantities_of,
 )
 from dashboard.stats_params import (
     COMPARE,
@@ -182,7 +182,7 @@ async def articles(request: web.Request) -> web.StreamResponse:
 
 
 async def article(request: web.Request) -> web.Response:
-    """One article: its totals, its time series, where its readers came from, readers now."""
+    """One article: its totals, its time series, where its visitors came from, readers now."""
     asked = await stats_params.read(request, filters=False, metrics=False)
     article_id = request.match_info["article"]
     ch, sel, interval = asked.clickhouse, asked.sel, asked.period.interval
@@ -267,7 +267,7 @@ API = openapi.Part(
             "/api/v1/stats/articles/{article}",
             article,
             "One article",
-            "Its totals, its time series, where its readers came from, readers now.",
+            "Its totals, its time series, where its visitors came from, readers now.",
             {"200": answer("The article.", ref("Article")), **ERRORS},
             (path_param("article", "The article id."), *PERIOD_PARAMS, INTERVAL),
         ),

@@ -20,7 +20,6 @@ from aiohttp import web
 from dashboard import appkeys
 from dashboard.auth import authorize
 from dashboard.filters import Filter, parse_filters
-from dashboard.metrics import ARTICLE_METRICS, METRICS, Metric, parse_metrics
 from dashboard.periods import (
     DEFAULT_PERIOD,
     FIRST_DATE,
@@ -33,6 +32,7 @@ from dashboard.periods import (
 )
 from dashboard.properties import PROPERTIES, Property, breakdown_property
 from dashboard.queries import Selection
+from dashboard.stats_metrics import ARTICLE_METRICS, METRICS, Metric, parse_metrics
 from footfall.clock import system_clock
 from footfall.connections import AsyncClickHouse
 from footfall.openapi import query

@@ -33,7 +33,7 @@ from aiohttp.http_exceptions import (
 )
 from clickhouse_connect.driver.exceptions import OperationalError
 
-from footfall.metrics import STORE_ERRORS
+from footfall.service_metrics import STORE_ERRORS
 
 log = logging.getLogger("footfall.web")  # the name these lines always had
 

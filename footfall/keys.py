@@ -159,6 +159,11 @@ def late_days(site: str) -> str:
     return f"ff:{{{site}}}:late_days"
 
 
-def article_views(site: str) -> str:
+def article_pageviews(site: str) -> str:
     """Hash: article id -> all-time page views."""
-    return f"ff:{{{site}}}:views"
+    return f"ff:{{{site}}}:pageviews"
+
+
+LEGACY_ARTICLE_PAGEVIEWS = "views"
+"""The last part of `article_pageviews`'s key before it was named so (`ff:{site}:views`):
+a reseed deletes what an older aggregator left under it."""

@@ -39,7 +39,7 @@ from aiohttp import web
 
 from footfall.errors import ApiError, answer_error
 from footfall.logs import ACCESS_LOG, REQUEST_ID
-from footfall.metrics import HTTP_SECONDS
+from footfall.service_metrics import HTTP_SECONDS
 
 HEADER = "X-Request-Id"
 QUIET_ROUTES = web.AppKey("quiet_routes", set[str])

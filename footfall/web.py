@@ -29,7 +29,7 @@ from footfall import observe, openapi
 from footfall.errors import ApiError as ApiError  # the handlers' names for them, as before
 from footfall.errors import json_error as json_error
 from footfall.errors import json_response
-from footfall.metrics import REGISTRY
+from footfall.service_metrics import REGISTRY
 
 log = logging.getLogger(__name__)
 

@@ -163,19 +163,53 @@ async def test_hot_counters_equal_clickhouse_after_a_flush_and_after_redis_lost_
     await scripted_visits(client, clock)
     await aggregator.drain()
     assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"5", b"visits": b"4"}
-    assert redis_db.hgetall(keys.article_views(SITE)) == {b"a-1": b"3", b"b-2": b"1", b"c-3": b"1"}
+    assert redis_db.hgetall(keys.article_pageviews(SITE)) == {
+        b"a-1": b"3",
+        b"b-2": b"1",
+        b"c-3": b"1",
+    }
     clock.advance(2)
     assert await (await client.get(f"/api/counters?d={SITE}&a=a-1")).json() == {
         "total": 4, "online": 1, "views": 3, "readers": 1,
     }  # fmt: skip
 
-    for key in redis_db.keys("ff:{*}:totals") + redis_db.keys("ff:{*}:views"):
+    for key in redis_db.keys("ff:{*}:totals") + redis_db.keys("ff:{*}:pageviews"):
         redis_db.delete(key)
     redis_db.delete(keys.COUNTERS_SEEDED)  # as after a flush: the marker goes with the data
     await send(client, page("/tin-tuc/d-4.html", {"ip": "81.2.69.160", "ua": BROWSER_UA}))
     await aggregator.drain()
     assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"6", b"visits": b"5"}
-    assert redis_db.hget(keys.article_views(SITE), "d-4") == b"1"
+    assert redis_db.hget(keys.article_pageviews(SITE), "d-4") == b"1"
+
+
+async def test_an_upgraded_aggregator_moves_article_pageviews_to_their_new_key_at_start(
+    client, site, clock, ch, aggregator, redis_db, settings
+):
+    """Before this key was named `ff:{site}:pageviews`, article page views were kept under
+    `ff:{site}:views`: the first start of the new aggregator reseeds them under the new
+    name and deletes the old key, and nothing else of the site (an article whose readers
+    key ends in `:views`)."""
+    await scripted_visits(client, clock)
+    await aggregator.drain()
+    legacy = f"ff:{{{SITE}}}:views"
+    redis_db.rename(keys.article_pageviews(SITE), legacy)  # as the older aggregator left it
+    redis_db.zadd(keys.readers(SITE, "views"), {"1": clock()})
+
+    connection = async_redis(settings.redis_url)
+    upgraded = Aggregator(settings, connection, AsyncClickHouse(ch), consumer="new", clock=clock)
+    await upgraded.prepare()
+    await connection.aclose()
+
+    assert not redis_db.exists(legacy)
+    assert redis_db.hgetall(keys.article_pageviews(SITE)) == {
+        b"a-1": b"3",
+        b"b-2": b"1",
+        b"c-3": b"1",
+    }
+    assert redis_db.zcard(keys.readers(SITE, "views")) == 1
+    clock.advance(2)
+    counters = await (await client.get(f"/api/counters?d={SITE}&a=a-1")).json()
+    assert counters["views"] == 3
 
 
 @pytest.fixture
@@ -457,7 +491,7 @@ async def test_a_batch_of_more_ids_than_one_xack_takes_is_acknowledged_whole(
     assert redis_db.xlen(keys.stream(SITE)) == 0
     assert redis_db.xpending(keys.stream(SITE), keys.CONSUMER_GROUP)["pending"] == 0
     assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"1234", b"visits": b"1234"}
-    views = {int(a): int(n) for a, n in redis_db.hgetall(keys.article_views(SITE)).items()}
+    views = {int(a): int(n) for a, n in redis_db.hgetall(keys.article_pageviews(SITE)).items()}
     assert views == {a: len(range(a, 1_234, 7)) for a in range(7)}
 
 

@@ -10,7 +10,10 @@ import pytest
 from aggregator import closing
 from aggregator.closing import closed
 from dashboard import closed_days, queries
-from dashboard.metrics import (
+from dashboard.periods import DateRange
+from dashboard.properties import PROPERTIES
+from dashboard.queries import Selection
+from dashboard.stats_metrics import (
     ARTICLE_SOURCES,
     ARTICLE_STATS,
     PAGE_BREAKDOWN,
@@ -18,9 +21,6 @@ from dashboard.metrics import (
     VISIT_BREAKDOWN,
     VISIT_EXITS,
 )
-from dashboard.periods import DateRange
-from dashboard.properties import PROPERTIES
-from dashboard.queries import Selection
 from footfall import closed_counts, keys
 from footfall.closed_counts import Closed
 from footfall.connections import AsyncClickHouse

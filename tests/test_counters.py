@@ -30,7 +30,7 @@ async def test_total_can_count_page_views_instead(client, add_site, clock, aggre
     assert (await (await get(client, "?d=news.example")).json())["total"] == 3
 
 
-async def test_article_views_and_readers_by_id_or_by_page_url(client, add_site, aggregator):
+async def test_article_pageviews_and_readers_by_id_or_by_page_url(client, add_site, aggregator):
     await add_site("news.example", public_counters=True)
     await client.post("/api/event", json=pageview(ARTICLE_URL))
     await aggregator.drain()

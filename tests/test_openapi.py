@@ -32,9 +32,9 @@ import collector.app
 import dashboard.app
 from app.serve import all_in_one_app
 from collector.events import MAX_BATCH_EVENTS, EventIn
-from dashboard.metrics import METRICS
 from dashboard.periods import PERIODS
 from dashboard.properties import PROPERTIES
+from dashboard.stats_metrics import METRICS
 from footfall import keys, openapi
 from footfall.connections import AsyncClickHouse, sync_redis
 from footfall.settings import Settings

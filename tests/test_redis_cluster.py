@@ -112,7 +112,7 @@ def expect_exact(ch, db, sites: list[str]) -> None:
             b"pageviews": str(VISITORS).encode(),
             b"visits": str(VISITORS).encode(),
         }
-        assert db.hgetall(keys.article_views(domain)) == {
+        assert db.hgetall(keys.article_pageviews(domain)) == {
             b"a-1": str(VISITORS - 1).encode(),
             b"b-2": b"1",
         }

@@ -13,7 +13,7 @@ import pytest
 import re2
 
 from app.redis_server import free_port
-from dashboard.sites import SiteRegistry
+from dashboard.site_registry import SiteRegistry
 from dashboard.sql.records import SITE_COLUMNS
 from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis

@@ -345,7 +345,7 @@ def test_public_counters_are_formatted_for_the_page_language(
     # The hot counters as the aggregator keeps them: one visit so far, 1234 views of this
     # story; online and readers are the collector's, this visitor included.
     redis_db.hset(keys.totals(SITE), mapping={"visits": 1, "pageviews": 1})
-    redis_db.hset(keys.article_views(SITE), "story-975", 1234)
+    redis_db.hset(keys.article_pageviews(SITE), "story-975", 1234)
     pages[STORY_PATH] = news_page(server, lang=lang, body=COUNTERS)
 
     page.goto(STORY)

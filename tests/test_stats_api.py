@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from dashboard import queries
 from dashboard.csv_export import FORMULA_STARTS, csv_response
 from dashboard.filters import parse_filters
-from dashboard.metrics import change, compute, parse_metrics, quantities_of
 from dashboard.periods import FIRST_DATE, LAST_DATE, DateRange
 from dashboard.properties import PROPERTIES
 from dashboard.queries import Selection
+from dashboard.stats_metrics import change, compute, parse_metrics, quantities_of
 from footfall.connections import CHDB_SETTINGS, AsyncClickHouse
 from tests.conftest import AUTH, BROWSER_UA
 from tests.helpers import Recording
@@ -895,7 +895,7 @@ async def test_filters_values_are_parameters_not_sql(client, site):
 def test_the_docs_list_exactly_the_registrys_metrics_and_definitions():
     from pathlib import Path
 
-    from dashboard.metrics import METRICS
+    from dashboard.stats_metrics import METRICS
 
     text = Path(__file__).parent.parent.joinpath("docs/stats-api.md").read_text()
     section = text.split("## Metrics", 1)[1].split("\n## ", 1)[0]

@@ -4,14 +4,14 @@ raw `events` else.
 Every query is about one `Selection`: a site, whose rows only it reads (see
 `dashboard.sql.scope`), one `DateRange` of site-local days, and maybe filters; user
 input only ever enters as server-side parameters (`{name:Type}`). Each function
-answers *quantities* (see `metrics`), summed or merged per group; metrics are
+answers *quantities* (see `stats_metrics`), summed or merged per group; metrics are
 computed from them by the caller. Its modules:
 
 * `selection`: what a query is about;
 * `plan`: which source answers it;
 * `site`: a site's totals, time series and breakdowns;
 * `articles`: the top articles, and one article's numbers and sources;
-* `rows`: what ClickHouse answers, read as quantities.
+* `numbers`: what ClickHouse answers, read as quantities.
 
 Their SQL is built in `dashboard.sql`. Sources, first that can answer:
 
@@ -26,7 +26,7 @@ Their SQL is built in `dashboard.sql`. Sources, first that can answer:
 * `article_stats` (per site-local day) for articles without filters, the period's
   top ones looked for first in each closed day's and span's list of its top articles
   (`top_articles`), and `article_sources` for an article's sources;
-* raw `events` otherwise (`dashboard.sql.events`).
+* raw `events` otherwise (`dashboard.sql.raw_events`).
 
 From a rollup, the closed days of a period (and its closed whole weeks, months and
 quarters) are read from their counts, and only the open days (today, mostly) from

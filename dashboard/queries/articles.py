@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from dashboard import closed_days, top_articles
-from dashboard.metrics import ARTICLE_SOURCES, ARTICLE_STATS
 from dashboard.queries import plan
-from dashboard.queries.rows import Row, numbers
+from dashboard.queries.numbers import Numbers, numbers
 from dashboard.queries.selection import Selection
 from dashboard.sql import articles as articles_sql
 from dashboard.sql.days import Counts, Rollup
 from dashboard.sql.scope import SiteScope
 from dashboard.sql.shapes import ONE_GROUP, ordered, paged, summed
+from dashboard.stats_metrics import ARTICLE_SOURCES, ARTICLE_STATS
 from footfall.closed_counts import span_end
 from footfall.connections import AsyncClickHouse
 
@@ -28,7 +28,7 @@ async def articles(
     limit: int,
     offset: int,
     raw: bool = False,
-) -> list[tuple[str, str, Row]]:
+) -> list[tuple[str, str, Numbers]]:
     """(article id, title, quantities) of the period's most read articles, by `sort`."""
     scope = SiteScope(ch, sel.site)
     order, needs = articles_sql.ORDER[sort]
@@ -56,7 +56,7 @@ async def articles(
 
 async def _listed_articles(
     scope: SiteScope, sel: Selection, sort: str, *, limit: int, offset: int
-) -> list[tuple[str, str, Row]] | None:
+) -> list[tuple[str, str, Numbers]] | None:
     """`articles` from the lists of top articles (see dashboard/top_articles.py), or None
     if they cannot tell."""
     params = sel.params()
@@ -80,8 +80,8 @@ async def _listed_articles(
 
 
 async def _with_open_numbers(
-    scope: SiteScope, sel: Selection, parts: closed_days.Split, closed: dict[str, Row]
-) -> dict[str, tuple[str, Row]] | None:
+    scope: SiteScope, sel: Selection, parts: closed_days.Split, closed: dict[str, Numbers]
+) -> dict[str, tuple[str, Numbers]] | None:
     """{g: (title, quantities)} of the articles of `closed` (their numbers over the closed
     days of `parts`): those numbers plus their open days', and their latest title on an
     open day; None if an article has no title there, or had it before a closed day (it
@@ -102,7 +102,7 @@ async def _with_open_numbers(
 
 async def article_totals(
     ch: AsyncClickHouse, sel: Selection, article: str, *, raw: bool = False
-) -> tuple[str, Row]:
+) -> tuple[str, Numbers]:
     """(title, quantities) of one article over the selection."""
     raw = plan.for_article(None, raw=raw) == plan.RAW
     series = await _article_groups(ch, sel, article, ONE_GROUP, raw=raw, interval=None)
@@ -112,7 +112,7 @@ async def article_totals(
 
 async def article_series(
     ch: AsyncClickHouse, sel: Selection, article: str, interval: str, *, raw: bool = False
-) -> dict[str, Row]:
+) -> dict[str, Numbers]:
     """The quantities of one article per time bucket; hours come from raw events."""
     raw = plan.for_article(interval, raw=raw) == plan.RAW
     group = articles_sql.series_group(interval, raw=raw)
@@ -122,7 +122,7 @@ async def article_series(
 
 async def article_overview(
     ch: AsyncClickHouse, sel: Selection, article: str, interval: str, *, raw: bool = False
-) -> tuple[str, Row, dict[str, Row]]:
+) -> tuple[str, Numbers, dict[str, Numbers]]:
     """(title, totals, series) of one article. By day or month from the rollups, the totals
     are the series' sums (every quantity adds up over days): one query less."""
     if plan.for_article(interval, raw=raw) == plan.RAW:
@@ -144,7 +144,7 @@ async def _article_groups(
     *,
     raw: bool,
     interval: str | None,
-) -> dict[str, tuple[str, Row]]:
+) -> dict[str, tuple[str, Numbers]]:
     scope = SiteScope(ch, sel.site)
     values = {"article": article}
     if not raw:
@@ -163,7 +163,7 @@ async def _of_articles(
     values: dict[str, object],
     *,
     interval: str | None = None,
-) -> dict[str, tuple[str, Row]]:
+) -> dict[str, tuple[str, Numbers]]:
     """{g: (title, quantities)} of the articles `days` reads (`articles_sql.LISTED`,
     `one_article`), with the parameters `values`; per `interval` bucket (None: in all)."""
     params = sel.params() | values

@@ -1,7 +1,7 @@
 """Which source answers a stats query: a rollup when one can, raw `events` else.
 
 Each function names the source of one kind of query (see the list in
-`dashboard.queries`): a rollup (as `dashboard.metrics` names them), or `RAW`.
+`dashboard.queries`): a rollup (as `dashboard.stats_metrics` names them), or `RAW`.
 `raw` asks for raw events whatever could answer: the tests and bench/dashboard.py
 compare both. Filtered queries are answered from raw events; a rollup that could
 answer some filters would be chosen here.
@@ -12,7 +12,11 @@ from __future__ import annotations
 import weakref
 
 from dashboard import top_articles
-from dashboard.metrics import (
+from dashboard.properties import Property
+from dashboard.queries.selection import Selection
+from dashboard.sql.scope import SiteScope
+from dashboard.sql.site import FIRST_DAYS
+from dashboard.stats_metrics import (
     ARTICLE_SOURCES,
     ARTICLE_STATS,
     PAGE_BREAKDOWN,
@@ -21,10 +25,6 @@ from dashboard.metrics import (
     VISIT_BREAKDOWN,
     VISIT_EXITS,
 )
-from dashboard.properties import Property
-from dashboard.queries.selection import Selection
-from dashboard.sql.scope import SiteScope
-from dashboard.sql.site import FIRST_DAYS
 from footfall import closed_counts, tables
 from footfall.connections import AsyncClickHouse
 

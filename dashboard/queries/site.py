@@ -6,29 +6,29 @@ import dataclasses
 import datetime as dt
 
 from dashboard import closed_days
-from dashboard.metrics import SITE_HOURLY, VISIT_EXITS
 from dashboard.periods import DateRange
 from dashboard.properties import Property
 from dashboard.queries import plan
-from dashboard.queries.rows import Row, rows_of
+from dashboard.queries.numbers import Numbers, rows_of
 from dashboard.queries.selection import Selection
-from dashboard.sql import events
+from dashboard.sql import raw_events
 from dashboard.sql import site as site_sql
 from dashboard.sql.scope import SiteScope
 from dashboard.sql.shapes import bucket, by_quantity, paged, summed
+from dashboard.stats_metrics import SITE_HOURLY, VISIT_EXITS
 from footfall import tables
 from footfall.connections import AsyncClickHouse
 
 
 async def aggregate(
     ch: AsyncClickHouse, sel: Selection, quantities: list[str], *, raw: bool = False
-) -> Row:
+) -> Numbers:
     """The quantities over the whole selection."""
     scope = SiteScope(ch, sel.site)
     if plan.for_site(sel, quantities, raw=raw) == SITE_HOURLY:
         sql, params = await _site_rollups(scope, sel, quantities, None)
     else:
-        sql, params = _raw(sel, quantities, events.Group())
+        sql, params = _raw(sel, quantities, raw_events.Group())
     rows = await rows_of(scope, sql, params, quantities)
     return rows[0][1] if rows else dict.fromkeys(quantities, 0.0)
 
@@ -40,7 +40,7 @@ async def aggregate_compared(
     quantities: list[str],
     *,
     raw: bool = False,
-) -> tuple[Row, Row]:
+) -> tuple[Numbers, Numbers]:
     """The quantities over the whole selection, and over `previous`, the days just before
     it: from the rollups in one query over both; from raw events (filters), one each."""
     both = dataclasses.replace(sel, range=previous.until(sel.range.last))
@@ -57,13 +57,13 @@ async def aggregate_compared(
 
 async def timeseries(
     ch: AsyncClickHouse, sel: Selection, quantities: list[str], interval: str, *, raw: bool = False
-) -> dict[str, Row]:
+) -> dict[str, Numbers]:
     """The quantities per time bucket ("2023-11-15", "2023-11-15 13:00:00", "2023-11-01")."""
     scope = SiteScope(ch, sel.site)
     if plan.for_site(sel, quantities, raw=raw) == SITE_HOURLY:
         sql, params = await _site_rollups(scope, sel, quantities, interval)
     else:
-        group = events.Group(bucket("ts", interval), bucket("visit_start", interval))
+        group = raw_events.Group(bucket("ts", interval), bucket("visit_start", interval))
         sql, params = _raw(sel, quantities, group)
     return dict(await rows_of(scope, sql, params, quantities))
 
@@ -78,15 +78,15 @@ async def breakdown(
     limit: int | None,
     offset: int = 0,
     raw: bool = False,
-) -> list[tuple[str, Row]]:
+) -> list[tuple[str, Numbers]]:
     """The quantities per value of `prop` (stored values: "" for none), ordered by the
     quantity `order_by` (descending, then by value) and paged in SQL; unordered when None."""
     scope = SiteScope(ch, sel.site)
     source = plan.for_breakdown(sel, prop, quantities, raw=raw)
     if source == plan.RAW:
-        sql, params = _raw(sel, quantities, events.property_group(prop))
+        sql, params = _raw(sel, quantities, raw_events.property_group(prop))
         if prop.empty is None:
-            sql = events.valued(sql)
+            sql = raw_events.valued(sql)
     else:
         params = sel.params()
         if source == VISIT_EXITS:
@@ -105,10 +105,10 @@ async def breakdown(
 
 
 def _raw(
-    sel: Selection, quantities: list[str], group: events.Group
+    sel: Selection, quantities: list[str], group: raw_events.Group
 ) -> tuple[str, dict[str, object]]:
     params = sel.params()
-    return events.numbers(sel.filters, params, quantities, group), params
+    return raw_events.numbers(sel.filters, params, quantities, group), params
 
 
 async def _site_rollups(

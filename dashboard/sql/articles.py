@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from dashboard.filters import Filter
-from dashboard.metrics import QUANTITIES
 from dashboard.sql import scope
 from dashboard.sql.days import (
     DAY_ROWS,
@@ -22,7 +21,7 @@ from dashboard.sql.days import (
     closed_where,
     open_sql,
 )
-from dashboard.sql.events import (
+from dashboard.sql.raw_events import (
     EVENT_DAY,
     IN_RANGE,
     event_conditions,
@@ -31,6 +30,7 @@ from dashboard.sql.events import (
     with_visits_of,
 )
 from dashboard.sql.shapes import bucket, date_bucket, grouped
+from dashboard.stats_metrics import QUANTITIES
 from footfall import closed_counts, tables
 
 if TYPE_CHECKING:

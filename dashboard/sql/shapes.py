@@ -3,7 +3,7 @@ and pages.
 
 A stats query answers rows `SELECT g, q_<quantity>...`: a group `g` (a time bucket,
 a property's value, an article; '' for one total) and its quantities (see
-`dashboard.metrics`), a column each.
+`dashboard.stats_metrics`), a column each.
 """
 
 from __future__ import annotations

@@ -2,17 +2,17 @@
 
 `site_hourly` (UTC hours) holds a site's sums and each hour's visitors; `site_visitors`
 its visitors per site-local day; `breakdown_stats` and `visit_exits` the rows its
-breakdowns read (raw events answer the rest: `dashboard.sql.events`).
+breakdowns read (raw events answer the rest: `dashboard.sql.raw_events`).
 """
 
 from __future__ import annotations
 
-from dashboard.metrics import QUANTITIES, SITE_HOURLY
 from dashboard.properties import Property
 from dashboard.sql import scope
 from dashboard.sql.days import DAY_ROWS, Counts, Rollup
-from dashboard.sql.events import VISIT_DAY
+from dashboard.sql.raw_events import VISIT_DAY
 from dashboard.sql.shapes import ONE_GROUP, T0, T1, bucket, date_bucket, grouped
+from dashboard.stats_metrics import QUANTITIES, SITE_HOURLY
 from footfall import closed_counts, tables
 
 _HOURS = f"hour >= {T0} AND hour < {T1}"

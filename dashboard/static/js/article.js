@@ -1,4 +1,4 @@
-// An article's page: its totals, its chart, readers now and where its readers
+// An article's page: its totals, its chart, readers now and where its visitors
 // came from, for the period in the URL (footfall's /api/v1/stats/articles/{id}).
 // A source links to the site page filtered by it.
 

@@ -1,4 +1,4 @@
-// The top-articles table of a site page: views, visitors, readers now and
+// The top-articles table of a site page: page views, visitors, readers now and
 // engaged time per article (footfall's /api/v1/stats/articles), each title a
 // link to the article's own page. The endpoint ranks a site's articles over a
 // period and takes no filters, so the table ignores the page's filters.
@@ -37,7 +37,7 @@ export class ArticlesTable {
       "tr",
       {},
       el("th", {}, t("articles.title")),
-      ["views", "visitors", "readers_now", "engaged_time"].map((m) => el("th", { class: "num" }, t(`metric.${m}`))),
+      ["pageviews", "visitors", "readers", "engaged_time"].map((m) => el("th", { class: "num" }, t(`metric.${m}`))),
     );
     const rows = results.map((a) => {
       const href = `/sites/${encodeURIComponent(this.domain)}/articles/${encodeURIComponent(a.article_id)}${query}`;

@@ -1,8 +1,10 @@
-"""The public counters: total visits (or page views), online now, article views and readers.
+"""The public counters: total visits (or page views), online now, an article's numbers.
 
 Served from Redis with an in-process cache of one second per (site, article), so
 a page served a million times a day costs Redis a handful of reads a second.
-Answers carry `Cache-Control`, an `ETag` and open CORS, for any page to embed.
+The answer's fields are public names that pages already use: `views` is the
+article's page views, `readers` its readers now. Answers carry `Cache-Control`,
+an `ETag` and open CORS, for any page to embed.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ async def read_counters(redis, site: Site, article: str, now: int) -> Counters: 
         pipe.hget(keys.totals(site.domain), site.counter_measure)
         presence.count_online(pipe, site, now)
         if article:
-            pipe.hget(keys.article_views(site.domain), article)
+            pipe.hget(keys.article_pageviews(site.domain), article)
             presence.count_readers(pipe, site, article, now)
         replies = await pipe.execute()
     counters = Counters(total=int(replies[0] or 0) + site.counter_offset, online=replies[1])

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dashboard.filters import Filter
-from dashboard.metrics import QUANTITIES
 from dashboard.properties import PROPERTIES, Property
 from dashboard.sql import scope
 from dashboard.sql.shapes import ONE_GROUP, T0, T1, grouped
+from dashboard.stats_metrics import QUANTITIES
 from footfall import tables
 
 IN_RANGE = f"date BETWEEN {{d0:Date}} - 1 AND {{d1:Date}} + 1 AND ts >= {T0} AND ts < {T1}"
