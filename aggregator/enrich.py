@@ -60,10 +60,9 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import parse_qsl
 
-import ua_parser
-
 from aggregator.referrers import classify
 from footfall.urls import split_url
+from footfall.user_agents import PARSER
 from footfall.wire import StreamEvent
 
 MAX_PATH = 1000
@@ -108,11 +107,6 @@ class Agent(NamedTuple):
     device: str
     """Device class from the agent alone; see `device_of` for the width tie-break."""
 
-
-# The fastest resolver installed (Rust `ua-parser-rs` when present), without ua-parser's
-# own cache: `agent` below is the cache.
-RESOLVER = ua_parser.BestAvailableResolver
-_parser = ua_parser.Parser(RESOLVER(ua_parser.load_builtins()))
 
 _BROWSERS = {
     "Mobile Safari": "Safari",
@@ -165,7 +159,7 @@ def agent(user_agent: str) -> Agent:
     """Browser, OS and agent-derived device class of a user agent string."""
     if not user_agent:
         return Agent("", "", "", "", "other")
-    result = _parser.parse(user_agent)
+    result = PARSER.parse(user_agent)  # `agent`'s own cache is the cache
     browser = browser_version = os = os_version = ""
     if result.user_agent is not None and result.user_agent.family != "Other":
         browser = _BROWSERS.get(result.user_agent.family, result.user_agent.family)

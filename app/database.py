@@ -21,7 +21,9 @@ from footfall.settings import Settings
 def migrated_clickhouse(settings: Settings) -> tuple[ClickHouse, list[Migration]]:
     """A client of the settings' ClickHouse with its schema up to date, and the migrations
     applied now."""
-    client = clickhouse(settings.clickhouse)
+    client = clickhouse(
+        settings.clickhouse, memory_mb=settings.chdb_memory_mb, cache_mb=settings.chdb_cache_mb
+    )
     cluster = Cluster(settings.clickhouse_cluster) if settings.clickhouse_cluster else None
     if cluster:
         # An insert into a Distributed table returns once every shard has its rows, so

@@ -206,7 +206,9 @@ def closed_by_server(connection: http.client.HTTPConnection) -> bool:
 # ----------------------------------------------------------------------------- the server
 
 
-def serve_env(data_dir: Path) -> dict[str, str]:
+def serve_env(data_dir: Path, settings: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a serve: this one's without its FOOTFALL_ variables, then the
+    data dir, loopback, no rate limit, and `settings` (by name: `chdb_cache_mb`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTFALL_")}
     env.update(
         FOOTFALL_DATA_DIR=str(data_dir),
@@ -214,6 +216,7 @@ def serve_env(data_dir: Path) -> dict[str, str]:
         FOOTFALL_RATE_LIMIT_IP="0",  # every event comes from 127.0.0.1
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
+    env.update({f"FOOTFALL_{name.upper()}": value for name, value in (settings or {}).items()})
     return env
 
 
@@ -234,7 +237,14 @@ class Serve:
     """`footfall serve` on `data_dir` and `port`, in a session of its own (its Redis in its
     process group); `wrapper` runs it (a command that ends by executing its arguments)."""
 
-    def __init__(self, data_dir: Path, port: int, log: Path, wrapper: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        log: Path,
+        wrapper: tuple[str, ...] = (),
+        settings: dict[str, str] | None = None,
+    ):
         self.data_dir = data_dir
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -242,7 +252,7 @@ class Serve:
         self.started = time.monotonic()
         self.server = Server(
             "serve", [*wrapper, *FOOTFALL, "serve", "--port", str(port)],
-            "footfall is running at", log, serve_env(data_dir), port=port,
+            "footfall is running at", log, serve_env(data_dir, settings), port=port,
         )  # fmt: skip
         self.token = ""
 

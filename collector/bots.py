@@ -9,7 +9,8 @@ from __future__ import annotations
 import functools
 
 from is_bot import Bots
-from ua_parser import parse_device
+
+from footfall.user_agents import PARSER
 
 _bots = Bots()
 
@@ -21,5 +22,5 @@ def is_bot(user_agent: str) -> bool:
         return True
     if _bots.is_bot(user_agent):
         return True
-    device = parse_device(user_agent)
+    device = PARSER.parse_device(user_agent)
     return device is not None and device.family == "Spider"

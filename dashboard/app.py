@@ -32,7 +32,7 @@ from dashboard.login_throttle import LoginThrottle
 from dashboard.session_store import SessionStore
 from dashboard.site_registry import SiteRegistry
 from footfall.clock import system_clock
-from footfall.connections import AsyncClickHouse, async_redis
+from footfall.connections import MIB, AsyncClickHouse, async_redis
 from footfall.settings import Settings
 from footfall.web import READY_CHECKS, setup_operations
 
@@ -47,6 +47,10 @@ def setup(app: web.Application, settings: Settings, clickhouse: AsyncClickHouse)
     if not settings.redis_url:
         raise ValueError("the dashboard needs a Redis URL (settings.redis_url)")
     app[appkeys.SETTINGS] = settings
+    if settings.query_memory_mb:
+        # Every query a client can ask for runs under a budget; ClickHouse refuses one over
+        # it (answered 503 with the reason), where it would otherwise grow the process.
+        clickhouse = clickhouse.with_query_settings(max_memory_usage=settings.query_memory_mb * MIB)
     app[appkeys.CLICKHOUSE] = clickhouse
     setup_operations(app, metrics_token=settings.metrics_token)
     app[READY_CHECKS].append(("clickhouse", _clickhouse_ready(clickhouse)))

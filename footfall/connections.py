@@ -129,15 +129,38 @@ CHDB_SETTINGS = {
 }
 
 
-def clickhouse(dsn: str) -> ClickHouse:
-    """A client for `chdb:///dir` (in-process engine) or `http://user:pass@host:8123/db`."""
+MIB = 1 << 20
+
+# chdb's caches, each given the one size `cache_mb`: ClickHouse's defaults (5 GiB each for
+# marks and primary indexes) are a server's, sized to its RAM, not a process's.
+CHDB_CACHES = (
+    "mark_cache_size",
+    "index_mark_cache_size",
+    "primary_index_cache_size",
+    "query_condition_cache_size",
+)
+
+
+def clickhouse(dsn: str, *, memory_mb: int = 0, cache_mb: int = 0) -> ClickHouse:
+    """A client for `chdb:///dir` (in-process engine) or `http://user:pass@host:8123/db`.
+
+    For chdb, `memory_mb` bounds everything the engine holds (queries, inserts, merges,
+    caches: ClickHouse's `max_server_memory_usage`), and `cache_mb` each of its caches;
+    0 leaves ClickHouse's default. A server sets its own. The engine takes them when the
+    process first opens it.
+    """
     if not dsn.startswith("chdb://"):
         return get_client(dsn=dsn)
     _require_chdb()
     path = dsn.removeprefix("chdb://")
     if path:
         private_dir(Path(path))
-    client = get_client(dsn=dsn)
+    options = {}
+    if memory_mb:
+        options["max_server_memory_usage"] = memory_mb * MIB
+    if cache_mb:
+        options |= dict.fromkeys(CHDB_CACHES, cache_mb * MIB)
+    client = get_client(dsn=dsn, chdb_options=options or None)
     for name, value in CHDB_SETTINGS.items():
         client.set_client_setting(name, value)
     return client
@@ -164,16 +187,33 @@ class AsyncClickHouse:
     needs no more.
     """
 
-    def __init__(self, client: ClickHouse):
+    def __init__(
+        self,
+        client: ClickHouse,
+        *,
+        query_settings: dict[str, Any] | None = None,
+        executor: concurrent.futures.ThreadPoolExecutor | None = None,
+    ):
         self.client = client
-        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="clickhouse")
+        self.query_settings = query_settings or {}
+        self._executor = executor or concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="clickhouse"
+        )
+
+    def with_query_settings(self, **settings: Any) -> AsyncClickHouse:
+        """The same client on the same thread, whose `query` calls run with `settings` too:
+        the dashboard's memory budget per query, which the aggregator does not share."""
+        merged = {**self.query_settings, **settings}
+        return AsyncClickHouse(self.client, query_settings=merged, executor=self._executor)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple]:
-        result = await self.run(self.client.query, sql, parameters=parameters)
+        result = await self.run(
+            self.client.query, sql, parameters=parameters, settings=self.query_settings or None
+        )
         return result.result_rows
 
     async def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:

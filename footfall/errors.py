@@ -5,7 +5,9 @@ errors such as unknown path, wrong method or body too large, a body that does no
 decode as its headers say, or an unexpected exception) into that answer; a store
 that failed (Redis, or a ClickHouse that did not answer) is a 503
 `{"error": "redis unavailable"}` with Retry-After, counted in
-`footfall_store_errors_total`. The request observer (`footfall/observe.py`) calls
+`footfall_store_errors_total`. A query ClickHouse refused for memory (over the
+dashboard's budget per query, or chdb's total) is a 503 that says so in
+ClickHouse's words. The request observer (`footfall/observe.py`) calls
 it, so every application gets JSON errors from the one middleware it already
 runs for every request. What aiohttp refuses before any middleware runs (a
 malformed request line, a header too long) is answered by `protocol_error`'s
@@ -31,9 +33,9 @@ from aiohttp.http_exceptions import (
     LineTooLong,
     TransferEncodingError,
 )
-from clickhouse_connect.driver.exceptions import OperationalError
+from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
-from footfall.service_metrics import STORE_ERRORS
+from footfall.service_metrics import QUERIES_OVER_MEMORY, STORE_ERRORS
 
 log = logging.getLogger("footfall.web")  # the name these lines always had
 
@@ -83,6 +85,8 @@ def answer_error(request: web.Request, error: Exception) -> web.Response | None:
         return json_error(error.status, text, "", headers)
     if isinstance(error, web.RequestPayloadError):  # a body not as its headers announce
         return json_error(400, *protocol_error(error.__cause__))  # the parser's error
+    if _over_memory(error):
+        return _memory_refusal(request, error)
     store = _store_of(error)
     if store:
         # The store's trouble, not the client's: counted, logged, and worth a retry.
@@ -113,6 +117,28 @@ def protocol_error(error: BaseException | None) -> tuple[str, str]:
         if isinstance(error, kind):
             return text, field
     return "malformed HTTP request", ""
+
+
+def _over_memory(error: Exception) -> bool:
+    return isinstance(error, DatabaseError) and "(MEMORY_LIMIT_EXCEEDED)" in str(error)
+
+
+def _memory_refusal(request: web.Request, error: Exception) -> web.Response:
+    """503 with ClickHouse's own words (what the query would use, and the limit): a query
+    over its budget fails alone, where it would have grown the process until killed."""
+    text = str(error)
+    reason = text.partition("DB::Exception: ")[2].partition(": While ")[0]
+    reason = reason.removesuffix(" (MEMORY_LIMIT_EXCEEDED)").strip() or "memory limit exceeded"
+    limit = "total" if "(total)" in reason else "query"
+    QUERIES_OVER_MEMORY.labels(limit).inc()
+    log.warning("a query over memory in %s %s: %s", request.method, request.path, reason)
+    setting = "query_memory_mb" if limit == "query" else "chdb_memory_mb"
+    return json_error(
+        503,
+        f"the query needs more memory than ClickHouse may give it ({setting}): {reason}",
+        "",
+        {"Retry-After": "5"} if limit == "total" else None,
+    )
 
 
 def _store_of(error: Exception) -> str | None:

@@ -53,6 +53,13 @@ EVENTS_DEAD = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+QUERIES_OVER_MEMORY = Counter(
+    "footfall_queries_over_memory_total",
+    "Dashboard and Stats API queries ClickHouse refused for memory, each answered 503: "
+    "over the query's budget (`query_memory_mb`) or the engine's total (`chdb_memory_mb`).",
+    ["limit"],
+    registry=REGISTRY,
+)
 EMBEDDED_RESTARTS = Counter(
     "footfall_embedded_restarts_total",
     "Times `footfall serve` started its embedded Redis again after it exited.",

@@ -97,6 +97,25 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("retention_days", 0, "Days raw events are kept in ClickHouse; 0 keeps them forever."),
     Setting(
+        "query_memory_mb",
+        1024,
+        "Most memory (MiB) one dashboard or Stats API query may use in ClickHouse; a query "
+        "over it answers 503 with ClickHouse's reason, and the process stays up. "
+        "0: ClickHouse's own limit.",
+    ),
+    Setting(
+        "chdb_memory_mb",
+        1536,
+        "Most memory (MiB) the embedded ClickHouse (chdb) may hold in all: queries, inserts, "
+        "merges and caches. 0: ClickHouse's default (90 % of the machine's RAM).",
+    ),
+    Setting(
+        "chdb_cache_mb",
+        64,
+        "Size (MiB) of each of the embedded ClickHouse's caches (marks, primary indexes, "
+        "index marks, query conditions). 0: ClickHouse's defaults (5 GiB for marks).",
+    ),
+    Setting(
         "rate_limit_ip",
         600,
         "Most events the collector stores per client IP and site in one rate-limit window; "
@@ -152,6 +171,9 @@ class Settings:
     batch_wait_ms: int = 200
     claim_after: int = 60
     retention_days: int = 0
+    query_memory_mb: int = 1024
+    chdb_memory_mb: int = 1536
+    chdb_cache_mb: int = 64
     rate_limit_ip: int = 600
     rate_limit_site: int = 0
     rate_limit_window: int = 60

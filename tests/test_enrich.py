@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator import enrich as enrich_module
 from aggregator.enrich import Enriched, agent, enrich, source_of
 from aggregator.referrers import HOSTS, classify
+from footfall import user_agents
 from footfall.urls import _split_slowly, split_url
 from footfall.wire import StreamEvent
 
@@ -234,4 +234,4 @@ def test_referrer_data_is_host_only_and_normalized():
 
 
 def test_fast_resolver_is_active():
-    assert enrich_module.RESOLVER.__module__ == "ua_parser.regex"
+    assert user_agents.RESOLVER.__module__ == "ua_parser.regex"

@@ -44,7 +44,9 @@ def test_every_module_the_glossary_and_architecture_name_exists():
     named = set()
     for doc in ("docs/glossary.md", "docs/architecture.md"):
         text = (ROOT / doc).read_text()
-        named |= set(re.findall(r"`((?:footfall|collector|aggregator|dashboard|app)/[\w/.]+)`", text))
+        named |= set(
+            re.findall(r"`((?:footfall|collector|aggregator|dashboard|app)/[\w/.]+)`", text)
+        )
     assert len(named) > 20
     missing = sorted(path for path in named if not (ROOT / path).exists())
     assert missing == []

@@ -36,7 +36,7 @@ from dashboard.periods import PERIODS
 from dashboard.properties import PROPERTIES
 from dashboard.stats_metrics import METRICS
 from footfall import keys, openapi
-from footfall.connections import AsyncClickHouse, sync_redis
+from footfall.connections import AsyncClickHouse, ClickHouse, sync_redis
 from footfall.settings import Settings
 from footfall.tokens import SCOPES
 from tests.conftest import ADMIN_TOKEN, AUTH, BROWSER_UA, empty_stores
@@ -78,7 +78,7 @@ MOBILE_UA = (
 # Building an application connects to nothing (its contexts run when it starts), so the
 # route tests need no Redis and no ClickHouse.
 UNSTARTED = Settings(redis_url="redis://127.0.0.1:1", admin_token=ADMIN_TOKEN)
-NO_CLICKHOUSE = cast(AsyncClickHouse, None)
+NO_CLICKHOUSE = AsyncClickHouse(cast(ClickHouse, None))  # never queried
 ALL_IN_ONE = all_in_one_app(UNSTARTED, NO_CLICKHOUSE, aggregate=False)
 DOCUMENT = openapi.document_for(ALL_IN_ONE)
 """Every operation footfall's servers have: all in one serves them all."""
