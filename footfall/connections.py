@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import copy
 import functools
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import redis
 import redis.asyncio
@@ -187,24 +188,17 @@ class AsyncClickHouse:
     needs no more.
     """
 
-    def __init__(
-        self,
-        client: ClickHouse,
-        *,
-        query_settings: dict[str, Any] | None = None,
-        executor: concurrent.futures.ThreadPoolExecutor | None = None,
-    ):
+    def __init__(self, client: ClickHouse):
         self.client = client
-        self.query_settings = query_settings or {}
-        self._executor = executor or concurrent.futures.ThreadPoolExecutor(
-            1, thread_name_prefix="clickhouse"
-        )
+        self.query_settings: dict[str, Any] = {}
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="clickhouse")
 
-    def with_query_settings(self, **settings: Any) -> AsyncClickHouse:
+    def with_query_settings(self, **settings: Any) -> Self:
         """The same client on the same thread, whose `query` calls run with `settings` too:
         the dashboard's memory budget per query, which the aggregator does not share."""
-        merged = {**self.query_settings, **settings}
-        return AsyncClickHouse(self.client, query_settings=merged, executor=self._executor)
+        budgeted = copy.copy(self)
+        budgeted.query_settings = {**self.query_settings, **settings}
+        return budgeted
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
