@@ -2,14 +2,15 @@
 
     .venv/bin/python bench/dashboard.py [--data-dir /tmp/ff-dash-bench]
         [--pageviews 10000000] [--runs 10] [--raw-runs 3] [--periods day,7d,30d,month,6mo,12mo]
-        [--browser] [--browser-loads 10] [--no-optimize]
+        [--browser] [--browser-loads 10] [--no-optimize] [--timezone Asia/Kolkata]
 
 What it does:
 
 1. opens (or makes) the chdb folder `<data-dir>/chdb`; when it does not hold exactly
    `--pageviews` page views of `bench.example` (and one engagement event each), empties
    every table and fills it with `bench/dashboard_data.py` (a year ending 2023-11-15
-   12:00 UTC, site timezone Asia/Ho_Chi_Minh), so the data is kept between runs;
+   12:00 UTC, site timezone Asia/Ho_Chi_Minh, or `--timezone`), so the data is kept
+   between runs (one folder per timezone);
 2. closes the days due at the data's end, as the aggregator would have
    (aggregator/closing.py: past days', weeks', months', quarters' and runs of months'
    numbers as counts);
@@ -97,7 +98,7 @@ SHOWN_FIRST = {tabs[0] for tabs in PANELS}
 # -- data --------------------------------------------------------------------------------
 
 
-def prepare_data(client, pageviews: int, optimize: bool) -> None:  # type: ignore[no-untyped-def]
+def prepare_data(client, pageviews: int, optimize: bool, timezone: str) -> None:  # type: ignore[no-untyped-def]
     counts = client.query(
         "SELECT countIf(type = 'pageview'), countIf(type = 'engagement') FROM events "
         "WHERE site = {s:String}",
@@ -107,12 +108,12 @@ def prepare_data(client, pageviews: int, optimize: bool) -> None:  # type: ignor
         print(f"data: {counts[0]:,} page views, {counts[1]:,} engagements; refilling")
         for table in _tables(client):
             client.command(f"TRUNCATE TABLE {table}")
-        seconds = dashboard_data.fill(client, SITE, pageviews)
+        seconds = dashboard_data.fill(client, SITE, pageviews, timezone=timezone)
         print(f"data: filled {pageviews:,} page views (+ engagements) in {seconds:.0f} s")
     else:
         print(f"data: {pageviews:,} page views and as many engagements already there")
     started = time.perf_counter()
-    closed = asyncio.run(close_days(client))
+    closed = asyncio.run(close_days(client, timezone))
     print(f"data: closed {closed} days in {time.perf_counter() - started:.1f} s")
     parts = dict(
         client.query(
@@ -139,14 +140,14 @@ def prepare_data(client, pageviews: int, optimize: bool) -> None:  # type: ignor
         print(f"data: {table}: {n} parts, {rows:,} rows, {size}")
 
 
-async def close_days(client) -> int:  # type: ignore[no-untyped-def]
+async def close_days(client, timezone: str) -> int:  # type: ignore[no-untyped-def]
     """Close the days due at the data's end, and the runs of months, as the aggregator
     would have (see aggregator/closing.py); returns how many days were due."""
     ch = AsyncClickHouse(client)
     an_hour_ago = dashboard_data.END - dt.timedelta(milliseconds=closing.CLOSE_GRACE_MS)
-    last = closing.last_due(an_hour_ago.astimezone(ZoneInfo(TIMEZONE)).date())
+    last = closing.last_due(an_hour_ago.astimezone(ZoneInfo(timezone)).date())
     total = 0
-    while days := await closing.close_due(ch, SITE, TIMEZONE, last):
+    while days := await closing.close_due(ch, SITE, timezone, last):
         total += len(days)
     while await closing.close_runs(ch, SITE):
         pass
@@ -367,7 +368,7 @@ async def serve_and_measure(args: argparse.Namespace, settings: Settings, clickh
             async with session.get(f"{url}/api/v1/sites/{SITE}", headers=auth) as response:
                 exists = response.status == 200
             if not exists:
-                site = {"domain": SITE, "timezone": TIMEZONE}
+                site = {"domain": SITE, "timezone": args.timezone}
                 async with session.post(f"{url}/api/v1/sites", json=site, headers=auth) as r:
                     assert r.status == 201, await r.text()
             periods = args.periods.split(",")
@@ -388,7 +389,15 @@ async def serve_and_measure(args: argparse.Namespace, settings: Settings, clickh
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default="/tmp/ff-dash-bench")
+    parser.add_argument(
+        "--data-dir",
+        help="default: /tmp/ff-dash-bench, with the timezone's name if not the default",
+    )
+    parser.add_argument(
+        "--timezone",
+        default=TIMEZONE,
+        help="the site's (Asia/Kolkata, Asia/Kathmandu: not whole hours off UTC)",
+    )
     parser.add_argument("--pageviews", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--raw-runs", type=int, default=3)
@@ -397,7 +406,10 @@ def main() -> None:
     parser.add_argument("--browser-loads", type=int, default=10)
     parser.add_argument("--no-optimize", action="store_true")
     args = parser.parse_args()
-    data_dir = Path(args.data_dir)
+    default_dir = "/tmp/ff-dash-bench" + (
+        "" if args.timezone == TIMEZONE else "-" + args.timezone.replace("/", "-")
+    )
+    data_dir = Path(args.data_dir or default_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     started = dt.datetime.now(dt.UTC)
@@ -409,7 +421,7 @@ def main() -> None:
         admin_password=PASSWORD,
     )
     clickhouse = open_clickhouse(settings)
-    prepare_data(clickhouse.client, args.pageviews, not args.no_optimize)
+    prepare_data(clickhouse.client, args.pageviews, not args.no_optimize, args.timezone)
     with tempfile.TemporaryDirectory(prefix="ff-dash-redis-") as redis_dir:
         redis = EmbeddedRedis(redis_dir, appendonly=False).start()
         try:

@@ -174,14 +174,16 @@ ARRAY JOIN [false, true] AS engagement
 """
 
 
-def fill(client, site: str, pageviews: int, end: dt.datetime = END) -> float:  # type: ignore[no-untyped-def]
-    """Insert `pageviews` page views of `site`; returns the seconds it took."""
+def fill(
+    client, site: str, pageviews: int, end: dt.datetime = END, timezone: str = TIMEZONE
+) -> float:  # type: ignore[no-untyped-def]
+    """Insert `pageviews` page views of `site`, dated in its `timezone`; returns the seconds."""
     started = time.perf_counter()
     client.command(
         FILL,
         parameters={
             "site": site,
-            "timezone": TIMEZONE,
+            "timezone": timezone,
             "end": end.replace(tzinfo=None),
             "visits": int(pageviews / 2.2 * 1.05) + 1000,
             "hours": HOURS,

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from footfall.web import ApiError
 
 SITE_HOURLY = "site_hourly"
+SITE_DAILY = "site_daily"
+"""`site_visitors`' day rows: a site's visitors and sums per site-local day (0017)."""
 PAGE_BREAKDOWN = "breakdown_stats:page"
 VISIT_BREAKDOWN = "breakdown_stats:visit"
 VISIT_EXITS = "visit_exits"
@@ -77,6 +79,7 @@ QUANTITIES: dict[str, Quantity] = {
             pages_sql="uniqIf(visitor_id, type = 'pageview')",
             daily={
                 SITE_HOURLY: "uniqMerge(visitors)",
+                SITE_DAILY: "uniqMerge(visitors)",
                 PAGE_BREAKDOWN: "uniqMerge(visitors)",
                 VISIT_BREAKDOWN: "uniqMerge(visitors)",
                 VISIT_EXITS: "uniq(visitor_id)",
@@ -89,6 +92,7 @@ QUANTITIES: dict[str, Quantity] = {
             events_sql="countIf(type = 'pageview')",
             rollups={
                 SITE_HOURLY: "sum(pageviews)",
+                SITE_DAILY: "sum(pageviews)",
                 PAGE_BREAKDOWN: "sum(pageviews)",
                 ARTICLE_STATS: "sum(pageviews)",
                 ARTICLE_SOURCES: "sum(pageviews)",
@@ -97,12 +101,16 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity(
             "events",
             events_sql="countIf(type != 'engagement')",
-            rollups={SITE_HOURLY: "sum(events)"},
+            rollups={SITE_HOURLY: "sum(events)", SITE_DAILY: "sum(events)"},
         ),
         Quantity(
             "engaged_ms",
             events_sql="sum(engaged_ms)",
-            rollups={SITE_HOURLY: "sum(engaged_ms)", ARTICLE_STATS: "sum(engaged_ms)"},
+            rollups={
+                SITE_HOURLY: "sum(engaged_ms)",
+                SITE_DAILY: "sum(engaged_ms)",
+                ARTICLE_STATS: "sum(engaged_ms)",
+            },
         ),
         Quantity(
             "visits",
@@ -110,6 +118,7 @@ QUANTITIES: dict[str, Quantity] = {
             pages_sql="uniqIf(visitor_id, visit_start, type = 'pageview' AND visit_start > 0)",
             rollups={
                 SITE_HOURLY: "sum(visits)",
+                SITE_DAILY: "sum(visits)",
                 VISIT_BREAKDOWN: "sum(visits)",
                 VISIT_EXITS: "count()",
             },
@@ -117,16 +126,20 @@ QUANTITIES: dict[str, Quantity] = {
         ),
         # The visits bounce rate and duration are averaged over: those that started in
         # the period, or, in a page breakdown, those that entered on the page.
-        Quantity("entries", visits_sql="count()", rollups={SITE_HOURLY: "sum(visits)"}),
+        Quantity(
+            "entries",
+            visits_sql="count()",
+            rollups={SITE_HOURLY: "sum(visits)", SITE_DAILY: "sum(visits)"},
+        ),
         Quantity(
             "bounces",
             visits_sql="countIf(v_pageviews = 1)",
-            rollups={SITE_HOURLY: "sum(bounces)"},
+            rollups={SITE_HOURLY: "sum(bounces)", SITE_DAILY: "sum(bounces)"},
         ),
         Quantity(
             "duration_ms",
             visits_sql="sum(v_duration_ms)",
-            rollups={SITE_HOURLY: "sum(visit_duration_ms)"},
+            rollups={SITE_HOURLY: "sum(visit_duration_ms)", SITE_DAILY: "sum(visit_duration_ms)"},
         ),
     )
 }

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aggregator.schema import migrations
 from dashboard import queries
 from dashboard.csv_export import FORMULA_STARTS, csv_response
 from dashboard.filters import parse_filters
@@ -670,6 +671,18 @@ async def test_one_article_its_series_and_sources(scripted):
 # Rollups and raw events agree ----------------------------------------------------
 
 
+SITE_QUANTITIES = (
+    "visitors",
+    "visits",
+    "pageviews",
+    "events",
+    "engaged_ms",
+    "entries",
+    "bounces",
+    "duration_ms",
+)
+"""Every quantity a site's totals and time series are computed from."""
+
 CLOSINGS = {
     "all days open": None,
     "days A and B closed": 1_700_265_600_000,  # 2023-11-18 00:00 UTC
@@ -686,16 +699,7 @@ async def test_rollups_and_raw_events_give_the_same_numbers(
         while await aggregator.close_due():
             pass
     clickhouse = Recording(ch)
-    quantities = [
-        "visitors",
-        "visits",
-        "pageviews",
-        "events",
-        "engaged_ms",
-        "entries",
-        "bounces",
-        "duration_ms",
-    ]
+    quantities = list(SITE_QUANTITIES)
     for first, last in (
         ("2023-11-15", "2023-11-15"),
         ("2023-11-16", "2023-11-16"),
@@ -810,6 +814,68 @@ async def test_a_fractional_hour_timezone_is_answered_from_raw_events(
     )  # fmt: skip
     results = (await body.json())["results"]
     assert results[0] == {"date": "2023-11-16 00:00:00", "pageviews": 1}
+
+
+FRACTIONAL_ZONES = ("Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns")
+"""+5:30, +5:45, -3:30 (-2:30 in summer): no UTC hour falls on their days."""
+
+
+@pytest.mark.parametrize("timezone", FRACTIONAL_ZONES)
+async def test_a_fractional_hour_timezone_reads_its_days_from_the_day_rollup_as_raw_events_count(
+    client, add_site, clock, ch, aggregator, timezone
+):
+    await add_site(SITE, timezone=timezone)
+    await scripted_midnight(client, clock, aggregator)
+    fast, raw = Recording(ch), AsyncClickHouse(ch)
+    quantities = list(SITE_QUANTITIES)
+    for first, last in (
+        ("2023-11-15", "2023-11-15"),
+        ("2023-11-16", "2023-11-16"),
+        ("2023-11-10", "2023-11-16"),
+        ("2023-11-01", "2023-11-30"),
+        ("2023-09-20", "2023-12-05"),
+    ):
+        sel = Selection(SITE, DateRange(_date(first), _date(last), timezone))
+        assert await queries.aggregate(fast, sel, quantities) == (
+            await queries.aggregate(raw, sel, quantities, raw=True)
+        )
+        before = DateRange(_date("2023-08-01"), sel.range.first - dt.timedelta(days=1), timezone)
+        assert await queries.aggregate_compared(fast, sel, before, quantities) == (
+            await queries.aggregate(raw, sel, quantities, raw=True),
+            await queries.aggregate(raw, Selection(SITE, before), quantities, raw=True),
+        )
+        for interval in ("date", "month"):
+            assert await queries.timeseries(fast, sel, quantities, interval) == (
+                await queries.timeseries(raw, sel, quantities, interval, raw=True)
+            )
+    assert fast.statements
+    assert all("FROM site_visitors" in sql for sql in fast.statements)
+    assert not any("FROM events" in sql for sql in fast.statements)
+
+
+async def test_the_day_sums_migration_fills_the_days_of_events_stored_before_it(
+    client, add_site, clock, ch, aggregator
+):
+    await add_site(SITE, timezone="Asia/Kolkata")
+    await scripted_midnight(client, clock, aggregator)
+    # As before migration 0017: each day's visitors, no sums beside them.
+    ch.command("TRUNCATE TABLE site_visitors")
+    ch.command(
+        "INSERT INTO site_visitors (site, span, date, visitors) "
+        "SELECT site, 'day', date, uniqState(visitor_id) FROM events GROUP BY site, date"
+    )
+    (day_sums,) = [m for m in migrations() if m.version == 17]
+    for statement in day_sums.statements:
+        ch.command(statement)
+    for statement in day_sums.statements:  # run again, as after an interruption: no change
+        ch.command(statement)
+
+    sel = Selection(SITE, DateRange(_date("2023-11-01"), _date("2023-11-30"), "Asia/Kolkata"))
+    quantities = list(SITE_QUANTITIES)
+    clickhouse = AsyncClickHouse(ch)
+    assert await queries.timeseries(clickhouse, sel, quantities, "date") == (
+        await queries.timeseries(clickhouse, sel, quantities, "date", raw=True)
+    )
 
 
 def _date(text: str):

@@ -18,6 +18,8 @@ Their SQL is built in `dashboard.sql`. Sources, first that can answer:
 * `site_hourly` (UTC hours) for a site's totals and time series without
   filters, when the site's timezone is a whole number of hours off UTC, with their
   visitors summed over days (`site_visitors`' per site-local day);
+* `site_daily` (`site_visitors`' rows: visitors and sums per site-local day) for the
+  same in any other timezone, by day or month (by hour: raw events);
 * `breakdown_stats` (per site-local day) for breakdowns without filters of the
   properties it has, by visitors and visits (visit properties) or visitors and
   page views (pages);

@@ -21,6 +21,7 @@ from dashboard.stats_metrics import (
     ARTICLE_STATS,
     PAGE_BREAKDOWN,
     QUANTITIES,
+    SITE_DAILY,
     SITE_HOURLY,
     VISIT_BREAKDOWN,
     VISIT_EXITS,
@@ -32,17 +33,23 @@ RAW = tables.EVENTS
 """Raw events: they answer every query."""
 
 
-def for_site(sel: Selection, quantities: list[str], *, raw: bool = False) -> str:
-    """A site's totals or time series: `site_hourly` (UTC hours) without filters, when
-    the site's timezone is a whole number of hours off UTC."""
-    if (
-        not raw
-        and not sel.filters
-        and sel.range.whole_hour_offsets()
-        and all(QUANTITIES[q].answers(SITE_HOURLY) for q in quantities)
-    ):
+def for_site(
+    sel: Selection, quantities: list[str], *, interval: str | None = None, raw: bool = False
+) -> str:
+    """A site's totals or time series (by `interval`; None: in all) without filters:
+    `site_hourly` (UTC hours) when the site's timezone is a whole number of hours off
+    UTC, else `site_daily` (site-local days) unless by hour."""
+    if raw or sel.filters:
+        return RAW
+    if sel.range.whole_hour_offsets() and _all_answer(quantities, SITE_HOURLY):
         return SITE_HOURLY
+    if interval != "hour" and _all_answer(quantities, SITE_DAILY):
+        return SITE_DAILY
     return RAW
+
+
+def _all_answer(quantities: list[str], rollup: str) -> bool:
+    return all(QUANTITIES[q].answers(rollup) for q in quantities)
 
 
 async def site_visitors(

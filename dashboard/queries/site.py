@@ -15,7 +15,7 @@ from dashboard.sql import raw_events
 from dashboard.sql import site as site_sql
 from dashboard.sql.scope import SiteScope
 from dashboard.sql.shapes import bucket, by_quantity, paged, summed
-from dashboard.stats_metrics import SITE_HOURLY, VISIT_EXITS
+from dashboard.stats_metrics import SITE_DAILY, SITE_HOURLY, VISIT_EXITS
 from footfall import tables
 from footfall.connections import AsyncClickHouse
 
@@ -25,8 +25,11 @@ async def aggregate(
 ) -> Numbers:
     """The quantities over the whole selection."""
     scope = SiteScope(ch, sel.site)
-    if plan.for_site(sel, quantities, raw=raw) == SITE_HOURLY:
+    source = plan.for_site(sel, quantities, raw=raw)
+    if source == SITE_HOURLY:
         sql, params = await _site_rollups(scope, sel, quantities, None)
+    elif source == SITE_DAILY:
+        sql, params = _site_days(sel, quantities, None)
     else:
         sql, params = _raw(sel, quantities, raw_events.Group())
     rows = await rows_of(scope, sql, params, quantities)
@@ -44,12 +47,16 @@ async def aggregate_compared(
     """The quantities over the whole selection, and over `previous`, the days just before
     it: from the rollups in one query over both; from raw events (filters), one each."""
     both = dataclasses.replace(sel, range=previous.until(sel.range.last))
-    if plan.for_site(both, quantities, raw=raw) != SITE_HOURLY:
+    source = plan.for_site(both, quantities, raw=raw)
+    if source == plan.RAW:
         now = await aggregate(ch, sel, quantities, raw=raw)
         earlier = dataclasses.replace(sel, range=previous)
         return now, await aggregate(ch, earlier, quantities, raw=raw)
     scope = SiteScope(ch, sel.site)
-    sql, params = await _site_rollups(scope, both, quantities, None, since=sel.range.first)
+    if source == SITE_HOURLY:
+        sql, params = await _site_rollups(scope, both, quantities, None, since=sel.range.first)
+    else:
+        sql, params = _site_days(both, quantities, None, since=sel.range.first)
     rows = dict(await rows_of(scope, sql, params, quantities))
     empty = dict.fromkeys(quantities, 0.0)
     return rows.get("", empty), rows.get(site_sql.PREVIOUS, empty)
@@ -60,8 +67,11 @@ async def timeseries(
 ) -> dict[str, Numbers]:
     """The quantities per time bucket ("2023-11-15", "2023-11-15 13:00:00", "2023-11-01")."""
     scope = SiteScope(ch, sel.site)
-    if plan.for_site(sel, quantities, raw=raw) == SITE_HOURLY:
+    source = plan.for_site(sel, quantities, interval=interval, raw=raw)
+    if source == SITE_HOURLY:
         sql, params = await _site_rollups(scope, sel, quantities, interval)
+    elif source == SITE_DAILY:
+        sql, params = _site_days(sel, quantities, interval)
     else:
         group = raw_events.Group(bucket("ts", interval), bucket("visit_start", interval))
         sql, params = _raw(sel, quantities, group)
@@ -109,6 +119,18 @@ def _raw(
 ) -> tuple[str, dict[str, object]]:
     params = sel.params()
     return raw_events.numbers(sel.filters, params, quantities, group), params
+
+
+def _site_days(
+    sel: Selection, quantities: list[str], interval: str | None, *, since: dt.date | None = None
+) -> tuple[str, dict[str, object]]:
+    """`site_daily`'s sums per bucket of days (None: one total); with `since` (and no
+    interval), `PREVIOUS` and '' as `_site_rollups` gives them."""
+    params = sel.params()
+    if since is not None:
+        params["since"] = since
+    _, days = site_sql.buckets(interval, since=since is not None)
+    return site_sql.site_daily(quantities, days), params
 
 
 async def _site_rollups(

@@ -1,8 +1,8 @@
 """The SQL of a site's queries: totals, time series and breakdowns, over its rollups.
 
 `site_hourly` (UTC hours) holds a site's sums and each hour's visitors; `site_visitors`
-its visitors per site-local day; `breakdown_stats` and `visit_exits` the rows its
-breakdowns read (raw events answer the rest: `dashboard.sql.raw_events`).
+its visitors and sums per site-local day (`site_daily`); `breakdown_stats` and
+`visit_exits` the rows its breakdowns read (raw events answer the rest: `dashboard.sql.raw_events`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from dashboard.sql import scope
 from dashboard.sql.days import DAY_ROWS, Counts, Rollup
 from dashboard.sql.raw_events import VISIT_DAY
 from dashboard.sql.shapes import ONE_GROUP, T0, T1, bucket, date_bucket, grouped
-from dashboard.stats_metrics import QUANTITIES, SITE_HOURLY
+from dashboard.stats_metrics import QUANTITIES, SITE_DAILY, SITE_HOURLY
 from footfall import closed_counts, tables
 
 _HOURS = f"hour >= {T0} AND hour < {T1}"
+_DAYS = "date >= {d0:Date} AND date <= {d1:Date}"
 _HOUR_DAY = "toDate(hour, {tz:String})"
 PREVIOUS = "previous"
 """The group of the days before `{since}`, when a query reads a period and the one before."""
@@ -46,6 +47,13 @@ def site_hourly(quantities: list[str], group: str) -> str:
     (an hour's are of one day)."""
     exprs = ", ".join(f"{QUANTITIES[q].of_day(SITE_HOURLY)} AS q_{q}" for q in quantities)
     return f"SELECT {group} AS g, {exprs} FROM {scope.rows(tables.SITE_HOURLY, _HOURS)} GROUP BY g"
+
+
+def site_daily(quantities: list[str], group: str) -> str:
+    """Sums per `group` of `site_visitors`' days in the period, visitors counted per day
+    and summed (`site_daily`: a day's visitors are of that day alone)."""
+    exprs = [(q, QUANTITIES[q].of_day(SITE_DAILY)) for q in quantities]
+    return grouped(scope.rows(tables.SITE_VISITORS, DAY_ROWS, _DAYS), group, exprs, "date")
 
 
 def visitors_by_hours(group: str) -> str:
