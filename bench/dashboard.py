@@ -3,6 +3,7 @@
     .venv/bin/python bench/dashboard.py [--data-dir /tmp/ff-dash-bench]
         [--pageviews 10000000] [--runs 10] [--raw-runs 3] [--periods day,7d,30d,month,6mo,12mo]
         [--browser] [--browser-loads 10] [--no-optimize] [--timezone Asia/Kolkata]
+        [--filters visit:country==VN]
 
 What it does:
 
@@ -25,10 +26,12 @@ What it does:
    metrics with `compare=previous_period`, `timeseries` of visitors (hours for a day,
    months for 6mo/12mo, else days), the `articles` top 10, a `breakdown` of visitors
    (limit 10) for every property of every panel's tabs (those shown first are marked
-   `*`), and the top article's own page (`articles/{id}`). Each call is timed `--runs`
-   times from the rollups, as served, and `--raw-runs` times with every query forced
-   to raw `events` (the same handler, `queries`' functions called with `raw=True`),
-   interleaved so both see the same machine; p50 and p95 per call, and the ratio;
+   `*`), and the top article's own page (`articles/{id}`), with `--filters` on each
+   (as a click on a row sets them) if given. Each call is timed `--runs` times from the
+   rollups, as served, and `--raw-runs` times with every query forced to raw `events`
+   (the same handler, `queries`' functions called with `raw=True`); the calls go in
+   the page's order, round after round, each one's raw right after it, so no call meets
+   itself back to back; p50 and p95 per call, and the ratio;
 6. checks that the rollup answer of each call equals the raw one (JSON equality);
 7. with `--browser`: logs in with Chromium (headless, through Playwright) and loads
    the site page `--browser-loads` times per period, from navigation to every card,
@@ -166,9 +169,12 @@ def _tables(client) -> list[str]:  # type: ignore[no-untyped-def]
 # -- the calls -------------------------------------------------------------------------
 
 
-def page_calls(period: str, article: str) -> list[tuple[str, str, dict[str, str]]]:
-    """(name, path, params) of every call the site page makes for `period`."""
-    base = {"site_id": SITE, "period": period}
+def page_calls(
+    period: str, article: str, filters: str = ""
+) -> list[tuple[str, str, dict[str, str]]]:
+    """(name, path, params) of every call the site page makes for `period`, with `filters`
+    (as a click on a row sets them: `visit:country==VN`) on every call but the realtime."""
+    base = {"site_id": SITE, "period": period} | ({"filters": filters} if filters else {})
     interval = "hour" if period == "day" else "month" if period in ("6mo", "12mo") else "date"
     calls = [
         ("realtime", "/api/v1/stats/realtime/visitors", {"site_id": SITE}),
@@ -229,31 +235,40 @@ def pct(values: list[float], p: float) -> float:
     return 1000 * ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-async def time_calls(timer: Timer, periods: list[str], runs: int, raw_runs: int) -> list[dict]:
+async def time_calls(
+    timer: Timer, periods: list[str], runs: int, raw_runs: int, filters: str = ""
+) -> list[dict]:
+    """Each call of the site page per period, `runs` times from the rollups and `raw_runs`
+    forced raw, interleaved in the page's order (a call never meets itself back to back,
+    as a page load never does): p50, p95 and whether both answers agree."""
     rows = []
     for period in periods:
-        for name, path, params in page_calls(period, "0"):
-            served: list[float] = []
-            raw: list[float] = []
-            answers: dict[bool, object] = {}
+        calls = page_calls(period, "0", filters)
+        served: dict[str, list[float]] = {name: [] for name, _, _ in calls}
+        raw: dict[str, list[float]] = {name: [] for name, _, _ in calls}
+        answers: dict[str, dict[bool, object]] = {name: {} for name, _, _ in calls}
+        for _, path, params in calls:
             await timer.call(path, params, raw=False)  # warm caches (sites, tokens)
-            for run in range(runs):
-                elapsed, answers[False] = await timer.call(path, params, raw=False)
-                served.append(elapsed)
+        for run in range(runs):
+            for name, path, params in calls:
+                elapsed, answers[name][False] = await timer.call(path, params, raw=False)
+                served[name].append(elapsed)
                 if run < raw_runs:
-                    elapsed, answers[True] = await timer.call(path, params, raw=True)
-                    raw.append(elapsed)
+                    elapsed, answers[name][True] = await timer.call(path, params, raw=True)
+                    raw[name].append(elapsed)
+        for name, _, _ in calls:
+            agree = (answers[name][False] == answers[name][True]) if raw[name] else None
             row = {
                 "period": period,
                 "call": name,
-                "p50": pct(served, 50),
-                "p95": pct(served, 95),
-                "raw_p50": pct(raw, 50) if raw else float("nan"),
-                "raw_p95": pct(raw, 95) if raw else float("nan"),
-                "agree": (answers[False] == answers[True]) if raw else None,
+                "p50": pct(served[name], 50),
+                "p95": pct(served[name], 95),
+                "raw_p50": pct(raw[name], 50) if raw[name] else float("nan"),
+                "raw_p95": pct(raw[name], 95) if raw[name] else float("nan"),
+                "agree": agree,
             }
-            if row["agree"] is False:
-                row["diff"] = _first_difference(answers[False], answers[True])
+            if agree is False:
+                row["diff"] = _first_difference(answers[name][False], answers[name][True])
             rows.append(row)
             _print_row(row)
     return rows
@@ -379,7 +394,8 @@ async def serve_and_measure(args: argparse.Namespace, settings: Settings, clickh
                 )
                 print("| period | call | p50 | p95 | raw p50 | raw p95 | raw/rollup | agree |")
                 print("|---|---|---|---|---|---|---|---|")
-                rows = await time_calls(Timer(session, url), periods, args.runs, args.raw_runs)
+                timer = Timer(session, url)
+                rows = await time_calls(timer, periods, args.runs, args.raw_runs, args.filters)
                 print_summary(rows)
         if args.browser:
             await browser_loads(url, periods, args.browser_loads)
@@ -405,6 +421,9 @@ def main() -> None:
     parser.add_argument("--browser", action="store_true")
     parser.add_argument("--browser-loads", type=int, default=10)
     parser.add_argument("--no-optimize", action="store_true")
+    parser.add_argument(
+        "--filters", default="", help="on every call, as a click sets them: visit:country==VN"
+    )
     args = parser.parse_args()
     default_dir = "/tmp/ff-dash-bench" + (
         "" if args.timezone == TIMEZONE else "-" + args.timezone.replace("/", "-")
