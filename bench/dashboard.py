@@ -11,7 +11,8 @@ What it does:
    `--pageviews` page views of `bench.example` (and one engagement event each), empties
    every table and fills it with `bench/dashboard_data.py` (a year ending 2023-11-15
    12:00 UTC, site timezone Asia/Ho_Chi_Minh, or `--timezone`), so the data is kept
-   between runs (one folder per timezone);
+   between runs (one folder per timezone); prints its page views per quarter (the
+   traffic grows over the year) and stops if an event lies after the bench's "now";
 2. closes the days due at the data's end, as the aggregator would have
    (aggregator/closing.py: past days', weeks', months', quarters' and runs of months'
    numbers as counts);
@@ -26,12 +27,14 @@ What it does:
    metrics with `compare=previous_period`, `timeseries` of visitors (hours for a day,
    months for 6mo/12mo, else days), the `articles` top 10, a `breakdown` of visitors
    (limit 10) for every property of every panel's tabs (those shown first are marked
-   `*`), and the top article's own page (`articles/{id}`), with `--filters` on each
-   (as a click on a row sets them) if given. Each call is timed `--runs` times from the
-   rollups, as served, and `--raw-runs` times with every query forced to raw `events`
-   (the same handler, `queries`' functions called with `raw=True`); the calls go in
-   the page's order, round after round, each one's raw right after it, so no call meets
-   itself back to back; p50 and p95 per call, and the ratio;
+   `*`), with `--filters` on each (as a click on a row sets them) if given; then,
+   apart from the page load, the top articles by each other sort and the own page
+   (`articles/{id}`) of the year's first, middle and last article by page views.
+   Each call is timed `--runs` times from the rollups, as served, and `--raw-runs`
+   times with every query forced to raw `events` (the same handler, `queries`'
+   functions called with `raw=True`); the calls go in the page's order, round after
+   round, each one's raw right after it, so no call meets itself back to back; p50 and
+   p95 per call, and the ratio;
 6. checks that the rollup answer of each call equals the raw one (JSON equality);
 7. with `--browser`: logs in with Chromium (headless, through Playwright) and loads
    the site page `--browser-loads` times per period, from navigation to every card,
@@ -107,14 +110,17 @@ def prepare_data(client, pageviews: int, optimize: bool, timezone: str) -> None:
         "WHERE site = {s:String}",
         parameters={"s": SITE},
     ).result_rows[0]
-    if tuple(counts) != (pageviews, pageviews):
-        print(f"data: {counts[0]:,} page views, {counts[1]:,} engagements; refilling")
+    latest = latest_event(client)
+    if tuple(counts) != (pageviews, pageviews) or latest > END:
+        print(f"data: {counts[0]:,} page views, {counts[1]:,} engagements, the latest at "
+              f"{latest}; refilling")  # fmt: skip
         for table in _tables(client):
             client.command(f"TRUNCATE TABLE {table}")
         seconds = dashboard_data.fill(client, SITE, pageviews, timezone=timezone)
         print(f"data: filled {pageviews:,} page views (+ engagements) in {seconds:.0f} s")
     else:
         print(f"data: {pageviews:,} page views and as many engagements already there")
+    describe_growth(client, timezone)
     started = time.perf_counter()
     closed = asyncio.run(close_days(client, timezone))
     print(f"data: closed {closed} days in {time.perf_counter() - started:.1f} s")
@@ -143,6 +149,29 @@ def prepare_data(client, pageviews: int, optimize: bool, timezone: str) -> None:
         print(f"data: {table}: {n} parts, {rows:,} rows, {size}")
 
 
+def latest_event(client) -> dt.datetime:  # type: ignore[no-untyped-def]
+    (latest,) = client.query(
+        "SELECT max(ts) FROM events WHERE site = {s:String}", parameters={"s": SITE}
+    ).result_rows[0]
+    return latest.replace(tzinfo=dt.UTC)
+
+
+def describe_growth(client, timezone: str) -> None:  # type: ignore[no-untyped-def]
+    """Print the data's page views per quarter (it grows towards its end), and refuse data
+    with an event after the bench's "now" (the clock the dashboard is given)."""
+    quarters = client.query(
+        "SELECT toStartOfQuarter(date), countIf(type = 'pageview') FROM events "
+        "WHERE site = {s:String} GROUP BY 1 ORDER BY 1",
+        parameters={"s": SITE},
+    ).result_rows
+    print("data: page views per quarter: " + ", ".join(f"{q} {n:,}" for q, n in quarters))
+    latest = latest_event(client)
+    if latest > END:
+        raise SystemExit(f"data: an event at {latest}, after the bench's now {END}")
+    print(f"data: the latest event at {latest:%Y-%m-%d %H:%M:%S} UTC, before the bench's "
+          f"now, {END:%Y-%m-%d %H:%M} UTC ({timezone})")  # fmt: skip
+
+
 async def close_days(client, timezone: str) -> int:  # type: ignore[no-untyped-def]
     """Close the days due at the data's end, and the runs of months, as the aggregator
     would have (see aggregator/closing.py); returns how many days were due."""
@@ -169,11 +198,17 @@ def _tables(client) -> list[str]:  # type: ignore[no-untyped-def]
 # -- the calls -------------------------------------------------------------------------
 
 
+ARTICLE_SORTS = ("visitors", "visits", "engaged_time")
+"""The top articles' other sorts (the page shows them by page views), timed apart."""
+
+
 def page_calls(
-    period: str, article: str, filters: str = ""
+    period: str, articles: list[tuple[str, str]], filters: str = ""
 ) -> list[tuple[str, str, dict[str, str]]]:
     """(name, path, params) of every call the site page makes for `period`, with `filters`
-    (as a click on a row sets them: `visit:country==VN`) on every call but the realtime."""
+    (as a click on a row sets them: `visit:country==VN`) on every call but the realtime;
+    then the top articles by each other sort, and the page of each of `articles` (label,
+    id), which are not part of the site page's load."""
     base = {"site_id": SITE, "period": period} | ({"filters": filters} if filters else {})
     interval = "hour" if period == "day" else "month" if period in ("6mo", "12mo") else "date"
     calls = [
@@ -189,10 +224,22 @@ def page_calls(
             mark = "*" if prop in SHOWN_FIRST else ""
             params = base | {"property": prop, "metrics": "visitors", "limit": "10"}
             calls.append((f"breakdown {prop}{mark}", "/api/v1/stats/breakdown", params))
-    calls.append(
-        (f"article {article}", f"/api/v1/stats/articles/{article}", base | {"interval": interval})
-    )
+    for sort in ARTICLE_SORTS:
+        params = base | {"sort": sort, "limit": "10"}
+        calls.append((f"articles by {sort}", "/api/v1/stats/articles", params))
+    for label, article in articles:
+        path = f"/api/v1/stats/articles/{article}"
+        calls.append((f"article {label}", path, base | {"interval": interval}))
     return calls
+
+
+async def ranked_articles(timer: Timer) -> list[tuple[str, str]]:
+    """The year's first, middle and last article by page views: an article page is timed
+    for a popular one, an ordinary one and one read a few times."""
+    params = {"site_id": SITE, "period": "12mo", "sort": "pageviews", "limit": "1000"}
+    _, body = await timer.call("/api/v1/stats/articles", params, raw=False)
+    ids = [row["article_id"] for row in body["results"]]  # type: ignore[index]
+    return [("head", ids[0]), ("middle", ids[len(ids) // 2]), ("tail", ids[-1])]
 
 
 def raw_queries() -> types.SimpleNamespace:
@@ -236,14 +283,19 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def time_calls(
-    timer: Timer, periods: list[str], runs: int, raw_runs: int, filters: str = ""
+    timer: Timer,
+    periods: list[str],
+    runs: int,
+    raw_runs: int,
+    articles: list[tuple[str, str]],
+    filters: str = "",
 ) -> list[dict]:
     """Each call of the site page per period, `runs` times from the rollups and `raw_runs`
     forced raw, interleaved in the page's order (a call never meets itself back to back,
     as a page load never does): p50, p95 and whether both answers agree."""
     rows = []
     for period in periods:
-        calls = page_calls(period, "0", filters)
+        calls = page_calls(period, articles, filters)
         served: dict[str, list[float]] = {name: [] for name, _, _ in calls}
         raw: dict[str, list[float]] = {name: [] for name, _, _ in calls}
         answers: dict[str, dict[bool, object]] = {name: {} for name, _, _ in calls}
@@ -308,7 +360,7 @@ def print_summary(rows: list[dict]) -> None:
             for r in rows
             if r["period"] == period
             and (not r["call"].startswith("breakdown") or r["call"].endswith("*"))
-            and not r["call"].startswith("article ")
+            and not r["call"].startswith(("article ", "articles by "))
         ]
         served = sum(r["p50"] for r in load)
         raw = sum(r["raw_p50"] for r in load)
@@ -388,14 +440,18 @@ async def serve_and_measure(args: argparse.Namespace, settings: Settings, clickh
                     assert r.status == 201, await r.text()
             periods = args.periods.split(",")
             if args.runs:
+                timer = Timer(session, url)
+                articles = await ranked_articles(timer)
+                print(f"\narticles timed: {', '.join(f'{k} {v}' for k, v in articles)}")
                 print(
-                    f"\n{args.runs} runs from the rollups, {args.raw_runs} forced raw, per call "
+                    f"{args.runs} runs from the rollups, {args.raw_runs} forced raw, per call "
                     "(ms; ratio = raw p50 / p50)"
                 )
                 print("| period | call | p50 | p95 | raw p50 | raw p95 | raw/rollup | agree |")
                 print("|---|---|---|---|---|---|---|---|")
-                timer = Timer(session, url)
-                rows = await time_calls(timer, periods, args.runs, args.raw_runs, args.filters)
+                rows = await time_calls(
+                    timer, periods, args.runs, args.raw_runs, articles, args.filters
+                )
                 print_summary(rows)
         if args.browser:
             await browser_loads(url, periods, args.browser_loads)

@@ -10,7 +10,8 @@ the rollups are filled exactly as the aggregator would fill them. The shape:
 
 * visits: pages per visit geometric (45 % single-page visits, mean 2.2), 20-120 s
   between pages, `duration_ms` on every page view after the first;
-* days: traffic grows over the year (density rises linearly towards `end`); hours
+* days: traffic grows over the year (density rises linearly towards `end`), and no
+  event lies after `end` (the bench's now); hours
   follow a day in Vietnam (peaks at 08:00-11:00, 12:00 and 20:00 local time, 3 % of
   visits between 01:00 and 05:00);
 * visitors: each day's visits come from a pool of ids 1/0.6 times as many (ids are
@@ -168,6 +169,9 @@ FROM
     FROM numbers({visits:UInt64})
 )
 ARRAY JOIN range(pages) AS page
+-- Nothing after `end`, the bench's now: a visit in progress then has the page views it
+-- had, each left (its engagement sent) before it.
+WHERE page_ts + toIntervalSecond(engaged_s) < {end:DateTime64(3)}
 LIMIT {pageviews:UInt64}
 )
 ARRAY JOIN [false, true] AS engagement
