@@ -69,11 +69,10 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import dashboard_data  # noqa: E402
-
 from aggregator import closing  # noqa: E402
 from app.database import open_clickhouse  # noqa: E402
 from app.redis_server import EmbeddedRedis, free_port  # noqa: E402
+from bench import dashboard_data  # noqa: E402
 from dashboard import appkeys, queries, stats_api  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from footfall.connections import AsyncClickHouse  # noqa: E402
@@ -203,16 +202,16 @@ ARTICLE_SORTS = ("visitors", "visits", "engaged_time")
 
 
 def page_calls(
-    period: str, articles: list[tuple[str, str]], filters: str = ""
+    period: str, articles: list[tuple[str, str]], filters: str = "", site: str = SITE
 ) -> list[tuple[str, str, dict[str, str]]]:
-    """(name, path, params) of every call the site page makes for `period`, with `filters`
-    (as a click on a row sets them: `visit:country==VN`) on every call but the realtime;
-    then the top articles by each other sort, and the page of each of `articles` (label,
-    id), which are not part of the site page's load."""
-    base = {"site_id": SITE, "period": period} | ({"filters": filters} if filters else {})
+    """(name, path, params) of every call the page of `site` makes for `period`, with
+    `filters` (as a click on a row sets them: `visit:country==VN`) on every call but the
+    realtime; then the top articles by each other sort, and the page of each of
+    `articles` (label, id), which are not part of the site page's load."""
+    base = {"site_id": site, "period": period} | ({"filters": filters} if filters else {})
     interval = "hour" if period == "day" else "month" if period in ("6mo", "12mo") else "date"
     calls = [
-        ("realtime", "/api/v1/stats/realtime/visitors", {"site_id": SITE}),
+        ("realtime", "/api/v1/stats/realtime/visitors", {"site_id": site}),
         ("aggregate+compare", "/api/v1/stats/aggregate",
          base | {"metrics": CARD_METRICS, "compare": "previous_period"}),
         (f"timeseries/{interval}", "/api/v1/stats/timeseries",

@@ -9,9 +9,9 @@ What it does, every process on 127.0.0.1:
 2. `footfall serve` on a fresh data dir (its own Redis and chdb; `--set` adds
    `FOOTFALL_<NAME>` variables, to compare settings): its RSS once `/ready` (the first
    start migrates the schema); then a site, `--events` page views sent at `--rate`
-   (bounded in count and time), drained into ClickHouse, and the calls of a site page
-   at 30d and 12mo (aggregate with compare, time series, six breakdowns, top
-   articles), each twice; then `--idle` seconds of nothing, and its RSS again;
+   (bounded in count and time), drained into ClickHouse, and every call of a site page
+   at 30d and 12mo (`bench/dashboard.py`'s `page_calls`), twice; then `--idle`
+   seconds of nothing, and its RSS again;
 3. the same serve stopped and started on that data dir (no migration now), `/ready`,
    `--idle` seconds, RSS;
 4. prints each RSS (anonymous and file-backed apart: most of chdb's share is its
@@ -28,11 +28,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.redis_server import free_port  # noqa: E402
+from bench.dashboard import page_calls  # noqa: E402
 from bench.faults import SITE, Load, Serve  # noqa: E402
 
 FLOOR = """
@@ -41,21 +43,10 @@ connection = chdb.connect(sys.argv[1])
 connection.query("SELECT 1")
 print(open("/proc/self/status").read())
 """
-PAGE_CALLS = (
-    "aggregate?metrics=visitors,visits,pageviews,bounce_rate,visit_duration&compare=previous_period",
-    "timeseries?metrics=visitors,pageviews",
-    "breakdown?property=event:page&metrics=visitors,pageviews&limit=10",
-    "breakdown?property=visit:source&metrics=visitors&limit=10",
-    "breakdown?property=visit:country&metrics=visitors&limit=10",
-    "breakdown?property=visit:device&metrics=visitors&limit=10",
-    "breakdown?property=visit:browser&metrics=visitors&limit=10",
-    "breakdown?property=visit:entry_page&metrics=visitors,bounce_rate&limit=10",
-    "articles?limit=10",
-)
 
 
 def memory(status: str) -> dict[str, int]:
-    """VmRSS, RssAnon, RssFile of a /proc/PID/status text, in MiB."""
+    """VmRSS, RssAnon, RssFile and VmHWM (the peak) of a /proc/PID/status text, in MiB."""
     found = {}
     for line in status.splitlines():
         name, _, value = line.partition(":")
@@ -99,8 +90,8 @@ def work(serve: Serve, events: int, rate: float) -> dict:
     calls = 0
     for _ in range(2):
         for period in ("30d", "12mo"):
-            for call in PAGE_CALLS:
-                serve.api(f"/api/v1/stats/{call}&site_id={SITE}&period={period}")
+            for _, path, params in page_calls(period, [], site=SITE):
+                serve.api(f"{path}?{urlencode(params)}")
                 calls += 1
     return {"answers": dict(answers), "calls": calls, "counted": serve.counted()}
 
