@@ -110,9 +110,11 @@ def prepare_data(client, pageviews: int, optimize: bool, timezone: str) -> None:
         parameters={"s": SITE},
     ).result_rows[0]
     latest = latest_event(client)
-    if tuple(counts) != (pageviews, pageviews) or latest > END:
+    crossing = visits_past_midnight(client, timezone)
+    if tuple(counts) != (pageviews, pageviews) or latest > END or crossing:
         print(f"data: {counts[0]:,} page views, {counts[1]:,} engagements, the latest at "
-              f"{latest}; refilling")  # fmt: skip
+              f"{latest}, {crossing:,} events of a visit after its midnight; "
+              "refilling")  # fmt: skip
         for table in _tables(client):
             client.command(f"TRUNCATE TABLE {table}")
         seconds = dashboard_data.fill(client, SITE, pageviews, timezone=timezone)
@@ -153,6 +155,17 @@ def latest_event(client) -> dt.datetime:  # type: ignore[no-untyped-def]
         "SELECT max(ts) FROM events WHERE site = {s:String}", parameters={"s": SITE}
     ).result_rows[0]
     return latest.replace(tzinfo=dt.UTC)
+
+
+def visits_past_midnight(client, timezone: str) -> int:  # type: ignore[no-untyped-def]
+    """Events dated after their visit's first day: none the collector makes (its visitor
+    ids change at the site's midnight), and the `visits` road counts on it."""
+    (crossing,) = client.query(
+        "SELECT count() FROM events WHERE site = {s:String} AND visit_start > 0 "
+        "AND toDate(ts, {tz:String}) != toDate(visit_start, {tz:String})",
+        parameters={"s": SITE, "tz": timezone},
+    ).result_rows[0]
+    return crossing
 
 
 def describe_growth(client, timezone: str) -> None:  # type: ignore[no-untyped-def]

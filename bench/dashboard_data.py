@@ -11,7 +11,8 @@ the rollups are filled exactly as the aggregator would fill them. The shape:
 * visits: pages per visit geometric (45 % single-page visits, mean 2.2), 20-120 s
   between pages, `duration_ms` on every page view after the first;
 * days: traffic grows over the year (density rises linearly towards `end`), and no
-  event lies after `end` (the bench's now); hours
+  event lies after `end` (the bench's now), nor a visit past the site's midnight (the
+  collector's visitor ids change there); hours
   follow a day in Vietnam (peaks at 08:00-11:00, 12:00 and 20:00 local time, 3 % of
   visits between 01:00 and 05:00);
 * visitors: each day's visits come from a pool of ids 1/0.6 times as many (ids are
@@ -170,8 +171,11 @@ FROM
 )
 ARRAY JOIN range(pages) AS page
 -- Nothing after `end`, the bench's now: a visit in progress then has the page views it
--- had, each left (its engagement sent) before it.
+-- had, each left (its engagement sent) before it. Nor after the site's midnight: the
+-- collector's visitor ids change there, so its visits end there.
 WHERE page_ts + toIntervalSecond(engaged_s) < {end:DateTime64(3)}
+    AND toDate(page_ts + toIntervalSecond(engaged_s), {timezone:String})
+        = toDate(visit_start, {timezone:String})
 LIMIT {pageviews:UInt64}
 )
 ARRAY JOIN [false, true] AS engagement
@@ -193,7 +197,9 @@ def fill(
             "hours": HOURS,
             "pageviews": pageviews,
         },
-        settings={"max_insert_threads": 2},
+        # Blocks of a quarter of a million rows: each goes through every materialized
+        # view at once, and a million-row block took chdb past its memory budget.
+        settings={"max_insert_threads": 2, "min_insert_block_size_rows": 262_144},
     )
     return time.perf_counter() - started
 
