@@ -46,6 +46,10 @@ CLOSED_MARKERS = (
 # kind holds is in migration 0013.
 _EXITS_FROM = "visit_start >= toDateTime({first:Date}, {tz:String})"
 _EXITS_TO = "visit_start < toDateTime({last:Date} + 1, {tz:String})"
+_EXIT_PAGE = "substring(exit, 14)"
+"""A `visits` row's exit page: `exit` is its latest page view's time (13 digits), then path."""
+_VIEWED = "exit != ''"
+"""A visit with a page view (its events may all be engagements, if its page view was lost)."""
 _DAY_COUNTS = (
     "SELECT {site_kind:String} AS kind, date, '' AS key, '' AS value, "
     "uniqMerge(visitors) AS visitors, 0 AS visits, 0 AS pageviews, 0 AS engaged_ms, '' AS title "
@@ -66,9 +70,9 @@ _DAY_COUNTS = (
     "sum(pageviews), 0, '' "
     f"FROM {_of_site(tables.ARTICLE_SOURCES, _DAY_ROWS, _DAYS)} GROUP BY date, article_id, source "
     "UNION ALL "
-    "SELECT {exit_page:String}, toDate(visit_start, {tz:String}) AS day, '', path, "
-    "uniq(visitor_id), count(), 0, 0, '' "
-    f"FROM {_of_site(f'{tables.VISIT_EXITS} FINAL', _EXITS_FROM, _EXITS_TO)} GROUP BY day, path"
+    "SELECT {exit_page:String}, toDate(visit_start, {tz:String}) AS day, '', "
+    f"{_EXIT_PAGE} AS path, uniq(visitor_id), count(), 0, 0, '' "
+    f"FROM {_of_site(f'{tables.VISITS} FINAL', _EXITS_FROM, _EXITS_TO, _VIEWED)} GROUP BY day, path"
 )
 
 CLOSE_DAYS = (

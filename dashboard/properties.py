@@ -4,10 +4,11 @@ An event property is a column of the event itself; a visit property is a
 column of the visit's first page view (its entry), or, for `visit:exit_page`,
 the path of its last page view. `key` names the property in a breakdown's
 results (Plausible's: `page`, `source`...). `rollup` is its `property` in
-`breakdown_stats`, when that table has it (`exit_page`: the `visit_exits`
-table). Empty values are shown as Plausible shows them (`Direct / None` for a
-visit without referrer), and the same label in a filter matches them; a
-property without a label leaves them out of its breakdown (UTM parameters).
+`breakdown_stats`, when that table has it (`exit_page`: the `visits` table,
+a row per visit, which holds every visit property: `in_visits`). Empty values
+are shown as Plausible shows them (`Direct / None` for a visit without
+referrer), and the same label in a filter matches them; a property without a
+label leaves them out of its breakdown (UTM parameters).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from footfall.web import ApiError
 
 PROPERTIES_DOCS = "https://plausible.io/docs/stats-api#properties"
 NOT_SET = "(not set)"
+EXIT_PAGE = "substring(exit, 14)"
+"""A `visits` row's exit page: `exit` is its latest page view's time (13 digits), then path."""
 DIRECT = "Direct / None"
 
 
@@ -42,6 +45,13 @@ class Property:
         if self.name == "visit:exit_page":
             return "argMaxIf(path, ts, type = 'pageview')"
         return f"anyIf({self.column}, new_visit = 1)"
+
+    @property
+    def in_visits(self) -> str:
+        """Its value in a row of the `visits` table (a visit property's)."""
+        if self.name == "visit:exit_page":
+            return EXIT_PAGE
+        return "entry_page" if self.name == "visit:entry_page" else self.column
 
     @property
     def alias(self) -> str:

@@ -30,7 +30,10 @@ SITE_DAILY = "site_daily"
 """`site_visitors`' day rows: a site's visitors and sums per site-local day (0017)."""
 PAGE_BREAKDOWN = "breakdown_stats:page"
 VISIT_BREAKDOWN = "breakdown_stats:visit"
-VISIT_EXITS = "visit_exits"
+VISIT_EXITS = "visits:exit"
+"""The `visits` table by exit page, its closed days from their counts (visitors, visits)."""
+VISITS = "visits"
+"""The `visits` table, a row per visit (0018): a site's numbers under visit filters."""
 ARTICLE_STATS = "article_stats"
 ARTICLE_SOURCES = "article_sources"
 METRICS_DOCS = "https://plausible.io/docs/stats-api#metrics"
@@ -83,6 +86,7 @@ QUANTITIES: dict[str, Quantity] = {
                 PAGE_BREAKDOWN: "uniqMerge(visitors)",
                 VISIT_BREAKDOWN: "uniqMerge(visitors)",
                 VISIT_EXITS: "uniq(visitor_id)",
+                VISITS: "uniq(visitor_id)",
                 ARTICLE_STATS: "uniqMerge(visitors)",
                 ARTICLE_SOURCES: "uniqMerge(visitors)",
             },
@@ -94,6 +98,7 @@ QUANTITIES: dict[str, Quantity] = {
                 SITE_HOURLY: "sum(pageviews)",
                 SITE_DAILY: "sum(pageviews)",
                 PAGE_BREAKDOWN: "sum(pageviews)",
+                VISITS: "sum(pageviews)",
                 ARTICLE_STATS: "sum(pageviews)",
                 ARTICLE_SOURCES: "sum(pageviews)",
             },
@@ -101,7 +106,7 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity(
             "events",
             events_sql="countIf(type != 'engagement')",
-            rollups={SITE_HOURLY: "sum(events)", SITE_DAILY: "sum(events)"},
+            rollups={SITE_HOURLY: "sum(events)", SITE_DAILY: "sum(events)", VISITS: "sum(events)"},
         ),
         Quantity(
             "engaged_ms",
@@ -110,6 +115,7 @@ QUANTITIES: dict[str, Quantity] = {
                 SITE_HOURLY: "sum(engaged_ms)",
                 SITE_DAILY: "sum(engaged_ms)",
                 ARTICLE_STATS: "sum(engaged_ms)",
+                VISITS: "sum(engaged_ms)",
             },
         ),
         Quantity(
@@ -121,6 +127,7 @@ QUANTITIES: dict[str, Quantity] = {
                 SITE_DAILY: "sum(visits)",
                 VISIT_BREAKDOWN: "sum(visits)",
                 VISIT_EXITS: "count()",
+                VISITS: "count()",
             },
             daily={ARTICLE_STATS: "uniqMerge(visits)"},
         ),
@@ -129,17 +136,25 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity(
             "entries",
             visits_sql="count()",
-            rollups={SITE_HOURLY: "sum(visits)", SITE_DAILY: "sum(visits)"},
+            rollups={SITE_HOURLY: "sum(visits)", SITE_DAILY: "sum(visits)", VISITS: "count()"},
         ),
         Quantity(
             "bounces",
             visits_sql="countIf(v_pageviews = 1)",
-            rollups={SITE_HOURLY: "sum(bounces)", SITE_DAILY: "sum(bounces)"},
+            rollups={
+                SITE_HOURLY: "sum(bounces)",
+                SITE_DAILY: "sum(bounces)",
+                VISITS: "countIf(pageviews = 1)",
+            },
         ),
         Quantity(
             "duration_ms",
             visits_sql="sum(v_duration_ms)",
-            rollups={SITE_HOURLY: "sum(visit_duration_ms)", SITE_DAILY: "sum(visit_duration_ms)"},
+            rollups={
+                SITE_HOURLY: "sum(visit_duration_ms)",
+                SITE_DAILY: "sum(visit_duration_ms)",
+                VISITS: "sum(duration_ms)",
+            },
         ),
     )
 }

@@ -246,7 +246,7 @@ async def rollup_counts(ch) -> tuple:
             ch, "SELECT sum(visits) FROM breakdown_stats WHERE property = 'source' AND span = 'day'"
         ),
         one(ch, "SELECT count() FROM breakdown_stats WHERE span != 'day'"),
-        one(ch, "SELECT count() FROM visit_exits FINAL"),
+        one(ch, "SELECT count() FROM visits FINAL"),
         one(ch, "SELECT sum(pageviews), sum(visits) FROM site_totals"),
         one(ch, "SELECT sum(pageviews) FROM article_totals"),
         one(ch, "SELECT sum(pageviews), sum(engaged_ms) FROM pageview_engagement"),

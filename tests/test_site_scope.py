@@ -46,7 +46,7 @@ LATE = ("2023-11-03T08:00:00", "/b", "v4")
 TITLES = {"/a": "A", "/b": "B", "/c": "C", "/d": "D"}
 DASHBOARD_READS = {
     tables.EVENTS, tables.SITE_HOURLY, tables.SITE_VISITORS, tables.BREAKDOWN_STATS,
-    tables.VISIT_EXITS, tables.ARTICLE_STATS, tables.ARTICLE_SOURCES, tables.CLOSED_COUNTS,
+    tables.VISITS, tables.ARTICLE_STATS, tables.ARTICLE_SOURCES, tables.CLOSED_COUNTS,
 }  # fmt: skip
 """Every table of the sites' rows that stats queries read."""
 
@@ -341,7 +341,7 @@ async def test_every_statement_of_a_closing_reads_only_the_rows_of_its_site(
         problems += unscoped(tree, site)
     assert problems == []
     assert read == {tables.SITE_VISITORS, tables.BREAKDOWN_STATS, tables.ARTICLE_STATS,
-                    tables.ARTICLE_SOURCES, tables.VISIT_EXITS, tables.CLOSED_COUNTS}  # fmt: skip
+                    tables.ARTICLE_SOURCES, tables.VISITS, tables.CLOSED_COUNTS}  # fmt: skip
 
 
 UNSCOPED = {
@@ -362,18 +362,19 @@ UNSCOPED = {
         ["closed_counts"],
     ),
     "the other side of a join": (
-        "SELECT count() FROM events AS e INNER JOIN visit_exits AS v USING (visitor_id) "
+        "SELECT count() FROM events AS e INNER JOIN visits AS v USING (visitor_id) "
         "WHERE e.site = {site:String}",
-        ["visit_exits"],
+        ["visits"],
     ),
     "in a subquery of a condition": (
         "SELECT count() FROM events WHERE site = {site:String} "
-        "AND visitor_id IN (SELECT visitor_id FROM visit_exits)",
-        ["visit_exits"],
+        "AND visitor_id IN (SELECT visitor_id FROM visits)",
+        ["visits"],
     ),
     "a visits table not of the site": (
-        "WITH visits AS (SELECT visitor_id, visit_start FROM events) SELECT count() "
-        "FROM events INNER JOIN visits USING (visitor_id, visit_start) WHERE site = {site:String}",
+        "WITH period_visits AS (SELECT visitor_id, visit_start FROM events) SELECT count() "
+        "FROM events INNER JOIN period_visits USING (visitor_id, visit_start) "
+        "WHERE site = {site:String}",
         ["events"],
     ),
 }
@@ -387,10 +388,11 @@ def test_the_check_finds_a_table_read_beyond_the_site(ch, case):
 
 def test_the_check_passes_each_table_read_under_the_site_in_any_place(ch):
     sql = (
-        "WITH visits AS (SELECT visitor_id, visit_start FROM events WHERE site = {site:String}) "
-        "SELECT count() FROM events INNER JOIN visits USING (visitor_id, visit_start) "
+        "WITH period_visits AS "
+        "(SELECT visitor_id, visit_start FROM events WHERE site = {site:String}) "
+        "SELECT count() FROM events INNER JOIN period_visits USING (visitor_id, visit_start) "
         "WHERE date > '2023-01-01' AND site = {site:String} AND visitor_id IN "
-        "(SELECT visitor_id FROM visit_exits FINAL WHERE site = {site:String}) "
+        "(SELECT visitor_id FROM visits FINAL WHERE site = {site:String}) "
         "UNION ALL SELECT (SELECT count() FROM site_hourly WHERE site = {site:String})"
     )
     assert unscoped(query_tree(ch, sql, {"site": "news.example"}), "news.example") == []

@@ -23,8 +23,10 @@ Their SQL is built in `dashboard.sql`. Sources, first that can answer:
 * `breakdown_stats` (per site-local day) for breakdowns without filters of the
   properties it has, by visitors and visits (visit properties) or visitors and
   page views (pages);
-* `visit_exits` (a row per visit) for breakdowns by exit page without filters,
-  by visitors and visits;
+* `visits` (a row per visit) for breakdowns by exit page without filters, by
+  visitors and visits; under filters on visit properties alone, for totals, time
+  series by day or month and breakdowns by a visit property, and as the visits
+  that pass, which raw queries about pages join (`dashboard.sql.visits`);
 * `article_stats` (per site-local day) for articles without filters, the period's
   top ones looked for first in each closed day's and span's list of its top articles
   (`top_articles`), and `article_sources` for an article's sources;

@@ -35,7 +35,10 @@ async def articles(
     params = sel.params()
     page = {"limit": limit, "offset": offset}
     if plan.for_articles(sel, raw=raw) == plan.RAW:
-        every = articles_sql.every_article_raw(sel.filters, params, ARTICLE_QUANTITIES)
+        table = plan.visits_table(sel, raw=raw)
+        every = articles_sql.every_article_raw(
+            sel.filters, params, ARTICLE_QUANTITIES, visits_table=table
+        )
         found = await scope.query(paged(ordered(every, order)), params | page)
         return [(g, title, numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
     if plan.lists_first(sort, limit, offset):

@@ -3,8 +3,11 @@
 Each function names the source of one kind of query (see the list in
 `dashboard.queries`): a rollup (as `dashboard.stats_metrics` names them), or `RAW`.
 `raw` asks for raw events whatever could answer: the tests and bench/dashboard.py
-compare both. Filtered queries are answered from raw events; a rollup that could
-answer some filters would be chosen here.
+compare both. Under filters on visit properties alone (a click on a source, a
+country...), the `visits` table answers a site's totals, time series by day or
+month and breakdowns by a visit property, and raw queries about pages read the
+visits that pass from it (`visits_table`); under a filter on events (a page, an
+event name), raw events answer.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dashboard.stats_metrics import (
     SITE_HOURLY,
     VISIT_BREAKDOWN,
     VISIT_EXITS,
+    VISITS,
 )
 from footfall import closed_counts, tables
 from footfall.connections import AsyncClickHouse
@@ -38,9 +42,13 @@ def for_site(
 ) -> str:
     """A site's totals or time series (by `interval`; None: in all) without filters:
     `site_hourly` (UTC hours) when the site's timezone is a whole number of hours off
-    UTC, else `site_daily` (site-local days) unless by hour."""
-    if raw or sel.filters:
+    UTC, else `site_daily` (site-local days) unless by hour. Under visit filters, by
+    day or month, `visits`."""
+    if raw:
         return RAW
+    if sel.filters:
+        by_visits = _visit_filters_only(sel) and interval != "hour"
+        return VISITS if by_visits and _all_answer(quantities, VISITS) else RAW
     if sel.range.whole_hour_offsets() and _all_answer(quantities, SITE_HOURLY):
         return SITE_HOURLY
     if interval != "hour" and _all_answer(quantities, SITE_DAILY):
@@ -66,16 +74,32 @@ async def site_visitors(
 def for_breakdown(
     sel: Selection, prop: Property, quantities: list[str], *, raw: bool = False
 ) -> str:
-    """A breakdown by `prop` without filters: `visit_exits` (a row per visit) by exit
-    page, `breakdown_stats` (per site-local day) by the other properties it has, by
-    visitors and visits (visit properties) or visitors and page views (pages)."""
-    if raw or sel.filters or prop.rollup is None:
+    """A breakdown by `prop` without filters: `visits` by exit page (visitors and visits,
+    closed days from their counts), `breakdown_stats` (per site-local day) by the other
+    properties it has, by visitors and visits (visit properties) or visitors and page
+    views (pages). By a visit property that these cannot answer, or under visit filters,
+    the period's rows of `visits`."""
+    if raw:
         return RAW
-    if prop.name == "visit:exit_page":
-        table = VISIT_EXITS
-    else:
-        table = PAGE_BREAKDOWN if prop.name == "event:page" else VISIT_BREAKDOWN
-    return table if all(QUANTITIES[q].answers(table) for q in quantities) else RAW
+    if not sel.filters and prop.rollup is not None:
+        if prop.name == "visit:exit_page":
+            table = VISIT_EXITS
+        else:
+            table = PAGE_BREAKDOWN if prop.name == "event:page" else VISIT_BREAKDOWN
+        if _all_answer(quantities, table):
+            return table
+    on_visits = not sel.filters or _visit_filters_only(sel)
+    return VISITS if on_visits and prop.is_visit and _all_answer(quantities, VISITS) else RAW
+
+
+def visits_table(sel: Selection, *, raw: bool = False) -> bool:
+    """Whether a raw query reads the visits that pass from the `visits` table (under visit
+    filters alone), rather than grouping them from the events."""
+    return not raw and _visit_filters_only(sel)
+
+
+def _visit_filters_only(sel: Selection) -> bool:
+    return bool(sel.filters) and all(f.property.is_visit for f in sel.filters)
 
 
 def for_articles(sel: Selection, *, raw: bool = False) -> str:

@@ -11,11 +11,11 @@ from dashboard.properties import Property
 from dashboard.queries import plan
 from dashboard.queries.numbers import Numbers, rows_of
 from dashboard.queries.selection import Selection
-from dashboard.sql import raw_events
+from dashboard.sql import raw_events, visits
 from dashboard.sql import site as site_sql
 from dashboard.sql.scope import SiteScope
-from dashboard.sql.shapes import bucket, by_quantity, paged, summed
-from dashboard.stats_metrics import SITE_DAILY, SITE_HOURLY, VISIT_EXITS
+from dashboard.sql.shapes import ONE_GROUP, bucket, by_quantity, paged, summed
+from dashboard.stats_metrics import SITE_DAILY, SITE_HOURLY, VISIT_EXITS, VISITS
 from footfall import tables
 from footfall.connections import AsyncClickHouse
 
@@ -30,8 +30,10 @@ async def aggregate(
         sql, params = await _site_rollups(scope, sel, quantities, None)
     elif source == SITE_DAILY:
         sql, params = _site_days(sel, quantities, None)
+    elif source == VISITS:
+        sql, params = _visits(sel, quantities, ONE_GROUP)
     else:
-        sql, params = _raw(sel, quantities, raw_events.Group())
+        sql, params = _raw(sel, quantities, raw_events.Group(), raw=raw)
     rows = await rows_of(scope, sql, params, quantities)
     return rows[0][1] if rows else dict.fromkeys(quantities, 0.0)
 
@@ -45,10 +47,10 @@ async def aggregate_compared(
     raw: bool = False,
 ) -> tuple[Numbers, Numbers]:
     """The quantities over the whole selection, and over `previous`, the days just before
-    it: from the rollups in one query over both; from raw events (filters), one each."""
+    it: from the rollups in one query over both; under filters, one each."""
     both = dataclasses.replace(sel, range=previous.until(sel.range.last))
     source = plan.for_site(both, quantities, raw=raw)
-    if source == plan.RAW:
+    if source in (plan.RAW, VISITS):
         now = await aggregate(ch, sel, quantities, raw=raw)
         earlier = dataclasses.replace(sel, range=previous)
         return now, await aggregate(ch, earlier, quantities, raw=raw)
@@ -72,9 +74,11 @@ async def timeseries(
         sql, params = await _site_rollups(scope, sel, quantities, interval)
     elif source == SITE_DAILY:
         sql, params = _site_days(sel, quantities, interval)
+    elif source == VISITS:
+        sql, params = _visits(sel, quantities, bucket("visit_start", interval))
     else:
         group = raw_events.Group(bucket("ts", interval), bucket("visit_start", interval))
-        sql, params = _raw(sel, quantities, group)
+        sql, params = _raw(sel, quantities, group, raw=raw)
     return dict(await rows_of(scope, sql, params, quantities))
 
 
@@ -93,8 +97,11 @@ async def breakdown(
     quantity `order_by` (descending, then by value) and paged in SQL; unordered when None."""
     scope = SiteScope(ch, sel.site)
     source = plan.for_breakdown(sel, prop, quantities, raw=raw)
-    if source == plan.RAW:
-        sql, params = _raw(sel, quantities, raw_events.property_group(prop))
+    if source in (plan.RAW, VISITS):
+        if source == VISITS:
+            sql, params = _visits(sel, quantities, prop.in_visits)
+        else:
+            sql, params = _raw(sel, quantities, raw_events.property_group(prop), raw=raw)
         if prop.empty is None:
             sql = raw_events.valued(sql)
     else:
@@ -115,10 +122,16 @@ async def breakdown(
 
 
 def _raw(
-    sel: Selection, quantities: list[str], group: raw_events.Group
+    sel: Selection, quantities: list[str], group: raw_events.Group, *, raw: bool
 ) -> tuple[str, dict[str, object]]:
     params = sel.params()
-    return raw_events.numbers(sel.filters, params, quantities, group), params
+    table = plan.visits_table(sel, raw=raw)
+    return raw_events.numbers(sel.filters, params, quantities, group, visits_table=table), params
+
+
+def _visits(sel: Selection, quantities: list[str], group: str) -> tuple[str, dict[str, object]]:
+    params = sel.params()
+    return visits.numbers(sel.filters, params, quantities, group), params
 
 
 def _site_days(

@@ -5,7 +5,8 @@
   and it is sent through `scope.SiteScope`, which binds that condition to its site.
 * `shapes`: what stats queries share: the period's bounds, time buckets, rows
   summed per group, their order and pages.
-* `events`: stats queries over raw `events`.
+* `raw_events`: stats queries over raw `events`.
+* `visits`: stats queries over the `visits` table (a row per visit), under visit filters.
 * `site`: a site's totals, time series and breakdowns over its rollups.
 * `articles`: the top articles, one article's numbers and its sources.
 * `days`: numbers over days, from the counts of closed days and the rollups' open days.

@@ -133,18 +133,22 @@ def open_numbers(
 
 
 def every_article_raw(
-    filters: Sequence[Filter], params: dict[str, object], quantities: list[str]
+    filters: Sequence[Filter],
+    params: dict[str, object],
+    quantities: list[str],
+    *,
+    visits_table: bool = False,
 ) -> str:
     """`SELECT g, title, q_<quantity>...` of every article, from the events that pass
-    `filters`."""
-    return _raw(filters, params, "article_id", _ANY, quantities)
+    `filters` (their visits from the `visits` table if `visits_table`)."""
+    return _raw(filters, params, "article_id", _ANY, quantities, visits_table=visits_table)
 
 
 def one_article_raw(
     filters: Sequence[Filter], params: dict[str, object], group: str, quantities: list[str]
 ) -> str:
     """`SELECT g, title, q_<quantity>...` of the article `{article}` per `group`."""
-    return _raw(filters, params, group, _ONE[1], quantities)
+    return _raw(filters, params, group, _ONE[1], quantities, visits_table=False)
 
 
 def _raw(
@@ -153,6 +157,8 @@ def _raw(
     group: str,
     where: str,
     quantities: list[str],
+    *,
+    visits_table: bool,
 ) -> str:
     per_day = ", ".join(f"{QUANTITIES[q].raw(on_pages=True)[1]} AS q_{q}" for q in quantities)
     sums = ", ".join(f"sum(q_{q}) AS q_{q}" for q in quantities)
@@ -160,7 +166,7 @@ def _raw(
     with_visits = ""
     if visit_filters(filters):
         props = {f.property for f in visit_filters(filters)}
-        with_visits = with_visits_of(filters, props, params)
+        with_visits = with_visits_of(filters, props, params, visits_table=visits_table)
     titled = "type = 'pageview' AND title != ''"
     return (
         f"{with_visits}SELECT g, argMax(day_title, titled_at) AS title, {sums} FROM ("

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from dashboard.filters import Filter
 from dashboard.properties import PROPERTIES, Property
-from dashboard.sql import scope
-from dashboard.sql.shapes import ONE_GROUP, T0, T1, grouped
+from dashboard.sql import scope, visits
+from dashboard.sql.shapes import ONE_GROUP, T0, T1, VISIT_DAY, grouped
 from dashboard.stats_metrics import QUANTITIES
 from footfall import tables
 
@@ -27,11 +27,12 @@ _VISITS_IN_RANGE = (
     f"AND visit_start >= {T0} AND visit_start < {T1} AND ts < {T1} + INTERVAL 1 DAY"
 )
 EVENT_DAY = "toDate(ts, {tz:String})"
-VISIT_DAY = "toDate(visit_start, {tz:String})"
 ENTRY_PAGE = PROPERTIES["visit:entry_page"]
-_JOINED = f"{tables.EVENTS} INNER JOIN visits USING (visitor_id, visit_start)"
-"""The events of the visits that pass (`visits`, of the site's events)."""
-_ALL_VISITS = "visits WHERE 1"
+_VISITS = "period_visits"
+"""The period's visits that pass the filters: a query's `WITH` (`with_visits_of`)."""
+_JOINED = f"{tables.EVENTS} INNER JOIN {_VISITS} USING (visitor_id, visit_start)"
+"""The events of the visits that pass."""
+_ALL_VISITS = f"{_VISITS} WHERE 1"
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,15 @@ def property_group(prop: Property) -> Group:
 
 
 def numbers(
-    filters: Sequence[Filter], params: dict[str, object], quantities: list[str], group: Group
+    filters: Sequence[Filter],
+    params: dict[str, object],
+    quantities: list[str],
+    group: Group,
+    *,
+    visits_table: bool = False,
 ) -> str:
     """`SELECT g, q_<quantity>...` of the events that pass `filters` (their values added
-    to `params`), per `group`."""
+    to `params`), per `group`; their visits from the `visits` table if `visits_table`."""
     on_pages = group.property is not None and group.property.name == "event:page"
     on_pages = on_pages or any(f.property.name == "event:page" for f in filters)
     levels: dict[str, list[tuple[str, str]]] = {"events": [], "visits": []}
@@ -69,7 +75,7 @@ def numbers(
     join_visits = bool(visit_filters(filters)) or by_visit
     with_visits = ""
     if join_visits or levels["visits"]:
-        with_visits = with_visits_of(filters, visit_props, params)
+        with_visits = with_visits_of(filters, visit_props, params, visits_table=visits_table)
 
     parts = []
     if levels["events"]:
@@ -88,17 +94,25 @@ def numbers(
 
 
 def with_visits_of(
-    filters: Sequence[Filter], props: set[Property], params: dict[str, object]
+    filters: Sequence[Filter],
+    props: set[Property],
+    params: dict[str, object],
+    *,
+    visits_table: bool = False,
 ) -> str:
-    """`WITH visits AS (...)`: one row per visit that started in the period and passes
-    `filters`, with the properties `props` (a column each, by alias)."""
+    """`WITH period_visits AS (...)`: one row per visit that started in the period and
+    passes `filters`, with the properties `props` (a column each, by alias); grouped from
+    the events, or read from the `visits` table if `visits_table` (visit filters only)."""
+    if visits_table:
+        assert not event_filters(filters)
+        return visits.passing(filters, props, params, _VISITS)
     columns = "".join(f"{p.visit_sql} AS {p.alias}, " for p in sorted(props, key=lambda p: p.name))
     having = [f.condition(f.property.alias, params) for f in visit_filters(filters)]
     if event_filters(filters):
         matched = " AND ".join(event_conditions(filters, params))
         having.append(f"countIf(type != 'engagement' AND {matched}) > 0")
     return (
-        f"WITH visits AS (SELECT visitor_id, visit_start, {columns}"
+        f"WITH {_VISITS} AS (SELECT visitor_id, visit_start, {columns}"
         "countIf(type = 'pageview') AS v_pageviews, sum(duration_ms) AS v_duration_ms "
         f"FROM {scope.rows(tables.EVENTS, _VISITS_IN_RANGE)} GROUP BY visitor_id, visit_start "
         f"HAVING {' AND '.join(having) or '1'}) "

@@ -11,6 +11,8 @@ from __future__ import annotations
 T0 = "fromUnixTimestamp64Milli({t0:Int64}, 'UTC')"
 T1 = "fromUnixTimestamp64Milli({t1:Int64}, 'UTC')"
 """The period's first instant, and the first after it (`Selection.params`)."""
+VISIT_DAY = "toDate(visit_start, {tz:String})"
+"""The site-local day a visit started: the day its distinct counts are counted on."""
 ONE_GROUP = "''"
 """The group of one total."""
 PAGE = "LIMIT {limit:UInt32} OFFSET {offset:UInt32}"

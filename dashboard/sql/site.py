@@ -2,16 +2,16 @@
 
 `site_hourly` (UTC hours) holds a site's sums and each hour's visitors; `site_visitors`
 its visitors and sums per site-local day (`site_daily`); `breakdown_stats` and
-`visit_exits` the rows its breakdowns read (raw events answer the rest: `dashboard.sql.raw_events`).
+`visits` the rows its breakdowns read (under filters: `dashboard.sql.visits` and
+`dashboard.sql.raw_events`).
 """
 
 from __future__ import annotations
 
-from dashboard.properties import Property
+from dashboard.properties import EXIT_PAGE, Property
 from dashboard.sql import scope
 from dashboard.sql.days import DAY_ROWS, Counts, Rollup
-from dashboard.sql.raw_events import VISIT_DAY
-from dashboard.sql.shapes import ONE_GROUP, T0, T1, bucket, date_bucket, grouped
+from dashboard.sql.shapes import ONE_GROUP, T0, T1, VISIT_DAY, bucket, date_bucket, grouped
 from dashboard.stats_metrics import QUANTITIES, SITE_DAILY, SITE_HOURLY
 from footfall import closed_counts, tables
 
@@ -73,9 +73,9 @@ _OPEN_VISITS = (
 )
 EXIT_PAGE_DAYS = (
     Counts(closed_counts.EXIT_PAGE, "value"),
-    Rollup(f"{tables.VISIT_EXITS} FINAL", "path", _OPEN_VISITS, VISIT_DAY),
+    Rollup(f"{tables.VISITS} FINAL", EXIT_PAGE, f"{_OPEN_VISITS} AND exit != ''", VISIT_DAY),
 )
-"""Visits by exit page: closed days' counts, `visit_exits`' visits of open days."""
+"""Visits by exit page: closed days' counts, `visits`' visits of open days (with a page view)."""
 
 
 def property_days(prop: Property) -> tuple[Counts, Rollup]:

@@ -1,0 +1,168 @@
+"""A filter on a visit's property (a click on a source, a country, an entry page...) reads
+the `visits` table, a row per visit, and answers exactly as raw events do.
+
+The data is test_stats_api's scripted stretch around a site's midnight: six visits of
+four people, one of them cut at midnight, with sources, UTM tags, an engagement and a
+custom event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from aggregator.schema import migrations
+from dashboard import queries
+from dashboard.filters import parse_filters
+from dashboard.periods import DateRange
+from dashboard.properties import PROPERTIES
+from dashboard.queries import Selection
+from footfall.connections import AsyncClickHouse
+from tests.helpers import Recording
+from tests.test_stats_api import SITE, SITE_QUANTITIES, TZ, scripted_midnight
+
+VISIT_PROPERTIES = [p for p in PROPERTIES.values() if p.is_visit]
+RANGES = (
+    ("2023-11-15", "2023-11-15"),
+    ("2023-11-10", "2023-11-16"),
+)
+BY = ["visit:source", "visit:country", "visit:exit_page", "event:page"]
+"""The breakdowns each filter is checked with (every visit property's: one filter below)."""
+MORE_FILTERS = (
+    "visit:source!=Google",
+    "visit:source==Google|Facebook",
+    "visit:entry_page==/tin-tuc/**",
+    "visit:exit_page==/tin-tuc/b-*.html",
+    "visit:source==Direct / None;visit:device==Desktop",
+    "visit:utm_medium==email;visit:country!=VN",
+)
+
+
+@pytest.fixture
+async def scripted(client, add_site, clock, aggregator) -> None:
+    await add_site(SITE, timezone=TZ)
+    await scripted_midnight(client, clock, aggregator)
+
+
+def _date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+async def _filters(raw: AsyncClickHouse, sel: Selection) -> list[str]:
+    """A filter on the most common value of every visit property, and `MORE_FILTERS`."""
+    found = []
+    for prop in VISIT_PROPERTIES:
+        ranked = await queries.breakdown(
+            raw, sel, prop, ["visitors"], order_by="visitors", limit=1, raw=True
+        )
+        found += [f"{prop.name}=={prop.label(value)}" for value, _ in ranked]
+    return [*found, *MORE_FILTERS]
+
+
+async def _assert_filtered_equals_raw(fast: Recording, raw: AsyncClickHouse, sel: Selection):
+    quantities = list(SITE_QUANTITIES)
+    assert await queries.aggregate(fast, sel, quantities) == (
+        await queries.aggregate(raw, sel, quantities, raw=True)
+    )
+    before = DateRange(
+        _date("2023-10-01"), sel.range.first - dt.timedelta(days=1), sel.range.timezone
+    )
+    assert await queries.aggregate_compared(fast, sel, before, quantities) == (
+        await queries.aggregate(raw, sel, quantities, raw=True),
+        await queries.aggregate(raw, Selection(SITE, before, sel.filters), quantities, raw=True),
+    )
+    for interval in ("hour", "date", "month"):
+        if interval == "hour" and sel.range.days > 1:
+            continue
+        assert await queries.timeseries(fast, sel, quantities, interval) == (
+            await queries.timeseries(raw, sel, quantities, interval, raw=True)
+        ), interval
+    for name in BY:
+        prop = PROPERTIES[name]
+        wanted = ["visitors", "pageviews"] if name == "event:page" else quantities
+        kwargs = {"order_by": "visitors", "limit": 100, "offset": 0}
+        assert await queries.breakdown(fast, sel, prop, wanted, **kwargs) == (
+            await queries.breakdown(raw, sel, prop, wanted, raw=True, **kwargs)
+        ), name
+    for sort in ("pageviews", "visitors", "visits"):
+        kwargs = {"sort": sort, "limit": 100, "offset": 0}
+        assert await queries.articles(fast, sel, **kwargs) == (
+            await queries.articles(raw, sel, raw=True, **kwargs)
+        ), sort
+
+
+@pytest.mark.parametrize("timezone", [TZ, "Asia/Kolkata"])
+async def test_every_visit_filter_reads_the_visits_table_and_answers_as_raw_events(
+    client, add_site, clock, ch, aggregator, timezone
+):
+    await add_site(SITE, timezone=timezone)
+    await scripted_midnight(client, clock, aggregator)
+    raw = AsyncClickHouse(ch)
+    for first, last in RANGES:
+        period = DateRange(_date(first), _date(last), timezone)
+        filters = await _filters(raw, Selection(SITE, period))
+        assert len(filters) > len(VISIT_PROPERTIES)
+        for text in filters:
+            fast = Recording(ch)
+            sel = Selection(SITE, period, tuple(parse_filters(text)))
+            await _assert_filtered_equals_raw(fast, raw, sel)
+            # The visits that pass come from the table: none is grouped from the events.
+            assert any("FROM visits FINAL" in sql for sql in fast.statements), text
+            assert not any("GROUP BY visitor_id, visit_start" in sql for sql in fast.statements)
+
+
+async def test_a_breakdown_by_every_visit_property_under_a_visit_filter_reads_only_visits(
+    scripted, ch
+):
+    fast, raw = Recording(ch), AsyncClickHouse(ch)
+    period = DateRange(_date("2023-11-10"), _date("2023-11-16"), TZ)
+    sel = Selection(SITE, period, tuple(parse_filters("visit:device!=Mobile")))
+    quantities = list(SITE_QUANTITIES)
+    for prop in VISIT_PROPERTIES:
+        kwargs = {"order_by": "visits", "limit": 100, "offset": 0}
+        assert await queries.breakdown(fast, sel, prop, quantities, **kwargs) == (
+            await queries.breakdown(raw, sel, prop, quantities, raw=True, **kwargs)
+        ), prop.name
+    assert fast.statements
+    assert all("FROM visits FINAL" in sql for sql in fast.statements)
+    assert not any("FROM events" in sql for sql in fast.statements)
+
+
+async def test_the_visits_table_holds_a_row_per_visit_with_its_entry_exit_and_sums(scripted, ch):
+    rows = ch.query(
+        "SELECT toString(visit_start), source_name, entry_page, substring(exit, 14), "
+        "pageviews, events, engaged_ms, duration_ms FROM visits FINAL "
+        "WHERE site = {site:String} ORDER BY visit_start",
+        parameters={"site": SITE},
+    ).result_rows
+    assert rows == [
+        ("2023-11-15 16:40:00.000", "Google", "/tin-tuc/a-1.html", "/tin-tuc/b-2.html",
+         2, 2, 50_000, 120_000),
+        ("2023-11-15 16:45:00.000", "Facebook", "/tin-tuc/a-1.html", "/tin-tuc/a-1.html",
+         1, 1, 0, 0),
+        ("2023-11-15 16:50:00.000", "newsletter", "/tin-tuc/c-3.html", "/tin-tuc/c-3.html",
+         1, 2, 0, 300_000),
+        ("2023-11-15 17:05:00.000", "", "/tin-tuc/b-2.html", "/tin-tuc/b-2.html", 1, 1, 0, 0),
+        ("2023-11-15 17:20:00.000", "Google", "/tin-tuc/a-1.html", "/tin-tuc/a-1.html",
+         1, 1, 0, 0),
+        ("2023-11-15 17:30:00.000", "", "/tin-tuc/a-1.html", "/tin-tuc/d-4.html", 2, 2, 0, 60_000),
+    ]  # fmt: skip
+
+
+async def test_the_visits_migration_fills_the_visits_of_events_stored_before_it(scripted, ch):
+    # As before migration 0018: no visits table, nothing in its place.
+    ch.command("TRUNCATE TABLE visits")
+    (visits,) = [m for m in migrations() if m.version == 18]
+    for statement in visits.statements:
+        ch.command(statement)
+    for statement in visits.statements:  # run again, as after an interruption: no change
+        ch.command(statement)
+
+    clickhouse = AsyncClickHouse(ch)
+    period = DateRange(_date("2023-11-10"), _date("2023-11-16"), TZ)
+    for text in ("visit:source==Google", "visit:exit_page==/tin-tuc/b-2.html"):
+        sel = Selection(SITE, period, tuple(parse_filters(text)))
+        await _assert_filtered_equals_raw(Recording(ch), clickhouse, sel)
+    ((visits_read,),) = ch.query("SELECT count() FROM visits FINAL").result_rows
+    assert visits_read == 6
