@@ -264,11 +264,20 @@ def raw_queries() -> types.SimpleNamespace:
     return namespace
 
 
+def rss_mib() -> float:
+    """This process's resident memory now (the bench serves the dashboard in it)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 class Timer:
     def __init__(self, session: aiohttp.ClientSession, url: str):
         self.session = session
         self.url = url
         self.raw = raw_queries()
+        self.rss_before = rss_mib()
+        self.rss: dict[bool, list[float]] = {False: [], True: []}
+        """The process's RSS after each call, served (False) or forced raw (True)."""
 
     async def call(self, path: str, params: dict[str, str], raw: bool) -> tuple[float, object]:
         # The handlers reach `queries` through their module: swapped for one request at a
@@ -283,6 +292,7 @@ class Timer:
                 elapsed = time.perf_counter() - started
             if response.status != 200:
                 raise RuntimeError(f"{path} {params}: {response.status} {body}")
+            self.rss[raw].append(rss_mib())
             return elapsed, body
         finally:
             stats_api.queries = queries  # type: ignore[assignment]
@@ -465,6 +475,12 @@ async def serve_and_measure(args: argparse.Namespace, settings: Settings, clickh
                     timer, periods, args.runs, args.raw_runs, articles, args.filters
                 )
                 print_summary(rows)
+                print(
+                    f"RSS of this process (the dashboard and the bench): before the calls "
+                    f"{timer.rss_before:.0f} MiB, highest after a served call "
+                    f"{max(timer.rss[False], default=0):.0f} MiB, after a raw one "
+                    f"{max(timer.rss[True], default=0):.0f} MiB"
+                )
         if args.browser:
             await browser_loads(url, periods, args.browser_loads)
     finally:

@@ -166,3 +166,20 @@ async def test_the_visits_migration_fills_the_visits_of_events_stored_before_it(
         await _assert_filtered_equals_raw(Recording(ch), clickhouse, sel)
     ((visits_read,),) = ch.query("SELECT count() FROM visits FINAL").result_rows
     assert visits_read == 6
+
+
+async def test_a_comparison_under_a_visit_filter_reads_both_periods_in_one_query(scripted, ch):
+    fast, raw = Recording(ch), AsyncClickHouse(ch)
+    now = DateRange(_date("2023-11-16"), _date("2023-11-16"), TZ)
+    before = DateRange(_date("2023-11-15"), _date("2023-11-15"), TZ)
+    filters = tuple(parse_filters("visit:device!=Mobile"))
+    quantities = list(SITE_QUANTITIES)
+    compared = await queries.aggregate_compared(
+        fast, Selection(SITE, now, filters), before, quantities
+    )
+    assert compared == (
+        await queries.aggregate(raw, Selection(SITE, now, filters), quantities, raw=True),
+        await queries.aggregate(raw, Selection(SITE, before, filters), quantities, raw=True),
+    )
+    assert compared[0] != compared[1]
+    assert len(fast.statements) == 1

@@ -14,7 +14,7 @@ from dashboard.queries.selection import Selection
 from dashboard.sql import raw_events, visits
 from dashboard.sql import site as site_sql
 from dashboard.sql.scope import SiteScope
-from dashboard.sql.shapes import ONE_GROUP, bucket, by_quantity, paged, summed
+from dashboard.sql.shapes import ONE_GROUP, VISIT_DAY, bucket, by_quantity, paged, summed
 from dashboard.stats_metrics import SITE_DAILY, SITE_HOURLY, VISIT_EXITS, VISITS
 from footfall import tables
 from footfall.connections import AsyncClickHouse
@@ -47,16 +47,19 @@ async def aggregate_compared(
     raw: bool = False,
 ) -> tuple[Numbers, Numbers]:
     """The quantities over the whole selection, and over `previous`, the days just before
-    it: from the rollups in one query over both; under filters, one each."""
+    it: from the rollups (or `visits`) in one query over both; from raw events, one each."""
     both = dataclasses.replace(sel, range=previous.until(sel.range.last))
     source = plan.for_site(both, quantities, raw=raw)
-    if source in (plan.RAW, VISITS):
+    if source == plan.RAW:
         now = await aggregate(ch, sel, quantities, raw=raw)
         earlier = dataclasses.replace(sel, range=previous)
         return now, await aggregate(ch, earlier, quantities, raw=raw)
     scope = SiteScope(ch, sel.site)
     if source == SITE_HOURLY:
         sql, params = await _site_rollups(scope, both, quantities, None, since=sel.range.first)
+    elif source == VISITS:
+        sql, params = _visits(both, quantities, site_sql.before_since(VISIT_DAY))
+        params["since"] = sel.range.first
     else:
         sql, params = _site_days(both, quantities, None, since=sel.range.first)
     rows = dict(await rows_of(scope, sql, params, quantities))

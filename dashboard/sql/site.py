@@ -32,13 +32,14 @@ def buckets(interval: str | None, *, since: bool = False) -> tuple[str, str]:
     """The groups of `site_hourly`'s hours and of a rollup's days: by `interval` (None:
     one total), or with `since`, `PREVIOUS` before `{since}` and '' from it."""
     if since:
-        return _before_since(_HOUR_DAY), _before_since("date")
+        return before_since(_HOUR_DAY), before_since("date")
     if interval is None:
         return ONE_GROUP, ONE_GROUP
     return bucket("hour", interval), date_bucket("date", interval)
 
 
-def _before_since(date: str) -> str:
+def before_since(date: str) -> str:
+    """`PREVIOUS` for a site-local `date` before `{since}`, else ''."""
     return f"if({date} < {{since:Date}}, '{PREVIOUS}', '')"
 
 
