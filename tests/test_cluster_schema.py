@@ -142,6 +142,10 @@ def test_a_dropped_table_goes_with_its_data_table_after_its_view(printed):
         *remade_table,
         # migration 0017: site_visitors' view made anew with the day's sums
         "DROP VIEW IF EXISTS site_visitors_mv ON CLUSTER analytics",
+        # migration 0018: visit_exits, replaced by visits
+        "DROP VIEW IF EXISTS visit_exits_mv ON CLUSTER analytics",
+        "DROP TABLE IF EXISTS visit_exits ON CLUSTER analytics",
+        "DROP TABLE IF EXISTS visit_exits_local ON CLUSTER analytics",
     ]
 
 
