@@ -9,7 +9,7 @@ that read or close one site's days (`aggregator.closing`) read its rows through
 
 from __future__ import annotations
 
-from footfall import tables
+from footfall import tables, visit_rows
 
 _SITE = "site = {site:String}"
 
@@ -46,10 +46,7 @@ CLOSED_MARKERS = (
 # kind holds is in migration 0013.
 _EXITS_FROM = "visit_start >= toDateTime({first:Date}, {tz:String})"
 _EXITS_TO = "visit_start < toDateTime({last:Date} + 1, {tz:String})"
-_EXIT_PAGE = "substring(exit, 14)"
-"""A `visits` row's exit page: `exit` is its latest page view's time (13 digits), then path."""
-_VIEWED = "exit != ''"
-"""A visit with a page view (its events may all be engagements, if its page view was lost)."""
+_VIEWED = visit_rows.VIEWED
 _DAY_COUNTS = (
     "SELECT {site_kind:String} AS kind, date, '' AS key, '' AS value, "
     "uniqMerge(visitors) AS visitors, 0 AS visits, 0 AS pageviews, 0 AS engaged_ms, '' AS title "
@@ -71,8 +68,9 @@ _DAY_COUNTS = (
     f"FROM {_of_site(tables.ARTICLE_SOURCES, _DAY_ROWS, _DAYS)} GROUP BY date, article_id, source "
     "UNION ALL "
     "SELECT {exit_page:String}, toDate(visit_start, {tz:String}) AS day, '', "
-    f"{_EXIT_PAGE} AS path, uniq(visitor_id), count(), 0, 0, '' "
-    f"FROM {_of_site(f'{tables.VISITS} FINAL', _EXITS_FROM, _EXITS_TO, _VIEWED)} GROUP BY day, path"
+    f"{visit_rows.EXIT_PAGE} AS path, uniq(visitor_id), count(), 0, 0, '' "
+    f"FROM {_of_site(f'{tables.VISITS} FINAL', _EXITS_FROM, _EXITS_TO, _VIEWED)} "
+    "GROUP BY day, path"
 )
 
 CLOSE_DAYS = (

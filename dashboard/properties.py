@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from footfall import visit_rows
 from footfall.web import ApiError
 
 PROPERTIES_DOCS = "https://plausible.io/docs/stats-api#properties"
 NOT_SET = "(not set)"
-EXIT_PAGE = "substring(exit, 14)"
-"""A `visits` row's exit page: `exit` is its latest page view's time (13 digits), then path."""
 DIRECT = "Direct / None"
 
 
@@ -50,7 +49,7 @@ class Property:
     def in_visits(self) -> str:
         """Its value in a row of the `visits` table (a visit property's)."""
         if self.name == "visit:exit_page":
-            return EXIT_PAGE
+            return visit_rows.EXIT_PAGE
         return "entry_page" if self.name == "visit:entry_page" else self.column
 
     @property

@@ -8,12 +8,12 @@ its visitors and sums per site-local day (`site_daily`); `breakdown_stats` and
 
 from __future__ import annotations
 
-from dashboard.properties import EXIT_PAGE, Property
+from dashboard.properties import Property
 from dashboard.sql import scope
 from dashboard.sql.days import DAY_ROWS, Counts, Rollup
 from dashboard.sql.shapes import ONE_GROUP, T0, T1, VISIT_DAY, bucket, date_bucket, grouped
 from dashboard.stats_metrics import QUANTITIES, SITE_DAILY, SITE_HOURLY
-from footfall import closed_counts, tables
+from footfall import closed_counts, tables, visit_rows
 
 _HOURS = f"hour >= {T0} AND hour < {T1}"
 _DAYS = "date >= {d0:Date} AND date <= {d1:Date}"
@@ -74,7 +74,12 @@ _OPEN_VISITS = (
 )
 EXIT_PAGE_DAYS = (
     Counts(closed_counts.EXIT_PAGE, "value"),
-    Rollup(f"{tables.VISITS} FINAL", EXIT_PAGE, f"{_OPEN_VISITS} AND exit != ''", VISIT_DAY),
+    Rollup(
+        f"{tables.VISITS} FINAL",
+        visit_rows.EXIT_PAGE,
+        f"{_OPEN_VISITS} AND {visit_rows.VIEWED}",
+        VISIT_DAY,
+    ),
 )
 """Visits by exit page: closed days' counts, `visits`' visits of open days (with a page view)."""
 
