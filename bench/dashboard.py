@@ -73,6 +73,7 @@ from aggregator import closing  # noqa: E402
 from app.database import open_clickhouse  # noqa: E402
 from app.redis_server import EmbeddedRedis, free_port  # noqa: E402
 from bench import dashboard_data  # noqa: E402
+from bench.machine import of_process  # noqa: E402
 from dashboard import appkeys, queries, stats_api  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from footfall.connections import AsyncClickHouse  # noqa: E402
@@ -264,20 +265,15 @@ def raw_queries() -> types.SimpleNamespace:
     return namespace
 
 
-def rss_mib() -> float:
-    """This process's resident memory now (the bench serves the dashboard in it)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 class Timer:
     def __init__(self, session: aiohttp.ClientSession, url: str):
         self.session = session
         self.url = url
         self.raw = raw_queries()
-        self.rss_before = rss_mib()
+        self.rss_before = of_process(os.getpid())["VmRSS"]
         self.rss: dict[bool, list[float]] = {False: [], True: []}
-        """The process's RSS after each call, served (False) or forced raw (True)."""
+        """This process's RSS (it serves the dashboard) after each call, served (False) or
+        forced raw (True), MiB."""
 
     async def call(self, path: str, params: dict[str, str], raw: bool) -> tuple[float, object]:
         # The handlers reach `queries` through their module: swapped for one request at a
@@ -292,7 +288,7 @@ class Timer:
                 elapsed = time.perf_counter() - started
             if response.status != 200:
                 raise RuntimeError(f"{path} {params}: {response.status} {body}")
-            self.rss[raw].append(rss_mib())
+            self.rss[raw].append(of_process(os.getpid())["VmRSS"])
             return elapsed, body
         finally:
             stats_api.queries = queries  # type: ignore[assignment]

@@ -1,4 +1,5 @@
-"""What the benchmarks share: their server processes, this machine's CPU use, quiet waits.
+"""What the benchmarks share: their server processes, this machine's CPU use, quiet waits,
+a process's memory.
 
 These machines are shared and noisy: a benchmark waits for a quiet moment before
 each timed part and records the CPU every party used, so a disturbed run shows.
@@ -31,6 +32,21 @@ def process_tree(pid: int) -> list[int]:
                 with open(f"/proc/{p}/task/{task}/children") as f:
                     todo += [int(c) for c in f.read().split()]
     return found
+
+
+def memory(status: str) -> dict[str, int]:
+    """VmRSS, RssAnon, RssFile and VmHWM (the peak) of a /proc/PID/status text, in MiB."""
+    found = {}
+    for line in status.splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+            found[name] = int(value.split()[0]) // 1024
+    return found
+
+
+def of_process(pid: int) -> dict[str, int]:
+    """`memory` of the process `pid`."""
+    return memory(Path(f"/proc/{pid}/status").read_text())
 
 
 def cpu_seconds(pids: list[int]) -> float:

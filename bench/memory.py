@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from app.redis_server import free_port  # noqa: E402
 from bench.dashboard import page_calls  # noqa: E402
 from bench.faults import SITE, Load, Serve  # noqa: E402
+from bench.machine import memory, of_process  # noqa: E402
 
 FLOOR = """
 import chdb, sys
@@ -43,20 +44,6 @@ connection = chdb.connect(sys.argv[1])
 connection.query("SELECT 1")
 print(open("/proc/self/status").read())
 """
-
-
-def memory(status: str) -> dict[str, int]:
-    """VmRSS, RssAnon, RssFile and VmHWM (the peak) of a /proc/PID/status text, in MiB."""
-    found = {}
-    for line in status.splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
-            found[name] = int(value.split()[0]) // 1024
-    return found
-
-
-def of_process(pid: int) -> dict[str, int]:
-    return memory(Path(f"/proc/{pid}/status").read_text())
 
 
 def floor(folder: Path) -> dict[str, int]:
