@@ -17,7 +17,10 @@ cycle reads from all the streams (in order of site, then stream id):
 3. insert with a deduplication token made of each site's stream ids, so a
    batch retried after a crash changes no table, rollups included; retry with
    backoff while ClickHouse fails, reading nothing new meanwhile; rows that
-   ClickHouse refuses as data are isolated by halving and sent to dead letters,
+   ClickHouse refuses as data are isolated by halving and sent to dead letters;
+   while the insert runs (on ClickHouse's thread), read ahead: the entries that
+   follow a stream the batch filled, read with XRANGE and made into rows, which
+   the next batch takes instead of making them again (see `_read_ahead_of`),
 4. note the days the batch added to after they were due to close (late events:
    see `aggregator.closing`) in a Redis set per site, before acknowledging it, so
    that a crash leaves the batch to be read again and noted again,
@@ -102,6 +105,8 @@ SITES_EVERY = 1.0
 CLUSTER_POLL_MS = 50
 """On a Redis Cluster (no blocking read over several nodes): the sleep after an empty read."""
 CLOSE_EVERY = 60.0
+AHEAD_SLICE = 1_000
+"""Entries whose rows are made ahead between two turns of the event loop."""
 """Seconds between two rounds of closing the days due (see `aggregator.closing`)."""
 
 
@@ -147,6 +152,8 @@ class Aggregator:
         self._days = SiteDays(redis)
         self._stop = asyncio.Event()
         self._in_hand: Batch | None = None
+        self._ahead: dict[tuple[str, bytes], Row | str] = {}
+        """Rows made ahead, by site and entry id: its row, or why it goes to dead letters."""
         self._replaying = False
         """The batch in hand was read again (this consumer's pending entries)."""
         self._delivered_unseen = False
@@ -178,6 +185,7 @@ class Aggregator:
         its deltas when ClickHouse's totals are read.
         """
         self._sites = []  # every group made anew (after Redis lost them, too)
+        self._ahead = {}
         await self._refresh_sites()
         while await self._process(await self._read_own_pending(), replay=True):
             pass
@@ -380,16 +388,20 @@ class Aggregator:
             return 0
         rows, dead = await self._rows(batch)
         record = await self._recorded(batch) if replay else None
-        if record is None:
-            refused: list[tuple[Row, str]] = []
-            inserted = await self._insert_isolating_poison(rows, refused)
-            dead += _dead_rows(batch, refused)
-        else:  # inserted, dead letters sent, some sites acknowledged: acknowledge the rest
-            sent = set(record.refused)
-            inserted = [row for row in rows if (row[SITE], row[STREAM_ID]) not in sent]
-            dead = []
-        await self._note_late_days(inserted)
-        await self._acknowledge(batch, rows, inserted, dead)
+        ahead = asyncio.create_task(self._read_ahead_of(batch))
+        try:
+            if record is None:
+                refused: list[tuple[Row, str]] = []
+                inserted = await self._insert_isolating_poison(rows, refused)
+                dead += _dead_rows(batch, refused)
+            else:  # inserted, dead letters sent, some sites acknowledged: acknowledge the rest
+                sent = set(record.refused)
+                inserted = [row for row in rows if (row[SITE], row[STREAM_ID]) not in sent]
+                dead = []
+            await self._note_late_days(inserted)
+            await self._acknowledge(batch, rows, inserted, dead)
+        finally:
+            await ahead
         return sum(len(entries) for _, entries in batch)
 
     async def _recorded(self, batch: Batch) -> BatchRecord | None:
@@ -406,16 +418,59 @@ class Aggregator:
         # The one await, before the rows: the days of the batch's sites, for the late
         # days and for entries an older collector wrote without a date.
         await self._days.know({site for site, _ in batch})
+        ahead, self._ahead = self._ahead, {}
         rows: list[Row] = []
         dead: list[Dead] = []
         with _collections_deferred():
             for site, entries in batch:
                 for entry in entries:
-                    try:
-                        rows.append(to_row(site, entry, self._days))
-                    except (KeyError, *_DATA_ERRORS, msgspec.DecodeError) as e:
-                        dead.append((entry, f"undecodable: {type(e).__name__}: {e}"))
+                    made = ahead.get((site, entry[0])) or self._row_of(site, entry)
+                    if isinstance(made, str):
+                        dead.append((entry, made))
+                    else:
+                        rows.append(made)
         return rows, dead
+
+    def _row_of(self, site: str, entry: Entry) -> Row | str:
+        """The entry's row, or why it goes to dead letters."""
+        try:
+            return to_row(site, entry, self._days)
+        except (KeyError, *_DATA_ERRORS, msgspec.DecodeError) as e:
+            return f"undecodable: {type(e).__name__}: {e}"
+
+    async def _read_ahead_of(self, batch: Batch) -> None:
+        """Make the rows of the entries that follow `batch` in each stream it took a whole
+        `batch_size` of (a backlog: more are waiting), while the batch's insert runs.
+
+        Read with XRANGE, they are delivered to no consumer: the pending entries stay
+        exactly this batch. The next batch reads its entries as always, and takes the
+        rows made here for those it finds by id (an entry never changes), making the
+        others'. Making the rows is the aggregator's own work (decode, enrich), the
+        insert and the acknowledgement mostly ClickHouse's and Redis's, so they overlap
+        (BENCHMARKS.md). A Redis failure here only leaves the rows to be made later.
+        """
+        full = [(site, es[-1][0]) for site, es in batch if len(es) >= self._settings.batch_size]
+        if not full:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for site, last in full:
+                    pipe.xrange(keys.stream(site), b"(" + last, "+", self._settings.batch_size)
+                with _collections_deferred():
+                    replies = await pipe.execute()
+        except _REDIS_ERRORS as e:
+            log.debug("reading ahead failed: %s", e)
+            return
+        # In slices, so that the insert's end and the acknowledgement go on in between.
+        made: dict[tuple[str, bytes], Row | str] = {}
+        for (site, _), entries in zip(full, replies, strict=True):
+            for start in range(0, len(entries), AHEAD_SLICE):
+                with _collections_deferred():
+                    for entry in entries[start : start + AHEAD_SLICE]:
+                        if entry[1]:
+                            made[site, entry[0]] = self._row_of(site, entry)
+                await asyncio.sleep(0)
+        self._ahead = made
 
     async def _note_late_days(self, inserted: list[Row]) -> None:
         """Note the days `inserted` added to after they were due to close, in each site's

@@ -9,13 +9,16 @@ counters.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 
 import msgspec
 import pytest
 import redis.exceptions
 
+from aggregator import consumer
 from aggregator.consumer import Aggregator
+from aggregator.rows import to_row
 from footfall import keys
 from footfall.connections import AsyncClickHouse, async_redis
 from footfall.wire import StreamEvent, stream_entry
@@ -493,6 +496,70 @@ async def test_a_batch_of_more_ids_than_one_xack_takes_is_acknowledged_whole(
     assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"1234", b"visits": b"1234"}
     views = {int(a): int(n) for a, n in redis_db.hgetall(keys.article_pageviews(SITE)).items()}
     assert views == {a: len(range(a, 1_234, 7)) for a in range(7)}
+
+
+@pytest.fixture
+async def small_batches(settings, ch, clock, monkeypatch):
+    """Two aggregators reading batches of 100, whose rows made are counted (`made`)."""
+    made = []
+
+    def counted(site, entry, days):  # type: ignore[no-untyped-def]
+        made.append(entry[0])
+        return to_row(site, entry, days)
+
+    monkeypatch.setattr(consumer, "to_row", counted)
+    small = dataclasses.replace(settings, batch_size=100)
+    redis = async_redis(settings.redis_url)
+    pair = [Aggregator(small, redis, AsyncClickHouse(ch), consumer=c, clock=clock) for c in "ab"]
+    for agg in pair:
+        await agg.prepare()
+    yield pair, made
+    await redis.aclose()
+
+
+async def test_a_backlog_is_inserted_once_with_each_row_made_once(
+    site, ch, redis_db, small_batches
+):
+    # While a batch is inserted, the rows of the next 100 entries are made ahead.
+    (agg, _), made = small_batches
+    fill_directly(redis_db, 1_234)
+    assert await agg.drain() == 1_234
+    assert sorted(made) == sorted(set(made)) and len(made) == 1_234
+    assert one(ch, "SELECT count(), uniqExact(stream_id), sum(visitor_id) FROM events") == (
+        1_234, 1_234, sum(range(1_234)),
+    )  # fmt: skip
+    assert redis_db.xlen(keys.stream(SITE)) == 0
+    assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"1234", b"visits": b"1234"}
+
+
+async def test_entries_read_ahead_but_taken_by_another_consumer_count_once(
+    site, ch, redis_db, small_batches
+):
+    (a, b), made = small_batches
+    fill_directly(redis_db, 450)
+    assert await a.step() == 100  # and made the rows of entries 101-200 ahead
+    assert await b.step() == 100  # b reads those: a's rows of them must not count
+    assert await a.step() == 100  # entries 201-300, whose rows a had not made
+    assert await b.drain() + await a.drain() == 150
+    assert one(ch, "SELECT count(), uniqExact(stream_id), sum(visitor_id) FROM events") == (
+        450, 450, sum(range(450)),
+    )  # fmt: skip
+    assert len(made) > 450  # a made rows of entries it never inserted
+    assert redis_db.hgetall(keys.totals(SITE)) == {b"pageviews": b"450", b"visits": b"450"}
+
+
+async def test_an_undecodable_entry_read_ahead_goes_to_dead_letters_once(
+    site, ch, redis_db, small_batches
+):
+    (agg, _), _ = small_batches
+    fill_directly(redis_db, 150)
+    redis_db.xadd(keys.stream(SITE), {"e": b"\xc1 not msgpack"})
+    fill_directly(redis_db, 30)
+    assert await agg.drain() == 181
+    assert one(ch, "SELECT count() FROM events") == (180,)
+    [(_, letter)] = redis_db.xrange(keys.DEAD_LETTERS)
+    assert letter[b"reason"].startswith(b"undecodable")
+    assert redis_db.xlen(keys.stream(SITE)) == 0
 
 
 async def test_the_ack_script_refuses_an_id_list_that_does_not_match_the_batch(
