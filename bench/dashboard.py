@@ -3,7 +3,7 @@
     .venv/bin/python bench/dashboard.py [--data-dir /tmp/ff-dash-bench]
         [--pageviews 10000000] [--runs 10] [--raw-runs 3] [--periods day,7d,30d,month,6mo,12mo]
         [--browser] [--browser-loads 10] [--no-optimize] [--timezone Asia/Kolkata]
-        [--filters visit:country==VN]
+        [--filters visit:country==VN] [--insert-rate 2000]
 
 What it does:
 
@@ -36,7 +36,10 @@ What it does:
    round, each one's raw right after it, so no call meets itself back to back; p50 and
    p95 per call, and the ratio;
 6. checks that the rollup answer of each call equals the raw one (JSON equality);
-7. with `--browser`: logs in with Chromium (headless, through Playwright) and loads
+7. with `--insert-rate N`: all the while, a second site's page views go through Redis
+   and a real aggregator into the same ClickHouse at N per second (bench/insert_load.py),
+   so that the calls meet inserts and merges; its rows are deleted at the end;
+8. with `--browser`: logs in with Chromium (headless, through Playwright) and loads
    the site page `--browser-loads` times per period, from navigation to every card,
    the chart, the articles and the panels filled (`document.body.dataset.readyMs`,
    which the page sets to `performance.now()` at its first complete view).
@@ -72,7 +75,7 @@ sys.path.insert(0, str(ROOT))
 from aggregator import closing  # noqa: E402
 from app.database import open_clickhouse  # noqa: E402
 from app.redis_server import EmbeddedRedis, free_port  # noqa: E402
-from bench import dashboard_data  # noqa: E402
+from bench import dashboard_data, insert_load  # noqa: E402
 from bench.machine import of_process  # noqa: E402
 from dashboard import appkeys, queries, stats_api  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
@@ -447,15 +450,17 @@ async def serve_and_measure(args: argparse.Namespace, settings: Settings, clickh
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     url = f"http://127.0.0.1:{port}"
+    stop_load = asyncio.Event()
+    load = None
     try:
         async with aiohttp.ClientSession() as session:
-            auth = {"Authorization": f"Bearer {TOKEN}"}
-            async with session.get(f"{url}/api/v1/sites/{SITE}", headers=auth) as response:
-                exists = response.status == 200
-            if not exists:
-                site = {"domain": SITE, "timezone": args.timezone}
-                async with session.post(f"{url}/api/v1/sites", json=site, headers=auth) as r:
-                    assert r.status == 201, await r.text()
+            for domain in (SITE, insert_load.SITE) if args.insert_rate else (SITE,):
+                await make_site(session, url, domain, args.timezone)
+            if args.insert_rate:
+                today = END.astimezone(ZoneInfo(args.timezone)).date()
+                load = asyncio.create_task(
+                    insert_load.run(settings, clickhouse, args.insert_rate, clock, today, stop_load)
+                )
             periods = args.periods.split(",")
             if args.runs:
                 timer = Timer(session, url)
@@ -480,7 +485,20 @@ async def serve_and_measure(args: argparse.Namespace, settings: Settings, clickh
         if args.browser:
             await browser_loads(url, periods, args.browser_loads)
     finally:
+        if load is not None:
+            stop_load.set()
+            print((await load).describe())
         await runner.cleanup()
+
+
+async def make_site(session: aiohttp.ClientSession, url: str, domain: str, timezone: str) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with session.get(f"{url}/api/v1/sites/{domain}", headers=auth) as response:
+        if response.status == 200:
+            return
+    site = {"domain": domain, "timezone": timezone}
+    async with session.post(f"{url}/api/v1/sites", json=site, headers=auth) as response:
+        assert response.status == 201, await response.text()
 
 
 def main() -> None:
@@ -504,6 +522,9 @@ def main() -> None:
     parser.add_argument(
         "--filters", default="", help="on every call, as a click sets them: visit:country==VN"
     )
+    parser.add_argument(
+        "--insert-rate", type=int, default=0, help="page views/s of a second site meanwhile"
+    )
     args = parser.parse_args()
     default_dir = "/tmp/ff-dash-bench" + (
         "" if args.timezone == TIMEZONE else "-" + args.timezone.replace("/", "-")
@@ -526,6 +547,9 @@ def main() -> None:
         try:
             settings = dataclasses.replace(settings, redis_url=redis.url)
             asyncio.run(serve_and_measure(args, settings, clickhouse))
+            if args.insert_rate:
+                tables = insert_load.remove(clickhouse.client)
+                print(f"insert load: its rows deleted from {len(tables)} tables")
         finally:
             redis.stop()
             clickhouse.close()
