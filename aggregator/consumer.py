@@ -11,7 +11,9 @@ cycle reads from all the streams (in order of site, then stream id):
    silent for longer than `claim_after`, then new ones): on a single Redis one
    XREADGROUP over every stream, blocking; on a Redis Cluster one non-blocking
    XREADGROUP per stream in one pipeline (a round trip per node), then a short
-   sleep when all were empty,
+   sleep when all were empty; live traffic (the last read took less than a whole
+   batch of every stream) is read again only `batch_wait_ms` after the last read,
+   so that it goes in as one insert per `batch_wait_ms`, a backlog at once,
 2. make each entry's row (`aggregator.rows`: the event as the collector wrote it,
    enriched); an entry that cannot be decoded goes to the dead-letter stream,
 3. insert with a deduplication token made of each site's stream ids, so a
@@ -163,6 +165,9 @@ class Aggregator:
         self._sites: list[str] = []
         """The sites whose streams are read: the group exists on each."""
         self._sites_read_at = -math.inf
+        self._read_at = -math.inf
+        self._read_full = False
+        """The last read took a whole `batch_size` of a stream: a backlog, read on at once."""
         self._closed_at = -math.inf
         self.health = Health()
 
@@ -203,7 +208,12 @@ class Aggregator:
             if self._in_hand is None:
                 if time.monotonic() - self._sites_read_at >= SITES_EVERY:
                     await self._refresh_sites()
+                if block_ms:
+                    await self._let_batch_fill(block_ms)
                 self._in_hand, self._replaying = await self._next_batch(block_ms)
+                self._read_at = time.monotonic()
+                full = self._settings.batch_size
+                self._read_full = any(len(entries) >= full for _, entries in self._in_hand)
             count = await self._process(self._in_hand, replay=self._replaying)
         except redis.exceptions.ResponseError as e:
             if "NOGROUP" not in str(e):
@@ -221,6 +231,17 @@ class Aggregator:
         if time.monotonic() - self._closed_at >= CLOSE_EVERY:
             await self.close_due()
         return count
+
+    async def _let_batch_fill(self, wait_ms: int) -> None:
+        """Unless the last read was a backlog's, wait until `wait_ms` after it before reading
+        again, so that live traffic goes in as a batch per `wait_ms`, not an insert per
+        event or two: each insert costs ClickHouse a part in every table a view fills (and
+        their merges later), and under `footfall serve` the dashboard's queries wait behind
+        it on the same thread (`bench/dashboard.py --insert-rate`)."""
+        if not self._read_full:
+            left = wait_ms / 1000 - (time.monotonic() - self._read_at)
+            if left > 0:
+                await self._sleep(left)
 
     async def close_due(self) -> int:
         """Close the days due of every site, up to `closing.DAYS_PER_STEP` each, and its

@@ -89,7 +89,12 @@ SETTINGS: tuple[Setting, ...] = (
         20_000,
         "Most events the aggregator takes from one site's stream for one insert into ClickHouse.",
     ),
-    Setting("batch_wait_ms", 200, "How long the aggregator waits for a batch to fill (ms)."),
+    Setting(
+        "batch_wait_ms",
+        200,
+        "How long the aggregator waits for a batch to fill (ms): at least this long between "
+        "two reads, unless the last one took a whole batch (a backlog).",
+    ),
     Setting(
         "claim_after",
         60,

@@ -562,6 +562,32 @@ async def test_an_undecodable_entry_read_ahead_goes_to_dead_letters_once(
     assert redis_db.xlen(keys.stream(SITE)) == 0
 
 
+async def test_live_traffic_is_read_once_per_batch_wait_and_a_backlog_at_once(
+    site, ch, redis_db, settings, clock
+):
+    waits: list[float] = []
+
+    async def recorded(seconds: float) -> None:
+        waits.append(seconds)
+
+    small = dataclasses.replace(settings, batch_size=100, batch_wait_ms=200)
+    redis = async_redis(settings.redis_url)
+    agg = Aggregator(small, redis, AsyncClickHouse(ch), consumer="t", clock=clock, sleep=recorded)
+    await agg.prepare()
+    try:
+        fill_directly(redis_db, 3)
+        assert await agg.step(block_ms=200) == 3 and waits == []  # the first read waits not
+        fill_directly(redis_db, 250)
+        assert await agg.step(block_ms=200) == 100  # after a small batch: the rest of 200 ms
+        assert len(waits) == 1 and 0 < waits[0] <= 0.2
+        assert await agg.step(block_ms=200) == 100  # after a whole batch: at once
+        assert await agg.step(block_ms=200) == 50
+        assert len(waits) == 1
+    finally:
+        await redis.aclose()
+    assert one(ch, "SELECT count() FROM events") == (253,)
+
+
 async def test_the_ack_script_refuses_an_id_list_that_does_not_match_the_batch(
     site, ch, redis_db, aggregator, monkeypatch
 ):
