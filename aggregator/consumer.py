@@ -30,8 +30,9 @@ cycle reads from all the streams (in order of site, then stream id):
    counters, in one Redis script call (`ack.lua`, the site's keys only).
 
 Between batches, every `CLOSE_EVERY` seconds, it closes the days due, a few a
-site at a time (after an upgrade, a backlog closes between batches until done),
-and closes again the days noted late.
+site at a time (after an upgrade or a pause, a backlog closes between batches until
+done, resting `BACKLOG_PAUSE` times as long as each round took), and closes again
+the days noted late.
 
 A consumer reads a new batch only after acknowledging the previous one, so its
 pending entries are always exactly one batch, and a retry (by itself after a
@@ -107,6 +108,11 @@ SITES_EVERY = 1.0
 CLUSTER_POLL_MS = 50
 """On a Redis Cluster (no blocking read over several nodes): the sleep after an empty read."""
 CLOSE_EVERY = 60.0
+BACKLOG_PAUSE = 3.0
+"""While days are left to close, the rest after a round of closing, per second it took: its
+statements take ClickHouse's thread a second or two each on a big site (spans and runs of
+months), and under `footfall serve` the dashboard's queries wait behind them, so a
+backlog takes at most a quarter of that thread (`bench/startup.py`)."""
 AHEAD_SLICE = 1_000
 """Entries whose rows are made ahead between two turns of the event loop."""
 """Seconds between two rounds of closing the days due (see `aggregator.closing`)."""
@@ -168,7 +174,7 @@ class Aggregator:
         self._read_at = -math.inf
         self._read_full = False
         """The last read took a whole `batch_size` of a stream: a backlog, read on at once."""
-        self._closed_at = -math.inf
+        self._close_at = -math.inf
         self.health = Health()
 
     async def run(self) -> None:
@@ -228,7 +234,7 @@ class Aggregator:
         if not count:
             await self._refresh_sites()
             await self.claim_abandoned()
-        if time.monotonic() - self._closed_at >= CLOSE_EVERY:
+        if time.monotonic() >= self._close_at:
             await self.close_due()
         return count
 
@@ -246,12 +252,13 @@ class Aggregator:
     async def close_due(self) -> int:
         """Close the days due of every site, up to `closing.DAYS_PER_STEP` each, and its
         runs of months due, up to `closing.RUNS_PER_STEP` (see `aggregator.closing`);
-        returns how many days. While a site has more, the next step closes more, else
-        the next round is `CLOSE_EVERY` seconds later.
+        returns how many days. While a site has more, the next round comes
+        `BACKLOG_PAUSE` times this one's duration later, else `CLOSE_EVERY` seconds later.
 
         A ClickHouse failure is logged and left for the next round: the days stay open,
         which costs queries time, not numbers.
         """
+        started = time.monotonic()
         await self._days.know(set(self._sites))
         total = 0
         backlog = False
@@ -275,8 +282,8 @@ class Aggregator:
             total += len(closed)
             backlog = backlog or len(closed) == closing.DAYS_PER_STEP
             backlog = backlog or len(runs) == closing.RUNS_PER_STEP
-        if not backlog:
-            self._closed_at = time.monotonic()
+        now = time.monotonic()
+        self._close_at = now + (BACKLOG_PAUSE * (now - started) if backlog else CLOSE_EVERY)
         return total
 
     async def drain(self) -> int:

@@ -4,10 +4,12 @@ when late events (an import) reach it; the Stats API's numbers stay those of raw
 from __future__ import annotations
 
 import datetime as dt
+import time
+import types
 
 import pytest
 
-from aggregator import closing
+from aggregator import closing, consumer
 from aggregator.closing import closed
 from dashboard import closed_days, queries
 from dashboard.periods import DateRange
@@ -118,6 +120,47 @@ def span_counts(ch, span: str, kind: str = "page") -> list[tuple[dt.date, str, i
         "AND span = {span:String} ORDER BY date, value",
         parameters={"kind": kind, "span": span},
     ).result_rows
+
+
+async def test_a_backlog_closes_in_rounds_that_rest_three_times_as_long_as_each_took(
+    site, clock, aggregator, ch, redis_db, monkeypatch
+):
+    # Under `footfall serve` the dashboard's queries wait behind closing's statements.
+    now = [1_000.0]
+    monkeypatch.setattr(consumer, "time", types.SimpleNamespace(
+        monotonic=lambda: now[0], perf_counter=time.perf_counter))  # fmt: skip
+    close_due = closing.close_due
+
+    async def taking_two_seconds(*args):  # type: ignore[no-untyped-def]
+        now[0] += 2
+        return await close_due(*args)
+
+    monkeypatch.setattr(closing, "close_due", taking_two_seconds)
+
+    async def through() -> dt.date | None:
+        return (await closed(AsyncClickHouse(ch), SITE)).through
+
+    clock.now_ms = NOV_1_UTC + 31 * DAY_MS  # Dec 2, 07:00 in Hà Nội: Nov 2 to Dec 1 due
+    add_page_views(redis_db, SITE, PAGE_VIEWS, clock())
+    assert await aggregator.step() == len(PAGE_VIEWS)  # then a first round: Nov 2-8
+    assert await through() == dt.date(2023, 11, 8)
+    now[0] += 5.9
+    await aggregator.step()
+    assert await through() == dt.date(2023, 11, 8)  # resting 3 x 2 s
+    now[0] += 0.2
+    await aggregator.step()
+    assert await through() == dt.date(2023, 11, 15)
+    for _ in range(3):
+        now[0] += 6.1
+        await aggregator.step()
+    assert await through() == dt.date(2023, 12, 1)  # no backlog left: the next in 60 s
+    now[0] += 59
+    await aggregator.step()
+    now[0] += 1.1
+    clock.now_ms += DAY_MS
+    assert await through() == dt.date(2023, 12, 1)
+    await aggregator.step()
+    assert await through() == dt.date(2023, 12, 2)
 
 
 async def test_a_closed_month_and_its_days_answer_as_raw_events(
