@@ -108,6 +108,7 @@ SITES_EVERY = 1.0
 CLUSTER_POLL_MS = 50
 """On a Redis Cluster (no blocking read over several nodes): the sleep after an empty read."""
 CLOSE_EVERY = 60.0
+"""Seconds between two rounds of closing the days due (see `aggregator.closing`)."""
 BACKLOG_PAUSE = 3.0
 """While days are left to close, the rest after a round of closing, per second it took: its
 statements take ClickHouse's thread a second or two each on a big site (spans and runs of
@@ -115,7 +116,6 @@ months), and under `footfall serve` the dashboard's queries wait behind them, so
 backlog takes at most a quarter of that thread (`bench/startup.py`)."""
 AHEAD_SLICE = 1_000
 """Entries whose rows are made ahead between two turns of the event loop."""
-"""Seconds between two rounds of closing the days due (see `aggregator.closing`)."""
 
 
 class BatchRecord(msgspec.Struct):
