@@ -41,7 +41,7 @@ import redis.asyncio
 from footfall import keys
 from footfall.clock import Clock, system_clock
 from footfall.sites import Site, normalize_domain, site_from_mirror
-from footfall.wire import StreamEvent, days_since_epoch, stream_entry
+from footfall.wire import StreamEvent, days_since_epoch, encode_event, stream_entry
 
 REQUIRED = ("timestamp", "url")
 
@@ -59,6 +59,8 @@ class Visit:
     start: int
     last: int
     pageviews: int
+    entry: bytes
+    """Its first page view, encoded: its later events carry it (`wire.stream_entry`)."""
 
 
 class Visits:
@@ -73,12 +75,12 @@ class Visits:
         key = (event.site, event.visitor_id)
         visit = self._current.get(key)
         if visit is None or event.ts - visit.last >= self._gap:
-            self._current[key] = Visit(event.ts, event.ts, 1)
+            self._current[key] = Visit(event.ts, event.ts, 1, encode_event(event))
             return stream_entry(event, True, event.ts, 1, 0)
         added = max(event.ts - visit.last, 0)
         visit.last = max(visit.last, event.ts)
         visit.pageviews += 1
-        return stream_entry(event, False, visit.start, visit.pageviews, added)
+        return stream_entry(event, False, visit.start, visit.pageviews, added, visit.entry)
 
 
 def read_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:

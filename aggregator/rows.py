@@ -12,6 +12,10 @@ integers (ms, days), which clickhouse-connect writes to `DateTime64(3)` and
 a batch's rows live until it is acknowledged, and the garbage collector stops
 scanning a tuple of plain values after its first pass (it keeps scanning every
 list, in every later collection).
+
+Each row of a visit's event carries the visit's entry properties (`visit_*`,
+`footfall.visit_rows`): the event's own when it starts the visit, else those of the
+entry event its stream entry carries (`ve`), enriched once per visit (`_visit_of`).
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ import datetime as dt
 import time
 import zoneinfo
 from collections.abc import Set
+from functools import lru_cache
 
 import redis.asyncio
 
 from aggregator.enrich import Enriched, enrich
-from footfall import keys
+from footfall import keys, visit_rows
 from footfall.sites import site_from_mirror
-from footfall.wire import UNDATED, days_since_epoch, decode_entry
+from footfall.wire import UNDATED, days_since_epoch, decode_entry, decode_event, visit_entry_of
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 """A stream entry as XREADGROUP returns it: its id, and its fields (`footfall.wire`)."""
@@ -38,7 +43,7 @@ COLUMNS = [
     "site", "ts", "date", "type", "name", "visitor_id", "visit_start", "new_visit",
     "pageview_number", "duration_ms", "pageview_id", "article_id", "title", "referrer",
     "country", "screen_width", "engaged_ms", "scroll_depth", "props", "stream_id",
-    *Enriched._fields,
+    *Enriched._fields, *(visit_rows.stamped(name) for name in visit_rows.STAMPED),
 ]  # fmt: skip
 SITE, DATE, TYPE, NEW_VISIT, ARTICLE, STREAM_ID = (
     COLUMNS.index(name) for name in ("site", "date", "type", "new_visit", "article_id", "stream_id")
@@ -58,6 +63,12 @@ def to_row(site: str, entry: Entry, days: SiteDays) -> Row:
     event = decode_entry(fields)
     if event.date == UNDATED:
         event.date = days_since_epoch(days.date_of(site, event.ts))
+    enriched = enrich(event)
+    if event.new_visit:
+        visit = _stamp(enriched, event.country)
+    else:
+        started = visit_entry_of(fields)
+        visit = _visit_of(started) if started else _NO_VISIT
     return (
         site,
         event.ts,
@@ -79,8 +90,32 @@ def to_row(site: str, entry: Entry, days: SiteDays) -> Row:
         event.scroll_depth,
         event.props,
         stream_id.decode(),
-        *enrich(event),
+        *enriched,
+        *visit,
     )
+
+
+def _stamp(entry: Enriched, country: str) -> tuple[str, ...]:
+    """The `visit_*` values of a visit whose entry event was enriched as `entry`, in the
+    order of `visit_rows.STAMPED`."""
+    return (
+        entry.source_name, entry.referrer_host, entry.utm_source, entry.utm_medium,
+        entry.utm_campaign, entry.utm_content, entry.utm_term, country, entry.device,
+        entry.browser, entry.browser_version, entry.os, entry.os_version, entry.path,
+    )  # fmt: skip
+
+
+_NO_VISIT = ("",) * len(visit_rows.STAMPED)
+"""The `visit_*` values of an event outside any visit, or of a visit an older collector
+started (its entry is not known)."""
+
+
+@lru_cache(maxsize=16_384)
+def _visit_of(started: bytes) -> tuple[str, ...]:
+    """The `visit_*` values of the visit the encoded event `started` started: a visit's
+    later events are often in one batch, so each visit is decoded and enriched once."""
+    event = decode_event(started)
+    return _stamp(enrich(event), event.country)
 
 
 # Every timezone's offset is a whole number of quarter hours: within one quarter

@@ -3,7 +3,9 @@
 Migrations are files `migrations/NNNN_name.sql`, one or more statements
 separated by `;` at the end of a line, each idempotent (`IF NOT EXISTS`), so a
 migration interrupted halfway can simply run again. On a cluster the same
-statements are applied in their cluster form (`aggregator.cluster`).
+statements are applied in their cluster form (`aggregator.cluster`). A migration
+that fills what it made from the data there is, piece by piece, has a backfill
+(`aggregator.backfills`), run after its statements.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from aggregator.backfills import BACKFILLS
 from aggregator.cluster import Cluster
 from footfall import tables
 from footfall.connections import ClickHouse
@@ -54,6 +57,8 @@ def migrate(
         for statement in migration.statements:
             for form in cluster.statements(statement) if cluster else [statement]:
                 client.command(form)
+        if backfill := BACKFILLS.get(migration.version):
+            backfill(client, cluster)
         client.insert(
             tables.SCHEMA_MIGRATIONS,
             [[migration.version, migration.name]],

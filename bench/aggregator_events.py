@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from footfall.salts import local_day
-from footfall.wire import StreamEvent, days_since_epoch, stream_entry
+from footfall.wire import StreamEvent, days_since_epoch, encode_event, stream_entry
 
 DOMAIN = "bench.example"
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -245,25 +245,27 @@ def _date(ts: int) -> int:
 def stream_entries(n: int, seed: int = 1) -> list[dict[str, bytes | int]]:
     """Exactly `n` stream entries in arrival order, with the visit fields of ingest.lua."""
     raw = sorted(_events(n, seed), key=lambda item: (item[0], item[1].visitor_id))[:n]
-    visits: dict[int, tuple[int, int, int]] = {}  # visitor -> (start, last, page views)
+    # visitor -> (start, last, page views, the encoded event that started the visit)
+    visits: dict[int, tuple[int, int, int, bytes]] = {}
     entries = []
     for ts, visitor, event in raw:
         current = visits.get(visitor.visitor_id)
         if current is not None and ts - current[1] >= VISIT_GAP_MS:
             current = None
         pageview = event.type == "pageview"
-        new_visit, start, number, added = False, 0, 0, 0
+        new_visit, start, number, added, entry = False, 0, 0, 0, b""
         if current is not None:
-            start, last, number = current
+            start, last, number, entry = current
             if ts > last:
                 added, last = ts - last, ts
             if pageview:
                 number += 1
-            visits[visitor.visitor_id] = (start, last, number)
+            visits[visitor.visitor_id] = (start, last, number, entry)
         elif pageview:
             new_visit, start, number = True, ts, 1
-            visits[visitor.visitor_id] = (ts, ts, 1)
-        entries.append(stream_entry(event, new_visit, start, number if pageview else 0, added))
+            visits[visitor.visitor_id] = (ts, ts, 1, encode_event(event))
+        number = number if pageview else 0
+        entries.append(stream_entry(event, new_visit, start, number, added, entry))
     return entries
 
 

@@ -78,12 +78,22 @@ HOURS = [round(1000 * sum(HOUR_WEIGHTS[: h + 1]) / sum(HOUR_WEIGHTS)) for h in r
 # One visit per row of `numbers(visits)`; ARRAY JOIN turns it into its page views (the
 # innermost LIMIT counts page views), and each page view into itself and the engagement
 # event its snippet sends when the page is left. Every rand(k) with a distinct k is an
-# independent draw.
-FILL = """
+# independent draw. A page is drawn from a hash of (visit, its number in the visit),
+# so that every event of a visit can carry its entry page.
+_IS_ARTICLE = "cityHash64(visit, {page}, 'article') % 100 < 85"
+_RANK = "(toUInt32(floor(exp(cityHash64(visit, {page}, 'rank') / pow(2, 64) * log(20000)))) - 1)"
+_PATH = (
+    "if({is_article}, concat('/news/a-', toString({rank}), '.html'), "
+    "['/', '/news', '/sports', '/business', '/world'][1 + {rank} % 5])"
+)
+_ENTRY = "toUInt16(0)"
+_FILL = """
 INSERT INTO events (site, ts, date, type, name, visitor_id, visit_start, new_visit,
     pageview_number, duration_ms, pageview_id, hostname, path, article_id, title,
     referrer, referrer_host, source, source_name, utm_source, utm_medium, utm_campaign,
-    country, browser, os, device, screen_width, engaged_ms, stream_id)
+    country, browser, os, device, screen_width, engaged_ms, stream_id,
+    visit_source_name, visit_referrer_host, visit_utm_source, visit_utm_medium,
+    visit_utm_campaign, visit_country, visit_device, visit_browser, visit_os, visit_entry_page)
 SELECT
     {site:String} AS site,
     if(engagement, page_ts + toIntervalSecond(engaged_s), page_ts) AS ts,
@@ -104,22 +114,27 @@ SELECT
     if(NOT engagement AND page = 0, referrer_host, '') AS referrer_host,
     multiIf(engagement, '', page = 0, source, 'internal') AS source,
     if(NOT engagement AND page = 0, source_name, '') AS source_name,
-    if(NOT engagement AND page = 0 AND source = 'campaign', source_name, '') AS utm_source,
-    if(NOT engagement AND page = 0 AND source = 'campaign', 'newsletter', '') AS utm_medium,
-    if(NOT engagement AND page = 0 AND source = 'campaign',
-       concat('week-', toString(toWeek(visit_start))), '') AS utm_campaign,
+    if(NOT engagement AND page = 0, entry_utm_source, '') AS utm_source,
+    if(NOT engagement AND page = 0, entry_utm_medium, '') AS utm_medium,
+    if(NOT engagement AND page = 0, entry_utm_campaign, '') AS utm_campaign,
     country, browser, os, device, screen_width,
     if(engagement, 1000 * engaged_s, 0) AS engaged_ms,
-    concat(toString(visit), '-', toString(page), if(engagement, 'e', '')) AS stream_id
+    concat(toString(visit), '-', toString(page), if(engagement, 'e', '')) AS stream_id,
+    -- The visit's entry properties on each of its events (footfall/visit_rows.py).
+    entry_source_name AS visit_source_name, entry_referrer_host AS visit_referrer_host,
+    entry_utm_source AS visit_utm_source, entry_utm_medium AS visit_utm_medium,
+    entry_utm_campaign AS visit_utm_campaign, country AS visit_country,
+    device AS visit_device, browser AS visit_browser, os AS visit_os,
+    entry_path AS visit_entry_page
 FROM
 (
--- Per page view: whether it shows an article, and which; how long it was read.
+-- Per page view: whether it shows an article, and which (a function of the visit and
+-- the page's number, so that the visit knows its entry page); how long it was read.
 SELECT *, page,
     visit_start + toIntervalSecond(page * gap_s) AS page_ts,
-    rand(13) % 100 < 85 AS is_article,
-    toUInt32(floor(exp(randCanonical(14) * log(20000)))) - 1 AS rank,
-    if(is_article, concat('/news/a-', toString(rank), '.html'),
-       ['/', '/news', '/sports', '/business', '/world'][1 + rank % 5]) AS path,
+    {is_article} AS is_article,
+    {rank} AS rank,
+    {path} AS path,
     if(is_article, toString(rank), '') AS article_id,
     if(is_article, concat('Article ', toString(rank)), '') AS title,
     -- engaged seconds of page k: 3 .. gap_s - 1, a function of (visit, k), so that the
@@ -166,7 +181,14 @@ FROM
                 if(rand(11) % 2 = 0, 'iOS', 'Android')) AS os,
         multiIf(os = 'iOS', 'Safari', rand(12) % 10 < 7, 'Chrome',
                 ['Firefox', 'Edge', 'Cốc Cốc'][1 + rand(12) % 3]) AS browser,
-        toUInt16(multiIf(device = 'mobile', 390, device = 'tablet', 820, 1440)) AS screen_width
+        toUInt16(multiIf(device = 'mobile', 390, device = 'tablet', 820, 1440)) AS screen_width,
+        source_name AS entry_source_name,
+        referrer_host AS entry_referrer_host,
+        if(source = 'campaign', source_name, '') AS entry_utm_source,
+        if(source = 'campaign', 'newsletter', '') AS entry_utm_medium,
+        if(source = 'campaign', concat('week-', toString(toWeek(visit_start))), '')
+            AS entry_utm_campaign,
+        {entry_path} AS entry_path
     FROM numbers({visits:UInt64})
 )
 ARRAY JOIN range(pages) AS page
@@ -180,6 +202,15 @@ LIMIT {pageviews:UInt64}
 )
 ARRAY JOIN [false, true] AS engagement
 """
+FILL = (
+    _FILL.replace("{is_article}", _IS_ARTICLE.format(page="page"))
+    .replace("{rank}", _RANK.format(page="page"))
+    .replace("{path}", _PATH.format(is_article="is_article", rank="rank"))
+    .replace(
+        "{entry_path}",
+        _PATH.format(is_article=_IS_ARTICLE.format(page=_ENTRY), rank=_RANK.format(page=_ENTRY)),
+    )
+)
 
 
 def fill(

@@ -30,13 +30,16 @@
 -- connection), the collector reads it back and answers what really happened. It is
 -- written in the same atomic call, so it survives a restart exactly when the events do.
 --
--- A visit is a string "start:last:pageviews" that expires after the visit gap
--- of silence. A page view with no current visit starts one; any event of the
--- visitor keeps it alive. Each stream entry says which visit it belongs to
--- (vs: start, "0" for none), whether it started it (nv), its page view number
--- in the visit (vn, 0 for other events) and the time it adds to the visit's
--- duration (vd, ms since the visit's previous event), so that visits, bounces
--- and durations add up exactly in ClickHouse's rollups.
+-- A visit is a string "start:last:pageviews:entry" that expires after the visit
+-- gap of silence, `entry` the encoded event that started it. A page view with no
+-- current visit starts one; any event of the visitor keeps it alive. Each stream
+-- entry says which visit it belongs to (vs: start, "0" for none), whether it
+-- started it (nv), its page view number in the visit (vn, 0 for other events) and
+-- the time it adds to the visit's duration (vd, ms since the visit's previous
+-- event), so that visits, bounces and durations add up exactly in ClickHouse's
+-- rollups; the later entries of a visit carry its entry event too (ve), from
+-- which the aggregator stamps the visit's properties (source, country, entry
+-- page...) on each of its rows. A visit an older collector started has no entry.
 local gap = tonumber(ARGV[1])
 local client_limit, site_limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local limit_window, window = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -85,14 +88,14 @@ local function store(now, visitor, pageview, article, payload)
   end
 
   local visit = visit_prefix .. visitor
-  local new_visit, start, number, duration, last = false, 0, 0, 0, 0
+  local new_visit, start, number, duration, last, entry = false, 0, 0, 0, 0, ""
   local current = redis.call("GET", visit)
   if current then
-    local s, l, pageviews = string.match(current, "^(%d+):(%d+):(%d+)$")
-    start, last, number = tonumber(s), tonumber(l), tonumber(pageviews)
+    local s, l, pageviews, e = string.match(current, "^(%d+):(%d+):(%d+):?(.*)$")
+    start, last, number, entry = tonumber(s), tonumber(l), tonumber(pageviews), e
     -- The key's own expiry follows Redis's clock; the events' times decide.
     if now - last >= gap then
-      current, start, number = nil, 0, 0
+      current, start, number, entry = nil, 0, 0, ""
     end
   end
   if current then
@@ -103,14 +106,19 @@ local function store(now, visitor, pageview, article, payload)
     if pageview then
       number = number + 1
     end
-    redis.call("SET", visit, start .. ":" .. last .. ":" .. number, "PX", gap)
+    redis.call("SET", visit, start .. ":" .. last .. ":" .. number .. ":" .. entry, "PX", gap)
   elseif pageview then
     new_visit, start, number = true, now, 1
-    redis.call("SET", visit, now .. ":" .. now .. ":1", "PX", gap)
+    redis.call("SET", visit, now .. ":" .. now .. ":1:" .. payload, "PX", gap)
   end
 
-  redis.call("XADD", stream, "*", "e", payload, "nv", new_visit and "1" or "0",
-    "vs", start, "vn", pageview and number or 0, "vd", duration)
+  if entry ~= "" then
+    redis.call("XADD", stream, "*", "e", payload, "nv", "0", "vs", start,
+      "vn", pageview and number or 0, "vd", duration, "ve", entry)
+  else
+    redis.call("XADD", stream, "*", "e", payload, "nv", new_visit and "1" or "0",
+      "vs", start, "vn", pageview and number or 0, "vd", duration)
+  end
 end
 
 local filing = cmsgpack.unpack(ARGV[10])

@@ -53,6 +53,14 @@ class Property:
         return "entry_page" if self.name == "visit:entry_page" else self.column
 
     @property
+    def stamped(self) -> str | None:
+        """Its column on the rows of a visit's events (`footfall.visit_rows`), a visit
+        property's but the exit page's (not known while the visit goes on)."""
+        if self.is_visit and self.in_visits in visit_rows.STAMPED:
+            return visit_rows.stamped(self.in_visits)
+        return None
+
+    @property
     def alias(self) -> str:
         """Its column in the per-visit table of a raw query."""
         return f"v_{self.key}"

@@ -50,6 +50,9 @@ class Quantity:
     """Over the period's visits: columns `v_pageviews`, `v_duration_ms` per visit."""
     pages_sql: str | None = None
     """Over raw event rows, replacing the above when the query is about pages."""
+    page_views_only: bool = False
+    """Whether its SQL about pages counts page-view rows alone: a query of such quantities
+    may read those rows only (`PAGE_VIEWS`, the second sorting column after the day)."""
     rollups: Mapping[str, str] = field(default_factory=dict)
     """Per rollup, how its rows are summed."""
     daily: Mapping[str, str] = field(default_factory=dict)
@@ -73,6 +76,9 @@ class Quantity:
         return "visits", self.visits_sql
 
 
+PAGE_VIEWS = "type = 'pageview'"
+"""The page-view rows of raw events."""
+
 QUANTITIES: dict[str, Quantity] = {
     q.name: q
     for q in (
@@ -80,6 +86,7 @@ QUANTITIES: dict[str, Quantity] = {
             "visitors",
             events_sql="uniq(visitor_id)",
             pages_sql="uniqIf(visitor_id, type = 'pageview')",
+            page_views_only=True,
             daily={
                 SITE_HOURLY: "uniqMerge(visitors)",
                 SITE_DAILY: "uniqMerge(visitors)",
@@ -94,6 +101,7 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity(
             "pageviews",
             events_sql="countIf(type = 'pageview')",
+            page_views_only=True,
             rollups={
                 SITE_HOURLY: "sum(pageviews)",
                 SITE_DAILY: "sum(pageviews)",
@@ -122,6 +130,7 @@ QUANTITIES: dict[str, Quantity] = {
             "visits",
             visits_sql="count()",
             pages_sql="uniqIf(visitor_id, visit_start, type = 'pageview' AND visit_start > 0)",
+            page_views_only=True,
             rollups={
                 SITE_HOURLY: "sum(visits)",
                 SITE_DAILY: "sum(visits)",

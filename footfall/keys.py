@@ -96,7 +96,8 @@ def online(site: str) -> str:
 
 
 def visit(site: str, visitor_id: int) -> str:
-    """String "start:last:pageviews" (ms, ms, count): the visitor's current visit.
+    """String "start:last:pageviews:entry" (ms, ms, count, then the encoded event that
+    started it: `footfall.wire`): the visitor's current visit.
 
     It expires after the visit gap of silence, which is what ends a visit.
     """

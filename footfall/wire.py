@@ -6,9 +6,12 @@ site's stream (`keys.stream`) as the entry's field `e`, beside what the script
 decided about the event's visit atomically with the presence update: `nv` "1"
 when the event starts a visit, `vs` the visit's start (ms, "0" when the event is
 outside any visit), `vn` its page view number in the visit, `vd` the
-milliseconds it adds to the visit's duration. The aggregator reads the entry
-back into the same `StreamEvent`, visit included (`decode_entry`), and makes its
-row of it: no field is named or computed twice on the way.
+milliseconds it adds to the visit's duration, and, on the later events of a
+visit, `ve` the event that started it (its `e`, as the script keeps it in the
+visit's key), whose properties the aggregator stamps on the event's row (`visit_*`
+columns). The aggregator reads the entry back into the same `StreamEvent`, visit
+included (`decode_entry`, `visit_entry_of`), and makes its row of it: no field is
+named or computed twice on the way.
 
 An event carries its site's date, as the collector dated it: the day whose salt
 made its visitor id. An entry an older collector wrote (still in the stream when
@@ -81,31 +84,50 @@ def encode_event(event: StreamEvent) -> bytes:
 
 
 def stream_entry(
-    event: StreamEvent, new_visit: bool, visit_start: int, number: int, duration_ms: int
+    event: StreamEvent,
+    new_visit: bool,
+    visit_start: int,
+    number: int,
+    duration_ms: int,
+    entry: bytes = b"",
 ) -> dict[str, bytes | int]:
     """The entry `ingest.lua` adds for `event`, for writers that decide visits themselves
-    (the importer, benchmarks and tests)."""
-    return {
+    (the importer, benchmarks and tests); `entry` the encoded event that started its
+    visit, for an event after it."""
+    fields: dict[str, bytes | int] = {
         "e": encode_event(event),
         "nv": b"1" if new_visit else b"0",
         "vs": visit_start,
         "vn": number,
         "vd": duration_ms,
     }
+    if entry:
+        fields["ve"] = entry
+    return fields
 
 
 def decode_entry(fields: dict[bytes, bytes]) -> StreamEvent:
     """The event of one stream entry, with what `ingest.lua` decided about its visit."""
-    payload = fields[b"e"]
-    try:
-        event = _decoder.decode(payload)
-    except msgspec.ValidationError:
-        event = _undated.decode(payload)  # raises again when not for want of a date
+    event = decode_event(fields[b"e"])
     event.new_visit = fields[b"nv"] == b"1"
     event.visit_start = int(fields[b"vs"])
     event.pageview_number = int(fields[b"vn"])
     event.duration_ms = int(fields[b"vd"])
     return event
+
+
+def visit_entry_of(fields: dict[bytes, bytes]) -> bytes:
+    """The encoded event that started an entry's visit; empty for a visit's first event,
+    an event outside any visit, or a visit an older collector started."""
+    return fields.get(b"ve", b"")
+
+
+def decode_event(payload: bytes) -> StreamEvent:
+    """An encoded event (`e`, `ve`), without the visit its entry says."""
+    try:
+        return _decoder.decode(payload)
+    except msgspec.ValidationError:
+        return _undated.decode(payload)  # raises again when not for want of a date
 
 
 def days_since_epoch(date: dt.date) -> int:

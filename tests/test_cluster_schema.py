@@ -13,6 +13,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
+from aggregator.backfills import stamp_statements
 from aggregator.cluster import Cluster
 from aggregator.schema import migrations, schema_script
 from app.cli import main
@@ -184,3 +185,17 @@ def test_without_a_cluster_the_single_node_schema_is_printed():
     result = CliRunner().invoke(main, ["migrate", "--print"], env={})
     assert "ON CLUSTER" not in result.output and "Replicated" not in result.output
     assert "ENGINE = MergeTree" in result.output
+
+
+def test_the_visit_stamps_backfill_runs_on_every_node_over_its_own_shards_rows(
+    clickhouse_session,
+):
+    statements = stamp_statements("footfall", 202311, Cluster("analytics"))
+    for statement in statements:
+        clickhouse_session.query(f"EXPLAIN AST {statement}")
+        assert " ON CLUSTER analytics" in statement, statement
+    _, lookup, update, _ = statements
+    # Each node looks up the visits it stores, for the events it stores, once per shard.
+    assert "FROM visits_local FINAL" in lookup
+    assert update.startswith("ALTER TABLE events_local ON CLUSTER analytics UPDATE ")
+    assert "IN PARTITION 202311 " in update and "mutations_sync = 2" in update

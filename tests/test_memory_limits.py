@@ -23,11 +23,12 @@ def add_distinct_pages(ch, count: int) -> None:
     page holds one group per page, far over a few MiB."""
     ch.command(
         "INSERT INTO events (site, ts, date, type, visitor_id, visit_start, new_visit, "
-        "pageview_number, path, country) "
+        "pageview_number, path, country, visit_country, visit_entry_page) "
         f"SELECT '{SITE}', toDateTime64('2023-11-16 03:00:00', 3, 'UTC') + number / 1000, "
         "toDate('2023-11-16'), 'pageview', number, "
         "toDateTime64('2023-11-16 03:00:00', 3, 'UTC') + number / 1000, 1, 1, "
-        f"concat('/news/story-', toString(number), '.html'), 'VN' FROM numbers({count})"
+        f"concat('/news/story-', toString(number), '.html') AS path, 'VN', 'VN', path "
+        f"FROM numbers({count})"
     )
 
 

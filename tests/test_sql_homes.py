@@ -20,10 +20,11 @@ PACKAGES = ("footfall", "collector", "aggregator", "dashboard", "app")
 HOMES = (
     "aggregator/sql.py",
     "dashboard/sql/",
-    # The migrations' own: their version table and the raw events' TTL, and the
-    # statements' cluster form.
+    # The migrations' own: their version table and the raw events' TTL, the
+    # statements' cluster form, and the backfills made from the data there is.
     "aggregator/schema.py",
     "aggregator/cluster.py",
+    "aggregator/backfills.py",
 )
 SQL = re.compile(r"\b(SELECT|INSERT INTO|ALTER TABLE|CREATE TABLE|DELETE FROM|OPTIMIZE TABLE)\b")
 

@@ -12,12 +12,14 @@ import datetime as dt
 
 import pytest
 
+from aggregator.backfills import stamp_visits
 from aggregator.schema import migrations
 from dashboard import queries
 from dashboard.filters import parse_filters
 from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES
 from dashboard.queries import Selection
+from footfall import visit_rows
 from footfall.connections import AsyncClickHouse
 from tests.helpers import Recording
 from tests.test_stats_api import SITE, SITE_QUANTITIES, TZ, scripted_midnight
@@ -110,6 +112,9 @@ async def test_every_visit_filter_reads_the_visits_table_and_answers_as_raw_even
             # The visits that pass come from the table: none is grouped from the events.
             assert any("FROM visits FINAL" in sql for sql in fast.statements), text
             assert not any("GROUP BY visitor_id, visit_start" in sql for sql in fast.statements)
+            # Pages and articles read the visit's properties on the events, but its exit.
+            joined = [sql for sql in fast.statements if "INNER JOIN period_visits" in sql]
+            assert bool(joined) == ("exit_page" in text), text
 
 
 async def test_a_breakdown_by_every_visit_property_under_a_visit_filter_reads_only_visits(
@@ -166,6 +171,44 @@ async def test_the_visits_migration_fills_the_visits_of_events_stored_before_it(
         await _assert_filtered_equals_raw(Recording(ch), clickhouse, sel)
     ((visits_read,),) = ch.query("SELECT count() FROM visits FINAL").result_rows
     assert visits_read == 6
+
+
+def _stamped_against_visits(ch) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    """(events of visits, those whose stamped properties differ from their visit's row, those
+    after the entry with a source stamped)."""
+    differ = " OR ".join(f"e.{visit_rows.stamped(n)} != v.{n}" for n in visit_rows.STAMPED)
+    (events, differing, sourced) = ch.query(
+        f"SELECT count(), countIf({differ}), "
+        "countIf(e.new_visit = 0 AND e.visit_source_name != '') "
+        "FROM events AS e INNER JOIN (SELECT * FROM visits FINAL) AS v "
+        "USING (site, visitor_id, visit_start)"
+    ).result_rows[0]
+    return events, differing, sourced
+
+
+async def test_each_event_of_a_visit_carries_the_visits_properties_as_its_row_holds_them(
+    scripted, ch
+):
+    events, differing, sourced = _stamped_against_visits(ch)
+    assert events > 6 and differing == 0 and sourced > 0
+    ((outside,),) = ch.query(
+        "SELECT countIf(visit_entry_page != '') FROM events WHERE visit_start = 0"
+    ).result_rows
+    assert outside == 0
+
+
+async def test_the_migration_stamps_the_events_stored_before_it(scripted, ch):
+    stamped = ", ".join(visit_rows.stamped(n) for n in visit_rows.STAMPED)
+    kept = f"SELECT stream_id, {stamped} FROM events ORDER BY stream_id"
+    before = ch.query(kept).result_rows
+    blank = ", ".join(f"{visit_rows.stamped(n)} = ''" for n in visit_rows.STAMPED)
+    ch.command(f"ALTER TABLE events UPDATE {blank} WHERE 1 SETTINGS mutations_sync = 1")
+    assert _stamped_against_visits(ch)[1] > 0
+
+    stamp_visits(ch)
+    stamp_visits(ch)  # again, as after an interruption: no change
+    assert ch.query(kept).result_rows == before
+    assert _stamped_against_visits(ch)[1] == 0
 
 
 async def test_a_comparison_under_a_visit_filter_reads_both_periods_in_one_query(scripted, ch):

@@ -6,6 +6,7 @@ import pytest
 
 from collector.bots import is_bot
 from footfall import keys
+from footfall.wire import decode_event, visit_entry_of
 from tests.conftest import AUTH, BROWSER_UA
 from tests.helpers import pageview, stream_events
 
@@ -91,6 +92,40 @@ async def test_engagement_keeps_a_visit_alive(client, site, redis_db, clock):
         await send(client, {"n": "engagement", "u": "https://news.example/a.html", "e": 1})
     await send(client, pageview())
     assert stream_events(redis_db)[-1].new_visit is False
+
+
+async def test_a_visits_later_events_carry_the_event_that_started_it(client, site, redis_db, clock):
+    entry = pageview("https://news.example/a.html?utm_source=mail", r="https://t.co/x")
+    await send(client, entry)
+    clock.advance(60)
+    await send(client, {"n": "engagement", "u": "https://news.example/a.html", "e": 1000})
+    await send(client, pageview("https://news.example/b.html"))
+    clock.advance(31 * 60)
+    await send(client, pageview("https://news.example/c.html"))
+    entries = _entries(redis_db)
+    first = entries[0][b"e"]
+    assert [visit_entry_of(fields) for fields in entries] == [b"", first, first, b""]
+    assert decode_event(first).url == entry["u"]
+
+
+async def test_a_visit_an_older_collector_started_goes_on_without_its_entry(
+    client, site, redis_db, clock
+):
+    await send(client, pageview())
+    (event,) = stream_events(redis_db)
+    visit = keys.visit("news.example", event.visitor_id)
+    start = event.visit_start
+    redis_db.set(visit, f"{start}:{start}:1", px=1_800_000)  # what it wrote: no entry
+    clock.advance(60)
+    await send(client, pageview())
+    later = _entries(redis_db)[-1]
+    assert visit_entry_of(later) == b""
+    assert stream_events(redis_db)[-1].visit_start == start
+    assert stream_events(redis_db)[-1].pageview_number == 2
+
+
+def _entries(redis_db) -> list[dict[bytes, bytes]]:
+    return [fields for _, fields in redis_db.xrange(keys.stream("news.example"))]
 
 
 async def test_visits_are_counted_exactly_at_ingest(client, site, clock, aggregator):

@@ -10,9 +10,10 @@ from dashboard.queries.numbers import Numbers, numbers
 from dashboard.queries.selection import Selection
 from dashboard.sql import articles as articles_sql
 from dashboard.sql.days import Counts, Rollup
+from dashboard.sql.raw_events import VisitRoad
 from dashboard.sql.scope import SiteScope
 from dashboard.sql.shapes import ONE_GROUP, ordered, paged, summed
-from dashboard.stats_metrics import ARTICLE_SOURCES, ARTICLE_STATS
+from dashboard.stats_metrics import ARTICLE_SOURCES, ARTICLE_STATS, QUANTITIES
 from footfall.closed_counts import span_end
 from footfall.connections import AsyncClickHouse
 
@@ -35,10 +36,23 @@ async def articles(
     params = sel.params()
     page = {"limit": limit, "offset": offset}
     if plan.for_articles(sel, raw=raw) == plan.RAW:
-        table = plan.visits_table(sel, raw=raw)
-        every = articles_sql.every_article_raw(
-            sel.filters, params, ARTICLE_QUANTITIES, visits_table=table
-        )
+        road = plan.visit_road(sel, raw=raw)
+        if road == VisitRoad.STAMPED and all(QUANTITIES[q].page_views_only for q in needs):
+            # The page of articles first, ranked on the page views alone, then its numbers.
+            ranked = articles_sql.ranked_articles_raw(sel.filters, params, needs, road=road)
+            ids = [g for g, *_ in await scope.query(paged(ordered(ranked, order)), params | page)]
+            if not ids:
+                return []
+            params = sel.params() | {"articles": ids}
+            listed = articles_sql.listed_articles_raw(
+                sel.filters, params, ARTICLE_QUANTITIES, road=road
+            )
+            numbered = {
+                g: (title, numbers(rest, ARTICLE_QUANTITIES))
+                for g, title, *rest in await scope.query(listed, params)
+            }
+            return [(g, *numbered[g]) for g in ids]
+        every = articles_sql.every_article_raw(sel.filters, params, ARTICLE_QUANTITIES, road=road)
         found = await scope.query(paged(ordered(every, order)), params | page)
         return [(g, title, numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
     if plan.lists_first(sort, limit, offset):

@@ -6,8 +6,9 @@ Each function names the source of one kind of query (see the list in
 compare both. Under filters on visit properties alone (a click on a source, a
 country...), the `visits` table answers a site's totals, time series by day or
 month and breakdowns by a visit property, and raw queries about pages read the
-visits that pass from it (`visits_table`); under a filter on events (a page, an
-event name), raw events answer.
+events of the visits that pass by the visit properties stamped on them, or join
+them to the visits from that table (`visit_road`); under a filter on events (a
+page, an event name), raw events answer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import weakref
 from dashboard import top_articles
 from dashboard.properties import Property
 from dashboard.queries.selection import Selection
+from dashboard.sql.raw_events import VisitRoad
 from dashboard.sql.scope import SiteScope
 from dashboard.sql.site import FIRST_DAYS
 from dashboard.stats_metrics import (
@@ -92,10 +94,16 @@ def for_breakdown(
     return VISITS if on_visits and prop.is_visit and _all_answer(quantities, VISITS) else RAW
 
 
-def visits_table(sel: Selection, *, raw: bool = False) -> bool:
-    """Whether a raw query reads the visits that pass from the `visits` table (under visit
-    filters alone), rather than grouping them from the events."""
-    return not raw and _visit_filters_only(sel)
+def visit_road(sel: Selection, *, raw: bool = False) -> VisitRoad:
+    """How a raw query finds the visits that pass its filters: under visit filters alone,
+    from the `visits` table, their events by the visit properties stamped on them when
+    every filter's is (`STAMPED`: all but the exit page's) or joined to them (`TABLE`);
+    else grouped from the events."""
+    if raw or not _visit_filters_only(sel):
+        return VisitRoad.GROUPED
+    if all(f.property.stamped for f in sel.filters):
+        return VisitRoad.STAMPED
+    return VisitRoad.TABLE
 
 
 def _visit_filters_only(sel: Selection) -> bool:

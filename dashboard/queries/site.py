@@ -128,8 +128,8 @@ def _raw(
     sel: Selection, quantities: list[str], group: raw_events.Group, *, raw: bool
 ) -> tuple[str, dict[str, object]]:
     params = sel.params()
-    table = plan.visits_table(sel, raw=raw)
-    return raw_events.numbers(sel.filters, params, quantities, group, visits_table=table), params
+    road = plan.visit_road(sel, raw=raw)
+    return raw_events.numbers(sel.filters, params, quantities, group, road=road), params
 
 
 def _visits(sel: Selection, quantities: list[str], group: str) -> tuple[str, dict[str, object]]:

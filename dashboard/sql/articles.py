@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from dashboard.filters import Filter
-from dashboard.sql import scope
+from dashboard.sql import scope, visits
 from dashboard.sql.days import (
     DAY_ROWS,
     Counted,
@@ -24,13 +24,14 @@ from dashboard.sql.days import (
 from dashboard.sql.raw_events import (
     EVENT_DAY,
     IN_RANGE,
+    JOINED,
+    VisitRoad,
     event_conditions,
-    joined_if_visits,
     visit_filters,
     with_visits_of,
 )
 from dashboard.sql.shapes import bucket, date_bucket, grouped
-from dashboard.stats_metrics import QUANTITIES
+from dashboard.stats_metrics import PAGE_VIEWS, QUANTITIES
 from footfall import closed_counts, tables
 
 if TYPE_CHECKING:
@@ -137,18 +138,37 @@ def every_article_raw(
     params: dict[str, object],
     quantities: list[str],
     *,
-    visits_table: bool = False,
+    road: VisitRoad = VisitRoad.GROUPED,
 ) -> str:
     """`SELECT g, title, q_<quantity>...` of every article, from the events that pass
-    `filters` (their visits from the `visits` table if `visits_table`)."""
-    return _raw(filters, params, "article_id", _ANY, quantities, visits_table=visits_table)
+    `filters` (their visits by `road`)."""
+    return _raw(filters, params, "article_id", _ANY, quantities, road=road)
+
+
+def ranked_articles_raw(
+    filters: Sequence[Filter], params: dict[str, object], quantities: list[str], *, road: VisitRoad
+) -> str:
+    """`SELECT g, q_<quantity>...` of every article, from the page views that pass `filters`
+    alone (`quantities` each `page_views_only`), untitled: what ranks them, in half the
+    rows."""
+    return _raw(
+        filters, params, "article_id", _ANY, quantities, road=road, titled=False, page_views=True
+    )
+
+
+def listed_articles_raw(
+    filters: Sequence[Filter], params: dict[str, object], quantities: list[str], *, road: VisitRoad
+) -> str:
+    """`SELECT g, title, q_<quantity>...` of the articles `{articles}`, from the events that
+    pass `filters`."""
+    return _raw(filters, params, "article_id", _LISTED[1], quantities, road=road)
 
 
 def one_article_raw(
     filters: Sequence[Filter], params: dict[str, object], group: str, quantities: list[str]
 ) -> str:
     """`SELECT g, title, q_<quantity>...` of the article `{article}` per `group`."""
-    return _raw(filters, params, group, _ONE[1], quantities, visits_table=False)
+    return _raw(filters, params, group, _ONE[1], quantities, road=VisitRoad.GROUPED)
 
 
 def _raw(
@@ -158,21 +178,31 @@ def _raw(
     where: str,
     quantities: list[str],
     *,
-    visits_table: bool,
+    road: VisitRoad,
+    titled: bool = True,
+    page_views: bool = False,
 ) -> str:
     per_day = ", ".join(f"{QUANTITIES[q].raw(on_pages=True)[1]} AS q_{q}" for q in quantities)
     sums = ", ".join(f"sum(q_{q}) AS q_{q}" for q in quantities)
     conditions = [IN_RANGE, where, *event_conditions(filters, params)]
-    with_visits = ""
-    if visit_filters(filters):
+    if page_views:
+        conditions.append(PAGE_VIEWS)
+    with_visits, table = "", tables.EVENTS
+    if road == VisitRoad.STAMPED:
+        conditions += visits.stamped(filters, params)
+    elif visit_filters(filters):
         props = {f.property for f in visit_filters(filters)}
-        with_visits = with_visits_of(filters, props, params, visits_table=visits_table)
-    titled = "type = 'pageview' AND title != ''"
+        with_visits = with_visits_of(filters, props, params, road=road)
+        table = JOINED
+    title, day_title = "", ""
+    if titled:
+        named = "type = 'pageview' AND title != ''"
+        title = "argMax(day_title, titled_at) AS title, "
+        day_title = f"argMaxIf(title, ts, {named}) AS day_title, maxIf(ts, {named}) AS titled_at, "
     return (
-        f"{with_visits}SELECT g, argMax(day_title, titled_at) AS title, {sums} FROM ("
-        f"SELECT {group} AS g, {EVENT_DAY} AS d, argMaxIf(title, ts, {titled}) AS day_title, "
-        f"maxIf(ts, {titled}) AS titled_at, {per_day} "
-        f"FROM {scope.rows(joined_if_visits(filters), *conditions)} GROUP BY g, d) GROUP BY g"
+        f"{with_visits}SELECT g, {title}{sums} FROM ("
+        f"SELECT {group} AS g, {EVENT_DAY} AS d, {day_title}{per_day} "
+        f"FROM {scope.rows(table, *conditions)} GROUP BY g, d) GROUP BY g"
     )
 
 

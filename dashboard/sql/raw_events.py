@@ -1,21 +1,27 @@
 """Stats queries over raw `events`: any quantity, under any filters, per any group.
 
 A raw query reads the period's event rows and, when it needs visits, a table of
-the period's visits made from the same rows (`visits`, one row per visit: its
-entry properties, exit page, page views and duration), joined on (visitor_id,
-visit_start). Distinct counts are counted per site-local day, then summed.
+the period's visits (`period_visits`, one row per visit: its entry properties,
+exit page, page views and duration), joined on (visitor_id, visit_start). Distinct
+counts are counted per site-local day, then summed. The visits come by one of three
+roads (`VisitRoad`): grouped from the same event rows (`GROUPED`, raw: any
+filter); read from the `visits` table (`TABLE`, under visit filters alone); or,
+when every filter's property is stamped on the events (all but the exit page),
+the events pass by those columns with no join, and only the quantities of visits
+read the table (`STAMPED`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 from dashboard.filters import Filter
 from dashboard.properties import PROPERTIES, Property
 from dashboard.sql import scope, visits
 from dashboard.sql.shapes import ONE_GROUP, T0, T1, VISIT_DAY, grouped
-from dashboard.stats_metrics import QUANTITIES
+from dashboard.stats_metrics import PAGE_VIEWS, QUANTITIES
 from footfall import tables
 
 IN_RANGE = f"date BETWEEN {{d0:Date}} - 1 AND {{d1:Date}} + 1 AND ts >= {T0} AND ts < {T1}"
@@ -30,9 +36,17 @@ EVENT_DAY = "toDate(ts, {tz:String})"
 ENTRY_PAGE = PROPERTIES["visit:entry_page"]
 _VISITS = "period_visits"
 """The period's visits that pass the filters: a query's `WITH` (`with_visits_of`)."""
-_JOINED = f"{tables.EVENTS} INNER JOIN {_VISITS} USING (visitor_id, visit_start)"
+JOINED = f"{tables.EVENTS} INNER JOIN {_VISITS} USING (visitor_id, visit_start)"
 """The events of the visits that pass."""
 _ALL_VISITS = f"{_VISITS} WHERE 1"
+
+
+class VisitRoad(Enum):
+    """Where a raw query finds the visits that pass its filters (see the module's doc)."""
+
+    GROUPED = "grouped"
+    TABLE = "table"
+    STAMPED = "stamped"
 
 
 @dataclass(frozen=True)
@@ -57,10 +71,10 @@ def numbers(
     quantities: list[str],
     group: Group,
     *,
-    visits_table: bool = False,
+    road: VisitRoad = VisitRoad.GROUPED,
 ) -> str:
     """`SELECT g, q_<quantity>...` of the events that pass `filters` (their values added
-    to `params`), per `group`; their visits from the `visits` table if `visits_table`."""
+    to `params`), per `group`; their visits by `road`."""
     on_pages = group.property is not None and group.property.name == "event:page"
     on_pages = on_pages or any(f.property.name == "event:page" for f in filters)
     levels: dict[str, list[tuple[str, str]]] = {"events": [], "visits": []}
@@ -72,17 +86,22 @@ def numbers(
     if group.property is not None:
         visit_props.add(group.property if group.property.is_visit else ENTRY_PAGE)
     by_visit = group.property is not None and group.property.is_visit
-    join_visits = bool(visit_filters(filters)) or by_visit
+    stamped = road == VisitRoad.STAMPED and not by_visit
+    join_visits = by_visit or (bool(visit_filters(filters)) and not stamped)
     with_visits = ""
     if join_visits or levels["visits"]:
-        with_visits = with_visits_of(filters, visit_props, params, visits_table=visits_table)
+        with_visits = with_visits_of(filters, visit_props, params, road=road)
 
     parts = []
     if levels["events"]:
         # By a visit's property, its visitor counts on the day it started, as in the rollups.
         day = VISIT_DAY if by_visit else EVENT_DAY
         conditions = [IN_RANGE, *event_conditions(filters, params)]
-        rows = scope.rows(_JOINED if join_visits else tables.EVENTS, *conditions)
+        if stamped:
+            conditions += visits.stamped(filters, params)
+            if on_pages and _page_views_only(levels["events"]):
+                conditions.append(PAGE_VIEWS)
+        rows = scope.rows(JOINED if join_visits else tables.EVENTS, *conditions)
         parts.append(grouped(rows, group.events, levels["events"], day))
     if levels["visits"]:
         parts.append(grouped(_ALL_VISITS, group.visits, levels["visits"], VISIT_DAY))
@@ -93,17 +112,21 @@ def numbers(
     return f"{with_visits}SELECT {columns} FROM {joined}"
 
 
+def _page_views_only(quantities: list[tuple[str, str]]) -> bool:
+    return all(QUANTITIES[q].page_views_only for q, _ in quantities)
+
+
 def with_visits_of(
     filters: Sequence[Filter],
     props: set[Property],
     params: dict[str, object],
     *,
-    visits_table: bool = False,
+    road: VisitRoad = VisitRoad.GROUPED,
 ) -> str:
     """`WITH period_visits AS (...)`: one row per visit that started in the period and
     passes `filters`, with the properties `props` (a column each, by alias); grouped from
-    the events, or read from the `visits` table if `visits_table` (visit filters only)."""
-    if visits_table:
+    the events, or read from the `visits` table by the other roads (visit filters only)."""
+    if road != VisitRoad.GROUPED:
         assert not event_filters(filters)
         return visits.passing(filters, props, params, _VISITS)
     columns = "".join(f"{p.visit_sql} AS {p.alias}, " for p in sorted(props, key=lambda p: p.name))
@@ -117,11 +140,6 @@ def with_visits_of(
         f"FROM {scope.rows(tables.EVENTS, _VISITS_IN_RANGE)} GROUP BY visitor_id, visit_start "
         f"HAVING {' AND '.join(having) or '1'}) "
     )
-
-
-def joined_if_visits(filters: Sequence[Filter]) -> str:
-    """The events, joined to the `visits` when `filters` has a visit's."""
-    return _JOINED if visit_filters(filters) else tables.EVENTS
 
 
 def event_conditions(filters: Sequence[Filter], params: dict[str, object]) -> list[str]:

@@ -3,11 +3,13 @@
 A click on a source, a country or an entry page filters the page by a property of
 the visit. The period's visits that pass are rows of `visits` (migration 0018): its
 totals, time series by day or month and breakdowns by a visit property are sums over
-them, and the queries about pages (page breakdowns, articles) join the events to them
-(`passing`, in place of the visits `dashboard.sql.raw_events` groups from events).
-A visit never crosses the site's midnight and periods are whole site-local days, so a
-visit's events all fall in the period it started in: summed per visit, they are the
-period's events of the visits that pass, as raw events count them.
+them, and the queries about pages (page breakdowns, articles) read the events of the
+visits that pass: by the visit's properties each event carries (`stamped`), or, under
+a filter on the exit page, joined to the visits (`passing`, in place of the visits
+`dashboard.sql.raw_events` groups from events). A visit never crosses the site's
+midnight and periods are whole site-local days, so a visit's events all fall in the
+period it started in: summed per visit, they are the period's events of the visits
+that pass, as raw events count them.
 """
 
 from __future__ import annotations
@@ -46,6 +48,17 @@ def passing(
         "pageviews AS v_pageviews, duration_ms AS v_duration_ms "
         f"FROM {_passing_rows(filters, params)}) "
     )
+
+
+def stamped(filters: Sequence[Filter], params: dict[str, object]) -> list[str]:
+    """The conditions on event rows that their visit started in the period and passes the
+    visit `filters` (their values added to `params`), each read from the visit's property
+    stamped on the rows (`Property.stamped`): the rows the join to `passing` keeps."""
+    conditions = [_STARTED]
+    for f in filters:
+        assert f.property.stamped is not None, f.property.name
+        conditions.append(f.condition(f.property.stamped, params))
+    return conditions
 
 
 def _passing_rows(filters: Sequence[Filter], params: dict[str, object]) -> str:
