@@ -59,6 +59,12 @@ class Quantity:
     """Per rollup, how it is counted over one day's rows: a count of distinct ids of a
     day (ids change at the site's midnight), summed over days (dashboard/closed_days.py)."""
 
+    @property
+    def distinct(self) -> bool:
+        """Whether it counts distinct ids, per day then summed (`daily`); else it adds up
+        over any rows."""
+        return bool(self.daily)
+
     def answers(self, rollup: str) -> bool:
         return rollup in self.rollups or rollup in self.daily
 

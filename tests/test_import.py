@@ -60,6 +60,15 @@ async def test_an_import_lands_in_events_rollups_and_counters(
     )
     assert redis_db.hgetall(keys.totals("portal.example")) == {b"pageviews": b"4", b"visits": b"3"}
     assert redis_db.xlen(keys.stream("portal.example")) == 0
+    # Each view carries its visit's entry: a's second view the Google visit's.
+    assert ch.query(
+        "SELECT path, visit_source_name, visit_entry_page FROM events ORDER BY ts"
+    ).result_rows == [
+        ("/tin-tuc/975.html", "Zalo", "/tin-tuc/975.html"),
+        ("/tin-tuc/975.html", "Google", "/tin-tuc/975.html"),
+        ("/tin-tuc/976.html", "Google", "/tin-tuc/975.html"),
+        ("/tin-tuc/975.html", "", "/tin-tuc/975.html"),
+    ]
 
 
 async def test_a_file_imported_before_is_refused_unless_asked_again(

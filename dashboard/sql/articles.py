@@ -150,10 +150,12 @@ def ranked_articles_raw(
 ) -> str:
     """`SELECT g, q_<quantity>...` of every article, from the page views that pass `filters`
     alone (`quantities` each `page_views_only`), untitled: what ranks them, in half the
-    rows."""
+    rows, and grouped by article alone when none is distinct (by page views)."""
+    by_day = any(QUANTITIES[q].distinct for q in quantities)
     return _raw(
-        filters, params, "article_id", _ANY, quantities, road=road, titled=False, page_views=True
-    )
+        filters, params, "article_id", _ANY, quantities,
+        road=road, titled=False, page_views=True, by_day=by_day,
+    )  # fmt: skip
 
 
 def listed_articles_raw(
@@ -181,8 +183,9 @@ def _raw(
     road: VisitRoad,
     titled: bool = True,
     page_views: bool = False,
+    by_day: bool = True,
 ) -> str:
-    per_day = ", ".join(f"{QUANTITIES[q].raw(on_pages=True)[1]} AS q_{q}" for q in quantities)
+    counted = ", ".join(f"{QUANTITIES[q].raw(on_pages=True)[1]} AS q_{q}" for q in quantities)
     sums = ", ".join(f"sum(q_{q}) AS q_{q}" for q in quantities)
     conditions = [IN_RANGE, where, *event_conditions(filters, params)]
     if page_views:
@@ -199,10 +202,12 @@ def _raw(
         named = "type = 'pageview' AND title != ''"
         title = "argMax(day_title, titled_at) AS title, "
         day_title = f"argMaxIf(title, ts, {named}) AS day_title, maxIf(ts, {named}) AS titled_at, "
+    # Distinct counts are counted per day, then summed (see dashboard.queries).
+    day, groups = (f"{EVENT_DAY} AS d, ", "g, d") if by_day else ("", "g")
     return (
         f"{with_visits}SELECT g, {title}{sums} FROM ("
-        f"SELECT {group} AS g, {EVENT_DAY} AS d, {day_title}{per_day} "
-        f"FROM {scope.rows(table, *conditions)} GROUP BY g, d) GROUP BY g"
+        f"SELECT {group} AS g, {day}{day_title}{counted} "
+        f"FROM {scope.rows(table, *conditions)} GROUP BY {groups}) GROUP BY g"
     )
 
 
