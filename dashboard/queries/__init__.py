@@ -25,8 +25,10 @@ Their SQL is built in `dashboard.sql`. Sources, first that can answer:
   page views (pages);
 * `visits` (a row per visit) for breakdowns by exit page without filters, by
   visitors and visits; under filters on visit properties alone, for totals, time
-  series by day or month and breakdowns by a visit property, and as the visits
-  that pass, which raw queries about pages join (`dashboard.sql.visits`);
+  series by day or month and breakdowns by a visit property; raw queries about
+  pages read the events of the visits that pass by the visit's properties stamped
+  on them, or, under an exit-page filter, join them to those visits
+  (`dashboard.sql.visits`, `plan.visit_road`);
 * `article_stats` (per site-local day) for articles without filters, the period's
   top ones looked for first in each closed day's and span's list of its top articles
   (`top_articles`), and `article_sources` for an article's sources;
