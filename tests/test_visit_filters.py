@@ -94,7 +94,7 @@ async def _assert_filtered_equals_raw(fast: Recording, raw: AsyncClickHouse, sel
         ), sort
 
 
-@pytest.mark.parametrize("timezone", [TZ, "Asia/Kolkata"])
+@pytest.mark.parametrize("timezone", [TZ, "Asia/Kolkata", "Asia/Kathmandu"])
 async def test_every_visit_filter_reads_the_visits_table_and_answers_as_raw_events(
     client, add_site, clock, ch, aggregator, timezone
 ):
