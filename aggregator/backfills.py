@@ -51,11 +51,9 @@ def stamp_statements(database: str, month: int, cluster: Cluster | None = None) 
     )
     # A replica runs a replicated mutation itself, reading its own lookup table: the
     # lookup is made on every node, and dropped once every replica is done (sync 2).
-    sync = (
-        "mutations_sync = 2, allow_nondeterministic_mutations = 1"
-        if cluster
-        else ("mutations_sync = 1")
-    )
+    sync = "mutations_sync = 1"
+    if cluster:
+        sync = "mutations_sync = 2, allow_nondeterministic_mutations = 1"
     return [
         f"DROP TABLE IF EXISTS {lookup}{on}",
         f"CREATE TABLE {lookup}{on} ENGINE = Join(ANY, LEFT, site, visitor_id, visit_start) "
