@@ -16,7 +16,8 @@ every node from `events_local` into the rollup's `t_local`, so each shard rolls
 up the events it stores; a view's new query (`ALTER TABLE v MODIFY QUERY`) reads
 `events_local` too. Column changes (`ALTER TABLE t ADD COLUMN`) go to both
 tables, other changes to the data table. A dropped view is dropped on every node,
-a dropped table with its data table. A fill (`INSERT INTO t SELECT ...`, a
+a dropped table with its data table, an emptied table by its data table on
+every node (`TRUNCATE TABLE t`: `t_local`, the rows). A fill (`INSERT INTO t SELECT ...`, a
 migration's backfill) is run as it is, once, through the Distributed tables:
 each row goes to its site's shard. A statement of another kind has no cluster
 form: `statements()` refuses it, and a test runs every migration through it, so
@@ -45,6 +46,7 @@ _COLUMN_CHANGE = re.compile(r"^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b", re.I)
 _MODIFY_QUERY = re.compile(r"^MODIFY QUERY\s", re.I)
 _FILL = re.compile(r"^INSERT INTO \w+\s*(\([^)]*\))?\s*SELECT\s", re.I)
 _DROP = re.compile(r"^DROP (?P<kind>TABLE|VIEW) IF EXISTS (?P<name>\w+)\s*$", re.I)
+_TRUNCATE = re.compile(r"^TRUNCATE TABLE IF EXISTS (?P<name>\w+)\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class Cluster:
             return [statement]
         if match := _DROP.match(statement):
             return self._drop(match["kind"].upper(), match["name"])
+        if match := _TRUNCATE.match(statement):
+            return [f"TRUNCATE TABLE IF EXISTS {match['name']}{LOCAL} {self.on}"]
         raise ValueError(f"no cluster form for this statement: {statement[:80]!r}")
 
     def _table(self, statement: str) -> list[str]:

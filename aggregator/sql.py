@@ -9,7 +9,7 @@ that read or close one site's days (`aggregator.closing`) read its rows through
 
 from __future__ import annotations
 
-from footfall import tables, visit_rows
+from footfall import closed_counts, tables, visit_rows
 
 _SITE = "site = {site:String}"
 
@@ -43,10 +43,31 @@ CLOSED_MARKERS = (
 
 # Every rollup's numbers per day of the days {first:Date}..{last:Date}, as rows
 # (kind, date, key, value, visitors, visits, pageviews, engaged_ms, title): what each
-# kind holds is in migration 0013.
+# kind holds is in migration 0013 (0020: the paired kinds, `closed_counts.paired`).
 _EXITS_FROM = "visit_start >= toDateTime({first:Date}, {tz:String})"
 _EXITS_TO = "visit_start < toDateTime({last:Date} + 1, {tz:String})"
 _VIEWED = visit_rows.VIEWED
+_TITLE = "argMaxIf(title, ts, type = 'pageview' AND title != '')"
+
+
+def _paired(kind: str, group: str, rows: str, title: str) -> str:
+    """The rows of `kind`'s paired kinds: the numbers per `group` (SQL over events) of the
+    site's events that pass `rows` on the days, among the visits of each value of each
+    property of `closed_counts.PAIRED` (`key`), as raw events count them for pages."""
+    pairs = ", ".join(
+        f"('{closed_counts.paired(kind, stamped)}', {stamped})" for stamped in closed_counts.PAIRED
+    )
+    return (
+        f"SELECT pair.1, date, pair.2, {group} AS g, uniqIf(visitor_id, type = 'pageview'), "
+        "uniqIf(visitor_id, visit_start, type = 'pageview' AND visit_start > 0), "
+        f"countIf(type = 'pageview'), sum(engaged_ms), {title} "
+        f"FROM {tables.EVENTS} ARRAY JOIN [{pairs}] AS pair WHERE {_SITE} AND {_DAYS} AND {rows} "
+        "GROUP BY pair.1, date, pair.2, g"
+    )
+
+
+_PAIRED_PAGES = _paired(closed_counts.PAGE, "path", "1", "''")
+_PAIRED_ARTICLES = _paired(closed_counts.ARTICLES, "article_id", "article_id != ''", _TITLE)
 _DAY_COUNTS = (
     "SELECT {site_kind:String} AS kind, date, '' AS key, '' AS value, "
     "uniqMerge(visitors) AS visitors, 0 AS visits, 0 AS pageviews, 0 AS engaged_ms, '' AS title "
@@ -70,7 +91,8 @@ _DAY_COUNTS = (
     "SELECT {exit_page:String}, toDate(visit_start, {tz:String}) AS day, '', "
     f"{visit_rows.EXIT_PAGE} AS path, uniq(visitor_id), count(), 0, 0, '' "
     f"FROM {_of_site(f'{tables.VISITS} FINAL', _EXITS_FROM, _EXITS_TO, _VIEWED)} "
-    "GROUP BY day, path"
+    "GROUP BY day, path "
+    f"UNION ALL {_PAIRED_PAGES} UNION ALL {_PAIRED_ARTICLES}"
 )
 
 CLOSE_DAYS = (

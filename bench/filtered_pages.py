@@ -1,25 +1,26 @@
-"""Pages and articles under a visit filter: the visit's properties on the events vs the join.
+"""Pages and articles under one source or country: the paired counts vs the stamped events.
 
     .venv/bin/python bench/filtered_pages.py [--data-dir /tmp/ff-dash-bench]
         [--timezone Asia/Ho_Chi_Minh] [--filters 'visit:country==VN,visit:source==Google']
         [--periods 30d,12mo] [--runs 5]
 
 A click on a country or a source filters the site page; its page breakdown and its top
-articles read the events of the visits that pass. This times both roads to them on the
-data `bench/dashboard.py` made (run it first: it fills `<data-dir>/chdb`), in one
+articles count the pages among the visits that pass. This times both roads to them on
+the data `bench/dashboard.py` made (run it first: it fills `<data-dir>/chdb`), in one
 process, alternating call by call so the machine's noise falls on both:
 
-* `join`: the events joined to the period's visits that pass, read from `visits`
-  (`VisitRoad.TABLE`: the SQL the Stats API sent before migration 0019);
-* `stamped`: as the Stats API answers now (`dashboard.queries`): the events by the
-  visit's properties stamped on them (`VisitRoad.STAMPED`), page views only when the
-  quantities count nothing else, the top articles ranked first then numbered.
+* `stamped`: the events of the visits that pass, by the visit's properties stamped on
+  them (`VisitRoad.STAMPED`: the SQL the Stats API sent before migration 0020), page
+  views only, the top articles ranked first then numbered;
+* `served`: as the Stats API answers now (`dashboard.queries`): the closed days' paired
+  counts (`closed_counts.paired`), the open days' stamped events.
 
 Both answer the page breakdown of visitors and page views (limit 10) and the top 10
 articles by page views, and their answers are checked equal (a call that fails, over
-chdb's memory budget say, is reported, not timed). The folder is migrated
-first (`footfall migrate`); the time the migrations took, when any runs here, is
-printed. p50 and p95 per call and road, and stamped/join.
+chdb's memory budget say, is reported, not timed). The folder is migrated first
+(`footfall migrate`) and its days closed as the aggregator would (`bench/dashboard.py`'s
+`close_days`); the time each took, when it runs here, is printed. p50 and p95 per call
+and road, and served/stamped.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.database import migrated_clickhouse  # noqa: E402
+from bench.dashboard import close_days  # noqa: E402
 from dashboard import queries  # noqa: E402
 from dashboard.filters import parse_filters  # noqa: E402
 from dashboard.periods import DateRange  # noqa: E402
@@ -59,21 +61,27 @@ PAGES, ARTICLES = "page breakdown", "top articles"
 PAGE_QUANTITIES = ["visitors", "pageviews"]
 
 
-async def joined(scope: SiteScope, sel: Selection, call: str) -> list[tuple]:
-    """`call`'s answer by the events joined to the visits that pass (the SQL before 0019)."""
+async def stamped(scope: SiteScope, sel: Selection, call: str) -> list[tuple]:
+    """`call`'s answer from the events by the visit's stamped properties (before 0020)."""
     params = sel.params() | {"limit": 10, "offset": 0}
-    road = VisitRoad.TABLE
+    road = VisitRoad.STAMPED
     if call == PAGES:
         group = raw_events.property_group(PROPERTIES["event:page"])
-        sql = raw_events.numbers(sel.filters, params, PAGE_QUANTITIES, group, road=road)
+        sql = raw_events.valued(
+            raw_events.numbers(sel.filters, params, PAGE_QUANTITIES, group, road=road)
+        )
         return await rows_of(scope, paged(by_quantity(sql, "visitors")), params, PAGE_QUANTITIES)
-    every = articles_sql.every_article_raw(sel.filters, params, ARTICLE_QUANTITIES, road=road)
-    found = await scope.query(paged(ordered(every, "q_pageviews")), params)
-    return [(g, title, numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
+    ranked = articles_sql.ranked_articles_raw(sel.filters, params, ["pageviews"], road=road)
+    ids = [g for g, *_ in await scope.query(paged(ordered(ranked, "q_pageviews")), params)]
+    params = sel.params() | {"articles": ids}
+    listed = articles_sql.listed_articles_raw(sel.filters, params, ARTICLE_QUANTITIES, road=road)
+    found = {g: (g, title, numbers(rest, ARTICLE_QUANTITIES))
+             for g, title, *rest in await scope.query(listed, params)}  # fmt: skip
+    return [found[g] for g in ids]
 
 
 async def served(ch: AsyncClickHouse, sel: Selection, call: str) -> list[tuple]:
-    """`call`'s answer as the Stats API makes it (by the visit's properties on the events)."""
+    """`call`'s answer as the Stats API makes it (from the paired counts)."""
     if call == PAGES:
         page = PROPERTIES["event:page"]
         return await queries.breakdown(
@@ -97,6 +105,9 @@ async def main() -> None:
     if applied:
         names = ", ".join(f"{m.version:04d}" for m in applied)
         print(f"migrations applied: {names} in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    closed = await close_days(client, args.timezone)
+    print(f"closed {closed} days in {time.perf_counter() - started:.1f} s")
     (events,) = client.query(
         "SELECT count() FROM events WHERE site = {site:String}", parameters={"site": SITE}
     ).result_rows[0]
@@ -104,7 +115,7 @@ async def main() -> None:
     ch = AsyncClickHouse(client)
     scope = SiteScope(ch, SITE)
 
-    print("| filter | period | call | join p50 / p95 | stamped p50 / p95 | stamped/join p50 |")
+    print("| filter | period | call | stamped p50 / p95 | served p50 / p95 | served/stamped p50 |")
     print("| --- | --- | --- | --- | --- | --- |")
     for text in args.filters.split(","):
         for period in args.periods.split(","):
@@ -115,8 +126,8 @@ async def main() -> None:
             failed: dict[tuple[str, str], str] = {}
             for _ in range(args.runs):
                 for call in (PAGES, ARTICLES):
-                    for road, answer in (("join", joined(scope, sel, call)),
-                                         ("stamped", served(ch, sel, call))):  # fmt: skip
+                    for road, answer in (("stamped", stamped(scope, sel, call)),
+                                         ("served", served(ch, sel, call))):  # fmt: skip
                         began = time.perf_counter()
                         try:
                             answers[call, road] = await answer
@@ -125,19 +136,19 @@ async def main() -> None:
                             continue
                         timed.setdefault((call, road), []).append(time.perf_counter() - began)
             for call in (PAGES, ARTICLES):
+                if (call, "served") in failed:
+                    raise SystemExit(f"{text} {period} {call}: {failed[call, 'served']}")
+                now = timed[call, "served"]
                 if (call, "stamped") in failed:
-                    raise SystemExit(f"{text} {period} {call}: {failed[call, 'stamped']}")
-                stamped = timed[call, "stamped"]
-                if (call, "join") in failed:
-                    print(f"| `{text}` | {period} | {call} | failed: {failed[call, 'join']} "
-                          f"| {_ms(stamped)} | |")  # fmt: skip
+                    print(f"| `{text}` | {period} | {call} | failed: {failed[call, 'stamped']} "
+                          f"| {_ms(now)} | |")  # fmt: skip
                     continue
-                join = timed[call, "join"]
-                if answers[call, "join"] != answers[call, "stamped"]:
+                before = timed[call, "stamped"]
+                if answers[call, "stamped"] != answers[call, "served"]:
                     raise SystemExit(f"{text} {period} {call}: the roads answer differently")
-                ratio = statistics.median(stamped) / statistics.median(join)
+                ratio = statistics.median(now) / statistics.median(before)
                 print(
-                    f"| `{text}` | {period} | {call} | {_ms(join)} | {_ms(stamped)} | {ratio:.2f} |"
+                    f"| `{text}` | {period} | {call} | {_ms(before)} | {_ms(now)} | {ratio:.2f} |"
                 )
 
 

@@ -34,6 +34,10 @@ VISIT_EXITS = "visits:exit"
 """The `visits` table by exit page, its closed days from their counts (visitors, visits)."""
 VISITS = "visits"
 """The `visits` table, a row per visit (0018): a site's numbers under visit filters."""
+PAIRED = "closed_counts:paired"
+"""Under a filter on one source or country: the pages' and articles' paired counts of
+closed days (`footfall.closed_counts.paired`), the open days' events of the visits that
+pass, by their stamped property."""
 ARTICLE_STATS = "article_stats"
 ARTICLE_SOURCES = "article_sources"
 METRICS_DOCS = "https://plausible.io/docs/stats-api#metrics"
@@ -102,6 +106,7 @@ QUANTITIES: dict[str, Quantity] = {
                 VISITS: "uniq(visitor_id)",
                 ARTICLE_STATS: "uniqMerge(visitors)",
                 ARTICLE_SOURCES: "uniqMerge(visitors)",
+                PAIRED: "uniqIf(visitor_id, type = 'pageview')",
             },
         ),
         Quantity(
@@ -115,6 +120,7 @@ QUANTITIES: dict[str, Quantity] = {
                 VISITS: "sum(pageviews)",
                 ARTICLE_STATS: "sum(pageviews)",
                 ARTICLE_SOURCES: "sum(pageviews)",
+                PAIRED: "countIf(type = 'pageview')",
             },
         ),
         Quantity(
@@ -130,6 +136,7 @@ QUANTITIES: dict[str, Quantity] = {
                 SITE_DAILY: "sum(engaged_ms)",
                 ARTICLE_STATS: "sum(engaged_ms)",
                 VISITS: "sum(engaged_ms)",
+                PAIRED: "sum(engaged_ms)",
             },
         ),
         Quantity(
@@ -144,7 +151,10 @@ QUANTITIES: dict[str, Quantity] = {
                 VISIT_EXITS: "count()",
                 VISITS: "count()",
             },
-            daily={ARTICLE_STATS: "uniqMerge(visits)"},
+            daily={
+                ARTICLE_STATS: "uniqMerge(visits)",
+                PAIRED: "uniqIf(visitor_id, visit_start, type = 'pageview' AND visit_start > 0)",
+            },
         ),
         # The visits bounce rate and duration are averaged over: those that started in
         # the period, or, in a page breakdown, those that entered on the page.

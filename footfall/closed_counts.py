@@ -26,6 +26,13 @@ ARTICLE_SOURCE = "article_source"
 EXIT_PAGE = "exit_page"
 CLOSED = "closed"
 """A day's or span's marker, one per closing."""
+PAGE = "page"
+"""A page's numbers (`value` the path), as every property of `breakdown_stats` is kept."""
+PAIRED = ("visit_source_name", "visit_country")
+"""The visit properties stamped on the events (`footfall.visit_rows`) that pages' and
+articles' numbers are also kept by: the most clicked filters of the dashboard (a source,
+a country) read a page's or an article's numbers among the visits of one value from
+these, not from every event of those visits (migration 0020)."""
 QUANTITIES = ("visitors", "visits", "pageviews", "engaged_ms")
 """The numbers a row holds, in columns of the same names."""
 
@@ -41,6 +48,13 @@ every one of its months is, from their sums (aggregator/closing.py, `close_runs`
 SPANS = ("day", *CALENDAR_SPANS, *MONTH_RUNS)
 """What rows closings write: the days', and the spans' sums. A query reads a period in
 the longest spans that fit it."""
+
+
+def paired(kind: str, stamped: str) -> str:
+    """The kind of `kind`'s rows (`PAGE`, `ARTICLES`) among the visits of each value of the
+    stamped property `stamped` (one of `PAIRED`): `key` the property's value, `value` the
+    page or the article, and the numbers of that kind."""
+    return f"{kind}:{stamped}"
 
 
 def span_start(span: str, day: dt.date) -> dt.date:

@@ -41,9 +41,9 @@ def test_every_statement_runs_on_the_whole_cluster(printed):
     for statement in printed:
         if statement.startswith("INSERT"):
             continue  # a fill, run once (below)
-        assert re.match(r"(CREATE|ALTER|DROP) [A-Z ]+ \w+ ON CLUSTER analytics\b", statement), (
-            statement
-        )
+        assert re.match(
+            r"(CREATE|ALTER|DROP|TRUNCATE) [A-Z ]+ \w+ ON CLUSTER analytics\b", statement
+        ), statement
 
 
 def test_a_fill_runs_once_through_the_distributed_tables(printed):
@@ -155,6 +155,11 @@ def test_a_mutation_runs_on_each_shards_data_table(printed):
     assert len(deletes) == 4
     for delete in deletes:
         assert re.match(r"ALTER TABLE \w+_local ON CLUSTER analytics DELETE WHERE", delete)
+
+
+def test_an_emptied_table_is_emptied_on_each_shards_data_table(printed):
+    truncates = [s for s in printed if s.startswith("TRUNCATE")]
+    assert truncates == ["TRUNCATE TABLE IF EXISTS closed_counts_local ON CLUSTER analytics"]
 
 
 def test_the_migrations_record_is_shared_by_every_node(printed):

@@ -18,11 +18,24 @@ from dashboard import queries
 from dashboard.filters import parse_filters
 from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES
-from dashboard.queries import Selection
+from dashboard.queries import Selection, plan
 from footfall import visit_rows
+from footfall.closed_counts import PAIRED, paired
 from footfall.connections import AsyncClickHouse
 from tests.helpers import Recording
-from tests.test_stats_api import SITE, SITE_QUANTITIES, TZ, scripted_midnight
+from tests.test_stats_api import (
+    A1,
+    D4,
+    SITE,
+    SITE_QUANTITIES,
+    TZ,
+    V3,
+    at,
+    internal,
+    page,
+    scripted_midnight,
+    send,
+)
 
 VISIT_PROPERTIES = [p for p in PROPERTIES.values() if p.is_visit]
 RANGES = (
@@ -39,6 +52,8 @@ MORE_FILTERS = (
     "visit:source==Direct / None;visit:device==Desktop",
     "visit:utm_medium==email;visit:country!=VN",
 )
+NOVEMBER_CLOSED = 1_701_475_200_000  # 2023-12-02 00:00 UTC
+PAIRED_KINDS = {paired(kind, stamped) for kind in ("page", "articles") for stamped in PAIRED}
 
 
 @pytest.fixture
@@ -115,6 +130,43 @@ async def test_every_visit_filter_reads_the_visits_table_and_answers_as_raw_even
             # Pages and articles read the visit's properties on the events, but its exit.
             joined = [sql for sql in fast.statements if "INNER JOIN period_visits" in sql]
             assert bool(joined) == ("exit_page" in text), text
+
+
+@pytest.mark.parametrize("timezone", [TZ, "Asia/Kathmandu"])
+async def test_pages_and_articles_under_one_source_or_country_read_closed_days_paired_counts(
+    client, add_site, clock, ch, aggregator, timezone
+):
+    await add_site(SITE, timezone=timezone)
+    await scripted_midnight(client, clock, aggregator)
+    # V3 reads a-1 again in its day-B visit: a page's page views are not its visitors.
+    await at(clock, "17:34:00")
+    await send(client, page(A1, V3, internal(D4), "Bão số 3 (cập nhật)"))
+    assert await aggregator.drain() == 1
+    clock.now_ms = NOVEMBER_CLOSED
+    while await aggregator.close_due():
+        pass
+    raw, seen = AsyncClickHouse(ch), set()
+    for first, last in (*RANGES, ("2023-11-01", "2023-11-30")):
+        period = DateRange(_date(first), _date(last), timezone)
+        filters = await _filters(raw, Selection(SITE, period))
+        for text in [*filters, "visit:country==AU", "visit:source==Direct / None"]:
+            fast = Recording(ch)
+            sel = Selection(SITE, period, tuple(parse_filters(text)))
+            await _assert_filtered_equals_raw(fast, raw, sel)
+            kinds = {params.get("kind") for _, params in fast.calls}
+            one = plan.paired(sel)
+            if one is None:
+                assert not kinds & PAIRED_KINDS, text
+                continue
+            # Every day with events is closed: pages and articles come from the counts, and
+            # the events read are those of the days before the first (open: never closed).
+            stamped = one.property.stamped
+            seen.add(stamped)
+            assert kinds & PAIRED_KINDS == {paired("page", stamped), paired("articles", stamped)}
+            counted = [params for _, params in fast.calls if params.get("kind") in PAIRED_KINDS]
+            read = {day for params in counted for day in params.get("open_days", [])}
+            assert all(day < _date("2023-11-15") for day in read), text
+    assert seen == set(PAIRED)
 
 
 async def test_a_breakdown_by_every_visit_property_under_a_visit_filter_reads_only_visits(

@@ -13,7 +13,7 @@ from dashboard.sql.days import Counts, Rollup
 from dashboard.sql.raw_events import VisitRoad
 from dashboard.sql.scope import SiteScope
 from dashboard.sql.shapes import ONE_GROUP, ordered, paged, summed
-from dashboard.stats_metrics import ARTICLE_SOURCES, ARTICLE_STATS, QUANTITIES
+from dashboard.stats_metrics import ARTICLE_SOURCES, ARTICLE_STATS, PAIRED, QUANTITIES
 from footfall.closed_counts import span_end
 from footfall.connections import AsyncClickHouse
 
@@ -35,7 +35,8 @@ async def articles(
     order, needs = articles_sql.ORDER[sort]
     params = sel.params()
     page = {"limit": limit, "offset": offset}
-    if plan.for_articles(sel, raw=raw) == plan.RAW:
+    source = plan.for_articles(sel, raw=raw)
+    if source == plan.RAW:
         road = plan.visit_road(sel, raw=raw)
         if road == VisitRoad.STAMPED and all(QUANTITIES[q].page_views_only for q in needs):
             # The page of articles first, ranked on the page views alone, then its numbers.
@@ -55,19 +56,26 @@ async def articles(
         every = articles_sql.every_article_raw(sel.filters, params, ARTICLE_QUANTITIES, road=road)
         found = await scope.query(paged(ordered(every, order)), params | page)
         return [(g, title, numbers(rest, ARTICLE_QUANTITIES)) for g, title, *rest in found]
-    if plan.lists_first(sort, limit, offset):
-        listed = await _listed_articles(scope, sel, sort, limit=limit, offset=offset)
-        if listed is not None:
-            return listed
+    every_days, listed_days = articles_sql.EVERY_ARTICLE, articles_sql.LISTED
+    filtered: dict[str, object] = {}
+    if source == PAIRED:
+        only = plan.paired(sel)
+        assert only is not None
+        every_days, listed_days = articles_sql.paired(only, filtered)
+    elif plan.lists_first(sort, limit, offset):
+        from_lists = await _listed_articles(scope, sel, sort, limit=limit, offset=offset)
+        if from_lists is not None:
+            return from_lists
     # The page of articles first, from what its order needs of every article (by page
     # views, a sum of one column), then the page's own numbers and titles.
-    counted = closed_days.counted(needs, ARTICLE_STATS)
-    parts = await closed_days.by_day(scope, sel.range, counted, params, articles_sql.EVERY_ARTICLE)
+    params |= filtered
+    counted = closed_days.counted(needs, source)
+    parts = await closed_days.by_day(scope, sel.range, counted, params, every_days)
     sql = paged(ordered(summed(parts, needs), order))
     ids = [g for g, *_ in await scope.query(sql, params | page)]
     if not ids:
         return []
-    found = await _of_articles(scope, sel, articles_sql.LISTED, {"articles": ids})
+    found = await _of_articles(scope, sel, listed_days, {"articles": ids} | filtered, source=source)
     return [(g, *found[g]) for g in ids]
 
 
@@ -180,11 +188,13 @@ async def _of_articles(
     values: dict[str, object],
     *,
     interval: str | None = None,
+    source: str = ARTICLE_STATS,
 ) -> dict[str, tuple[str, Numbers]]:
     """{g: (title, quantities)} of the articles `days` reads (`articles_sql.LISTED`,
-    `one_article`), with the parameters `values`; per `interval` bucket (None: in all)."""
+    `one_article`, or paired), with the parameters `values`; per `interval` bucket (None:
+    in all). `source` is what answers their open days (`article_stats`, or `PAIRED`)."""
     params = sel.params() | values
-    counted = closed_days.counted(ARTICLE_QUANTITIES, ARTICLE_STATS)
+    counted = closed_days.counted(ARTICLE_QUANTITIES, source)
     parts = await closed_days.by_day(
         scope, sel.range, counted, params, days, interval=interval, titled=True
     )

@@ -8,7 +8,9 @@ country...), the `visits` table answers a site's totals, time series by day or
 month and breakdowns by a visit property, and raw queries about pages read the
 events of the visits that pass by the visit properties stamped on them, or join
 them to the visits from that table (`visit_road`); under a filter on events (a
-page, an event name), raw events answer.
+page, an event name), raw events answer. Under one filter on a source or a country
+equal to one value (`paired`), the page breakdown and the top articles read the
+closed days' paired counts (`PAIRED`), as they read the rollups unfiltered.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import weakref
 
 from dashboard import top_articles
+from dashboard.filters import Filter
 from dashboard.properties import Property
 from dashboard.queries.selection import Selection
 from dashboard.sql.raw_events import VisitRoad
@@ -25,6 +28,7 @@ from dashboard.stats_metrics import (
     ARTICLE_SOURCES,
     ARTICLE_STATS,
     PAGE_BREAKDOWN,
+    PAIRED,
     QUANTITIES,
     SITE_DAILY,
     SITE_HOURLY,
@@ -79,10 +83,13 @@ def for_breakdown(
     """A breakdown by `prop` without filters: `visits` by exit page (visitors and visits,
     closed days from their counts), `breakdown_stats` (per site-local day) by the other
     properties it has, by visitors and visits (visit properties) or visitors and page
-    views (pages). By a visit property that these cannot answer, or under visit filters,
-    the period's rows of `visits`."""
+    views (pages). By page under one filter that `paired` finds, the paired counts. By a
+    visit property that these cannot answer, or under visit filters, the period's rows
+    of `visits`."""
     if raw:
         return RAW
+    if prop.name == "event:page" and paired(sel) and _all_answer(quantities, PAIRED):
+        return PAIRED
     if not sel.filters and prop.rollup is not None:
         if prop.name == "visit:exit_page":
             table = VISIT_EXITS
@@ -106,13 +113,30 @@ def visit_road(sel: Selection, *, raw: bool = False) -> VisitRoad:
     return VisitRoad.TABLE
 
 
+def paired(sel: Selection) -> Filter | None:
+    """The selection's one filter, if closed days keep pages' and articles' numbers paired
+    with its property (`closed_counts.PAIRED`: a source, a country) and it keeps one value
+    of it: a visitor of two visits on one day, from two countries, is one visitor of both,
+    so their counts do not add up over several values."""
+    if len(sel.filters) != 1:
+        return None
+    (only,) = sel.filters
+    one_value = not only.negated and not only.wildcard and len(only.values) == 1
+    return only if one_value and only.property.stamped in closed_counts.PAIRED else None
+
+
 def _visit_filters_only(sel: Selection) -> bool:
     return bool(sel.filters) and all(f.property.is_visit for f in sel.filters)
 
 
 def for_articles(sel: Selection, *, raw: bool = False) -> str:
-    """A period's top articles: `article_stats` (per site-local day) without filters."""
-    return RAW if raw or sel.filters else ARTICLE_STATS
+    """A period's top articles: `article_stats` (per site-local day) without filters, the
+    paired counts under one filter that `paired` finds."""
+    if raw:
+        return RAW
+    if not sel.filters:
+        return ARTICLE_STATS
+    return PAIRED if paired(sel) else RAW
 
 
 def lists_first(sort: str, limit: int, offset: int) -> bool:

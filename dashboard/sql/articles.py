@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from dashboard.filters import Filter
-from dashboard.sql import scope, visits
+from dashboard.sql import days, scope, visits
 from dashboard.sql.days import (
     DAY_ROWS,
     Counted,
@@ -75,6 +75,20 @@ LISTED = _of_articles(("key", "article_id"), _LISTED)
 def one_article(group: str) -> tuple[Counts, Rollup]:
     """The numbers of the article `{article}` per `group` (a date bucket), with its title."""
     return _of_articles((group, group), _ONE)
+
+
+def paired(
+    only: Filter, params: dict[str, object]
+) -> tuple[tuple[Counts, Rollup], tuple[Counts, Rollup]]:
+    """`EVERY_ARTICLE` and `LISTED` among the visits that pass the filter `only` (see
+    `dashboard.sql.days.paired`; its values added to `params`): the articles' paired
+    counts (`value` the article) of closed days, open days' events."""
+    kind = closed_counts.ARTICLES
+    every = days.paired(only, params, kind, "article_id", _ANY)
+    listed = days.paired(
+        only, params, kind, "article_id", _LISTED[1], "value IN {articles:Array(String)}"
+    )
+    return every, listed
 
 
 def series_group(interval: str, *, raw: bool) -> str:

@@ -12,15 +12,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dashboard.sql import scope
-from footfall import tables
+from footfall import closed_counts, tables
 from footfall.closed_counts import SPANS
 
 if TYPE_CHECKING:
     from dashboard.closed_days import Split
+    from dashboard.filters import Filter
 
 DAY_ROWS = "span = 'day'"
 """The day rows of `breakdown_stats`, `article_stats`, `article_sources` and `site_visitors`
 (their month rows are gone since migration 0014)."""
+
+EVENTS_TITLE = "argMaxIf(title, ts, type = 'pageview' AND title != '')"
+"""A day's title over its events: its latest page view's."""
 
 CLOSED_MARKERS = (
     "SELECT span, date, max(version), count() "
@@ -58,6 +62,25 @@ class Rollup:
     group: str
     where: str
     day: str = "date"
+    title: str = "argMaxMerge(title)"
+    """A day's title, over its rows."""
+
+
+def paired(
+    only: Filter, params: dict[str, object], kind: str, group: str, rows: str, where: str = "1"
+) -> tuple[Counts, Rollup]:
+    """The numbers per `group` (SQL over events) of the events that pass `rows`, among the
+    visits that pass the filter `only` (its values added to `params`; one value of a
+    property of `closed_counts.PAIRED`): closed days' counts of `kind` paired with its
+    property, with that value and passing `where`; open days' events, by the visit's
+    value stamped on them."""
+    stamped = only.property.stamped
+    assert stamped in closed_counts.PAIRED, only.property.name
+    counts = Counts(
+        closed_counts.paired(kind, stamped), "value", f"{only.condition('key', params)} AND {where}"
+    )
+    rows = f"{rows} AND {only.condition(stamped, params)}"
+    return counts, Rollup(tables.EVENTS, group, rows, title=EVENTS_TITLE)
 
 
 def counted_sql(
@@ -104,7 +127,7 @@ def open_sql(
     params["open_last"] = parts.open[-1]
     merged = [f"{c.of_day} AS q_{c.quantity}" for c in counted]
     if titled:
-        merged += ["argMaxMerge(title) AS t_title", f"{rollup.day} AS t_day"]
+        merged += [f"{rollup.title} AS t_title", f"{rollup.day} AS t_day"]
     days = f"{rollup.day} IN {{open_days:Array(Date)}}"
     return (
         f"SELECT {rollup.group} AS g, {', '.join(merged)} "

@@ -3,13 +3,14 @@
 `site_hourly` (UTC hours) holds a site's sums and each hour's visitors; `site_visitors`
 its visitors and sums per site-local day (`site_daily`); `breakdown_stats` and
 `visits` the rows its breakdowns read (under filters: `dashboard.sql.visits` and
-`dashboard.sql.raw_events`).
+`dashboard.sql.raw_events`; by page under one source or country, the paired counts).
 """
 
 from __future__ import annotations
 
+from dashboard.filters import Filter
 from dashboard.properties import Property
-from dashboard.sql import scope
+from dashboard.sql import days, scope
 from dashboard.sql.days import DAY_ROWS, Counts, Rollup
 from dashboard.sql.shapes import ONE_GROUP, T0, T1, VISIT_DAY, bucket, date_bucket, grouped
 from dashboard.stats_metrics import QUANTITIES, SITE_DAILY, SITE_HOURLY
@@ -82,6 +83,12 @@ EXIT_PAGE_DAYS = (
     ),
 )
 """Visits by exit page: closed days' counts, `visits`' visits of open days (with a page view)."""
+
+
+def paired_page_days(only: Filter, params: dict[str, object]) -> tuple[Counts, Rollup]:
+    """Numbers per page among the visits that pass the filter `only` (see `days.paired`):
+    closed days' paired counts, open days' events; none without a path."""
+    return days.paired(only, params, closed_counts.PAGE, "path", "path != ''", "value != ''")
 
 
 def property_days(prop: Property) -> tuple[Counts, Rollup]:
