@@ -53,9 +53,11 @@ _TITLE = "argMaxIf(title, ts, type = 'pageview' AND title != '')"
 def _paired(kind: str, group: str, rows: str, title: str) -> str:
     """The rows of `kind`'s paired kinds: the numbers per `group` (SQL over events) of the
     site's events that pass `rows` on the days, among the visits of each value of each
-    property of `closed_counts.PAIRED` (`key`), as raw events count them for pages."""
+    property of `closed_counts.PAIRED` (`key`, stamped on the events), as raw events
+    count them for pages."""
     pairs = ", ".join(
-        f"('{closed_counts.paired(kind, stamped)}', {stamped})" for stamped in closed_counts.PAIRED
+        f"('{closed_counts.paired(kind, name)}', {visit_rows.stamped(name)})"
+        for name in closed_counts.PAIRED
     )
     return (
         f"SELECT pair.1, date, pair.2, {group} AS g, uniqIf(visitor_id, type = 'pageview'), "
@@ -63,6 +65,26 @@ def _paired(kind: str, group: str, rows: str, title: str) -> str:
         f"countIf(type = 'pageview'), sum(engaged_ms), {title} "
         f"FROM {tables.EVENTS} ARRAY JOIN [{pairs}] AS pair WHERE {_SITE} AND {_DAYS} AND {rows} "
         "GROUP BY pair.1, date, pair.2, g"
+    )
+
+
+def _paired_visits() -> str:
+    """The rows of the visit properties' paired kinds: visitors, visits and page views per
+    value of each of `closed_counts.VISIT_PROPERTIES` (`value`) of the visits that started
+    on the days, among those of each value of each property of `closed_counts.PAIRED`
+    (`key`), as the `visits` table answers them under a filter."""
+    column = {closed_counts.EXIT_PAGE: visit_rows.EXIT_PAGE}
+    pairs = ", ".join(
+        f"('{closed_counts.paired(kind, name)}', toString({name}), "
+        f"toString({column.get(kind, kind)}))"
+        for name in closed_counts.PAIRED
+        for kind in closed_counts.VISIT_PROPERTIES
+    )
+    return (
+        "SELECT pair.1, toDate(visit_start, {tz:String}) AS day, pair.2, pair.3, "
+        "uniq(visitor_id), count(), sum(pageviews), 0, '' "
+        f"FROM {tables.VISITS} FINAL ARRAY JOIN [{pairs}] AS pair "
+        f"WHERE {_SITE} AND {_EXITS_FROM} AND {_EXITS_TO} GROUP BY pair.1, day, pair.2, pair.3"
     )
 
 
@@ -92,7 +114,7 @@ _DAY_COUNTS = (
     f"{visit_rows.EXIT_PAGE} AS path, uniq(visitor_id), count(), 0, 0, '' "
     f"FROM {_of_site(f'{tables.VISITS} FINAL', _EXITS_FROM, _EXITS_TO, _VIEWED)} "
     "GROUP BY day, path "
-    f"UNION ALL {_PAIRED_PAGES} UNION ALL {_PAIRED_ARTICLES}"
+    f"UNION ALL {_PAIRED_PAGES} UNION ALL {_PAIRED_ARTICLES} UNION ALL {_paired_visits()}"
 )
 
 CLOSE_DAYS = (

@@ -38,6 +38,9 @@ PAIRED = "closed_counts:paired"
 """Under a filter on one source or country: the pages' and articles' paired counts of
 closed days (`footfall.closed_counts.paired`), the open days' events of the visits that
 pass, by their stamped property."""
+PAIRED_VISITS = "closed_counts:paired visits"
+"""Under a filter on one source or country, a breakdown by a visit property: the closed
+days' paired counts of that property, the open days' rows of `visits` that pass."""
 ARTICLE_STATS = "article_stats"
 ARTICLE_SOURCES = "article_sources"
 METRICS_DOCS = "https://plausible.io/docs/stats-api#metrics"
@@ -107,6 +110,7 @@ QUANTITIES: dict[str, Quantity] = {
                 ARTICLE_STATS: "uniqMerge(visitors)",
                 ARTICLE_SOURCES: "uniqMerge(visitors)",
                 PAIRED: "uniqIf(visitor_id, type = 'pageview')",
+                PAIRED_VISITS: "uniq(visitor_id)",
             },
         ),
         Quantity(
@@ -121,6 +125,7 @@ QUANTITIES: dict[str, Quantity] = {
                 ARTICLE_STATS: "sum(pageviews)",
                 ARTICLE_SOURCES: "sum(pageviews)",
                 PAIRED: "countIf(type = 'pageview')",
+                PAIRED_VISITS: "sum(pageviews)",
             },
         ),
         Quantity(
@@ -150,6 +155,7 @@ QUANTITIES: dict[str, Quantity] = {
                 VISIT_BREAKDOWN: "sum(visits)",
                 VISIT_EXITS: "count()",
                 VISITS: "count()",
+                PAIRED_VISITS: "count()",
             },
             daily={
                 ARTICLE_STATS: "uniqMerge(visits)",

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from footfall import visit_rows
+
 SITE = "site"
 ARTICLE = "article"
 """An article's numbers, `key` the article: one article's rows are together."""
@@ -28,11 +30,15 @@ CLOSED = "closed"
 """A day's or span's marker, one per closing."""
 PAGE = "page"
 """A page's numbers (`value` the path), as every property of `breakdown_stats` is kept."""
-PAIRED = ("visit_source_name", "visit_country")
-"""The visit properties stamped on the events (`footfall.visit_rows`) that pages' and
-articles' numbers are also kept by: the most clicked filters of the dashboard (a source,
-a country) read a page's or an article's numbers among the visits of one value from
-these, not from every event of those visits (migration 0020)."""
+PAIRED = ("source_name", "country")
+"""The visit properties (of `footfall.visit_rows`: columns of `visits`, stamped on the
+events) that pages', articles' and the other visit properties' numbers are also kept
+by: the most clicked filters of the dashboard (a source, a country) read a breakdown's
+numbers among the visits of one value from these, not from every visit or event that
+passes (migration 0020)."""
+VISIT_PROPERTIES = (*visit_rows.STAMPED, EXIT_PAGE)
+"""The visit properties whose numbers are kept paired (`visits`' columns, and its exit
+page): visitors, visits and page views of the visits with each value."""
 QUANTITIES = ("visitors", "visits", "pageviews", "engaged_ms")
 """The numbers a row holds, in columns of the same names."""
 
@@ -50,11 +56,11 @@ SPANS = ("day", *CALENDAR_SPANS, *MONTH_RUNS)
 the longest spans that fit it."""
 
 
-def paired(kind: str, stamped: str) -> str:
-    """The kind of `kind`'s rows (`PAGE`, `ARTICLES`) among the visits of each value of the
-    stamped property `stamped` (one of `PAIRED`): `key` the property's value, `value` the
-    page or the article, and the numbers of that kind."""
-    return f"{kind}:{stamped}"
+def paired(kind: str, name: str) -> str:
+    """The kind of `kind`'s rows (`PAGE`, `ARTICLES`, one of `VISIT_PROPERTIES`) among the
+    visits of each value of the visit property `name` (one of `PAIRED`): `key` that
+    property's value, `value` the page, the article or the other property's value."""
+    return f"{kind}:{name}"
 
 
 def span_start(span: str, day: dt.date) -> dt.date:

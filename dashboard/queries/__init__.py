@@ -29,6 +29,9 @@ Their SQL is built in `dashboard.sql`. Sources, first that can answer:
   pages read the events of the visits that pass by the visit's properties stamped
   on them, or, under an exit-page filter, join them to those visits
   (`dashboard.sql.visits`, `plan.visit_road`);
+* the paired counts of closed days (`closed_counts.paired`; open days: the events by
+  the stamped property) for the page breakdown and the top articles under one filter
+  on a source or a country equal to one value (`plan.paired`);
 * `article_stats` (per site-local day) for articles without filters, the period's
   top ones looked for first in each closed day's and span's list of its top articles
   (`top_articles`), and `article_sources` for an article's sources;

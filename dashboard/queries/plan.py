@@ -29,6 +29,7 @@ from dashboard.stats_metrics import (
     ARTICLE_STATS,
     PAGE_BREAKDOWN,
     PAIRED,
+    PAIRED_VISITS,
     QUANTITIES,
     SITE_DAILY,
     SITE_HOURLY,
@@ -83,13 +84,17 @@ def for_breakdown(
     """A breakdown by `prop` without filters: `visits` by exit page (visitors and visits,
     closed days from their counts), `breakdown_stats` (per site-local day) by the other
     properties it has, by visitors and visits (visit properties) or visitors and page
-    views (pages). By page under one filter that `paired` finds, the paired counts. By a
+    views (pages). Under one filter that `paired` finds, by page or by a visit property,
+    their paired counts (visitors, visits, page views; pages' also engaged time). By a
     visit property that these cannot answer, or under visit filters, the period's rows
     of `visits`."""
     if raw:
         return RAW
-    if prop.name == "event:page" and paired(sel) and _all_answer(quantities, PAIRED):
-        return PAIRED
+    if paired(sel):
+        if prop.name == "event:page" and _all_answer(quantities, PAIRED):
+            return PAIRED
+        if prop.is_visit and _all_answer(quantities, PAIRED_VISITS):
+            return PAIRED_VISITS
     if not sel.filters and prop.rollup is not None:
         if prop.name == "visit:exit_page":
             table = VISIT_EXITS
@@ -122,7 +127,8 @@ def paired(sel: Selection) -> Filter | None:
         return None
     (only,) = sel.filters
     one_value = not only.negated and not only.wildcard and len(only.values) == 1
-    return only if one_value and only.property.stamped in closed_counts.PAIRED else None
+    kept = only.property.is_visit and only.property.in_visits in closed_counts.PAIRED
+    return only if one_value and kept else None
 
 
 def _visit_filters_only(sel: Selection) -> bool:

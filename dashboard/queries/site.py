@@ -15,7 +15,14 @@ from dashboard.sql import raw_events, visits
 from dashboard.sql import site as site_sql
 from dashboard.sql.scope import SiteScope
 from dashboard.sql.shapes import ONE_GROUP, VISIT_DAY, bucket, by_quantity, paged, summed
-from dashboard.stats_metrics import PAIRED, SITE_DAILY, SITE_HOURLY, VISIT_EXITS, VISITS
+from dashboard.stats_metrics import (
+    PAIRED,
+    PAIRED_VISITS,
+    SITE_DAILY,
+    SITE_HOURLY,
+    VISIT_EXITS,
+    VISITS,
+)
 from footfall import tables
 from footfall.connections import AsyncClickHouse
 
@@ -111,10 +118,10 @@ async def breakdown(
         params = sel.params()
         if source == VISIT_EXITS:
             days = site_sql.EXIT_PAGE_DAYS
-        elif source == PAIRED:
+        elif source in (PAIRED, PAIRED_VISITS):
             only = plan.paired(sel)
             assert only is not None
-            days = site_sql.paired_page_days(only, params)
+            days = site_sql.paired_days(prop, only, params)
         else:
             params["property"] = prop.rollup
             days = site_sql.property_days(prop)

@@ -74,10 +74,10 @@ def paired(
     property of `closed_counts.PAIRED`): closed days' counts of `kind` paired with its
     property, with that value and passing `where`; open days' events, by the visit's
     value stamped on them."""
-    stamped = only.property.stamped
-    assert stamped in closed_counts.PAIRED, only.property.name
+    name, stamped = only.property.in_visits, only.property.stamped
+    assert name in closed_counts.PAIRED and stamped is not None, only.property.name
     counts = Counts(
-        closed_counts.paired(kind, stamped), "value", f"{only.condition('key', params)} AND {where}"
+        closed_counts.paired(kind, name), "value", f"{only.condition('key', params)} AND {where}"
     )
     rows = f"{rows} AND {only.condition(stamped, params)}"
     return counts, Rollup(tables.EVENTS, group, rows, title=EVENTS_TITLE)

@@ -85,10 +85,22 @@ EXIT_PAGE_DAYS = (
 """Visits by exit page: closed days' counts, `visits`' visits of open days (with a page view)."""
 
 
-def paired_page_days(only: Filter, params: dict[str, object]) -> tuple[Counts, Rollup]:
-    """Numbers per page among the visits that pass the filter `only` (see `days.paired`):
-    closed days' paired counts, open days' events; none without a path."""
-    return days.paired(only, params, closed_counts.PAGE, "path", "path != ''", "value != ''")
+def paired_days(prop: Property, only: Filter, params: dict[str, object]) -> tuple[Counts, Rollup]:
+    """Numbers per page, or per value of the visit property `prop`, among the visits that
+    pass the filter `only` (one value of a property of `closed_counts.PAIRED`; its values
+    added to `params`): closed days' paired counts; open days' events by the visit's value
+    stamped on them (`days.paired`), or visits; those with no value only if `prop` labels
+    them."""
+    if prop.name == "event:page":
+        return days.paired(only, params, closed_counts.PAGE, "path", "path != ''", "value != ''")
+    name = closed_counts.EXIT_PAGE if prop.name == "visit:exit_page" else prop.in_visits
+    key = [only.condition("key", params)]
+    rows = [_OPEN_VISITS, only.condition(only.property.in_visits, params)]
+    if prop.empty is None:
+        key.append("value != ''")
+        rows.append(f"{prop.in_visits} != ''")
+    counts = Counts(closed_counts.paired(name, only.property.in_visits), "value", " AND ".join(key))
+    return counts, Rollup(f"{tables.VISITS} FINAL", prop.in_visits, " AND ".join(rows), VISIT_DAY)
 
 
 def property_days(prop: Property) -> tuple[Counts, Rollup]:
