@@ -40,7 +40,8 @@ What it does:
    and a real aggregator into the same ClickHouse at N per second (bench/insert_load.py),
    so that the calls meet inserts and merges; its rows are deleted at the end;
 8. with `--browser`: logs in with Chromium (headless, through Playwright) and loads
-   the site page `--browser-loads` times per period, from navigation to every card,
+   the site page `--browser-loads` times per period (with `--filters` in its address, as
+   a click puts them), from navigation to every card,
    the chart, the articles and the panels filled (`document.body.dataset.readyMs`,
    which the page sets to `performance.now()` at its first complete view).
 
@@ -61,6 +62,7 @@ import sys
 import tempfile
 import time
 import types
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -401,7 +403,7 @@ def print_summary(rows: list[dict]) -> None:
 # -- browser -----------------------------------------------------------------------------
 
 
-async def browser_loads(url: str, periods: list[str], loads: int) -> None:
+async def browser_loads(url: str, periods: list[str], loads: int, filters: str = "") -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -421,7 +423,10 @@ async def browser_loads(url: str, periods: list[str], loads: int) -> None:
         for period in periods:
             readies = []
             for n in range(loads + 1):
-                await page.goto(f"{url}/sites/{SITE}?period={period}")
+                query = urllib.parse.urlencode(
+                    {"period": period} | ({"filters": filters} if filters else {})
+                )
+                await page.goto(f"{url}/sites/{SITE}?{query}")
                 # Functions, not expressions: the page's CSP forbids eval, Playwright's too.
                 await page.wait_for_function(
                     "() => document.body.dataset.readyMs !== undefined", timeout=120_000
@@ -483,7 +488,7 @@ async def serve_and_measure(args: argparse.Namespace, settings: Settings, clickh
                     f"{max(timer.rss[True], default=0):.0f} MiB"
                 )
         if args.browser:
-            await browser_loads(url, periods, args.browser_loads)
+            await browser_loads(url, periods, args.browser_loads, args.filters)
     finally:
         if load is not None:
             stop_load.set()
