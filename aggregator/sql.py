@@ -27,6 +27,11 @@ _INTO_COUNTS = (
     f"INSERT INTO {tables.CLOSED_COUNTS} "
     "(site, kind, span, date, key, value, visitors, visits, pageviews, engaged_ms, title, version) "
 )
+_INTO_VISIT_COUNTS = (
+    f"INSERT INTO {tables.CLOSED_COUNTS} (site, kind, span, date, key, value, visitors, visits, "
+    "pageviews, engaged_ms, entries, bounces, duration_ms, title, version) "
+)
+"""With the numbers only the paired counts of visits hold (0020): the others' are 0."""
 _VERSION = "{version:DateTime64(3, 'UTC')}"
 
 CLOSING_VERSION = "SELECT now64(3, 'UTC')"
@@ -69,20 +74,22 @@ def _paired(kind: str, group: str, rows: str, title: str) -> str:
 
 
 def _paired_visits() -> str:
-    """The rows of the visit properties' paired kinds: visitors, visits and page views per
-    value of each of `closed_counts.VISIT_PROPERTIES` (`value`) of the visits that started
-    on the days, among those of each value of each property of `closed_counts.PAIRED`
-    (`key`), as the `visits` table answers them under a filter."""
-    column = {closed_counts.EXIT_PAGE: visit_rows.EXIT_PAGE}
+    """`SELECT` the rows of the visits' paired kinds, as `_INTO_VISIT_COUNTS` takes them: the
+    numbers of the visits that started on the days among those of each value of each
+    property of `closed_counts.PAIRED` (`key`), in all (`closed_counts.SITE`, `value` '')
+    and per value of each of `closed_counts.VISIT_PROPERTIES` (`value`), as the `visits`
+    table answers them under a filter."""
+    column = {closed_counts.SITE: "''", closed_counts.EXIT_PAGE: visit_rows.EXIT_PAGE}
     pairs = ", ".join(
         f"('{closed_counts.paired(kind, name)}', toString({name}), "
         f"toString({column.get(kind, kind)}))"
         for name in closed_counts.PAIRED
-        for kind in closed_counts.VISIT_PROPERTIES
+        for kind in (closed_counts.SITE, *closed_counts.VISIT_PROPERTIES)
     )
     return (
-        "SELECT pair.1, toDate(visit_start, {tz:String}) AS day, pair.2, pair.3, "
-        "uniq(visitor_id), count(), sum(pageviews), 0, '' "
+        "SELECT {site:String}, pair.1, 'day', toDate(visit_start, {tz:String}) AS day, pair.2, "
+        "pair.3, uniq(visitor_id), count(), sum(pageviews), sum(engaged_ms), count(), "
+        f"countIf(pageviews = 1), sum(duration_ms), '', {_VERSION} "
         f"FROM {tables.VISITS} FINAL ARRAY JOIN [{pairs}] AS pair "
         f"WHERE {_SITE} AND {_EXITS_FROM} AND {_EXITS_TO} GROUP BY pair.1, day, pair.2, pair.3"
     )
@@ -114,12 +121,13 @@ _DAY_COUNTS = (
     f"{visit_rows.EXIT_PAGE} AS path, uniq(visitor_id), count(), 0, 0, '' "
     f"FROM {_of_site(f'{tables.VISITS} FINAL', _EXITS_FROM, _EXITS_TO, _VIEWED)} "
     "GROUP BY day, path "
-    f"UNION ALL {_PAIRED_PAGES} UNION ALL {_PAIRED_ARTICLES} UNION ALL {_paired_visits()}"
+    f"UNION ALL {_PAIRED_PAGES} UNION ALL {_PAIRED_ARTICLES}"
 )
 
 CLOSE_DAYS = (
-    f"{_INTO_COUNTS}SELECT {{site:String}}, kind, 'day', date, key, value, visitors, visits, "
-    f"pageviews, engaged_ms, title, {_VERSION} FROM ({_DAY_COUNTS})"
+    f"{_INTO_VISIT_COUNTS}SELECT {{site:String}}, kind, 'day', date, key, value, visitors, "
+    f"visits, pageviews, engaged_ms, 0, 0, 0, title, {_VERSION} FROM ({_DAY_COUNTS}) "
+    f"UNION ALL {_paired_visits()}"
 )
 """The counts of the days {first}..{last}, at {version}."""
 
@@ -137,8 +145,9 @@ _LATEST = (
     f"FROM {_of_site(tables.CLOSED_COUNTS, 'kind = {closed:String}', _PARTS, _DAYS)} GROUP BY date)"
 )
 CLOSE_SPAN = (
-    f"{_INTO_COUNTS}SELECT {{site:String}}, kind, {{span:String}}, {{start:Date}}, key, value, "
-    "sum(visitors), sum(visits), sum(pageviews), sum(engaged_ms), "
+    f"{_INTO_VISIT_COUNTS}SELECT {{site:String}}, kind, {{span:String}}, {{start:Date}}, key, "
+    "value, sum(visitors), sum(visits), sum(pageviews), sum(engaged_ms), sum(entries), "
+    "sum(bounces), sum(duration_ms), "
     f"argMaxIf(title, date, title != ''), {_VERSION} "
     f"FROM {_of_site(tables.CLOSED_COUNTS, _PARTS, _DAYS, _COUNTED, _LATEST)} "
     "GROUP BY kind, key, value"

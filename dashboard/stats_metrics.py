@@ -39,8 +39,9 @@ PAIRED = "closed_counts:paired"
 closed days (`footfall.closed_counts.paired`), the open days' events of the visits that
 pass, by their stamped property."""
 PAIRED_VISITS = "closed_counts:paired visits"
-"""Under a filter on one source or country, a breakdown by a visit property: the closed
-days' paired counts of that property, the open days' rows of `visits` that pass."""
+"""Under a filter on one source or country, a site's totals and time series by day or
+month, and its breakdowns by a visit property: the closed days' paired counts of visits,
+the open days' rows of `visits` that pass."""
 ARTICLE_STATS = "article_stats"
 ARTICLE_SOURCES = "article_sources"
 METRICS_DOCS = "https://plausible.io/docs/stats-api#metrics"
@@ -142,6 +143,7 @@ QUANTITIES: dict[str, Quantity] = {
                 ARTICLE_STATS: "sum(engaged_ms)",
                 VISITS: "sum(engaged_ms)",
                 PAIRED: "sum(engaged_ms)",
+                PAIRED_VISITS: "sum(engaged_ms)",
             },
         ),
         Quantity(
@@ -167,7 +169,12 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity(
             "entries",
             visits_sql="count()",
-            rollups={SITE_HOURLY: "sum(visits)", SITE_DAILY: "sum(visits)", VISITS: "count()"},
+            rollups={
+                SITE_HOURLY: "sum(visits)",
+                SITE_DAILY: "sum(visits)",
+                VISITS: "count()",
+                PAIRED_VISITS: "count()",
+            },
         ),
         Quantity(
             "bounces",
@@ -176,6 +183,7 @@ QUANTITIES: dict[str, Quantity] = {
                 SITE_HOURLY: "sum(bounces)",
                 SITE_DAILY: "sum(bounces)",
                 VISITS: "countIf(pageviews = 1)",
+                PAIRED_VISITS: "countIf(pageviews = 1)",
             },
         ),
         Quantity(
@@ -185,6 +193,7 @@ QUANTITIES: dict[str, Quantity] = {
                 SITE_HOURLY: "sum(visit_duration_ms)",
                 SITE_DAILY: "sum(visit_duration_ms)",
                 VISITS: "sum(duration_ms)",
+                PAIRED_VISITS: "sum(duration_ms)",
             },
         ),
     )

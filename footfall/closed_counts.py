@@ -3,8 +3,8 @@
 The aggregator closes days (aggregator/closing.py) and the dashboard reads their
 counts (dashboard/closed_days.py); both ask this, and each reads the table with its
 own SQL. Migration 0013 says what each
-kind's rows hold (0015, those of `TOP_ARTICLES`): of the numbers in `QUANTITIES`,
-every one its rollup answers (the site's, visitors only).
+kind's rows hold (0015, those of `TOP_ARTICLES`; 0020, the paired kinds, `paired`): of
+the numbers in `QUANTITIES`, every one its rollup answers (the site's, visitors only).
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ passes (migration 0020)."""
 VISIT_PROPERTIES = (*visit_rows.STAMPED, EXIT_PAGE)
 """The visit properties whose numbers are kept paired (`visits`' columns, and its exit
 page): visitors, visits and page views of the visits with each value."""
-QUANTITIES = ("visitors", "visits", "pageviews", "engaged_ms")
-"""The numbers a row holds, in columns of the same names."""
+QUANTITIES = ("visitors", "visits", "pageviews", "engaged_ms", "entries", "bounces", "duration_ms")
+"""The numbers a row holds, in columns of the same names (the last three, only the paired
+counts of visits: 0 in the others)."""
 
 
 CALENDAR_SPANS = ("week", "month", "quarter")

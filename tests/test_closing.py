@@ -19,6 +19,8 @@ from dashboard.stats_metrics import (
     ARTICLE_SOURCES,
     ARTICLE_STATS,
     PAGE_BREAKDOWN,
+    PAIRED,
+    PAIRED_VISITS,
     QUANTITIES,
     VISIT_BREAKDOWN,
     VISIT_EXITS,
@@ -416,6 +418,8 @@ def test_closed_days_hold_every_quantity_a_rollup_read_through_them_answers():
         VISIT_EXITS,
         ARTICLE_STATS,
         ARTICLE_SOURCES,
+        PAIRED,
+        PAIRED_VISITS,
     )
     for rollup in read_through_counts:
         answered = {q.name for q in QUANTITIES.values() if q.answers(rollup)}

@@ -340,8 +340,10 @@ async def test_every_statement_of_a_closing_reads_only_the_rows_of_its_site(
         read |= tables_read(tree)
         problems += unscoped(tree, site)
     assert problems == []
+    # The raw events too: the pages' and articles' paired counts (migration 0020).
     assert read == {tables.SITE_VISITORS, tables.BREAKDOWN_STATS, tables.ARTICLE_STATS,
-                    tables.ARTICLE_SOURCES, tables.VISITS, tables.CLOSED_COUNTS}  # fmt: skip
+                    tables.ARTICLE_SOURCES, tables.VISITS, tables.CLOSED_COUNTS,
+                    tables.EVENTS}  # fmt: skip
 
 
 UNSCOPED = {

@@ -56,9 +56,8 @@ MORE_FILTERS = (
     "visit:utm_medium==email;visit:country!=VN",
 )
 NOVEMBER_CLOSED = 1_701_475_200_000  # 2023-12-02 00:00 UTC
-PAIRED_KINDS = {
-    paired(kind, name) for kind in ("page", "articles", *VISIT_PROPERTIES) for name in PAIRED
-}
+PAIRED_OF = ("site", "page", "articles", *VISIT_PROPERTIES)
+PAIRED_KINDS = {paired(kind, name) for kind in PAIRED_OF for name in PAIRED}
 FILTERS_OF_CLICKS = (
     "visit:source==Google",
     "visit:source==Direct / None",
@@ -70,8 +69,8 @@ FILTERS_OF_CLICKS = (
 )
 """Filters on one source or country (what a click on a row sets), and some that the paired
 counts cannot answer."""
-COUNTED = ["visitors", "visits", "pageviews"]
-"""What the paired counts of a visit property answer (the dashboard's panels: visitors)."""
+COUNTED = ["visitors", "visits", "pageviews", "entries", "bounces", "duration_ms", "engaged_ms"]
+"""What the paired counts of visits answer: the dashboard's cards (and panels: visitors)."""
 
 
 @pytest.fixture
@@ -127,6 +126,25 @@ async def _assert_filtered_equals_raw(fast: Recording, raw: AsyncClickHouse, sel
         ), sort
 
 
+async def _assert_counted_equals_raw(fast: Recording, raw: AsyncClickHouse, sel: Selection):
+    """The cards' numbers (`COUNTED`), alone and with the month before, and by day and
+    month, as raw events give them."""
+    assert await queries.aggregate(fast, sel, COUNTED) == (
+        await queries.aggregate(raw, sel, COUNTED, raw=True)
+    )
+    before = DateRange(
+        _date("2023-10-01"), sel.range.first - dt.timedelta(days=1), sel.range.timezone
+    )
+    assert await queries.aggregate_compared(fast, sel, before, COUNTED) == (
+        await queries.aggregate(raw, sel, COUNTED, raw=True),
+        await queries.aggregate(raw, Selection(SITE, before, sel.filters), COUNTED, raw=True),
+    )
+    for interval in ("date", "month"):
+        assert await queries.timeseries(fast, sel, COUNTED, interval) == (
+            await queries.timeseries(raw, sel, COUNTED, interval, raw=True)
+        ), interval
+
+
 @pytest.mark.parametrize("timezone", [TZ, "Asia/Kolkata", "Asia/Kathmandu"])
 async def test_every_visit_filter_reads_the_visits_table_and_answers_as_raw_events(
     client, add_site, clock, ch, aggregator, timezone
@@ -173,6 +191,7 @@ async def test_breakdowns_and_articles_under_one_source_or_country_read_closed_d
             fast = Recording(ch)
             sel = Selection(SITE, period, tuple(parse_filters(text)))
             await _assert_filtered_equals_raw(fast, raw, sel)
+            await _assert_counted_equals_raw(fast, raw, sel)
             for prop in VISIT_PROPERTIES_OF_API:
                 kwargs = {"order_by": "visitors", "limit": 100, "offset": 0}
                 assert await queries.breakdown(fast, sel, prop, COUNTED, **kwargs) == (
@@ -187,7 +206,7 @@ async def test_breakdowns_and_articles_under_one_source_or_country_read_closed_d
             # counts, and the days read otherwise are those before the first (never closed).
             name = one.property.in_visits
             seen.add(name)
-            wanted = {paired(kind, name) for kind in ("page", "articles", *VISIT_PROPERTIES)}
+            wanted = {paired(kind, name) for kind in PAIRED_OF}
             assert kinds & PAIRED_KINDS == wanted, text
             counted = [params for _, params in fast.calls if params.get("kind") in PAIRED_KINDS]
             read = {day for params in counted for day in params.get("open_days", [])}

@@ -9,11 +9,21 @@
 -- (`value` the path, visitors, visits and page views) and `articles:visit_source_name`,
 -- `articles:visit_country` (`value` the article, its numbers and title), `key` the
 -- visit's source or country (`footfall.closed_counts.PAIRED`), by day and by span as
--- every kind. A query reads a closed period's pages under one source or country from
--- those rows, as it reads them unfiltered.
+-- every kind; and from `visits`, the site's numbers among the visits of each source and
+-- country (`site:source_name`, `site:country`) and each visit property's
+-- (`country:source_name`, `entry_page:country`...), with three more numbers a visit has:
+-- `entries` (the visits that started), `bounces` and `duration_ms`. A query reads a
+-- closed period's cards, chart, breakdowns and top articles under one source or country
+-- from those rows, as it reads them unfiltered.
 --
 -- The counts start again empty, as with 0013: the aggregator closes every past day
 -- anew by itself, with the paired kinds (a year of 10 million page views in about a
 -- minute), and queries merge the rollups' states for the days not closed yet
 -- meanwhile. Apply with the aggregators stopped (see 0007).
+ALTER TABLE closed_counts ADD COLUMN IF NOT EXISTS entries UInt64 AFTER engaged_ms;
+
+ALTER TABLE closed_counts ADD COLUMN IF NOT EXISTS bounces UInt64 AFTER entries;
+
+ALTER TABLE closed_counts ADD COLUMN IF NOT EXISTS duration_ms UInt64 AFTER bounces;
+
 TRUNCATE TABLE IF EXISTS closed_counts

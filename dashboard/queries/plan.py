@@ -9,8 +9,9 @@ month and breakdowns by a visit property, and raw queries about pages read the
 events of the visits that pass by the visit properties stamped on them, or join
 them to the visits from that table (`visit_road`); under a filter on events (a
 page, an event name), raw events answer. Under one filter on a source or a country
-equal to one value (`paired`), the page breakdown and the top articles read the
-closed days' paired counts (`PAIRED`), as they read the rollups unfiltered.
+equal to one value (`paired`), the site's totals and series, its breakdowns and the
+top articles read the closed days' paired counts (`PAIRED`, `PAIRED_VISITS`), as they
+read the rollups unfiltered.
 """
 
 from __future__ import annotations
@@ -50,9 +51,11 @@ def for_site(
     """A site's totals or time series (by `interval`; None: in all) without filters:
     `site_hourly` (UTC hours) when the site's timezone is a whole number of hours off
     UTC, else `site_daily` (site-local days) unless by hour. Under visit filters, by
-    day or month, `visits`."""
+    day or month, `visits`, or the paired counts under one that `paired` finds."""
     if raw:
         return RAW
+    if paired(sel) and interval != "hour" and _all_answer(quantities, PAIRED_VISITS):
+        return PAIRED_VISITS
     if sel.filters:
         by_visits = _visit_filters_only(sel) and interval != "hour"
         return VISITS if by_visits and _all_answer(quantities, VISITS) else RAW

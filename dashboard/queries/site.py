@@ -39,6 +39,8 @@ async def aggregate(
         sql, params = _site_days(sel, quantities, None)
     elif source == VISITS:
         sql, params = _visits(sel, quantities, ONE_GROUP)
+    elif source == PAIRED_VISITS:
+        sql, params = await _paired_site(scope, sel, quantities, None)
     else:
         sql, params = _raw(sel, quantities, raw_events.Group(), raw=raw)
     rows = await rows_of(scope, sql, params, quantities)
@@ -67,6 +69,8 @@ async def aggregate_compared(
     elif source == VISITS:
         sql, params = _visits(both, quantities, site_sql.before_since(VISIT_DAY))
         params["since"] = sel.range.first
+    elif source == PAIRED_VISITS:
+        sql, params = await _paired_site(scope, both, quantities, None, since=sel.range.first)
     else:
         sql, params = _site_days(both, quantities, None, since=sel.range.first)
     rows = dict(await rows_of(scope, sql, params, quantities))
@@ -86,6 +90,8 @@ async def timeseries(
         sql, params = _site_days(sel, quantities, interval)
     elif source == VISITS:
         sql, params = _visits(sel, quantities, bucket("visit_start", interval))
+    elif source == PAIRED_VISITS:
+        sql, params = await _paired_site(scope, sel, quantities, interval)
     else:
         group = raw_events.Group(bucket("ts", interval), bucket("visit_start", interval))
         sql, params = _raw(sel, quantities, group, raw=raw)
@@ -146,6 +152,30 @@ def _raw(
 def _visits(sel: Selection, quantities: list[str], group: str) -> tuple[str, dict[str, object]]:
     params = sel.params()
     return visits.numbers(sel.filters, params, quantities, group), params
+
+
+async def _paired_site(
+    scope: SiteScope,
+    sel: Selection,
+    quantities: list[str],
+    interval: str | None,
+    *,
+    since: dt.date | None = None,
+) -> tuple[str, dict[str, object]]:
+    """The quantities per bucket (None: one total) of the visits that pass the selection's
+    one filter that `plan.paired` finds: closed days' paired counts, open days' visits;
+    with `since` (and no interval), `PREVIOUS` and '' as `_site_rollups` gives them."""
+    params = sel.params()
+    if since is not None:
+        params["since"] = since
+    only = plan.paired(sel)
+    assert only is not None
+    days = site_sql.paired_site_days(only, params, interval, since=since is not None)
+    counted = closed_days.counted(quantities, PAIRED_VISITS)
+    parts = await closed_days.by_day(
+        scope, sel.range, counted, params, days, interval=interval, since=since
+    )
+    return summed(parts, quantities), params
 
 
 def _site_days(

@@ -103,6 +103,25 @@ def paired_days(prop: Property, only: Filter, params: dict[str, object]) -> tupl
     return counts, Rollup(f"{tables.VISITS} FINAL", prop.in_visits, " AND ".join(rows), VISIT_DAY)
 
 
+def paired_site_days(
+    only: Filter, params: dict[str, object], interval: str | None, *, since: bool = False
+) -> tuple[Counts, Rollup]:
+    """A site's numbers per bucket of days (as `buckets` groups them) among the visits that
+    pass the filter `only` (see `paired_days`): closed days' paired counts, open days'
+    visits."""
+    _, closed = buckets(interval, since=since)
+    if since:
+        opened = before_since(VISIT_DAY)
+    else:
+        opened = ONE_GROUP if interval is None else date_bucket(VISIT_DAY, interval)
+    name = only.property.in_visits
+    counts = Counts(
+        closed_counts.paired(closed_counts.SITE, name), closed, only.condition("key", params)
+    )
+    rows = f"{_OPEN_VISITS} AND {only.condition(name, params)}"
+    return counts, Rollup(f"{tables.VISITS} FINAL", opened, rows, VISIT_DAY)
+
+
 def property_days(prop: Property) -> tuple[Counts, Rollup]:
     """Numbers per value of `prop` (its `{property}`): closed days' counts, `breakdown_stats`'
     open days; those with no value only if it labels them."""
