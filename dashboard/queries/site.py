@@ -149,6 +149,11 @@ def _raw(
     return raw_events.numbers(sel.filters, params, quantities, group, road=road), params
 
 
+def _params_since(sel: Selection, since: dt.date | None) -> dict[str, object]:
+    """The selection's parameters, and `{since}` when given."""
+    return sel.params() | ({"since": since} if since is not None else {})
+
+
 def _visits(sel: Selection, quantities: list[str], group: str) -> tuple[str, dict[str, object]]:
     params = sel.params()
     return visits.numbers(sel.filters, params, quantities, group), params
@@ -165,9 +170,7 @@ async def _paired_site(
     """The quantities per bucket (None: one total) of the visits that pass the selection's
     one filter that `plan.paired` finds: closed days' paired counts, open days' visits;
     with `since` (and no interval), `PREVIOUS` and '' as `_site_rollups` gives them."""
-    params = sel.params()
-    if since is not None:
-        params["since"] = since
+    params = _params_since(sel, since)
     only = plan.paired(sel)
     assert only is not None
     days = site_sql.paired_site_days(only, params, interval, since=since is not None)
@@ -183,9 +186,7 @@ def _site_days(
 ) -> tuple[str, dict[str, object]]:
     """`site_daily`'s sums per bucket of days (None: one total); with `since` (and no
     interval), `PREVIOUS` and '' as `_site_rollups` gives them."""
-    params = sel.params()
-    if since is not None:
-        params["since"] = since
+    params = _params_since(sel, since)
     _, days = site_sql.buckets(interval, since=since is not None)
     return site_sql.site_daily(quantities, days), params
 
@@ -202,9 +203,7 @@ async def _site_rollups(
     (see `plan.site_visitors`). Within one day, its hours' states merged in the same query
     as the sums are the day's visitors. With `since` (and no interval), two totals:
     `PREVIOUS`, of the days before it, and '', of the others."""
-    params = sel.params()
-    if since is not None:
-        params["since"] = since
+    params = _params_since(sel, since)
     hours, days = site_sql.buckets(interval, since=since is not None)
     visitors = await plan.site_visitors(scope, sel, quantities, interval)
     if visitors is None:
