@@ -88,7 +88,7 @@ def for_breakdown(
     closed days from their counts), `breakdown_stats` (per site-local day) by the other
     properties it has, by visitors and visits (visit properties) or visitors and page
     views (pages). Under one filter that `paired` finds, by page or by a visit property,
-    their paired counts (visitors, visits, page views; pages' also engaged time). By a
+    their paired counts, when they answer every quantity (not `events`). By a
     visit property that these cannot answer, or under visit filters, the period's rows
     of `visits`."""
     if raw:
@@ -122,10 +122,10 @@ def visit_road(sel: Selection, *, raw: bool = False) -> VisitRoad:
 
 
 def paired(sel: Selection) -> Filter | None:
-    """The selection's one filter, if closed days keep pages' and articles' numbers paired
-    with its property (`closed_counts.PAIRED`: a source, a country) and it keeps one value
-    of it: a visitor of two visits on one day, from two countries, is one visitor of both,
-    so their counts do not add up over several values."""
+    """The selection's one filter, if closed days keep numbers paired with its property
+    (`closed_counts.PAIRED`: a source, a country) and it keeps one value of it: a visitor
+    of two visits on one day, from two countries, is one visitor of both, so their counts
+    do not add up over several values."""
     if len(sel.filters) != 1:
         return None
     (only,) = sel.filters
