@@ -3,7 +3,7 @@
 `site_hourly` (UTC hours) holds a site's sums and each hour's visitors; `site_visitors`
 its visitors and sums per site-local day (`site_daily`); `breakdown_stats` and
 `visits` the rows its breakdowns read (under filters: `dashboard.sql.visits` and
-`dashboard.sql.raw_events`; by page under one source or country, the paired counts).
+`dashboard.sql.raw_events`; under one source or country, the paired counts).
 """
 
 from __future__ import annotations
@@ -93,14 +93,9 @@ def paired_days(prop: Property, only: Filter, params: dict[str, object]) -> tupl
     them."""
     if prop.name == "event:page":
         return days.paired(only, params, closed_counts.PAGE, "path", "path != ''", "value != ''")
-    name = closed_counts.EXIT_PAGE if prop.name == "visit:exit_page" else prop.in_visits
-    key = [only.condition("key", params)]
-    rows = [_OPEN_VISITS, only.condition(only.property.in_visits, params)]
-    if prop.empty is None:
-        key.append("value != ''")
-        rows.append(f"{prop.in_visits} != ''")
-    counts = Counts(closed_counts.paired(name, only.property.in_visits), "value", " AND ".join(key))
-    return counts, Rollup(f"{tables.VISITS} FINAL", prop.in_visits, " AND ".join(rows), VISIT_DAY)
+    kind = closed_counts.EXIT_PAGE if prop.name == "visit:exit_page" else prop.in_visits
+    valued = prop.in_visits if prop.empty is None else None
+    return _paired_visits(only, params, kind, ("value", prop.in_visits), valued)
 
 
 def paired_site_days(
@@ -114,12 +109,27 @@ def paired_site_days(
         opened = before_since(VISIT_DAY)
     else:
         opened = ONE_GROUP if interval is None else date_bucket(VISIT_DAY, interval)
+    return _paired_visits(only, params, closed_counts.SITE, (closed, opened))
+
+
+def _paired_visits(
+    only: Filter,
+    params: dict[str, object],
+    kind: str,
+    groups: tuple[str, str],
+    valued: str | None = None,
+) -> tuple[Counts, Rollup]:
+    """Closed days' counts of `kind` paired with the property of `only` (its values added
+    to `params`), grouped by `groups[0]`; open days' visits that pass `only`, grouped by
+    `groups[1]`; with `valued` (SQL over a visit), only those where it is not empty."""
     name = only.property.in_visits
-    counts = Counts(
-        closed_counts.paired(closed_counts.SITE, name), closed, only.condition("key", params)
-    )
-    rows = f"{_OPEN_VISITS} AND {only.condition(name, params)}"
-    return counts, Rollup(f"{tables.VISITS} FINAL", opened, rows, VISIT_DAY)
+    key = [only.condition("key", params)]
+    rows = [_OPEN_VISITS, only.condition(name, params)]
+    if valued is not None:
+        key.append("value != ''")
+        rows.append(f"{valued} != ''")
+    counts = Counts(closed_counts.paired(kind, name), groups[0], " AND ".join(key))
+    return counts, Rollup(f"{tables.VISITS} FINAL", groups[1], " AND ".join(rows), VISIT_DAY)
 
 
 def property_days(prop: Property) -> tuple[Counts, Rollup]:
