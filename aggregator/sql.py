@@ -55,21 +55,47 @@ _VIEWED = visit_rows.VIEWED
 _TITLE = "argMaxIf(title, ts, type = 'pageview' AND title != '')"
 
 
-def _paired(kind: str, group: str, rows: str, title: str) -> str:
-    """The rows of `kind`'s paired kinds: the numbers per `group` (SQL over events) of the
-    site's events that pass `rows` on the days, among the visits of each value of each
-    property of `closed_counts.PAIRED` (`key`, stamped on the events), as raw events
-    count them for pages."""
-    pairs = ", ".join(
-        f"('{closed_counts.paired(kind, name)}', {visit_rows.stamped(name)})"
-        for name in closed_counts.PAIRED
-    )
+def _grouped(sets: dict[tuple[str, ...], list[str]], columns: tuple[str, ...]) -> tuple[str, str]:
+    """The `GROUP BY` of a closing's paired counts, one grouping set by `date` and each key of
+    `sets` (some of `columns`), and the array of rows (SQL) each grouped row gives: its
+    set's in `sets`, named by `grouping(columns)` as `grouped` (ClickHouse's standard
+    `GROUPING`: a bit is 1 where its column is not grouped). One scan groups every pair,
+    where an `ARRAY JOIN` of the pairs before grouping copied each row once per pair
+    (twice as slow)."""
+
+    def grouped(group: tuple[str, ...]) -> int:
+        return sum(1 << n for n, column in enumerate(reversed(columns)) if column not in group)
+
+    by = ", ".join(f"({', '.join(('date', *group))})" for group in sets)
+    rows = ", ".join(f"grouped = {grouped(group)}, [{', '.join(of)}]" for group, of in sets.items())
+    return f"GROUPING SETS ({by})", f"multiIf({rows}, [])"
+
+
+def _paired_events() -> str:
+    """The rows of the pages' and articles' paired kinds, as `_DAY_COUNTS`' (`value` the path,
+    or the article and its title): the numbers of the site's events on the days among the
+    visits of each value of each property of `closed_counts.PAIRED` (`key`, stamped on the
+    events), as raw events count them."""
+    stamped = tuple(visit_rows.stamped(name) for name in closed_counts.PAIRED)
+    sets = {}
+    for name, visit in zip(closed_counts.PAIRED, stamped, strict=True):
+        page = closed_counts.paired(closed_counts.PAGE, name)
+        articles = closed_counts.paired(closed_counts.ARTICLES, name)
+        sets[(visit, "path")] = [f"('{page}', toString({visit}), path, '')"]
+        sets[(visit, "article_id")] = [f"('{articles}', toString({visit}), article_id, last_title)"]
+    columns = (*stamped, "path", "article_id")
+    group_by, pairs = _grouped(sets, columns)
     return (
-        f"SELECT pair.1, date, pair.2, {group} AS g, uniqIf(visitor_id, type = 'pageview'), "
-        "uniqIf(visitor_id, visit_start, type = 'pageview' AND visit_start > 0), "
-        f"countIf(type = 'pageview'), sum(engaged_ms), {title} "
-        f"FROM {tables.EVENTS} ARRAY JOIN [{pairs}] AS pair WHERE {_SITE} AND {_DAYS} AND {rows} "
-        "GROUP BY pair.1, date, pair.2, g"
+        "SELECT pair.1, date, pair.2, pair.3, visitors, visits, pageviews, engaged, pair.4 "
+        f"FROM (SELECT date, {', '.join(columns)}, grouping({', '.join(columns)}) AS grouped, "
+        "uniqIf(visitor_id, type = 'pageview') AS visitors, "
+        "uniqIf(visitor_id, visit_start, type = 'pageview' AND visit_start > 0) AS visits, "
+        "countIf(type = 'pageview') AS pageviews, sum(engaged_ms) AS engaged, "
+        f"{_TITLE} AS last_title "
+        f"FROM {_of_site(tables.EVENTS, _DAYS)} GROUP BY {group_by} "
+        # An article's sets leave out the events of no article.
+        "HAVING article_id != '' OR grouping(article_id) = 1"
+        f") ARRAY JOIN {pairs} AS pair"
     )
 
 
@@ -79,24 +105,31 @@ def _paired_visits() -> str:
     property of `closed_counts.PAIRED` (`key`), in all (`closed_counts.SITE`, `value` '')
     and per value of each of `closed_counts.VISIT_PROPERTIES` (`value`), as the `visits`
     table answers them under a filter."""
-    column = {closed_counts.SITE: "''", closed_counts.EXIT_PAGE: visit_rows.EXIT_PAGE}
-    pairs = ", ".join(
-        f"('{closed_counts.paired(kind, name)}', toString({name}), "
-        f"toString({column.get(kind, kind)}))"
-        for name in closed_counts.PAIRED
-        for kind in (closed_counts.SITE, *closed_counts.VISIT_PROPERTIES)
-    )
+    columns = closed_counts.VISIT_PROPERTIES
+    sets: dict[tuple[str, ...], list[str]] = {}
+    for name in closed_counts.PAIRED:
+        site = closed_counts.paired(closed_counts.SITE, name)
+        sets[(name,)] = [f"('{site}', toString({name}), '')"]
+        for other in columns:
+            group = tuple(column for column in columns if column in (name, other))
+            row = f"('{closed_counts.paired(other, name)}', toString({name}), toString({other}))"
+            sets.setdefault(group, []).append(row)
+    group_by, pairs = _grouped(sets, columns)
+    exit_page = f"{visit_rows.EXIT_PAGE} AS {closed_counts.EXIT_PAGE}"
+    selected = (exit_page if column == closed_counts.EXIT_PAGE else column for column in columns)
     return (
-        "SELECT {site:String}, pair.1, 'day', toDate(visit_start, {tz:String}) AS day, pair.2, "
-        "pair.3, uniq(visitor_id), count(), sum(pageviews), sum(engaged_ms), count(), "
-        f"countIf(pageviews = 1), sum(duration_ms), '', {_VERSION} "
-        f"FROM {tables.VISITS} FINAL ARRAY JOIN [{pairs}] AS pair "
-        f"WHERE {_SITE} AND {_EXITS_FROM} AND {_EXITS_TO} GROUP BY pair.1, day, pair.2, pair.3"
+        "SELECT {site:String}, pair.1, 'day', date, pair.2, pair.3, visitors, started, viewed, "
+        f"engaged, started, bounced, lasted, '', {_VERSION} "
+        "FROM (SELECT toDate(visit_start, {tz:String}) AS date, "
+        f"{', '.join(selected)}, "
+        f"grouping({', '.join(columns)}) AS grouped, uniq(visitor_id) AS visitors, "
+        "count() AS started, sum(pageviews) AS viewed, sum(engaged_ms) AS engaged, "
+        "countIf(pageviews = 1) AS bounced, sum(duration_ms) AS lasted "
+        f"FROM {_of_site(f'{tables.VISITS} FINAL', _EXITS_FROM, _EXITS_TO)} GROUP BY {group_by}"
+        f") ARRAY JOIN {pairs} AS pair"
     )
 
 
-_PAIRED_PAGES = _paired(closed_counts.PAGE, "path", "1", "''")
-_PAIRED_ARTICLES = _paired(closed_counts.ARTICLES, "article_id", "article_id != ''", _TITLE)
 _DAY_COUNTS = (
     "SELECT {site_kind:String} AS kind, date, '' AS key, '' AS value, "
     "uniqMerge(visitors) AS visitors, 0 AS visits, 0 AS pageviews, 0 AS engaged_ms, '' AS title "
@@ -121,7 +154,7 @@ _DAY_COUNTS = (
     f"{visit_rows.EXIT_PAGE} AS path, uniq(visitor_id), count(), 0, 0, '' "
     f"FROM {_of_site(f'{tables.VISITS} FINAL', _EXITS_FROM, _EXITS_TO, _VIEWED)} "
     "GROUP BY day, path "
-    f"UNION ALL {_PAIRED_PAGES} UNION ALL {_PAIRED_ARTICLES}"
+    f"UNION ALL {_paired_events()}"
 )
 
 CLOSE_DAYS = (

@@ -164,12 +164,15 @@ async def test_breakdowns_and_articles_under_one_source_or_country_read_closed_d
     await add_site(SITE, timezone=timezone)
     await scripted_midnight(client, clock, aggregator)
     # V3 reads a-1 again in its day-B visit, V4 comes from Google again 40 minutes after
-    # its visit: a page's page views are not its visitors, nor a source's visits.
+    # its visit: a page's page views are not its visitors, nor a source's visits. Then
+    # V4 opens the home page, a page of no article.
     await at(clock, "17:34:00")
     await send(client, page(A1, V3, internal(D4), "Bão số 3 (cập nhật)"))
     await at(clock, "18:00:00")
     await send(client, page(C3, V4, GOOGLE, "Giá vàng"))
-    assert await aggregator.drain() == 2
+    await at(clock, "18:01:00")
+    await send(client, page("/", V4, internal(C3), "Trang chủ"))
+    assert await aggregator.drain() == 3
     clock.now_ms = NOVEMBER_CLOSED
     while await aggregator.close_due():
         pass
