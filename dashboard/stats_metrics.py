@@ -35,11 +35,12 @@ VISIT_EXITS = "visits:exit"
 VISITS = "visits"
 """The `visits` table, a row per visit (0018): a site's numbers under visit filters."""
 PAIRED = "closed_counts:paired"
-"""Under a filter on one source or country: the pages' and articles' paired counts of
+"""Under a filter on one value of a paired property (`footfall.closed_counts.PAIRED`: a
+source, a country, a device...): the pages' and articles' paired counts of
 closed days (`footfall.closed_counts.paired`), the open days' events of the visits that
 pass, by their stamped property."""
 PAIRED_VISITS = "closed_counts:paired visits"
-"""Under a filter on one source or country, a site's totals and time series by day or
+"""Under a filter on one value of a paired property, a site's totals and time series by day or
 month, and its breakdowns by a visit property: the closed days' paired counts of visits,
 the open days' rows of `visits` that pass."""
 ARTICLE_STATS = "article_stats"

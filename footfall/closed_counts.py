@@ -30,12 +30,13 @@ CLOSED = "closed"
 """A day's or span's marker, one per closing."""
 PAGE = "page"
 """A page's numbers (`value` the path), as every property of `breakdown_stats` is kept."""
-PAIRED = ("source_name", "country")
+PAIRED = ("source_name", "country", "device", "browser", "os")
 """The visit properties (of `footfall.visit_rows`: columns of `visits`, stamped on the
 events) that pages', articles' and the other visit properties' numbers are also kept
-by: the most clicked filters of the dashboard (a source, a country) read a breakdown's
-numbers among the visits of one value from these, not from every visit or event that
-passes (migration 0020)."""
+by: the most clicked filters of the dashboard (a source, a country, a device, a browser,
+an OS) read a breakdown's numbers among the visits of one value from these, not from
+every visit or event that passes (migrations 0020, 0021). Each has few values, which
+bounds the rows its pairs add."""
 VISIT_PROPERTIES = (*visit_rows.STAMPED, EXIT_PAGE)
 """The visit properties whose numbers are kept paired (`visits`' columns, and its exit
 page): visitors, visits and page views of the visits with each value."""

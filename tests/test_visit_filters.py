@@ -62,13 +62,15 @@ FILTERS_OF_CLICKS = (
     "visit:source==Google",
     "visit:source==Direct / None",
     "visit:country==VN",
-    "visit:country==AU",
+    "visit:device==Mobile",
+    "visit:browser==Chrome",
+    "visit:os==iOS",
     "visit:source==Google|Facebook",
     "visit:country!=VN",
     "visit:source==Google;visit:device==Desktop",
 )
-"""Filters on one source or country (what a click on a row sets), and some that the paired
-counts cannot answer."""
+"""Filters on one source, country, device, browser or OS (what a click on a row sets), and
+some that the paired counts cannot answer."""
 COUNTED = ["visitors", "visits", "pageviews", "entries", "bounces", "duration_ms", "engaged_ms"]
 """What the paired counts of visits answer: the dashboard's cards (and panels: visitors)."""
 
@@ -158,7 +160,7 @@ async def test_every_visit_filter_reads_the_visits_table_and_answers_as_raw_even
 
 
 @pytest.mark.parametrize("timezone", [TZ, "Asia/Kathmandu"])
-async def test_breakdowns_and_articles_under_one_source_or_country_read_closed_days_paired_counts(
+async def test_breakdowns_and_articles_under_one_clicked_value_read_closed_days_paired_counts(
     client, add_site, clock, ch, aggregator, timezone
 ):
     await add_site(SITE, timezone=timezone)

@@ -29,10 +29,11 @@ Their SQL is built in `dashboard.sql`. Sources, first that can answer:
   pages read the events of the visits that pass by the visit's properties stamped
   on them, or, under an exit-page filter, join them to those visits
   (`dashboard.sql.visits`, `plan.visit_road`);
-* under one filter on a source or a country equal to one value (`plan.paired`), the
-  closed days' paired counts (`closed_counts.paired`) for the site's totals and time
-  series by day or month, its breakdowns and its top articles; their open days from
-  `visits`, or for pages and articles the events by the stamped property;
+* under one filter on a paired property (a source, a country, a device, a browser, an
+  OS) equal to one value (`plan.paired`), the closed days' paired counts
+  (`closed_counts.paired`) for the site's totals and time series by day or month, its
+  breakdowns and its top articles; their open days from `visits`, or for pages and
+  articles the events by the stamped property;
 * `article_stats` (per site-local day) for articles without filters, the period's
   top ones looked for first in each closed day's and span's list of its top articles
   (`top_articles`), and `article_sources` for an article's sources;

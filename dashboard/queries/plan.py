@@ -8,10 +8,10 @@ country...), the `visits` table answers a site's totals, time series by day or
 month and breakdowns by a visit property, and raw queries about pages read the
 events of the visits that pass by the visit properties stamped on them, or join
 them to the visits from that table (`visit_road`); under a filter on events (a
-page, an event name), raw events answer. Under one filter on a source or a country
-equal to one value (`paired`), the site's totals and series, its breakdowns and the
-top articles read the closed days' paired counts (`PAIRED`, `PAIRED_VISITS`), as they
-read the rollups unfiltered.
+page, an event name), raw events answer. Under one filter on a paired property (a
+source, a country, a device, a browser, an OS) equal to one value (`paired`), the
+site's totals and series, its breakdowns and the top articles read the closed days'
+paired counts (`PAIRED`, `PAIRED_VISITS`), as they read the rollups unfiltered.
 """
 
 from __future__ import annotations
@@ -123,9 +123,9 @@ def visit_road(sel: Selection, *, raw: bool = False) -> VisitRoad:
 
 def paired(sel: Selection) -> Filter | None:
     """The selection's one filter, if closed days keep numbers paired with its property
-    (`closed_counts.PAIRED`: a source, a country) and it keeps one value of it: a visitor
-    of two visits on one day, from two countries, is one visitor of both, so their counts
-    do not add up over several values."""
+    (`closed_counts.PAIRED`: a source, a country, a device, a browser, an OS) and it keeps
+    one value of it: a visitor of two visits on one day, from two countries, is one
+    visitor of both, so their counts do not add up over several values."""
     if len(sel.filters) != 1:
         return None
     (only,) = sel.filters

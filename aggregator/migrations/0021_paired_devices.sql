@@ -1,0 +1,14 @@
+-- Paired counts by device, browser and OS (issue 17): a click on a row of
+-- those panels reads closed days' counts, as one on a source or a country does (0020).
+--
+-- `footfall.closed_counts.PAIRED` gains `device`, `browser` and `os`: the closing also
+-- keeps every page's, article's and visit property value's numbers, and the site's,
+-- among the visits of each device, browser and OS (kinds `page:device`,
+-- `site:browser`, `entry_page:os`...). Each has a few values, so each adds about as many
+-- rows as a source or a country did; the closing groups every pair in one scan of a
+-- day's events and one of its visits (`GROUPING SETS`, aggregator/sql.py).
+--
+-- The counts start again empty, as with 0020: the aggregator closes every past day
+-- anew by itself, with the new kinds, and queries merge the rollups' states for the
+-- days not closed yet meanwhile. Apply with the aggregators stopped (see 0007).
+TRUNCATE TABLE IF EXISTS closed_counts
