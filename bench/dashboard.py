@@ -93,6 +93,8 @@ EMAIL = "bench@bench.example"
 PASSWORD = "bench password 1234"
 PERIODS = ("day", "7d", "30d", "month", "6mo", "12mo")
 CARD_METRICS = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration"
+PAGE_CARD_METRICS = "visitors,visits,pageviews,bounce_rate,visit_duration"
+"""The cards under a page filter (`cardMetrics` in dashboard/static/js/state.js)."""
 # The panels' tabs, as dashboard/static/js/site.js lists them; the first of each is
 # what a page load shows.
 PANELS = [
@@ -229,10 +231,11 @@ def page_calls(
     `articles` (label, id), which are not part of the site page's load."""
     base = {"site_id": site, "period": period} | ({"filters": filters} if filters else {})
     interval = "hour" if period == "day" else "month" if period in ("6mo", "12mo") else "date"
+    cards = PAGE_CARD_METRICS if "event:page" in filters else CARD_METRICS
     calls = [
         ("realtime", "/api/v1/stats/realtime/visitors", {"site_id": site}),
         ("aggregate+compare", "/api/v1/stats/aggregate",
-         base | {"metrics": CARD_METRICS, "compare": "previous_period"}),
+         base | {"metrics": cards, "compare": "previous_period"}),
         (f"timeseries/{interval}", "/api/v1/stats/timeseries",
          base | {"metrics": "visitors", "interval": interval}),
         ("articles top 10", "/api/v1/stats/articles", base | {"sort": "pageviews", "limit": "10"}),

@@ -372,6 +372,25 @@ def test_clicking_a_row_filters_the_whole_page(page: Page, dashboard: Dashboard)
     expect(page.locator(".chip")).to_have_count(0)
 
 
+def test_clicking_a_page_row_filters_the_page_without_views_per_visit(
+    page: Page, dashboard: Dashboard
+) -> None:
+    # The Stats API refuses views per visit under a page filter, as Plausible does: the
+    # page shows the other cards, and a chart of views per visit turns to visitors.
+    open_site(page, dashboard.url, "?period=30d&metric=views_per_visit")
+    before = loaded(page)
+    row = page.locator("#panel-pages .row").first
+    path, visitors = row.get_attribute("data-value"), row.locator(".num").inner_text()
+    row.click()
+    wait_loaded(page, before)
+
+    expect(page.locator(".chip[data-key='event:page']")).to_contain_text(path or "")
+    expect(page.locator("#cards .error, #chart .error")).to_have_count(0)
+    expect(page.locator(".card[data-metric=views_per_visit]")).to_have_count(0)
+    assert card(page, "visitors") == visitors
+    expect(page.locator(".card[data-metric=visitors]")).to_have_attribute("aria-pressed", "true")
+
+
 def test_the_period_picker_changes_the_chart(page: Page, dashboard: Dashboard) -> None:
     open_site(page, dashboard.url, "?period=7d")
     chart = page.locator("#chart")

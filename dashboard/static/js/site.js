@@ -12,7 +12,7 @@ import { byId, el, fill, pageData } from "./dom.js";
 import { t } from "./format.js";
 import { pollOnline } from "./online.js";
 import { Panel } from "./panels.js";
-import { CHART_METRICS, chartInterval, periodParams, readState, stateQuery, withFilter, writeState } from "./state.js";
+import { cardMetrics, chartInterval, chartMetric, periodParams, readState, stateQuery, withFilter, writeState } from "./state.js";
 
 const { domain, timezone } = pageData().site;
 const REALTIME_REFRESH_MS = 15000;
@@ -70,9 +70,10 @@ async function load() {
 async function loadCards(params, mine) {
   const container = byId("cards");
   try {
-    const answer = await stats.aggregate({ ...params, metrics: CHART_METRICS.join(","), compare: "previous_period" });
+    const metrics = cardMetrics(state);
+    const answer = await stats.aggregate({ ...params, metrics: metrics.join(","), compare: "previous_period" });
     if (mine !== generation) return;
-    showCards(container, CHART_METRICS, answer.results, state.metric, (metric) => change({ ...state, metric }));
+    showCards(container, metrics, answer.results, chartMetric(state), (metric) => change({ ...state, metric }));
   } catch (error) {
     fill(container, el("p", { class: "error" }, error.message));
   }
@@ -81,9 +82,10 @@ async function loadCards(params, mine) {
 async function loadChart(params, mine) {
   const interval = chartInterval(state);
   try {
-    const answer = await stats.timeseries({ ...params, metrics: state.metric, interval });
+    const metric = chartMetric(state);
+    const answer = await stats.timeseries({ ...params, metrics: metric, interval });
     if (mine !== generation) return;
-    chart.show(answer.results, state.metric, interval, t(`metric.${state.metric}`));
+    chart.show(answer.results, metric, interval, t(`metric.${metric}`));
   } catch (error) {
     fill(byId("chart"), el("p", { class: "error" }, error.message));
   }

@@ -9,6 +9,18 @@ const { periods, default_period: DEFAULT_PERIOD } = pageData();
 export const PERIODS = periods;
 export const CHART_METRICS = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"];
 
+/** The cards' metrics for a state: all but views per visit under a page filter, where
+ *  the Stats API refuses it, as Plausible does. */
+export function cardMetrics(state) {
+  const onPage = state.filters.some((f) => f.key === "event:page");
+  return onPage ? CHART_METRICS.filter((metric) => metric !== "views_per_visit") : CHART_METRICS;
+}
+
+/** The chart's metric: the state's, or visitors when its card is not shown. */
+export function chartMetric(state) {
+  return cardMetrics(state).includes(state.metric) ? state.metric : "visitors";
+}
+
 /** The page's state from its URL. */
 export function readState(search = location.search) {
   const query = new URLSearchParams(search);
