@@ -93,7 +93,7 @@ EMAIL = "bench@bench.example"
 PASSWORD = "bench password 1234"
 PERIODS = ("day", "7d", "30d", "month", "6mo", "12mo")
 CARD_METRICS = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration"
-PAGE_CARD_METRICS = "visitors,visits,pageviews,bounce_rate,visit_duration"
+PAGE_CARD_METRICS = ",".join(m for m in CARD_METRICS.split(",") if m != "views_per_visit")
 """The cards under a page filter (`cardMetrics` in dashboard/static/js/state.js)."""
 # The panels' tabs, as dashboard/static/js/site.js lists them; the first of each is
 # what a page load shows.
