@@ -75,7 +75,9 @@ def _paired_events() -> str:
     """The rows of the pages' and articles' paired kinds, as `_DAY_COUNTS`' (`value` the path,
     or the article and its title): the numbers of the site's events on the days among the
     visits of each value of each property of `closed_counts.PAIRED` (`key`, stamped on the
-    events), as raw events count them."""
+    events), as raw events count them; and by page (`key` the path), those of its events
+    in all, per article and per value of each property of `closed_counts.BY_PAGE`
+    (`value`)."""
     stamped = tuple(visit_rows.stamped(name) for name in closed_counts.PAIRED)
     sets: dict[tuple[str, ...], list[str]] = {}
     for name, visit in zip(closed_counts.PAIRED, stamped, strict=True):
@@ -83,7 +85,15 @@ def _paired_events() -> str:
         articles = closed_counts.paired(closed_counts.ARTICLES, name)
         sets[(visit, "path")] = [f"('{page}', toString({visit}), path, '')"]
         sets[(visit, "article_id")] = [f"('{articles}', toString({visit}), article_id, last_title)"]
-    columns = (*stamped, "path", "article_id")
+    on_page = closed_counts.paired(closed_counts.SITE, closed_counts.PAGE)
+    sets[("path",)] = [f"('{on_page}', path, '', '')"]
+    articles = closed_counts.paired(closed_counts.ARTICLES, closed_counts.PAGE)
+    sets[("path", "article_id")] = [f"('{articles}', path, article_id, last_title)"]
+    by_page = tuple(visit_rows.stamped(name) for name in closed_counts.BY_PAGE)
+    for name, visit in zip(closed_counts.BY_PAGE, by_page, strict=True):
+        kind = closed_counts.paired(name, closed_counts.PAGE)
+        sets[(visit, "path")] = [f"('{kind}', path, toString({visit}), '')"]
+    columns = (*stamped, *by_page, "path", "article_id")
     group_by, pairs = _grouped(sets, columns)
     return (
         "SELECT pair.1, date, pair.2, pair.3, visitors, visits, pageviews, engaged, pair.4 "
@@ -130,6 +140,40 @@ def _paired_visits() -> str:
     )
 
 
+def _page_visits() -> str:
+    """`SELECT` the rows by page of the visits that started on the days and viewed each page
+    (an event on it but an engagement), as `_INTO_VISIT_COUNTS` takes them, as the
+    `visits` table holds those visits: the entries, bounces and durations of the site's
+    (`closed_counts.PAGE_KINDS`), and the numbers of the page's events per exit page of
+    their visit (`closed_counts.EXIT_PAGE` paired with `PAGE`). A visit never crosses the
+    site's midnight: its events are on the days."""
+    site, exits = (
+        closed_counts.paired(kind, closed_counts.PAGE)
+        for kind in (closed_counts.SITE, closed_counts.EXIT_PAGE)
+    )
+    viewed = _of_site(tables.EVENTS, _DAYS, "visit_start > 0")
+    started = _of_site(f"{tables.VISITS} FINAL", _EXITS_FROM, _EXITS_TO)
+    return (
+        f"SELECT {{site:String}}, if(by_exit, '{exits}', '{site}'), 'day', day, path, "
+        "if(by_exit, exit_page, ''), if(by_exit, visitors, 0), if(by_exit, visits, 0), "
+        "if(by_exit, page_views, 0), if(by_exit, engaged, 0), if(by_exit, 0, entries), "
+        f"if(by_exit, 0, bounced), if(by_exit, 0, lasted), '', {_VERSION} "
+        # `grouping` is 1 where its column is not grouped (the standard's GROUPING).
+        "FROM (SELECT day, path, exit_page, grouping(exit_page) = 0 AS by_exit, "
+        "uniqIf(visitor_id, views > 0) AS visitors, countIf(views > 0) AS visits, "
+        "sum(views) AS page_views, sum(engaged_on) AS engaged, count() AS entries, "
+        "countIf(pageviews = 1) AS bounced, sum(duration_ms) AS lasted "
+        "FROM (SELECT visitor_id, visit_start, path, "
+        f"toDate(visit_start, {{tz:String}}) AS day, countIf(type = 'pageview') AS views, "
+        f"sum(engaged_ms) AS engaged_on FROM {viewed} GROUP BY visitor_id, visit_start, path "
+        "HAVING countIf(type != 'engagement') > 0) AS viewed "
+        "INNER JOIN (SELECT visitor_id, visit_start, pageviews, duration_ms, "
+        f"{visit_rows.EXIT_PAGE} AS exit_page FROM {started}) AS started "
+        "USING (visitor_id, visit_start) "
+        "GROUP BY GROUPING SETS ((day, path), (day, path, exit_page)))"
+    )
+
+
 _DAY_COUNTS = (
     "SELECT {site_kind:String} AS kind, date, '' AS key, '' AS value, "
     "uniqMerge(visitors) AS visitors, 0 AS visits, 0 AS pageviews, 0 AS engaged_ms, '' AS title "
@@ -160,7 +204,7 @@ _DAY_COUNTS = (
 CLOSE_DAYS = (
     f"{_INTO_VISIT_COUNTS}SELECT {{site:String}}, kind, 'day', date, key, value, visitors, "
     f"visits, pageviews, engaged_ms, 0, 0, 0, title, {_VERSION} FROM ({_DAY_COUNTS}) "
-    f"UNION ALL {_paired_visits()}"
+    f"UNION ALL {_paired_visits()} UNION ALL {_page_visits()}"
 )
 """The counts of the days {first}..{last}, at {version}."""
 

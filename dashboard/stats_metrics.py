@@ -43,6 +43,10 @@ PAIRED_VISITS = "closed_counts:paired visits"
 """Under a filter on one value of a paired property, a site's totals and time series by day or
 month, and its breakdowns by a visit property: the closed days' paired counts of visits,
 the open days' rows of `visits` that pass."""
+ONE_PAGE = "closed_counts:one page"
+"""Under a filter on one page, a site's totals and time series by day or month, and its
+breakdown by page: the closed days' counts by page (`footfall.closed_counts.PAGE_KINDS`),
+the open days' events on the page, each with its visit's row of `visits`."""
 ARTICLE_STATS = "article_stats"
 ARTICLE_SOURCES = "article_sources"
 METRICS_DOCS = "https://plausible.io/docs/stats-api#metrics"
@@ -93,6 +97,8 @@ class Quantity:
 
 PAGE_VIEWS = "type = 'pageview'"
 """The page-view rows of raw events."""
+_VIEWED_IN_VISIT = "type != 'engagement' AND visit_start > 0"
+"""The event rows that make a page viewed in their visit (`ONE_PAGE`'s open days)."""
 
 QUANTITIES: dict[str, Quantity] = {
     q.name: q
@@ -113,6 +119,7 @@ QUANTITIES: dict[str, Quantity] = {
                 ARTICLE_SOURCES: "uniqMerge(visitors)",
                 PAIRED: "uniqIf(visitor_id, type = 'pageview')",
                 PAIRED_VISITS: "uniq(visitor_id)",
+                ONE_PAGE: "uniqIf(visitor_id, type = 'pageview')",
             },
         ),
         Quantity(
@@ -128,6 +135,7 @@ QUANTITIES: dict[str, Quantity] = {
                 ARTICLE_SOURCES: "sum(pageviews)",
                 PAIRED: "countIf(type = 'pageview')",
                 PAIRED_VISITS: "sum(pageviews)",
+                ONE_PAGE: "countIf(type = 'pageview')",
             },
         ),
         Quantity(
@@ -145,6 +153,7 @@ QUANTITIES: dict[str, Quantity] = {
                 VISITS: "sum(engaged_ms)",
                 PAIRED: "sum(engaged_ms)",
                 PAIRED_VISITS: "sum(engaged_ms)",
+                ONE_PAGE: "sum(engaged_ms)",
             },
         ),
         Quantity(
@@ -163,6 +172,7 @@ QUANTITIES: dict[str, Quantity] = {
             daily={
                 ARTICLE_STATS: "uniqMerge(visits)",
                 PAIRED: "uniqIf(visitor_id, visit_start, type = 'pageview' AND visit_start > 0)",
+                ONE_PAGE: "uniqIf(visitor_id, visit_start, type = 'pageview' AND visit_start > 0)",
             },
         ),
         # The visits bounce rate and duration are averaged over: those that started in
@@ -176,6 +186,7 @@ QUANTITIES: dict[str, Quantity] = {
                 VISITS: "count()",
                 PAIRED_VISITS: "count()",
             },
+            daily={ONE_PAGE: f"uniqIf(visitor_id, visit_start, {_VIEWED_IN_VISIT})"},
         ),
         Quantity(
             "bounces",
@@ -186,6 +197,9 @@ QUANTITIES: dict[str, Quantity] = {
                 VISITS: "countIf(pageviews = 1)",
                 PAIRED_VISITS: "countIf(pageviews = 1)",
             },
+            daily={
+                ONE_PAGE: f"uniqIf(visitor_id, visit_start, {_VIEWED_IN_VISIT} AND v_pageviews = 1)"
+            },
         ),
         Quantity(
             "duration_ms",
@@ -195,6 +209,9 @@ QUANTITIES: dict[str, Quantity] = {
                 SITE_DAILY: "sum(visit_duration_ms)",
                 VISITS: "sum(duration_ms)",
                 PAIRED_VISITS: "sum(duration_ms)",
+                # Each visit's duration once, however many of its events are on the page.
+                ONE_PAGE: "arraySum(v -> v.3, "
+                f"groupUniqArrayIf((visitor_id, visit_start, v_duration_ms), {_VIEWED_IN_VISIT}))",
             },
         ),
     )

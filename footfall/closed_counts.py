@@ -2,9 +2,9 @@
 
 The aggregator closes days (aggregator/closing.py) and the dashboard reads their
 counts (dashboard/closed_days.py); both ask this, and each reads the table with its
-own SQL. Migration 0013 says what each
-kind's rows hold (0015, those of `TOP_ARTICLES`; 0020, the paired kinds, `paired`): of
-the numbers in `QUANTITIES`, every one its rollup answers (the site's, visitors only).
+own SQL. Migration 0013 says what each kind's rows hold (0015, those of `TOP_ARTICLES`;
+0020, the paired kinds, `paired`; 0022, those by page, `PAGE_KINDS`): of the numbers in
+`QUANTITIES`, every one its rollup answers (the site's, visitors only).
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ EXIT_PAGE = "exit_page"
 CLOSED = "closed"
 """A day's or span's marker, one per closing."""
 PAGE = "page"
-"""A page's numbers (`value` the path), as every property of `breakdown_stats` is kept."""
+"""A page's numbers (`value` the path), as every property of `breakdown_stats` is kept; as
+the property kinds are paired with (`paired(kind, PAGE)`, `key` the path), what a filter
+on one page counts (`PAGE_KINDS`)."""
 PAIRED = ("source_name", "country", "device", "browser", "os")
 """The visit properties (of `footfall.visit_rows`: columns of `visits`, stamped on the
 events) that pages', articles' and the other visit properties' numbers are also kept
@@ -37,6 +39,21 @@ by: the most clicked filters of the dashboard (a source, a country, a device, a 
 an OS) read a breakdown's numbers among the visits of one value from these, not from
 every visit or event that passes (migrations 0020, 0021). Each has few values, which
 bounds the rows its pairs add."""
+BY_PAGE = (
+    "referrer_host", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",
+    "entry_page",
+)  # fmt: skip
+"""The visit properties the dashboard's panels show but `PAIRED` (a referrer, a UTM tag, an
+entry page; stamped on the events): kept by page (`PAGE_KINDS`)."""
+PAGE_KINDS = (SITE, ARTICLES, *BY_PAGE, EXIT_PAGE)
+"""The kinds also kept paired with each page (`paired(kind, PAGE)`, migration 0022), as a
+filter on it counts them: the site's numbers of the page's events (visitors, visits,
+page views, engaged time), with the entries, bounces and durations of the visits that
+started on the day and viewed it; the same numbers of each article on it, and of each
+value of each property of `BY_PAGE`, and each exit page, among its visits. Under that
+filter, a breakdown by a
+property of `PAIRED` reads the pages' paired kinds (`paired(PAGE, name)`) by their
+`value`, the page."""
 VISIT_PROPERTIES = (*visit_rows.STAMPED, EXIT_PAGE)
 """The visit properties whose numbers are kept paired (`visits`' columns, and its exit
 page): visitors, visits and page views of the visits with each value."""
@@ -60,8 +77,9 @@ the longest spans that fit it."""
 
 def paired(kind: str, name: str) -> str:
     """The kind of `kind`'s rows (`PAGE`, `ARTICLES`, one of `VISIT_PROPERTIES`) among the
-    visits of each value of the visit property `name` (one of `PAIRED`): `key` that
-    property's value, `value` the page, the article or the other property's value."""
+    visits of each value of the visit property `name` (one of `PAIRED`), or of one of
+    `PAGE_KINDS` by page (`name` `PAGE`): `key` that property's value (the path), `value`
+    the page, the article or the other property's value."""
     return f"{kind}:{name}"
 
 

@@ -34,6 +34,12 @@ Their SQL is built in `dashboard.sql`. Sources, first that can answer:
   (`closed_counts.paired`) for the site's totals and time series by day or month, its
   breakdowns and its top articles; their open days from `visits`, or for pages and
   articles the events by the stamped property;
+* under one filter on a page (`event:page` equal to one path: a click on a page row),
+  its closed days' counts (`closed_counts.PAGE_KINDS`) for the site's totals and time
+  series by day or month, the page breakdown, the top articles and the breakdowns by
+  a referrer, a UTM tag, an entry or exit page, and the pages' paired counts by their page
+  for breakdowns by a source, a country, a device, a browser or an OS; their open days
+  from the page's events (with their visits' rows);
 * `article_stats` (per site-local day) for articles without filters, the period's
   top ones looked for first in each closed day's and span's list of its top articles
   (`top_articles`), and `article_sources` for an article's sources;

@@ -7,11 +7,14 @@ compare both. Under filters on visit properties alone (a click on a source, a
 country...), the `visits` table answers a site's totals, time series by day or
 month and breakdowns by a visit property, and raw queries about pages read the
 events of the visits that pass by the visit properties stamped on them, or join
-them to the visits from that table (`visit_road`); under a filter on events (a
-page, an event name), raw events answer. Under one filter on a paired property (a
-source, a country, a device, a browser, an OS) equal to one value (`paired`), the
-site's totals and series, its breakdowns and the top articles read the closed days'
-paired counts (`PAIRED`, `PAIRED_VISITS`), as they read the rollups unfiltered.
+them to the visits from that table (`visit_road`); under a filter on events (pages,
+an event name), raw events answer, a breakdown by a visit property by the visit's
+value stamped on the events. Under one filter on a paired property (a source, a
+country, a device, a browser, an OS) equal to one value (`paired`), the site's totals
+and series, its breakdowns and the top articles read the closed days' paired counts
+(`PAIRED`, `PAIRED_VISITS`), as they read the rollups unfiltered; under one on a page
+(a click on a page row), its counts by page (`ONE_PAGE`, and `PAIRED` for its articles
+and its breakdowns by a visit property).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dashboard.sql.site import FIRST_DAYS
 from dashboard.stats_metrics import (
     ARTICLE_SOURCES,
     ARTICLE_STATS,
+    ONE_PAGE,
     PAGE_BREAKDOWN,
     PAIRED,
     PAIRED_VISITS,
@@ -51,11 +55,15 @@ def for_site(
     """A site's totals or time series (by `interval`; None: in all) without filters:
     `site_hourly` (UTC hours) when the site's timezone is a whole number of hours off
     UTC, else `site_daily` (site-local days) unless by hour. Under visit filters, by
-    day or month, `visits`, or the paired counts under one that `paired` finds."""
+    day or month, `visits`, or the paired counts under one that `paired` finds (by page:
+    `ONE_PAGE`)."""
     if raw:
         return RAW
-    if paired(sel) and interval != "hour" and _all_answer(quantities, PAIRED_VISITS):
-        return PAIRED_VISITS
+    only = paired(sel)
+    if only is not None and interval != "hour":
+        rollup = PAIRED_VISITS if only.property.is_visit else ONE_PAGE
+        if _all_answer(quantities, rollup):
+            return rollup
     if sel.filters:
         by_visits = _visit_filters_only(sel) and interval != "hour"
         return VISITS if by_visits and _all_answer(quantities, VISITS) else RAW
@@ -88,16 +96,24 @@ def for_breakdown(
     closed days from their counts), `breakdown_stats` (per site-local day) by the other
     properties it has, by visitors and visits (visit properties) or visitors and page
     views (pages). Under one filter that `paired` finds, by page or by a visit property,
-    their paired counts, when they answer every quantity (not `events`). By a
+    their paired counts, when they answer every quantity (not `events`); under one on a
+    page, by page (`ONE_PAGE`) or by a property paired with pages (their paired counts). By a
     visit property that these cannot answer, or under visit filters, the period's rows
     of `visits`."""
     if raw:
         return RAW
-    if paired(sel):
+    only = paired(sel)
+    if only is not None and only.property.is_visit:
         if prop.name == "event:page" and _all_answer(quantities, PAIRED):
             return PAIRED
         if prop.is_visit and _all_answer(quantities, PAIRED_VISITS):
             return PAIRED_VISITS
+    elif only is not None:
+        # By page, a visit counts where it entered: the page's counts of its events alone.
+        if prop.name == "event:page" and _all_answer(quantities, PAIRED):
+            return ONE_PAGE
+        if _kept_by_page(prop) and _all_answer(quantities, PAIRED):
+            return PAIRED
     if not sel.filters and prop.rollup is not None:
         if prop.name == "visit:exit_page":
             table = VISIT_EXITS
@@ -109,28 +125,42 @@ def for_breakdown(
     return VISITS if on_visits and prop.is_visit and _all_answer(quantities, VISITS) else RAW
 
 
+def _kept_by_page(prop: Property) -> bool:
+    """Whether closed days keep each page's numbers per value of the visit property `prop`
+    (`closed_counts.PAIRED`, `BY_PAGE`, the exit page)."""
+    if prop.name == "visit:exit_page":
+        return True
+    return prop.is_visit and prop.in_visits in (*closed_counts.PAIRED, *closed_counts.BY_PAGE)
+
+
 def visit_road(sel: Selection, *, raw: bool = False) -> VisitRoad:
     """How a raw query finds the visits that pass its filters: under visit filters alone,
     from the `visits` table, their events by the visit properties stamped on them when
     every filter's is (`STAMPED`: all but the exit page's) or joined to them (`TABLE`);
-    else grouped from the events."""
-    if raw or not _visit_filters_only(sel):
+    under event filters (a page) and visit filters on stamped properties, the events by
+    those (`STAMPED`), their visits grouped from the events; else grouped from them."""
+    if raw or not sel.filters:
         return VisitRoad.GROUPED
-    if all(f.property.stamped for f in sel.filters):
+    stamped = all(f.property.stamped for f in sel.filters if f.property.is_visit)
+    if stamped:
         return VisitRoad.STAMPED
-    return VisitRoad.TABLE
+    return VisitRoad.TABLE if _visit_filters_only(sel) else VisitRoad.GROUPED
 
 
 def paired(sel: Selection) -> Filter | None:
     """The selection's one filter, if closed days keep numbers paired with its property
-    (`closed_counts.PAIRED`: a source, a country, a device, a browser, an OS) and it keeps
-    one value of it: a visitor of two visits on one day, from two countries, is one
-    visitor of both, so their counts do not add up over several values."""
+    (`closed_counts.PAIRED`: a source, a country, a device, a browser, an OS; or the page,
+    `closed_counts.PAGE_KINDS`) and it keeps one value of it: a visitor of two visits on
+    one day, from two countries, is one visitor of both, so their counts do not add up
+    over several values."""
     if len(sel.filters) != 1:
         return None
     (only,) = sel.filters
     one_value = not only.negated and not only.wildcard and len(only.values) == 1
-    kept = only.property.is_visit and only.property.in_visits in closed_counts.PAIRED
+    if only.property.is_visit:
+        kept = only.property.in_visits in closed_counts.PAIRED
+    else:
+        kept = only.property.name == "event:page"
     return only if one_value and kept else None
 
 

@@ -16,6 +16,7 @@ from dashboard.sql import site as site_sql
 from dashboard.sql.scope import SiteScope
 from dashboard.sql.shapes import ONE_GROUP, VISIT_DAY, bucket, by_quantity, paged, summed
 from dashboard.stats_metrics import (
+    ONE_PAGE,
     PAIRED,
     PAIRED_VISITS,
     SITE_DAILY,
@@ -39,8 +40,8 @@ async def aggregate(
         sql, params = _site_days(sel, quantities, None)
     elif source == VISITS:
         sql, params = _visits(sel, quantities, ONE_GROUP)
-    elif source == PAIRED_VISITS:
-        sql, params = await _paired_site(scope, sel, quantities, None)
+    elif source in (PAIRED_VISITS, ONE_PAGE):
+        sql, params = await _paired_site(scope, sel, quantities, None, source)
     else:
         sql, params = _raw(sel, quantities, raw_events.Group(), raw=raw)
     rows = await rows_of(scope, sql, params, quantities)
@@ -69,8 +70,10 @@ async def aggregate_compared(
     elif source == VISITS:
         sql, params = _visits(both, quantities, site_sql.before_since(VISIT_DAY))
         params["since"] = sel.range.first
-    elif source == PAIRED_VISITS:
-        sql, params = await _paired_site(scope, both, quantities, None, since=sel.range.first)
+    elif source in (PAIRED_VISITS, ONE_PAGE):
+        sql, params = await _paired_site(
+            scope, both, quantities, None, source, since=sel.range.first
+        )
     else:
         sql, params = _site_days(both, quantities, None, since=sel.range.first)
     rows = dict(await rows_of(scope, sql, params, quantities))
@@ -90,8 +93,8 @@ async def timeseries(
         sql, params = _site_days(sel, quantities, interval)
     elif source == VISITS:
         sql, params = _visits(sel, quantities, bucket("visit_start", interval))
-    elif source == PAIRED_VISITS:
-        sql, params = await _paired_site(scope, sel, quantities, interval)
+    elif source in (PAIRED_VISITS, ONE_PAGE):
+        sql, params = await _paired_site(scope, sel, quantities, interval, source)
     else:
         group = raw_events.Group(bucket("ts", interval), bucket("visit_start", interval))
         sql, params = _raw(sel, quantities, group, raw=raw)
@@ -124,7 +127,7 @@ async def breakdown(
         params = sel.params()
         if source == VISIT_EXITS:
             days = site_sql.EXIT_PAGE_DAYS
-        elif source in (PAIRED, PAIRED_VISITS):
+        elif source in (PAIRED, PAIRED_VISITS, ONE_PAGE):
             only = plan.paired(sel)
             assert only is not None
             days = site_sql.paired_days(prop, only, params)
@@ -164,17 +167,19 @@ async def _paired_site(
     sel: Selection,
     quantities: list[str],
     interval: str | None,
+    source: str,
     *,
     since: dt.date | None = None,
 ) -> tuple[str, dict[str, object]]:
     """The quantities per bucket (None: one total) of the visits that pass the selection's
-    one filter that `plan.paired` finds: closed days' paired counts, open days' visits;
-    with `since` (and no interval), `PREVIOUS` and '' as `_site_rollups` gives them."""
+    one filter that `plan.paired` finds (`source` `PAIRED_VISITS`), or of the page it
+    keeps (`ONE_PAGE`): closed days' paired counts, open days' visits or events; with
+    `since` (and no interval), `PREVIOUS` and '' as `_site_rollups` gives them."""
     params = _params_since(sel, since)
     only = plan.paired(sel)
     assert only is not None
     days = site_sql.paired_site_days(only, params, interval, since=since is not None)
-    counted = closed_days.counted(quantities, PAIRED_VISITS)
+    counted = closed_days.counted(quantities, source)
     parts = await closed_days.by_day(
         scope, sel.range, counted, params, days, interval=interval, since=since
     )

@@ -205,8 +205,8 @@ def _raw(
     if page_views:
         conditions.append(PAGE_VIEWS)
     with_visits, table = "", tables.EVENTS
-    if road == VisitRoad.STAMPED:
-        conditions += visits.stamped(filters, params)
+    if road == VisitRoad.STAMPED and visit_filters(filters):
+        conditions += visits.stamped(visit_filters(filters), params)
     elif visit_filters(filters):
         props = {f.property for f in visit_filters(filters)}
         with_visits = with_visits_of(filters, props, params, road=road)

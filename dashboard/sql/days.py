@@ -71,16 +71,26 @@ def paired(
 ) -> tuple[Counts, Rollup]:
     """The numbers per `group` (SQL over events) of the events that pass `rows`, among the
     visits that pass the filter `only` (its values added to `params`; one value of a
-    property of `closed_counts.PAIRED`): closed days' counts of `kind` paired with its
-    property, with that value and passing `where`; open days' events, by the visit's
-    value stamped on them."""
-    name, stamped = only.property.in_visits, only.property.stamped
-    assert name in closed_counts.PAIRED and stamped is not None, only.property.name
+    property of `closed_counts.PAIRED`), or on the page it keeps: closed days' counts of
+    `kind` paired with its property, with that value and passing `where`; open days'
+    events, by the visit's value stamped on them, or their path."""
+    name, column = paired_with(only)
     counts = Counts(
         closed_counts.paired(kind, name), "value", f"{only.condition('key', params)} AND {where}"
     )
-    rows = f"{rows} AND {only.condition(stamped, params)}"
+    rows = f"{rows} AND {only.condition(column, params)}"
     return counts, Rollup(tables.EVENTS, group, rows, title=EVENTS_TITLE)
+
+
+def paired_with(only: Filter) -> tuple[str, str]:
+    """The property the closed days' counts are paired with under the filter `only` (of
+    `closed_counts.PAIRED`, or `closed_counts.PAGE`), and its column on the event rows."""
+    if not only.property.is_visit:
+        assert only.property.name == "event:page", only.property.name
+        return closed_counts.PAGE, only.property.column
+    name, stamped = only.property.in_visits, only.property.stamped
+    assert name in closed_counts.PAIRED and stamped is not None, only.property.name
+    return name, stamped
 
 
 def counted_sql(

@@ -8,7 +8,9 @@ roads (`VisitRoad`): grouped from the same event rows (`GROUPED`, raw: any
 filter); read from the `visits` table (`TABLE`, under visit filters alone); or,
 when every filter's property is stamped on the events (all but the exit page),
 the events pass by those columns with no join, and only the quantities of visits
-read the table (`STAMPED`).
+read the table (`STAMPED`). Under event filters (a page), the `STAMPED` road groups a
+breakdown by a visit property by its column stamped on the events that pass, with no
+join, when no quantity of visits is asked (those group the visits from the events).
 """
 
 from __future__ import annotations
@@ -82,15 +84,20 @@ def numbers(
         level, sql = QUANTITIES[q].raw(on_pages)
         levels[level].append((q, sql))
 
-    visit_props = {f.property for f in visit_filters(filters)}
+    on_visits = visit_filters(filters)
+    visit_props = {f.property for f in on_visits}
     if group.property is not None:
         visit_props.add(group.property if group.property.is_visit else ENTRY_PAGE)
     by_visit = group.property is not None and group.property.is_visit
-    stamped = road == VisitRoad.STAMPED and not by_visit
-    join_visits = by_visit or (bool(visit_filters(filters)) and not stamped)
+    stamped_group = group.property.stamped if group.property is not None and by_visit else None
+    by_stamp = road == VisitRoad.STAMPED and bool(stamped_group) and not levels["visits"]
+    stamped = road == VisitRoad.STAMPED and (by_stamp or (bool(on_visits) and not by_visit))
+    join_visits = (by_visit and not by_stamp) or (bool(on_visits) and not stamped)
     with_visits = ""
     if join_visits or levels["visits"]:
-        with_visits = with_visits_of(filters, visit_props, params, road=road)
+        # The visits of events that pass event filters are grouped from the events.
+        visits_road = VisitRoad.GROUPED if event_filters(filters) else road
+        with_visits = with_visits_of(filters, visit_props, params, road=visits_road)
 
     parts = []
     if levels["events"]:
@@ -98,11 +105,12 @@ def numbers(
         day = VISIT_DAY if by_visit else EVENT_DAY
         conditions = [IN_RANGE, *event_conditions(filters, params)]
         if stamped:
-            conditions += visits.stamped(filters, params)
+            conditions += visits.stamped(on_visits, params)
             if on_pages and _page_views_only(levels["events"]):
                 conditions.append(PAGE_VIEWS)
         rows = scope.rows(JOINED if join_visits else tables.EVENTS, *conditions)
-        parts.append(grouped(rows, group.events, levels["events"], day))
+        by = stamped_group if by_stamp else group.events
+        parts.append(grouped(rows, by, levels["events"], day))
     if levels["visits"]:
         parts.append(grouped(_ALL_VISITS, group.visits, levels["visits"], VISIT_DAY))
     columns = ", ".join(["g", *(f"q_{q}" for q in quantities)])

@@ -85,12 +85,32 @@ EXIT_PAGE_DAYS = (
 """Visits by exit page: closed days' counts, `visits`' visits of open days (with a page view)."""
 
 
+def _page_events(on_page: str) -> str:
+    """The events, each with its visit's page views, duration and exit page, if it is one of
+    the visits of the open days' events that pass `on_page` (a filter on a page): those
+    alone are read of `visits` (the open days of a period and the one before it may lie a
+    year apart)."""
+    viewed = scope.rows(tables.EVENTS, "date IN {open_days:Array(Date)}", on_page)
+    started = scope.rows(
+        f"{tables.VISITS} FINAL",
+        _OPEN_VISITS,
+        f"(visitor_id, visit_start) IN (SELECT visitor_id, visit_start FROM {viewed})",
+    )
+    return (
+        f"{tables.EVENTS} LEFT JOIN (SELECT visitor_id, visit_start, pageviews AS v_pageviews, "
+        f"duration_ms AS v_duration_ms, {visit_rows.EXIT_PAGE} AS v_exit_page FROM {started}) "
+        "AS v USING (visitor_id, visit_start)"
+    )
+
+
 def paired_days(prop: Property, only: Filter, params: dict[str, object]) -> tuple[Counts, Rollup]:
     """Numbers per page, or per value of the visit property `prop`, among the visits that
     pass the filter `only` (one value of a property of `closed_counts.PAIRED`; its values
     added to `params`): closed days' paired counts; open days' events by the visit's value
     stamped on them (`days.paired`), or visits; those with no value only if `prop` labels
-    them."""
+    them. Under a filter on a page, see `_on_page_days`."""
+    if not only.property.is_visit:
+        return _on_page_days(prop, only, params)
     if prop.name == "event:page":
         return days.paired(only, params, closed_counts.PAGE, "path", "path != ''", "value != ''")
     kind = closed_counts.EXIT_PAGE if prop.name == "visit:exit_page" else prop.in_visits
@@ -103,13 +123,60 @@ def paired_site_days(
 ) -> tuple[Counts, Rollup]:
     """A site's numbers per bucket of days (as `buckets` groups them) among the visits that
     pass the filter `only` (see `paired_days`): closed days' paired counts, open days'
-    visits."""
+    visits; under a filter on a page, its counts and its events (`ONE_PAGE`)."""
     _, closed = buckets(interval, since=since)
+    if not only.property.is_visit:
+        # The events' `date` is their site-local day, as the counts' is.
+        return _on_page(only, params, (closed, closed))
     if since:
         opened = before_since(VISIT_DAY)
     else:
         opened = ONE_GROUP if interval is None else date_bucket(VISIT_DAY, interval)
     return _paired_visits(only, params, closed_counts.SITE, (closed, opened))
+
+
+def _on_page_days(prop: Property, only: Filter, params: dict[str, object]) -> tuple[Counts, Rollup]:
+    """Numbers by page, or per value of the visit property `prop` (of `closed_counts.PAIRED`
+    or `BY_PAGE`, or the exit page), of the events on the page the filter `only` keeps
+    (its value added to `params`): closed days' counts by page (the page's own,
+    `ONE_PAGE`; of `prop`'s values, `value`), or the pages' paired counts by their page
+    (`value`, the property's value the `key`); open days' events on the page, by their
+    path or the visit's value stamped on them (its exit page, from its row); those with
+    no value only if `prop` labels them."""
+    if prop.name == "event:page":
+        return _on_page(only, params, ("key", "path"))
+    if prop.name == "visit:exit_page":
+        kind = closed_counts.paired(closed_counts.EXIT_PAGE, closed_counts.PAGE)
+        counts = Counts(kind, "value", f"{only.condition('key', params)} AND value != ''")
+        on_page = only.condition(only.property.column, params)
+        return counts, Rollup(
+            _page_events(on_page), "v_exit_page", f"{on_page} AND v_exit_page != ''"
+        )
+    name, stamped = prop.in_visits, prop.stamped
+    assert stamped is not None, prop.name
+    if name in closed_counts.PAIRED:
+        kind, page, value = closed_counts.paired(closed_counts.PAGE, name), "value", "key"
+    else:
+        kind, page, value = closed_counts.paired(name, closed_counts.PAGE), "key", "value"
+    key = [only.condition(page, params)]
+    rows = [only.condition(only.property.column, params)]
+    if prop.empty is None:
+        key.append(f"{value} != ''")
+        rows.append(f"{stamped} != ''")
+    counts = Counts(kind, value, " AND ".join(key))
+    return counts, Rollup(tables.EVENTS, stamped, " AND ".join(rows), title=days.EVENTS_TITLE)
+
+
+def _on_page(
+    only: Filter, params: dict[str, object], groups: tuple[str, str]
+) -> tuple[Counts, Rollup]:
+    """Closed days' site counts by the page the filter `only` keeps (its value added to
+    `params`), grouped by `groups[0]`; open days' events on it, each with its visit's
+    row, grouped by `groups[1]`."""
+    kind = closed_counts.paired(closed_counts.SITE, closed_counts.PAGE)
+    counts = Counts(kind, groups[0], only.condition("key", params))
+    on_page = only.condition(only.property.column, params)
+    return counts, Rollup(_page_events(on_page), groups[1], on_page)
 
 
 def _paired_visits(

@@ -1,0 +1,15 @@
+-- Counts by page (issue 17): a click on a page row reads closed days' counts, as one on
+-- a source, a country, a device, a browser or an OS does (0020, 0021).
+--
+-- The closing also keeps, per page (`key` the path), the site's numbers as a filter on
+-- that page counts them (kind `site:page`: the page's visitors, visits, page views and
+-- engaged time, and the entries, bounces and durations of the visits that viewed it),
+-- its articles' (`articles:page`) and each referrer's, UTM tag's, entry and exit page's
+-- among its visits (`referrer_host:page`, `utm_campaign:page`, `exit_page:page`...):
+-- `footfall.closed_counts.PAGE_KINDS`. A page row's breakdowns by a source, a country,
+-- a device, a browser or an OS read the pages' paired kinds of 0020 by their page.
+--
+-- The counts start again empty, as with 0020: the aggregator closes every past day
+-- anew by itself, with the new kinds, and queries merge the rollups' states for the
+-- days not closed yet meanwhile. Apply with the aggregators stopped (see 0007).
+TRUNCATE TABLE IF EXISTS closed_counts
