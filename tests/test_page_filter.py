@@ -3,8 +3,8 @@ chart, breakdowns and top articles read the closed days' counts by page, and ans
 exactly as raw events do, before the days close and after.
 
 The data is test_stats_api's scripted stretch around a site's midnight, with the
-visits test_visit_filters adds: a page read twice by one visitor, a page of no
-article (the home page), a custom event on a page.
+visits test_visit_filters adds (`scripted_returns`): a page read twice by one visitor,
+a page of no article (the home page), a custom event on a page.
 """
 
 from __future__ import annotations
@@ -19,21 +19,13 @@ from dashboard.queries import Selection, plan
 from footfall.closed_counts import BY_PAGE, PAGE, PAGE_KINDS, PAIRED, paired
 from footfall.connections import AsyncClickHouse
 from tests.helpers import Recording
-from tests.test_stats_api import (
-    A1,
-    C3,
-    D4,
-    GOOGLE,
-    SITE,
-    V3,
-    V4,
-    at,
-    internal,
-    page,
-    scripted_midnight,
-    send,
+from tests.test_stats_api import A1, C3, SITE
+from tests.test_visit_filters import (
+    COUNTED,
+    NOVEMBER_CLOSED,
+    _assert_site_equals_raw,
+    scripted_returns,
 )
-from tests.test_visit_filters import COUNTED, NOVEMBER_CLOSED, _assert_site_equals_raw
 
 PERIODS = (
     ("2023-11-15", "2023-11-15"),
@@ -87,14 +79,7 @@ async def test_a_filter_on_one_page_reads_its_closed_days_counts_and_answers_as_
     # Nepal (+5:45): the counts are of site-local days, whatever the offset.
     timezone = "Asia/Kathmandu"
     await add_site(SITE, timezone=timezone)
-    await scripted_midnight(client, clock, aggregator)
-    await at(clock, "17:34:00")
-    await send(client, page(A1, V3, internal(D4), "Bão số 3 (cập nhật)"))
-    await at(clock, "18:00:00")
-    await send(client, page(C3, V4, GOOGLE, "Giá vàng"))
-    await at(clock, "18:01:00")
-    await send(client, page("/", V4, internal(C3), "Trang chủ"))
-    assert await aggregator.drain() == 3
+    await scripted_returns(client, clock, aggregator)
     raw = AsyncClickHouse(ch)
     for closed in (False, True):
         if closed:

@@ -85,6 +85,20 @@ def _date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
+async def scripted_returns(client, clock, aggregator) -> None:  # type: ignore[no-untyped-def]
+    """`scripted_midnight`, then: V3 reads a-1 again in its day-B visit, V4 comes from
+    Google again 40 minutes after its visit (a page's page views are not its visitors,
+    nor a source's visits), then opens the home page, a page of no article."""
+    await scripted_midnight(client, clock, aggregator)
+    await at(clock, "17:34:00")
+    await send(client, page(A1, V3, internal(D4), "Bão số 3 (cập nhật)"))
+    await at(clock, "18:00:00")
+    await send(client, page(C3, V4, GOOGLE, "Giá vàng"))
+    await at(clock, "18:01:00")
+    await send(client, page("/", V4, internal(C3), "Trang chủ"))
+    assert await aggregator.drain() == 3
+
+
 async def _filters(raw: AsyncClickHouse, sel: Selection) -> list[str]:
     """A filter on the most common value of every visit property, and `MORE_FILTERS`."""
     found = []
@@ -164,17 +178,7 @@ async def test_breakdowns_and_articles_under_one_clicked_value_read_closed_days_
     client, add_site, clock, ch, aggregator, timezone
 ):
     await add_site(SITE, timezone=timezone)
-    await scripted_midnight(client, clock, aggregator)
-    # V3 reads a-1 again in its day-B visit, V4 comes from Google again 40 minutes after
-    # its visit: a page's page views are not its visitors, nor a source's visits. Then
-    # V4 opens the home page, a page of no article.
-    await at(clock, "17:34:00")
-    await send(client, page(A1, V3, internal(D4), "Bão số 3 (cập nhật)"))
-    await at(clock, "18:00:00")
-    await send(client, page(C3, V4, GOOGLE, "Giá vàng"))
-    await at(clock, "18:01:00")
-    await send(client, page("/", V4, internal(C3), "Trang chủ"))
-    assert await aggregator.drain() == 3
+    await scripted_returns(client, clock, aggregator)
     clock.now_ms = NOVEMBER_CLOSED
     while await aggregator.close_due():
         pass
