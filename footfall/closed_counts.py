@@ -51,9 +51,8 @@ filter on it counts them: the site's numbers of the page's events (visitors, vis
 page views, engaged time), with the entries, bounces and durations of the visits that
 started on the day and viewed it; the same numbers of each article on it, and of each
 value of each property of `BY_PAGE`, and each exit page, among its visits. Under that
-filter, a breakdown by a
-property of `PAIRED` reads the pages' paired kinds (`paired(PAGE, name)`) by their
-`value`, the page."""
+filter, a breakdown by a property of `PAIRED` reads the pages' paired kinds
+(`paired(PAGE, name)`) by their `value`, the page."""
 VISIT_PROPERTIES = (*visit_rows.STAMPED, EXIT_PAGE)
 """The visit properties whose numbers are kept paired (`visits`' columns, and its exit
 page): visitors, visits and page views of the visits with each value."""
