@@ -141,8 +141,7 @@ def visit_road(sel: Selection, *, raw: bool = False) -> VisitRoad:
     those (`STAMPED`), their visits grouped from the events; else grouped from them."""
     if raw or not sel.filters:
         return VisitRoad.GROUPED
-    stamped = all(f.property.stamped for f in sel.filters if f.property.is_visit)
-    if stamped:
+    if all(f.property.stamped for f in sel.filters if f.property.is_visit):
         return VisitRoad.STAMPED
     return VisitRoad.TABLE if _visit_filters_only(sel) else VisitRoad.GROUPED
 
