@@ -75,25 +75,26 @@ def _paired_events() -> str:
     """The rows of the pages' and articles' paired kinds, as `_DAY_COUNTS`' (`value` the path,
     or the article and its title): the numbers of the site's events on the days among the
     visits of each value of each property of `closed_counts.PAIRED` (`key`, stamped on the
-    events), as raw events count them; and by page (`key` the path), those of its events
-    in all, per article and per value of each property of `closed_counts.BY_PAGE`
-    (`value`)."""
-    stamped = tuple(visit_rows.stamped(name) for name in closed_counts.PAIRED)
+    events), as raw events count them, and the articles' of `closed_counts.BY_PAGE`; and
+    by page (`key` the path), those of its events in all, per article and per value of
+    each property of `BY_PAGE` (`value`)."""
+    names = (*closed_counts.PAIRED, *closed_counts.BY_PAGE)
+    stamped = {name: visit_rows.stamped(name) for name in names}
     sets: dict[tuple[str, ...], list[str]] = {}
-    for name, visit in zip(closed_counts.PAIRED, stamped, strict=True):
-        page = closed_counts.paired(closed_counts.PAGE, name)
+    for name, visit in stamped.items():
         articles = closed_counts.paired(closed_counts.ARTICLES, name)
-        sets[(visit, "path")] = [f"('{page}', toString({visit}), path, '')"]
         sets[(visit, "article_id")] = [f"('{articles}', toString({visit}), article_id, last_title)"]
+        if name in closed_counts.PAIRED:
+            page = closed_counts.paired(closed_counts.PAGE, name)
+            sets[(visit, "path")] = [f"('{page}', toString({visit}), path, '')"]
+        else:
+            by_page = closed_counts.paired(name, closed_counts.PAGE)
+            sets[(visit, "path")] = [f"('{by_page}', path, toString({visit}), '')"]
     on_page = closed_counts.paired(closed_counts.SITE, closed_counts.PAGE)
     sets[("path",)] = [f"('{on_page}', path, '', '')"]
     articles = closed_counts.paired(closed_counts.ARTICLES, closed_counts.PAGE)
     sets[("path", "article_id")] = [f"('{articles}', path, article_id, last_title)"]
-    by_page = tuple(visit_rows.stamped(name) for name in closed_counts.BY_PAGE)
-    for name, visit in zip(closed_counts.BY_PAGE, by_page, strict=True):
-        kind = closed_counts.paired(name, closed_counts.PAGE)
-        sets[(visit, "path")] = [f"('{kind}', path, toString({visit}), '')"]
-    columns = (*stamped, *by_page, "path", "article_id")
+    columns = (*stamped.values(), "path", "article_id")
     group_by, pairs = _grouped(sets, columns)
     return (
         "SELECT pair.1, date, pair.2, pair.3, visitors, visits, pageviews, engaged, pair.4 "

@@ -20,11 +20,12 @@ from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES
 from dashboard.queries import Selection, plan
 from footfall import visit_rows
-from footfall.closed_counts import PAIRED, VISIT_PROPERTIES, paired
+from footfall.closed_counts import ARTICLES, BY_PAGE, PAGE, PAIRED, VISIT_PROPERTIES, paired
 from footfall.connections import AsyncClickHouse
 from tests.helpers import Recording
 from tests.test_stats_api import (
     A1,
+    B2,
     C3,
     D4,
     GOOGLE,
@@ -57,7 +58,9 @@ MORE_FILTERS = (
 )
 NOVEMBER_CLOSED = 1_701_475_200_000  # 2023-12-02 00:00 UTC
 PAIRED_OF = ("site", "page", "articles", *VISIT_PROPERTIES)
-PAIRED_KINDS = {paired(kind, name) for kind in PAIRED_OF for name in PAIRED}
+PAIRED_KINDS = {paired(kind, name) for kind in PAIRED_OF for name in PAIRED} | {
+    kind for name in BY_PAGE for kind in (paired(ARTICLES, name), paired(name, PAGE))
+}
 FILTERS_OF_CLICKS = (
     "visit:source==Google",
     "visit:source==Direct / None",
@@ -65,12 +68,21 @@ FILTERS_OF_CLICKS = (
     "visit:device==Mobile",
     "visit:browser==Chrome",
     "visit:os==iOS",
+    "visit:referrer==google.com",
+    "visit:referrer==Direct / None",
+    "visit:utm_source==newsletter",
+    "visit:utm_medium==email",
+    "visit:utm_campaign==nov",
+    f"visit:entry_page=={A1}",
+    f"visit:entry_page=={B2}",
     "visit:source==Google|Facebook",
     "visit:country!=VN",
+    "visit:referrer==google.com|m.facebook.com",
     "visit:source==Google;visit:device==Desktop",
 )
-"""Filters on one source, country, device, browser or OS (what a click on a row sets), and
-some that the paired counts cannot answer."""
+"""Filters on one source, country, device, browser or OS, referrer, UTM tag or entry page
+(what a click on a row sets), and some that the paired counts cannot answer."""
+CLICKED_BY_PAGE = {"referrer_host", "utm_source", "utm_medium", "utm_campaign", "entry_page"}
 COUNTED = ["visitors", "visits", "pageviews", "entries", "bounces", "duration_ms", "engaged_ms"]
 """What the paired counts of visits answer: the dashboard's cards (and panels: visitors)."""
 
@@ -202,14 +214,19 @@ async def test_breakdowns_and_articles_under_one_clicked_value_read_closed_days_
                 continue
             # Every day with visits is closed: the breakdowns and articles come from the
             # counts, and the days read otherwise are those before the first (never closed).
+            # Of a referrer, a UTM tag or an entry page, the pages and articles alone.
             name = one.property.in_visits
             seen.add(name)
-            wanted = {paired(kind, name) for kind in PAIRED_OF}
+            if name in PAIRED:
+                wanted = {paired(kind, name) for kind in PAIRED_OF}
+            else:
+                wanted = {paired(ARTICLES, name), paired(name, PAGE)}
+                assert any("FROM visits FINAL" in sql for sql in fast.statements), text
             assert kinds & PAIRED_KINDS == wanted, text
             counted = [params for _, params in fast.calls if params.get("kind") in PAIRED_KINDS]
             read = {day for params in counted for day in params.get("open_days", [])}
             assert all(day < _date("2023-11-15") for day in read), text
-    assert seen == set(PAIRED)
+    assert seen == {*PAIRED, *CLICKED_BY_PAGE}
 
 
 async def test_a_breakdown_by_every_visit_property_under_a_visit_filter_reads_only_visits(

@@ -12,9 +12,10 @@ an event name), raw events answer, a breakdown by a visit property by the visit'
 value stamped on the events. Under one filter on a paired property (a source, a
 country, a device, a browser, an OS) equal to one value (`paired`), the site's totals
 and series, its breakdowns and the top articles read the closed days' paired counts
-(`PAIRED`, `PAIRED_VISITS`), as they read the rollups unfiltered; under one on a page
-(a click on a page row), its counts by page (`ONE_PAGE`, and `PAIRED` for its articles
-and its breakdowns by a visit property).
+(`PAIRED`, `PAIRED_VISITS`), as they read the rollups unfiltered; under one on a
+referrer, a UTM tag or an entry page, its pages and articles do (`PAIRED`), the rest
+reads `visits`; under one on a page (a click on a page row), its counts by page
+(`ONE_PAGE`, and `PAIRED` for its articles and its breakdowns by a visit property).
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def for_site(
         return RAW
     only = paired(sel)
     if only is not None and interval != "hour":
-        rollup = PAIRED_VISITS if only.property.is_visit else ONE_PAGE
-        if _all_answer(quantities, rollup):
+        rollup = _site_paired(only)
+        if rollup is not None and _all_answer(quantities, rollup):
             return rollup
     if sel.filters:
         by_visits = _visit_filters_only(sel) and interval != "hour"
@@ -72,6 +73,15 @@ def for_site(
     if interval != "hour" and _all_answer(quantities, SITE_DAILY):
         return SITE_DAILY
     return RAW
+
+
+def _site_paired(only: Filter) -> str | None:
+    """What closed days keep of a site's numbers under the filter `only` that `paired`
+    finds: its paired counts of visits (`PAIRED_VISITS`), the page's (`ONE_PAGE`); None
+    under one on a property of `closed_counts.BY_PAGE` (the `visits` table answers)."""
+    if not only.property.is_visit:
+        return ONE_PAGE
+    return PAIRED_VISITS if only.property.in_visits in closed_counts.PAIRED else None
 
 
 def _all_answer(quantities: list[str], rollup: str) -> bool:
@@ -97,16 +107,18 @@ def for_breakdown(
     properties it has, by visitors and visits (visit properties) or visitors and page
     views (pages). Under one filter that `paired` finds, by page or by a visit property,
     their paired counts, when they answer every quantity (not `events`); under one on a
-    page, by page (`ONE_PAGE`) or by a property paired with pages (their paired counts). By a
-    visit property that these cannot answer, or under visit filters, the period's rows
-    of `visits`."""
+    page, by page (`ONE_PAGE`) or by a property paired with pages (their paired counts); under
+    one on a property of `closed_counts.BY_PAGE`, by page (its counts by page). By a visit
+    property that these cannot answer, or under visit filters, the period's rows of
+    `visits`."""
     if raw:
         return RAW
     only = paired(sel)
     if only is not None and only.property.is_visit:
         if prop.name == "event:page" and _all_answer(quantities, PAIRED):
             return PAIRED
-        if prop.is_visit and _all_answer(quantities, PAIRED_VISITS):
+        paired_visits = _site_paired(only) == PAIRED_VISITS
+        if prop.is_visit and paired_visits and _all_answer(quantities, PAIRED_VISITS):
             return PAIRED_VISITS
     elif only is not None:
         # By page, a visit counts where it entered: the page's counts of its events alone.
@@ -148,16 +160,17 @@ def visit_road(sel: Selection, *, raw: bool = False) -> VisitRoad:
 
 def paired(sel: Selection) -> Filter | None:
     """The selection's one filter, if closed days keep numbers paired with its property
-    (`closed_counts.PAIRED`: a source, a country, a device, a browser, an OS; or the page,
-    `closed_counts.PAGE_KINDS`) and it keeps one value of it: a visitor of two visits on
-    one day, from two countries, is one visitor of both, so their counts do not add up
-    over several values."""
+    (`closed_counts.PAIRED`: a source, a country, a device, a browser, an OS; `BY_PAGE`, a
+    referrer, a UTM tag, an entry page: its pages' and articles' numbers alone; or the
+    page, `closed_counts.PAGE_KINDS`) and it keeps one value of it: a visitor of two
+    visits on one day, from two countries, is one visitor of both, so their counts do not
+    add up over several values."""
     if len(sel.filters) != 1:
         return None
     (only,) = sel.filters
     one_value = not only.negated and not only.wildcard and len(only.values) == 1
     if only.property.is_visit:
-        kept = only.property.in_visits in closed_counts.PAIRED
+        kept = only.property.in_visits in (*closed_counts.PAIRED, *closed_counts.BY_PAGE)
     else:
         kept = only.property.name == "event:page"
     return only if one_value and kept else None

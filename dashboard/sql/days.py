@@ -71,25 +71,35 @@ def paired(
 ) -> tuple[Counts, Rollup]:
     """The numbers per `group` (SQL over events) of the events that pass `rows`, among the
     visits that pass the filter `only` (its values added to `params`; one value of a
-    property of `closed_counts.PAIRED`), or on the page it keeps: closed days' counts of
+    property of `closed_counts.PAIRED`, or of `BY_PAGE` for articles), or on the page it
+    keeps: closed days' counts of
     `kind` paired with its property, with that value and passing `where`; open days'
     events, by the visit's value stamped on them, or their path."""
-    name, column = paired_with(only)
+    name, _ = paired_with(only)
     counts = Counts(
         closed_counts.paired(kind, name), "value", f"{only.condition('key', params)} AND {where}"
     )
+    return counts, events_of(only, params, group, rows)
+
+
+def events_of(only: Filter, params: dict[str, object], group: str, rows: str) -> Rollup:
+    """Open days' events that pass `rows`, per `group`, among the visits that pass the filter
+    `only` (by the visit's value stamped on them), or on the page it keeps (see `paired`)."""
+    _, column = paired_with(only)
     rows = f"{rows} AND {only.condition(column, params)}"
-    return counts, Rollup(tables.EVENTS, group, rows, title=EVENTS_TITLE)
+    return Rollup(tables.EVENTS, group, rows, title=EVENTS_TITLE)
 
 
 def paired_with(only: Filter) -> tuple[str, str]:
     """The property the closed days' counts are paired with under the filter `only` (of
-    `closed_counts.PAIRED`, or `closed_counts.PAGE`), and its column on the event rows."""
+    `closed_counts.PAIRED` or `BY_PAGE`, or `closed_counts.PAGE`), and its column on the
+    event rows."""
     if not only.property.is_visit:
         assert only.property.name == "event:page", only.property.name
         return closed_counts.PAGE, only.property.column
     name, stamped = only.property.in_visits, only.property.stamped
-    assert name in closed_counts.PAIRED and stamped is not None, only.property.name
+    kept = (*closed_counts.PAIRED, *closed_counts.BY_PAGE)
+    assert name in kept and stamped is not None, only.property.name
     return name, stamped
 
 

@@ -1,0 +1,14 @@
+-- Articles by referrer, UTM tag and entry page (issue 17): under a click on one of them,
+-- the top articles read closed days' counts, as under one on a source, a country, a
+-- device, a browser or an OS (0020, 0021).
+--
+-- The closing also keeps the articles' numbers among the visits of each value of each
+-- property of `footfall.closed_counts.BY_PAGE` (kinds `articles:referrer_host`,
+-- `articles:utm_campaign`, `articles:entry_page`...: `key` the value, `value` the
+-- article). The page breakdown under such a filter reads the counts by page of 0022 by
+-- their value; the site's numbers and its other breakdowns, the `visits` table.
+--
+-- The counts start again empty, as with 0020: the aggregator closes every past day
+-- anew by itself, with the new kinds, and queries merge the rollups' states for the
+-- days not closed yet meanwhile. Apply with the aggregators stopped (see 0007).
+TRUNCATE TABLE IF EXISTS closed_counts
