@@ -10,11 +10,11 @@ is over they no longer change, so the aggregator closes it:
   events are stamped when received and ids change at midnight, so only an
   aggregator that fell behind, and imports, add to a day after that;
 * `close_due` closes a site's days after its last closed one, oldest first, at
-  most `DAYS_PER_STEP` of them a call: one INSERT of every rollup's counts of
-  those days and one of each day's top articles (`closed_counts.TOP_ARTICLES`),
-  then one of their markers; when it closes the last day of a week (Monday to
-  Sunday), a month or a quarter, its sums, top articles and marker follow, so that
-  a long period reads a few spans' rows instead of every day's;
+  most `DAYS_PER_STEP` of them a call: the INSERTs of every rollup's counts of
+  those days (`sql.CLOSE_DAYS`) and one of each day's top articles
+  (`closed_counts.TOP_ARTICLES`), then one of their markers; when it closes the last
+  day of a week (Monday to Sunday), a month or a quarter, its sums, top articles and
+  marker follow, so that a long period reads a few spans' rows instead of every day's;
 * `close_runs` closes the runs of months (`closed_counts.MONTH_RUNS`: the whole
   months of a 6mo or 12mo period) once all their months are closed, from the months'
   sums, the latest first, at most `RUNS_PER_STEP` of them a call;
@@ -137,7 +137,8 @@ async def _close(
     params = _KINDS | {
         "site": site, "tz": timezone, "first": first, "last": last, "version": version,
     }  # fmt: skip
-    await ch.command(sql.CLOSE_DAYS, params)
+    for statement in sql.CLOSE_DAYS:
+        await ch.command(statement, params)
     await _top_articles(ch, site, "day", first, last, version)
     await ch.command(sql.MARK_DAYS_CLOSED, params)
 

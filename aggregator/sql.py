@@ -59,7 +59,7 @@ def _grouped(sets: dict[tuple[str, ...], list[str]], columns: tuple[str, ...]) -
     """The `GROUP BY` of a closing's paired counts, one grouping set by `date` and each key of
     `sets` (some of `columns`), and the array of rows (SQL) each grouped row gives: its
     set's in `sets`, named by `grouping(columns)` as `grouped` (ClickHouse's standard
-    `GROUPING`: a bit is 1 where its column is not grouped). One scan groups every pair,
+    `GROUPING`: a bit is 1 where its column is not grouped). One scan groups the pairs,
     where an `ARRAY JOIN` of the pairs before grouping copied each row once per pair (and
     grouped a week of the 10 M bench in twice the time)."""
 
@@ -71,30 +71,38 @@ def _grouped(sets: dict[tuple[str, ...], list[str]], columns: tuple[str, ...]) -
     return f"GROUPING SETS ({by})", f"multiIf({rows}, [])"
 
 
-def _paired_events() -> str:
-    """The rows of the pages' and articles' paired kinds, as `_DAY_COUNTS`' (`value` the path,
-    or the article and its title): the numbers of the site's events on the days among the
-    visits of each value of each property of `closed_counts.PAIRED` (`key`, stamped on the
-    events), as raw events count them, and the articles' of `closed_counts.BY_PAGE`; and
-    by page (`key` the path), those of its events in all, per article and per value of
-    each property of `BY_PAGE` (`value`)."""
-    names = (*closed_counts.PAIRED, *closed_counts.BY_PAGE)
-    stamped = {name: visit_rows.stamped(name) for name in names}
-    sets: dict[tuple[str, ...], list[str]] = {}
-    for name, visit in stamped.items():
-        articles = closed_counts.paired(closed_counts.ARTICLES, name)
-        sets[(visit, "article_id")] = [f"('{articles}', toString({visit}), article_id, last_title)"]
-        if name in closed_counts.PAIRED:
-            page = closed_counts.paired(closed_counts.PAGE, name)
-            sets[(visit, "path")] = [f"('{page}', toString({visit}), path, '')"]
-        else:
-            by_page = closed_counts.paired(name, closed_counts.PAGE)
-            sets[(visit, "path")] = [f"('{by_page}', path, toString({visit}), '')"]
+def _paired_events(name: str) -> str:
+    """The rows of the pages' and articles' kinds paired with the visit property `name` (of
+    `closed_counts.PAIRED` or `BY_PAGE`), as `_DAY_COUNTS`' (`value` the path, or the
+    article and its title): the numbers of the site's events on the days among the visits
+    of each of its values (stamped on the events), as raw events count them: its
+    articles', and its pages' (`key` the value; of `BY_PAGE`, `key` the path, by page)."""
+    visit = visit_rows.stamped(name)
+    articles = closed_counts.paired(closed_counts.ARTICLES, name)
+    sets = {(visit, "article_id"): [f"('{articles}', toString({visit}), article_id, last_title)"]}
+    if name in closed_counts.PAIRED:
+        page = closed_counts.paired(closed_counts.PAGE, name)
+        sets[(visit, "path")] = [f"('{page}', toString({visit}), path, '')"]
+    else:
+        by_page = closed_counts.paired(name, closed_counts.PAGE)
+        sets[(visit, "path")] = [f"('{by_page}', path, toString({visit}), '')"]
+    return _events_grouped(sets, (visit, "path", "article_id"))
+
+
+def _page_events() -> str:
+    """The rows of the page's own kinds, as `_paired_events`': by page (`key` the path), the
+    numbers of its events and those of its articles (`value`)."""
     on_page = closed_counts.paired(closed_counts.SITE, closed_counts.PAGE)
-    sets[("path",)] = [f"('{on_page}', path, '', '')"]
     articles = closed_counts.paired(closed_counts.ARTICLES, closed_counts.PAGE)
-    sets[("path", "article_id")] = [f"('{articles}', path, article_id, last_title)"]
-    columns = (*stamped.values(), "path", "article_id")
+    sets = {
+        ("path",): [f"('{on_page}', path, '', '')"],
+        ("path", "article_id"): [f"('{articles}', path, article_id, last_title)"],
+    }
+    return _events_grouped(sets, ("path", "article_id"))
+
+
+def _events_grouped(sets: dict[tuple[str, ...], list[str]], columns: tuple[str, ...]) -> str:
+    """The rows of `sets` (see `_grouped`) from the site's events on the days."""
     group_by, pairs = _grouped(sets, columns)
     return (
         "SELECT pair.1, date, pair.2, pair.3, visitors, visits, pageviews, engaged, pair.4 "
@@ -110,21 +118,20 @@ def _paired_events() -> str:
     )
 
 
-def _paired_visits() -> str:
-    """`SELECT` the rows of the visits' paired kinds, as `_INTO_VISIT_COUNTS` takes them: the
-    numbers of the visits that started on the days among those of each value of each
-    property of `closed_counts.PAIRED` (`key`), in all (`closed_counts.SITE`, `value` '')
-    and per value of each of `closed_counts.VISIT_PROPERTIES` (`value`), as the `visits`
-    table answers them under a filter."""
+def _paired_visits(name: str) -> str:
+    """`SELECT` the rows of the visits' kinds paired with the visit property `name` (of
+    `closed_counts.PAIRED`), as `_INTO_VISIT_COUNTS` takes them: the numbers of the visits
+    that started on the days among those of each of its values (`key`), in all
+    (`closed_counts.SITE`, `value` '') and per value of each of
+    `closed_counts.VISIT_PROPERTIES` (`value`), as the `visits` table answers them under a
+    filter."""
     columns = closed_counts.VISIT_PROPERTIES
-    sets: dict[tuple[str, ...], list[str]] = {}
-    for name in closed_counts.PAIRED:
-        site = closed_counts.paired(closed_counts.SITE, name)
-        sets[(name,)] = [f"('{site}', toString({name}), '')"]
-        for other in columns:
-            group = tuple(column for column in columns if column in (name, other))
-            row = f"('{closed_counts.paired(other, name)}', toString({name}), toString({other}))"
-            sets.setdefault(group, []).append(row)
+    site = closed_counts.paired(closed_counts.SITE, name)
+    sets = {(name,): [f"('{site}', toString({name}), '')"]}
+    for other in columns:
+        group = tuple(column for column in columns if column in (name, other))
+        row = f"('{closed_counts.paired(other, name)}', toString({name}), toString({other}))"
+        sets.setdefault(group, []).append(row)
     group_by, pairs = _grouped(sets, columns)
     exit_page = f"{visit_rows.EXIT_PAGE} AS {closed_counts.EXIT_PAGE}"
     selected = (exit_page if column == closed_counts.EXIT_PAGE else column for column in columns)
@@ -198,16 +205,28 @@ _DAY_COUNTS = (
     "SELECT {exit_page:String}, toDate(visit_start, {tz:String}) AS day, '', "
     f"{visit_rows.EXIT_PAGE} AS path, uniq(visitor_id), count(), 0, 0, '' "
     f"FROM {_of_site(f'{tables.VISITS} FINAL', _EXITS_FROM, _EXITS_TO, _VIEWED)} "
-    "GROUP BY day, path "
-    f"UNION ALL {_paired_events()}"
+    "GROUP BY day, path"
 )
 
+
+def _counts(rows: str) -> str:
+    """The INSERT of `rows` of the days' counts (as `_DAY_COUNTS`'), at {version}."""
+    return (
+        f"{_INTO_VISIT_COUNTS}SELECT {{site:String}}, kind, 'day', date, key, value, visitors, "
+        f"visits, pageviews, engaged_ms, 0, 0, 0, title, {_VERSION} FROM ({rows})"
+    )
+
+
 CLOSE_DAYS = (
-    f"{_INTO_VISIT_COUNTS}SELECT {{site:String}}, kind, 'day', date, key, value, visitors, "
-    f"visits, pageviews, engaged_ms, 0, 0, 0, title, {_VERSION} FROM ({_DAY_COUNTS}) "
-    f"UNION ALL {_paired_visits()} UNION ALL {_page_visits()}"
+    _counts(_DAY_COUNTS),
+    _counts(_page_events()),
+    *(_counts(_paired_events(name)) for name in (*closed_counts.PAIRED, *closed_counts.BY_PAGE)),
+    *(f"{_INTO_VISIT_COUNTS}{_paired_visits(name)}" for name in closed_counts.PAIRED),
+    f"{_INTO_VISIT_COUNTS}{_page_visits()}",
 )
-"""The counts of the days {first}..{last}, at {version}."""
+"""The counts of the days {first}..{last}, at {version}: statements run one after the other,
+each a property's pairs, so that ClickHouse holds one's groups at a time (as one
+statement, a week of the 10 M bench's busiest days went over 1.5 GiB with 0023's kinds)."""
 
 MARK_DAYS_CLOSED = (
     f"{_INTO_COUNTS}SELECT {{site:String}}, {{closed:String}}, 'day', {{first:Date}} + number, "

@@ -33,7 +33,9 @@ Their SQL is built in `dashboard.sql`. Sources, first that can answer:
   OS) equal to one value (`plan.paired`), the closed days' paired counts
   (`closed_counts.paired`) for the site's totals and time series by day or month, its
   breakdowns and its top articles; their open days from `visits`, or for pages and
-  articles the events by the stamped property;
+  articles the events by the stamped property; under one on a referrer, a UTM tag or
+  an entry page (`closed_counts.BY_PAGE`), for its page breakdown (the counts by page,
+  by their value) and its top articles, `visits` for the rest;
 * under one filter on a page (`event:page` equal to one path: a click on a page row),
   its closed days' counts (`closed_counts.PAGE_KINDS`) for the site's totals and time
   series by day or month, the page breakdown, the top articles and the breakdowns by
