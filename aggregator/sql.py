@@ -41,7 +41,7 @@ FIRST_DAY = f"SELECT minOrNull(date) FROM {_of_site(tables.SITE_VISITORS, _DAY_R
 """The site's first day with visitors: where its first closing starts."""
 
 CLOSED_MARKERS = (
-    "SELECT span, date, max(version), count() "
+    "SELECT span, date, max(version) "
     f"FROM {_of_site(tables.CLOSED_COUNTS, 'kind = {closed:String}')} GROUP BY span, date"
 )
 """The site's closing markers (`footfall.closed_counts.closed_from` reads them)."""
@@ -105,7 +105,8 @@ def _events_grouped(sets: dict[tuple[str, ...], list[str]], columns: tuple[str, 
     """The rows of `sets` (see `_grouped`) from the site's events on the days."""
     group_by, pairs = _grouped(sets, columns)
     return (
-        "SELECT pair.1, date, pair.2, pair.3, visitors, visits, pageviews, engaged, pair.4 "
+        "SELECT pair.1 AS kind, date, pair.2 AS key, pair.3 AS value, visitors, visits, "
+        "pageviews, engaged AS engaged_ms, pair.4 AS title "
         f"FROM (SELECT date, {', '.join(columns)}, grouping({', '.join(columns)}) AS grouped, "
         "uniqIf(visitor_id, type = 'pageview') AS visitors, "
         "uniqIf(visitor_id, visit_start, type = 'pageview' AND visit_start > 0) AS visits, "

@@ -77,15 +77,14 @@ def counted(quantities: list[str], rollup: str) -> list[Counted]:
 @dataclass(frozen=True)
 class Split:
     """A period's days: the closed spans that fit it, as (span, first day), and the other
-    closed days, read from their counts; the open days, read from the rollup; of the
-    closed ones, those closed more than once, with their latest closing known (span,
-    date, version); and the latest version known (`as_of`: a closing since is not read)."""
+    closed days, read from their counts; the open days, read from the rollup; and every
+    closed one with its latest closing known, as (span, date, version): its counts are
+    the rows of that version (not those of a closing since, nor of one cut short)."""
 
     spans: list[tuple[str, dt.date]]
     days: list[dt.date]
     open: list[dt.date]
-    reclosed: list[tuple[str, dt.date, dt.datetime]]
-    as_of: dt.datetime | None = None
+    versions: list[tuple[str, dt.date, dt.datetime]]
 
 
 def split(
@@ -103,13 +102,11 @@ def split(
     if since is not None and period.first < since <= period.last:
         before = split(known, period.until(since - dt.timedelta(days=1)), interval=interval)
         after = split(known, DateRange(since, period.last, period.timezone), interval=interval)
-        versions = [v for v in (before.as_of, after.as_of) if v is not None]
         return Split(
             before.spans + after.spans,
             before.days + after.days,
             before.open + after.open,
-            before.reclosed + after.reclosed,
-            max(versions, default=None),
+            before.versions + after.versions,
         )
     spans, days, open_days = [], [], []
     day = period.first
@@ -122,13 +119,8 @@ def split(
         (days if day in known.days else open_days).append(day)
         day += dt.timedelta(days=1)
     counted = [*spans, *(("day", d) for d in days)]
-    versions = {(span, start): known.of(span)[start] for span, start in counted}
-    reclosed = [
-        (span, start, versions[span, start])
-        for span, start in counted
-        if (span, start) in known.reclosed
-    ]
-    return Split(spans, days, open_days, reclosed, max(versions.values(), default=None))
+    versions = [(span, start, known.of(span)[start]) for span, start in counted]
+    return Split(spans, days, open_days, versions)
 
 
 def _longest(day: dt.date, period: DateRange, known: Closed, interval: str | None) -> str | None:

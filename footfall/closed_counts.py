@@ -128,14 +128,13 @@ def add_months(first: dt.date, months: int) -> dt.date:
 @dataclass(frozen=True)
 class Closed:
     """A site's closed days, weeks, months, quarters and runs of months (by first day),
-    each with its latest closing's version, and those of them closed more than once, as
-    (span, date)."""
+    each with its latest closing's version: its counts are the rows of that version (a
+    closing cut short leaves rows of its own, and no marker)."""
 
     days: dict[dt.date, dt.datetime] = field(default_factory=dict)
     weeks: dict[dt.date, dt.datetime] = field(default_factory=dict)
     months: dict[dt.date, dt.datetime] = field(default_factory=dict)
     quarters: dict[dt.date, dt.datetime] = field(default_factory=dict)
-    reclosed: frozenset[tuple[str, dt.date]] = frozenset()
     runs: dict[str, dict[dt.date, dt.datetime]] = field(default_factory=dict)
     """By span of `MONTH_RUNS`."""
 
@@ -156,11 +155,10 @@ class Closed:
 
 def closed_from(rows: list[tuple]) -> Closed:
     """The closed days and spans of a site from its `closed` markers' rows: (span, date,
-    the latest version, how many closings), one per span and date. The aggregator (the
-    table's writer) reads them to know what to close, the dashboard to plan its reads."""
+    the latest version), one per span and date. The aggregator (the table's writer) reads
+    them to know what to close, the dashboard to plan its reads."""
     spans: dict[str, dict[dt.date, dt.datetime]] = {span: {} for span in SPANS}
-    for span, date, version, _ in rows:
+    for span, date, version in rows:
         spans[span][date] = version
-    reclosed = frozenset((span, date) for span, date, _, closings in rows if closings > 1)
     runs = {span: spans[span] for span in MONTH_RUNS}
-    return Closed(spans["day"], spans["week"], spans["month"], spans["quarter"], reclosed, runs)
+    return Closed(spans["day"], spans["week"], spans["month"], spans["quarter"], runs)

@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from aggregator import closing, consumer
+from aggregator import closing, consumer, sql
 from aggregator.closing import closed
 from dashboard import closed_days, queries
 from dashboard.periods import DateRange
@@ -251,6 +251,36 @@ async def test_late_events_close_their_day_and_month_again(site, clock, aggregat
     assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).days
 
 
+async def test_a_closing_cut_short_leaves_counts_that_no_query_reads(
+    site, clock, aggregator, ch, redis_db
+):
+    clock.now_ms = NOV_1_UTC + 3 * DAY_MS  # Nov 4, 07:00 in Hà Nội
+    add_page_views(redis_db, SITE, PAGE_VIEWS[:5], clock())
+    await aggregator.drain()
+    while await aggregator.close_due():
+        pass
+    database = AsyncClickHouse(ch)
+    assert (await closed(database, SITE)).through == dt.date(2023, 11, 3)
+    # The first closing of Nov 4 stops after two of its statements (ClickHouse went away):
+    # their counts stay, at its version, with no marker; a later closing closes the day.
+    ((version,),) = await database.query(sql.CLOSING_VERSION)
+    nov_4 = dt.date(2023, 11, 4)
+    cut = closing._KINDS | {"site": SITE, "tz": TZ, "first": nov_4, "last": nov_4}
+    for statement in sql.CLOSE_DAYS[:2]:
+        await database.command(statement, cut | {"version": version})
+    clock.now_ms = NOV_1_UTC + 31 * DAY_MS
+    add_page_views(redis_db, SITE, PAGE_VIEWS[5:], clock())
+    await aggregator.drain()
+    while await aggregator.close_due():
+        pass
+    assert (await closed(database, SITE)).days[nov_4] > version
+    for first, last in (("2023-11-04", "2023-11-04"), ("2023-11-01", "2023-11-30"),
+                        ("2023-10-30", "2023-11-05")):  # fmt: skip
+        served = await numbers(ch, first, last)
+        assert served == await numbers(ch, first, last, raw=True)
+    assert served[0]["visitors"] == 4  # v1 on Nov 2, 3 and 4, v2
+
+
 # Page views from June to November: June to October, July to November are runs of five
 # whole months.
 SUMMER = [
@@ -325,18 +355,21 @@ async def test_runs_missing_after_an_upgrade_close_the_latest_first_a_few_a_call
 def test_a_period_reads_closed_months_and_days_from_counts_and_open_days_from_the_rollup():
     day = dt.date.fromisoformat
     version = dt.datetime(2023, 12, 2, tzinfo=dt.UTC)
+    again = dt.datetime(2023, 12, 3, tzinfo=dt.UTC)
     known = Closed(
-        days={day("2023-10-31") + dt.timedelta(days=n): version for n in range(32)},
+        days={day("2023-10-31") + dt.timedelta(days=n): version for n in range(32)}
+        | {day("2023-12-01"): again},
         months={day("2023-11-01"): version},
-        reclosed=frozenset({("month", day("2023-11-01")), ("day", day("2023-12-01"))}),
     )
     whole = closed_days.split(known, DateRange(day("2023-10-31"), day("2023-12-02"), TZ))
     assert whole.spans == [("month", day("2023-11-01"))]
     assert whole.days == [day("2023-10-31"), day("2023-12-01")]
     assert whole.open == [day("2023-12-02")]
-    assert whole.reclosed == [
+    # Each is read at its latest closing.
+    assert whole.versions == [
         ("month", day("2023-11-01"), version),
-        ("day", day("2023-12-01"), version),
+        ("day", day("2023-10-31"), version),
+        ("day", day("2023-12-01"), again),
     ]
     # A series by day reads every day's counts; a month not whole, its days'.
     by_day = closed_days.split(
@@ -344,7 +377,7 @@ def test_a_period_reads_closed_months_and_days_from_counts_and_open_days_from_th
     )
     assert (by_day.spans, len(by_day.days), by_day.open) == ([], 30, [])
     part = closed_days.split(known, DateRange(day("2023-11-02"), day("2023-11-30"), TZ))
-    assert (part.spans, len(part.days), part.reclosed) == ([], 29, [])
+    assert (part.spans, len(part.days), len(part.versions)) == ([], 29, 29)
 
 
 def test_a_period_reads_whole_closed_weeks_but_not_across_a_whole_closed_month():

@@ -27,7 +27,7 @@ EVENTS_TITLE = "argMaxIf(title, ts, type = 'pageview' AND title != '')"
 """A day's title over its events: its latest page view's."""
 
 CLOSED_MARKERS = (
-    "SELECT span, date, max(version), count() "
+    "SELECT span, date, max(version) "
     f"FROM {scope.rows(tables.CLOSED_COUNTS, 'kind = {closed:String}')} GROUP BY span, date"
 )
 """A site's closing markers (`footfall.closed_counts.closed_from` reads them)."""
@@ -156,9 +156,8 @@ def open_sql(
 
 
 def closed_where(parts: Split, params: dict[str, object]) -> str:
-    """The counts rows of the closed spans and days of `parts`: by span and date, none of a
-    closing after the latest known, and, for a day or span closed more than once, at its
-    latest closing's version."""
+    """The counts rows of the closed spans and days of `parts`: by span and date (what the
+    primary key finds), at each one's latest closing's version."""
     spans = []
     for n, span in enumerate(SPANS[1:]):
         starts = [start for kind, start in parts.spans if kind == span]
@@ -169,16 +168,11 @@ def closed_where(parts: Split, params: dict[str, object]) -> str:
         params |= {f"closed_first{n}": first, f"closed_last{n}": last}
         days = f"date BETWEEN {{closed_first{n}:Date}} AND {{closed_last{n}:Date}}"
         spans.append(f"span = 'day' AND {days}")
-    params["as_of"] = parts.as_of
-    where = f"(({') OR ('.join(spans)})) AND version <= {{as_of:DateTime64(3, 'UTC')}}"
-    if parts.reclosed:
-        params["reclosed"] = [(span, date) for span, date, _ in parts.reclosed]
-        params["latest"] = parts.reclosed
-        where += (
-            " AND ((span, date) NOT IN {reclosed:Array(Tuple(String, Date))} "
-            "OR (span, date, version) IN {latest:Array(Tuple(String, Date, DateTime64(3, 'UTC')))})"
-        )
-    return where
+    params["latest"] = parts.versions
+    return (
+        f"(({') OR ('.join(spans)})) "
+        "AND (span, date, version) IN {latest:Array(Tuple(String, Date, DateTime64(3, 'UTC')))}"
+    )
 
 
 def _stretches(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
