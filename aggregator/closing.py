@@ -24,8 +24,9 @@ is over they no longer change, so the aggregator closes it:
 
 Every closing has a version, read from ClickHouse's clock before its states are
 read: a later closing reads a later snapshot and has the higher version, so the
-rows at a marker's latest version are the day's whole counts. Queries read those
-(see `Closed`; a day closed once has only those) and merge states for the other days.
+rows at a marker's latest version are the day's whole counts. Queries read those alone
+(see `Closed`) and merge states for the other days: a closing cut short (ClickHouse gone
+between its statements) leaves rows of a version that no marker names.
 
 Events added to a day while it is closed for the first time are noted too, and the
 day stays noted until it is closed, then is closed again: no closing misses them.

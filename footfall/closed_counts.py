@@ -17,7 +17,7 @@ from footfall import visit_rows
 
 SITE = "site"
 ARTICLE = "article"
-"""An article's numbers, `key` the article: one article's rows are together."""
+"""An article's numbers, `key` the article."""
 ARTICLES = "articles"
 """The same numbers, `value` the article: a period's rows of every article are together."""
 TOP_ARTICLES = "top_articles"
