@@ -71,22 +71,24 @@ def _grouped(sets: dict[tuple[str, ...], list[str]], columns: tuple[str, ...]) -
     return f"GROUPING SETS ({by})", f"multiIf({rows}, [])"
 
 
-def _paired_events(name: str) -> str:
-    """The rows of the pages' and articles' kinds paired with the visit property `name` (of
-    `closed_counts.PAIRED` or `BY_PAGE`), as `_DAY_COUNTS`' (`value` the path, or the
+def _paired_events(names: tuple[str, ...]) -> str:
+    """The rows of the pages' and articles' kinds paired with each visit property of `names`
+    (of `closed_counts.PAIRED` or `BY_PAGE`), as `_DAY_COUNTS`' (`value` the path, or the
     article and its title): the numbers of the site's events on the days among the visits
     of each of its values (stamped on the events), as raw events count them: its
     articles', and its pages' (`key` the value; of `BY_PAGE`, `key` the path, by page)."""
-    visit = visit_rows.stamped(name)
-    articles = closed_counts.paired(closed_counts.ARTICLES, name)
-    sets = {(visit, "article_id"): [f"('{articles}', toString({visit}), article_id, last_title)"]}
-    if name in closed_counts.PAIRED:
-        page = closed_counts.paired(closed_counts.PAGE, name)
-        sets[(visit, "path")] = [f"('{page}', toString({visit}), path, '')"]
-    else:
-        by_page = closed_counts.paired(name, closed_counts.PAGE)
-        sets[(visit, "path")] = [f"('{by_page}', path, toString({visit}), '')"]
-    return _events_grouped(sets, (visit, "path", "article_id"))
+    stamped = {name: visit_rows.stamped(name) for name in names}
+    sets: dict[tuple[str, ...], list[str]] = {}
+    for name, visit in stamped.items():
+        articles = closed_counts.paired(closed_counts.ARTICLES, name)
+        sets[(visit, "article_id")] = [f"('{articles}', toString({visit}), article_id, last_title)"]
+        if name in closed_counts.PAIRED:
+            page = closed_counts.paired(closed_counts.PAGE, name)
+            sets[(visit, "path")] = [f"('{page}', toString({visit}), path, '')"]
+        else:
+            by_page = closed_counts.paired(name, closed_counts.PAGE)
+            sets[(visit, "path")] = [f"('{by_page}', path, toString({visit}), '')"]
+    return _events_grouped(sets, (*stamped.values(), "path", "article_id"))
 
 
 def _page_events() -> str:
@@ -119,20 +121,21 @@ def _events_grouped(sets: dict[tuple[str, ...], list[str]], columns: tuple[str, 
     )
 
 
-def _paired_visits(name: str) -> str:
-    """`SELECT` the rows of the visits' kinds paired with the visit property `name` (of
-    `closed_counts.PAIRED`), as `_INTO_VISIT_COUNTS` takes them: the numbers of the visits
-    that started on the days among those of each of its values (`key`), in all
-    (`closed_counts.SITE`, `value` '') and per value of each of
-    `closed_counts.VISIT_PROPERTIES` (`value`), as the `visits` table answers them under a
-    filter."""
+def _paired_visits() -> str:
+    """`SELECT` the rows of the visits' paired kinds, as `_INTO_VISIT_COUNTS` takes them: the
+    numbers of the visits that started on the days among those of each value of each
+    property of `closed_counts.PAIRED` (`key`), in all (`closed_counts.SITE`, `value` '')
+    and per value of each of `closed_counts.VISIT_PROPERTIES` (`value`), as the `visits`
+    table answers them under a filter."""
     columns = closed_counts.VISIT_PROPERTIES
-    site = closed_counts.paired(closed_counts.SITE, name)
-    sets = {(name,): [f"('{site}', toString({name}), '')"]}
-    for other in columns:
-        group = tuple(column for column in columns if column in (name, other))
-        row = f"('{closed_counts.paired(other, name)}', toString({name}), toString({other}))"
-        sets.setdefault(group, []).append(row)
+    sets: dict[tuple[str, ...], list[str]] = {}
+    for name in closed_counts.PAIRED:
+        site = closed_counts.paired(closed_counts.SITE, name)
+        sets[(name,)] = [f"('{site}', toString({name}), '')"]
+        for other in columns:
+            group = tuple(column for column in columns if column in (name, other))
+            row = f"('{closed_counts.paired(other, name)}', toString({name}), toString({other}))"
+            sets.setdefault(group, []).append(row)
     group_by, pairs = _grouped(sets, columns)
     exit_page = f"{visit_rows.EXIT_PAGE} AS {closed_counts.EXIT_PAGE}"
     selected = (exit_page if column == closed_counts.EXIT_PAGE else column for column in columns)
@@ -219,15 +222,16 @@ def _counts(rows: str) -> str:
 
 
 CLOSE_DAYS = (
-    _counts(_DAY_COUNTS),
-    _counts(_page_events()),
-    *(_counts(_paired_events(name)) for name in (*closed_counts.PAIRED, *closed_counts.BY_PAGE)),
-    *(f"{_INTO_VISIT_COUNTS}{_paired_visits(name)}" for name in closed_counts.PAIRED),
+    _counts(f"{_DAY_COUNTS} UNION ALL {_page_events()}"),
+    _counts(_paired_events(closed_counts.PAIRED)),
+    _counts(_paired_events(closed_counts.BY_PAGE)),
+    f"{_INTO_VISIT_COUNTS}{_paired_visits()}",
     f"{_INTO_VISIT_COUNTS}{_page_visits()}",
 )
 """The counts of the days {first}..{last}, at {version}: statements run one after the other,
-each a property's pairs, so that ClickHouse holds one's groups at a time (as one
-statement, a week of the 10 M bench's busiest days went over 1.5 GiB with 0023's kinds)."""
+so that ClickHouse holds one's groups at a time (as one statement, a week of the 10 M
+bench's busiest days went over 1.5 GiB with 0023's kinds; a statement per property made
+the closing of a test's few events twice as slow)."""
 
 MARK_DAYS_CLOSED = (
     f"{_INTO_COUNTS}SELECT {{site:String}}, {{closed:String}}, 'day', {{first:Date}} + number, "
