@@ -124,15 +124,16 @@ def _events_grouped(sets: dict[tuple[str, ...], list[str]], columns: tuple[str, 
 def _paired_visits() -> str:
     """`SELECT` the rows of the visits' paired kinds, as `_INTO_VISIT_COUNTS` takes them: the
     numbers of the visits that started on the days among those of each value of each
-    property of `closed_counts.PAIRED` (`key`), in all (`closed_counts.SITE`, `value` '')
-    and per value of each of `closed_counts.VISIT_PROPERTIES` (`value`), as the `visits`
-    table answers them under a filter."""
+    property of `closed_counts.PAIRED` and `BY_PAGE` (`key`), in all (`closed_counts.SITE`,
+    `value` '') and per value of each of its `closed_counts.paired_among` (`value`), as the
+    `visits` table answers them under a filter. A pair of a property of `PAIRED` and one of
+    `BY_PAGE` is one grouping set, its rows both ways."""
     columns = closed_counts.VISIT_PROPERTIES
     sets: dict[tuple[str, ...], list[str]] = {}
-    for name in closed_counts.PAIRED:
+    for name in (*closed_counts.PAIRED, *closed_counts.BY_PAGE):
         site = closed_counts.paired(closed_counts.SITE, name)
-        sets[(name,)] = [f"('{site}', toString({name}), '')"]
-        for other in columns:
+        sets.setdefault((name,), []).append(f"('{site}', toString({name}), '')")
+        for other in closed_counts.paired_among(name):
             group = tuple(column for column in columns if column in (name, other))
             row = f"('{closed_counts.paired(other, name)}', toString({name}), toString({other}))"
             sets.setdefault(group, []).append(row)

@@ -4,8 +4,8 @@ The aggregator closes days (aggregator/closing.py) and the dashboard reads their
 counts (dashboard/closed_days.py); both ask this, and each reads the table with its
 own SQL. Migration 0013 says what each kind's rows hold (0015, those of `TOP_ARTICLES`;
 0020, the paired kinds, `paired`; 0022, those by page, `PAGE_KINDS`; 0023, the
-articles' by `BY_PAGE`): of the numbers in `QUANTITIES`, every one its rollup answers
-(the site's, visitors only).
+articles' by `BY_PAGE`; 0024, the visits' by `BY_PAGE`): of the numbers in `QUANTITIES`,
+every one its rollup answers (the site's, visitors only).
 """
 
 from __future__ import annotations
@@ -46,11 +46,12 @@ BY_PAGE = (
 )  # fmt: skip
 """The visit properties the dashboard's panels show but `PAIRED` (a referrer, a UTM tag, an
 entry page; stamped on the events): kept by page (`PAGE_KINDS`), and the articles'
-numbers among the visits of each value (`paired(ARTICLES, name)`, migration 0023). Under
-a filter on one value, a breakdown by page reads the first by their `value`, the top
-articles the second, and the `visits` table answers the rest: the site's numbers and
-its breakdowns by a visit property are kept paired with `PAIRED` alone, whose few
-values bound the rows they add."""
+numbers among the visits of each value (`paired(ARTICLES, name)`, migration 0023), as
+the site's and those of each value of `PAIRED` and of itself (`paired_among`, 0024).
+Under a filter on one value, a breakdown by page reads the first by their `value`, the
+top articles the second, the cards, chart and breakdowns by `PAIRED` the third; the
+`visits` table answers the breakdowns by the other properties of `BY_PAGE` and the exit
+page, whose many values would multiply the rows kept."""
 PAGE_KINDS = (SITE, ARTICLES, *BY_PAGE, EXIT_PAGE)
 """The kinds also kept paired with each page (`paired(kind, PAGE)`, migration 0022), as a
 filter on it counts them: the site's numbers of the page's events (visitors, visits,
@@ -80,10 +81,22 @@ SPANS = ("day", *CALENDAR_SPANS, *MONTH_RUNS)
 the longest spans that fit it."""
 
 
+def paired_among(name: str) -> tuple[str, ...]:
+    """The visit properties (of `VISIT_PROPERTIES`) whose visitors, visits and page views
+    are kept among the visits of each value of `name` (of `PAIRED` or `BY_PAGE`), as the
+    site's are (`paired(SITE, name)`): every one of them for `PAIRED`; for `BY_PAGE`,
+    those of `PAIRED` and `name` itself (a breakdown by the filter's own property)."""
+    if name in PAIRED:
+        return VISIT_PROPERTIES
+    assert name in BY_PAGE, name
+    return (*PAIRED, name)
+
+
 def paired(kind: str, name: str) -> str:
-    """The kind of `kind`'s rows (`PAGE`, `ARTICLES`, one of `VISIT_PROPERTIES`) among the
-    visits of each value of the visit property `name` (one of `PAIRED`; of `BY_PAGE`,
-    `ARTICLES` alone), or of one of `PAGE_KINDS` by page (`name` `PAGE`): `key` that
+    """The kind of `kind`'s rows (`PAGE`, `ARTICLES`, `SITE`, one of `VISIT_PROPERTIES`) among
+    the visits of each value of the visit property `name` (one of `PAIRED`; of `BY_PAGE`,
+    not `PAGE`, and of the visit properties those of `paired_among`), or of one of
+    `PAGE_KINDS` by page (`name` `PAGE`): `key` that
     property's value (the path), `value` the page, the article or the other property's
     value."""
     return f"{kind}:{name}"

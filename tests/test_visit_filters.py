@@ -20,7 +20,15 @@ from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES
 from dashboard.queries import Selection, plan
 from footfall import visit_rows
-from footfall.closed_counts import ARTICLES, BY_PAGE, PAGE, PAIRED, VISIT_PROPERTIES, paired
+from footfall.closed_counts import (
+    ARTICLES,
+    BY_PAGE,
+    PAGE,
+    PAIRED,
+    VISIT_PROPERTIES,
+    paired,
+    paired_among,
+)
 from footfall.connections import AsyncClickHouse
 from tests.helpers import Recording
 from tests.test_stats_api import (
@@ -58,9 +66,17 @@ MORE_FILTERS = (
 )
 NOVEMBER_CLOSED = 1_701_475_200_000  # 2023-12-02 00:00 UTC
 PAIRED_OF = ("site", "page", "articles", *VISIT_PROPERTIES)
-PAIRED_KINDS = {paired(kind, name) for kind in PAIRED_OF for name in PAIRED} | {
-    kind for name in BY_PAGE for kind in (paired(ARTICLES, name), paired(name, PAGE))
-}
+BY_PAGE_KINDS = {
+    name: {
+        paired(ARTICLES, name), paired(name, PAGE), paired("site", name),
+        *(paired(kind, name) for kind in paired_among(name)),
+    }
+    for name in BY_PAGE
+}  # fmt: skip
+"""What a filter on one referrer, UTM tag or entry page reads of the closed days' counts."""
+PAIRED_KINDS = {paired(kind, name) for kind in PAIRED_OF for name in PAIRED}.union(
+    *BY_PAGE_KINDS.values()
+)
 FILTERS_OF_CLICKS = (
     "visit:source==Google",
     "visit:source==Direct / None",
@@ -214,13 +230,14 @@ async def test_breakdowns_and_articles_under_one_clicked_value_read_closed_days_
                 continue
             # Every day with visits is closed: the breakdowns and articles come from the
             # counts, and the days read otherwise are those before the first (never closed).
-            # Of a referrer, a UTM tag or an entry page, the pages and articles alone.
+            # Of a referrer, a UTM tag or an entry page, all but the breakdowns by the
+            # others of these and the exit page.
             name = one.property.in_visits
             seen.add(name)
             if name in PAIRED:
                 wanted = {paired(kind, name) for kind in PAIRED_OF}
             else:
-                wanted = {paired(ARTICLES, name), paired(name, PAGE)}
+                wanted = BY_PAGE_KINDS[name]
                 assert any("FROM visits FINAL" in sql for sql in fast.statements), text
             assert kinds & PAIRED_KINDS == wanted, text
             counted = [params for _, params in fast.calls if params.get("kind") in PAIRED_KINDS]

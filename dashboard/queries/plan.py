@@ -13,9 +13,10 @@ value stamped on the events. Under one filter on a paired property (a source, a
 country, a device, a browser, an OS) equal to one value (`paired`), the site's totals
 and series, its breakdowns and the top articles read the closed days' paired counts
 (`PAIRED`, `PAIRED_VISITS`), as they read the rollups unfiltered; under one on a
-referrer, a UTM tag or an entry page, its pages and articles do (`PAIRED`), the rest
-reads `visits`; under one on a page (a click on a page row), its counts by page
-(`ONE_PAGE`, and `PAIRED` for its articles and its breakdowns by a visit property).
+referrer, a UTM tag or an entry page, so do all but its breakdowns by the other
+properties of these and the exit page, which read `visits`; under one on a page (a
+click on a page row), its counts by page (`ONE_PAGE`, and `PAIRED` for its articles
+and its breakdowns by a visit property).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dashboard.properties import Property
 from dashboard.queries.selection import Selection
 from dashboard.sql.raw_events import VisitRoad
 from dashboard.sql.scope import SiteScope
-from dashboard.sql.site import FIRST_DAYS
+from dashboard.sql.site import FIRST_DAYS, visit_kind
 from dashboard.stats_metrics import (
     ARTICLE_SOURCES,
     ARTICLE_STATS,
@@ -63,7 +64,7 @@ def for_site(
     only = paired(sel)
     if only is not None and interval != "hour":
         rollup = _site_paired(only)
-        if rollup is not None and _all_answer(quantities, rollup):
+        if _all_answer(quantities, rollup):
             return rollup
     if sel.filters:
         by_visits = _visit_filters_only(sel) and interval != "hour"
@@ -75,13 +76,10 @@ def for_site(
     return RAW
 
 
-def _site_paired(only: Filter) -> str | None:
+def _site_paired(only: Filter) -> str:
     """What closed days keep of a site's numbers under the filter `only` that `paired`
-    finds: its paired counts of visits (`PAIRED_VISITS`), the page's (`ONE_PAGE`); None
-    under one on a property of `closed_counts.BY_PAGE` (the `visits` table answers)."""
-    if not only.property.is_visit:
-        return ONE_PAGE
-    return PAIRED_VISITS if only.property.in_visits in closed_counts.PAIRED else None
+    finds: its paired counts of visits (`PAIRED_VISITS`), the page's (`ONE_PAGE`)."""
+    return PAIRED_VISITS if only.property.is_visit else ONE_PAGE
 
 
 def _all_answer(quantities: list[str], rollup: str) -> bool:
@@ -105,20 +103,21 @@ def for_breakdown(
     """A breakdown by `prop` without filters: `visits` by exit page (visitors and visits,
     closed days from their counts), `breakdown_stats` (per site-local day) by the other
     properties it has, by visitors and visits (visit properties) or visitors and page
-    views (pages). Under one filter that `paired` finds, by page or by a visit property,
-    their paired counts, when they answer every quantity (not `events`); under one on a
-    page, by page (`ONE_PAGE`) or by a property paired with pages (their paired counts); under
-    one on a property of `closed_counts.BY_PAGE`, by page (its counts by page). By a visit
-    property that these cannot answer, or under visit filters, the period's rows of
-    `visits`."""
+    views (pages). Under one filter that `paired` finds, by page or by a visit property
+    kept among its visits (`closed_counts.paired_among`), their paired counts, when they
+    answer every quantity (not `events`); under one on a page, by page (`ONE_PAGE`) or by
+    a property paired with pages (their paired counts); under one on a property of
+    `closed_counts.BY_PAGE`, by page (its counts by page). By a visit property that these
+    cannot answer, or under visit filters, the period's rows of `visits`."""
     if raw:
         return RAW
     only = paired(sel)
     if only is not None and only.property.is_visit:
         if prop.name == "event:page" and _all_answer(quantities, PAIRED):
             return PAIRED
-        paired_visits = _site_paired(only) == PAIRED_VISITS
-        if prop.is_visit and paired_visits and _all_answer(quantities, PAIRED_VISITS):
+        among = closed_counts.paired_among(only.property.in_visits)
+        kept = prop.is_visit and visit_kind(prop) in among
+        if kept and _all_answer(quantities, PAIRED_VISITS):
             return PAIRED_VISITS
     elif only is not None:
         # By page, a visit counts where it entered: the page's counts of its events alone.

@@ -118,9 +118,15 @@ def paired_days(prop: Property, only: Filter, params: dict[str, object]) -> tupl
         return counts, days.events_of(only, params, "path", "path != ''")
     if prop.name == "event:page":
         return days.paired(only, params, closed_counts.PAGE, "path", "path != ''", "value != ''")
-    kind = closed_counts.EXIT_PAGE if prop.name == "visit:exit_page" else prop.in_visits
+    kind = visit_kind(prop)
     valued = prop.in_visits if prop.empty is None else None
     return _paired_visits(only, params, kind, ("value", prop.in_visits), valued)
+
+
+def visit_kind(prop: Property) -> str:
+    """The kind of closed days' counts per value of the visit property `prop` (of
+    `closed_counts.VISIT_PROPERTIES`), as they are paired (`closed_counts.paired`)."""
+    return closed_counts.EXIT_PAGE if prop.name == "visit:exit_page" else prop.in_visits
 
 
 def paired_site_days(

@@ -1,0 +1,17 @@
+-- The site's numbers by referrer, UTM tag and entry page (issue 17): under a click on one
+-- of them, the cards, the chart and the breakdowns by source, country, device, browser
+-- and OS read closed days' counts too, as under a click on a source or a country (0020);
+-- they read every visit of the period from `visits` (1.3 s for the 10 M bench's page at
+-- 12mo under a referrer).
+--
+-- The closing also keeps the numbers of the visits of each value of each property of
+-- `footfall.closed_counts.BY_PAGE`: the site's (`site:referrer_host`, `key` the value),
+-- and those per value of each property of `PAIRED` and of itself
+-- (`country:referrer_host`, `referrer_host:referrer_host`, `value` the other property's
+-- value): `closed_counts.paired_among`. Their breakdowns by the other properties of
+-- `BY_PAGE` and the exit page still read `visits`: their pairs have many values each.
+--
+-- The counts start again empty, as with 0020: the aggregator closes every past day
+-- anew by itself, with the new kinds, and queries merge the rollups' states for the
+-- days not closed yet meanwhile. Apply with the aggregators stopped (see 0007).
+TRUNCATE TABLE IF EXISTS closed_counts
