@@ -93,10 +93,9 @@ def paired_among(name: str) -> tuple[str, ...]:
 
 
 def paired(kind: str, name: str) -> str:
-    """The kind of `kind`'s rows (`PAGE`, `ARTICLES`, `SITE`, one of `VISIT_PROPERTIES`) among
-    the visits of each value of the visit property `name` (one of `PAIRED`; of `BY_PAGE`,
-    not `PAGE`, and of the visit properties those of `paired_among`), or of one of
-    `PAGE_KINDS` by page (`name` `PAGE`): `key` that
+    """The kind of `kind`'s rows among the visits of each value of the visit property `name`
+    (`kind` `SITE`, `ARTICLES`, one of `paired_among(name)`, and `PAGE` for `name` of
+    `PAIRED` alone), or of one of `PAGE_KINDS` by page (`name` `PAGE`): `key` that
     property's value (the path), `value` the page, the article or the other property's
     value."""
     return f"{kind}:{name}"
