@@ -76,18 +76,20 @@ def _paired_events(names: tuple[str, ...]) -> str:
     (of `closed_counts.PAIRED` or `BY_PAGE`), as `_DAY_COUNTS`' (`value` the path, or the
     article and its title): the numbers of the site's events on the days among the visits
     of each of its values (stamped on the events), as raw events count them: its
-    articles', and its pages' (`key` the value; of `BY_PAGE`, `key` the path, by page)."""
+    articles', and its pages' (`key` the value, where `closed_counts.pages_keyed`; of
+    `BY_PAGE`, `key` the path, by page: an entry page's both ways)."""
     stamped = {name: visit_rows.stamped(name) for name in names}
     sets: dict[tuple[str, ...], list[str]] = {}
     for name, visit in stamped.items():
         articles = closed_counts.paired(closed_counts.ARTICLES, name)
         sets[(visit, "article_id")] = [f"('{articles}', toString({visit}), article_id, last_title)"]
-        if name in closed_counts.PAIRED:
+        pages = sets.setdefault((visit, "path"), [])
+        if closed_counts.pages_keyed(name):
             page = closed_counts.paired(closed_counts.PAGE, name)
-            sets[(visit, "path")] = [f"('{page}', toString({visit}), path, '')"]
-        else:
+            pages.append(f"('{page}', toString({visit}), path, '')")
+        if name in closed_counts.BY_PAGE:
             by_page = closed_counts.paired(name, closed_counts.PAGE)
-            sets[(visit, "path")] = [f"('{by_page}', path, toString({visit}), '')"]
+            pages.append(f"('{by_page}', path, toString({visit}), '')")
     return _events_grouped(sets, (*stamped.values(), "path", "article_id"))
 
 

@@ -26,6 +26,7 @@ from footfall.closed_counts import (
     PAGE,
     PAIRED,
     VISIT_PROPERTIES,
+    pages_keyed,
     paired,
     paired_among,
 )
@@ -68,7 +69,8 @@ NOVEMBER_CLOSED = 1_701_475_200_000  # 2023-12-02 00:00 UTC
 PAIRED_OF = ("site", "page", "articles", *VISIT_PROPERTIES)
 BY_PAGE_KINDS = {
     name: {
-        paired(ARTICLES, name), paired(name, PAGE), paired("site", name),
+        paired(ARTICLES, name), paired("site", name),
+        paired(PAGE, name) if pages_keyed(name) else paired(name, PAGE),
         *(paired(kind, name) for kind in paired_among(name)),
     }
     for name in BY_PAGE
@@ -201,9 +203,10 @@ async def test_every_visit_filter_reads_the_visits_table_and_answers_as_raw_even
             assert bool(joined) == ("exit_page" in text), text
 
 
+@pytest.mark.parametrize("first, last", [*RANGES, ("2023-11-01", "2023-11-30")])
 @pytest.mark.parametrize("timezone", [TZ, "Asia/Kathmandu"])
 async def test_breakdowns_and_articles_under_one_clicked_value_read_closed_days_paired_counts(
-    client, add_site, clock, ch, aggregator, timezone
+    client, add_site, clock, ch, aggregator, timezone, first, last
 ):
     await add_site(SITE, timezone=timezone)
     await scripted_returns(client, clock, aggregator)
@@ -211,39 +214,64 @@ async def test_breakdowns_and_articles_under_one_clicked_value_read_closed_days_
     while await aggregator.close_due():
         pass
     raw, seen = AsyncClickHouse(ch), set()
-    for first, last in (*RANGES, ("2023-11-01", "2023-11-30")):
-        period = DateRange(_date(first), _date(last), timezone)
-        for text in FILTERS_OF_CLICKS:
-            fast = Recording(ch)
-            sel = Selection(SITE, period, tuple(parse_filters(text)))
-            await _assert_filtered_equals_raw(fast, raw, sel)
-            await _assert_site_equals_raw(fast, raw, sel, COUNTED)
-            for prop in VISIT_PROPERTIES_OF_API:
-                kwargs = {"order_by": "visitors", "limit": 100, "offset": 0}
-                assert await queries.breakdown(fast, sel, prop, COUNTED, **kwargs) == (
-                    await queries.breakdown(raw, sel, prop, COUNTED, raw=True, **kwargs)
-                ), (text, prop.name)
-            kinds = {params.get("kind") for _, params in fast.calls}
-            one = plan.paired(sel)
-            if one is None:
-                assert not kinds & PAIRED_KINDS, text
-                continue
-            # Every day with visits is closed: the breakdowns and articles come from the
-            # counts, and the days read otherwise are those before the first (never closed).
-            # Of a referrer, a UTM tag or an entry page, all but the breakdowns by the
-            # others of these and the exit page.
-            name = one.property.in_visits
-            seen.add(name)
-            if name in PAIRED:
-                wanted = {paired(kind, name) for kind in PAIRED_OF}
-            else:
-                wanted = BY_PAGE_KINDS[name]
-                assert any("FROM visits FINAL" in sql for sql in fast.statements), text
-            assert kinds & PAIRED_KINDS == wanted, text
-            counted = [params for _, params in fast.calls if params.get("kind") in PAIRED_KINDS]
-            read = {day for params in counted for day in params.get("open_days", [])}
-            assert all(day < _date("2023-11-15") for day in read), text
+    period = DateRange(_date(first), _date(last), timezone)
+    for text in FILTERS_OF_CLICKS:
+        fast = Recording(ch)
+        sel = Selection(SITE, period, tuple(parse_filters(text)))
+        await _assert_filtered_equals_raw(fast, raw, sel)
+        await _assert_site_equals_raw(fast, raw, sel, COUNTED)
+        for prop in VISIT_PROPERTIES_OF_API:
+            kwargs = {"order_by": "visitors", "limit": 100, "offset": 0}
+            assert await queries.breakdown(fast, sel, prop, COUNTED, **kwargs) == (
+                await queries.breakdown(raw, sel, prop, COUNTED, raw=True, **kwargs)
+            ), (text, prop.name)
+        kinds = {params.get("kind") for _, params in fast.calls}
+        one = plan.paired(sel)
+        if one is None:
+            assert not kinds & PAIRED_KINDS, text
+            continue
+        # Every day with visits is closed: the breakdowns and articles come from the
+        # counts, and the days read otherwise are those before the first (never closed).
+        # Of a referrer, a UTM tag or an entry page, all but the breakdowns by the
+        # others of these and the exit page.
+        name = one.property.in_visits
+        seen.add(name)
+        if name in PAIRED:
+            wanted = {paired(kind, name) for kind in PAIRED_OF}
+        else:
+            wanted = BY_PAGE_KINDS[name]
+            assert any("FROM visits FINAL" in sql for sql in fast.statements), text
+        assert kinds & PAIRED_KINDS == wanted, text
+        counted = [params for _, params in fast.calls if params.get("kind") in PAIRED_KINDS]
+        read = {day for params in counted for day in params.get("open_days", [])}
+        assert all(day < _date("2023-11-15") for day in read), text
     assert seen == {*PAIRED, *CLICKED_BY_PAGE}
+
+
+async def test_the_entry_page_migration_keys_closed_pages_by_entry_as_a_closing_does(
+    client, add_site, clock, ch, aggregator
+):
+    await add_site(SITE, timezone=TZ)
+    await scripted_returns(client, clock, aggregator)
+    clock.now_ms = NOVEMBER_CLOSED
+    while await aggregator.close_due():
+        pass
+    keyed = (
+        "SELECT span, date, key, value, visitors, visits, pageviews, engaged_ms, version "
+        f"FROM closed_counts WHERE kind = '{paired(PAGE, 'entry_page')}' ORDER BY ALL"
+    )
+    closed = ch.query(keyed).result_rows
+    assert {span for span, *_ in closed} >= {"day", "week", "month"}
+    assert {(key, value) for _, _, key, value, *_ in closed} >= {(A1, A1), (A1, D4), (B2, B2)}
+    # As before migration 0025: the closing kept the pages by entry page, `key` the page.
+    ch.command(f"ALTER TABLE closed_counts DELETE WHERE kind = '{paired(PAGE, 'entry_page')}' "
+               "SETTINGS mutations_sync = 2")  # fmt: skip
+    (keyed_pages,) = [m for m in migrations() if m.version == 25]
+    for statement in keyed_pages.statements:
+        ch.command(statement)
+    for statement in keyed_pages.statements:  # again, as after an interruption: no change
+        ch.command(statement)
+    assert ch.query(keyed).result_rows == closed
 
 
 async def test_a_breakdown_by_every_visit_property_under_a_visit_filter_reads_only_visits(

@@ -35,7 +35,8 @@ Their SQL is built in `dashboard.sql`. Sources, first that can answer:
   breakdowns and its top articles; their open days from `visits`, or for pages and
   articles the events by the stamped property; under one on a referrer, a UTM tag or
   an entry page (`closed_counts.BY_PAGE`), the same but for its page breakdown (the
-  counts by page, by their value) and its breakdowns by what is not kept among its
+  counts by page, by their value; an entry page's by their key,
+  `closed_counts.pages_keyed`) and its breakdowns by what is not kept among its
   visits (`closed_counts.paired_among`: the others of `BY_PAGE`, the exit page), from
   `visits`;
 * under one filter on a page (`event:page` equal to one path: a click on a page row),

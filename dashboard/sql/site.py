@@ -105,14 +105,15 @@ def _page_events(on_page: str) -> str:
 
 def paired_days(prop: Property, only: Filter, params: dict[str, object]) -> tuple[Counts, Rollup]:
     """Numbers per page, or per value of the visit property `prop`, among the visits that
-    pass the filter `only` (one value of a property of `closed_counts.PAIRED`, or by page
-    of `BY_PAGE`; its values added to `params`): closed days' paired counts; open days'
-    events by the visit's value stamped on them (`days.paired`), or visits; those with no
-    value only if `prop` labels them. Under a filter on a page, see `_on_page_days`."""
+    pass the filter `only` (one value of a property of `closed_counts.PAIRED` or `BY_PAGE`;
+    its values added to `params`): closed days' paired counts, the pages' by their `key`
+    where `closed_counts.pages_keyed`, else by page; open days' events by the visit's value
+    stamped on them (`days.paired`), or visits; those with no value only if `prop` labels
+    them. Under a filter on a page, see `_on_page_days`."""
     if not only.property.is_visit:
         return _on_page_days(prop, only, params)
-    if prop.name == "event:page" and only.property.in_visits in closed_counts.BY_PAGE:
-        # Kept by page (`closed_counts.PAGE_KINDS`): the page is the `key`.
+    if prop.name == "event:page" and not closed_counts.pages_keyed(only.property.in_visits):
+        # Kept by page alone (`closed_counts.PAGE_KINDS`): the page is the `key`.
         kind = closed_counts.paired(only.property.in_visits, closed_counts.PAGE)
         counts = Counts(kind, "key", f"{only.condition('value', params)} AND key != ''")
         return counts, days.events_of(only, params, "path", "path != ''")
