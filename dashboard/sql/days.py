@@ -72,8 +72,7 @@ def paired(
     """The numbers per `group` (SQL over events) of the events that pass `rows`, among the
     visits that pass the filter `only` (its values added to `params`; one value of a
     property of `closed_counts.PAIRED`, or of `BY_PAGE` for articles and, where
-    `closed_counts.pages_keyed`, pages), or on the page it
-    keeps: closed days' counts of
+    `closed_counts.pages_keyed`, pages), or on the page it keeps: closed days' counts of
     `kind` paired with its property, with that value and passing `where`; open days'
     events, by the visit's value stamped on them, or their path."""
     name, _ = paired_with(only)
