@@ -83,7 +83,7 @@ def _paired_events(names: tuple[str, ...]) -> str:
     for name, visit in stamped.items():
         articles = closed_counts.paired(closed_counts.ARTICLES, name)
         sets[(visit, "article_id")] = [f"('{articles}', toString({visit}), article_id, last_title)"]
-        pages = sets.setdefault((visit, "path"), [])
+        pages = sets[(visit, "path")] = []
         if closed_counts.pages_keyed(name):
             page = closed_counts.paired(closed_counts.PAGE, name)
             pages.append(f"('{page}', toString({visit}), path, '')")

@@ -129,6 +129,17 @@ async def scripted_returns(client, clock, aggregator) -> None:  # type: ignore[n
     assert await aggregator.drain() == 3
 
 
+async def closed_through_november(  # type: ignore[no-untyped-def]
+    client, add_site, clock, aggregator, timezone: str
+) -> None:
+    """`scripted_returns` on a site in `timezone`, every day closed by the aggregator."""
+    await add_site(SITE, timezone=timezone)
+    await scripted_returns(client, clock, aggregator)
+    clock.now_ms = NOVEMBER_CLOSED
+    while await aggregator.close_due():
+        pass
+
+
 async def _filters(raw: AsyncClickHouse, sel: Selection) -> list[str]:
     """A filter on the most common value of every visit property, and `MORE_FILTERS`."""
     found = []
@@ -208,11 +219,7 @@ async def test_every_visit_filter_reads_the_visits_table_and_answers_as_raw_even
 async def test_breakdowns_and_articles_under_one_clicked_value_read_closed_days_paired_counts(
     client, add_site, clock, ch, aggregator, timezone, first, last
 ):
-    await add_site(SITE, timezone=timezone)
-    await scripted_returns(client, clock, aggregator)
-    clock.now_ms = NOVEMBER_CLOSED
-    while await aggregator.close_due():
-        pass
+    await closed_through_november(client, add_site, clock, aggregator, timezone)
     raw, seen = AsyncClickHouse(ch), set()
     period = DateRange(_date(first), _date(last), timezone)
     for text in FILTERS_OF_CLICKS:
@@ -251,11 +258,7 @@ async def test_breakdowns_and_articles_under_one_clicked_value_read_closed_days_
 async def test_the_entry_page_migration_keys_closed_pages_by_entry_as_a_closing_does(
     client, add_site, clock, ch, aggregator
 ):
-    await add_site(SITE, timezone=TZ)
-    await scripted_returns(client, clock, aggregator)
-    clock.now_ms = NOVEMBER_CLOSED
-    while await aggregator.close_due():
-        pass
+    await closed_through_november(client, add_site, clock, aggregator, TZ)
     keyed = (
         "SELECT span, date, key, value, visitors, visits, pageviews, engaged_ms, version "
         f"FROM closed_counts WHERE kind = '{paired(PAGE, 'entry_page')}' ORDER BY ALL"
