@@ -126,13 +126,13 @@ def _events_grouped(sets: dict[tuple[str, ...], list[str]], columns: tuple[str, 
 def _paired_visits() -> str:
     """`SELECT` the rows of the visits' paired kinds, as `_INTO_VISIT_COUNTS` takes them: the
     numbers of the visits that started on the days among those of each value of each
-    property of `closed_counts.PAIRED` and `BY_PAGE` (`key`), in all (`closed_counts.SITE`,
-    `value` '') and per value of each of its `closed_counts.paired_among` (`value`), as the
-    `visits` table answers them under a filter. A pair of a property of `PAIRED` and one of
-    `BY_PAGE` is one grouping set, its rows both ways."""
+    property of `closed_counts.CLICKED` (`key`), in all (`closed_counts.SITE`, `value` '')
+    and per value of each of its `closed_counts.paired_among` (`value`), as the `visits`
+    table answers them under a filter. A pair of a property of `PAIRED` and one of
+    `BY_PAGE` or the exit page is one grouping set, its rows both ways."""
     columns = closed_counts.VISIT_PROPERTIES
     sets: dict[tuple[str, ...], list[str]] = {}
-    for name in (*closed_counts.PAIRED, *closed_counts.BY_PAGE):
+    for name in closed_counts.CLICKED:
         site = closed_counts.paired(closed_counts.SITE, name)
         sets.setdefault((name,), []).append(f"('{site}', toString({name}), '')")
         for other in closed_counts.paired_among(name):
@@ -155,37 +155,75 @@ def _paired_visits() -> str:
     )
 
 
+def _in_visits(by: str, *also: str, where: str = "1", having: str = "1") -> str:
+    """The site's events on the days per visit and `by` (their `day`, `views` and `engaged_on`,
+    and `also`), of those that pass `where` and groups that pass `having`, each joined to
+    the row of its visit (`pageviews`, `duration_ms`, `exit_page`): a visit that started
+    on the days. A visit never crosses the site's midnight: its events are on the days."""
+    viewed = _of_site(tables.EVENTS, _DAYS, "visit_start > 0", where)
+    started = _of_site(f"{tables.VISITS} FINAL", _EXITS_FROM, _EXITS_TO)
+    selected = ", ".join((by, "toDate(visit_start, {tz:String}) AS day", *also))
+    return (
+        f"(SELECT visitor_id, visit_start, {selected}, countIf(type = 'pageview') AS views, "
+        f"sum(engaged_ms) AS engaged_on FROM {viewed} GROUP BY visitor_id, visit_start, {by} "
+        f"HAVING {having}) AS viewed "
+        "INNER JOIN (SELECT visitor_id, visit_start, pageviews, duration_ms, "
+        f"{visit_rows.EXIT_PAGE} AS exit_page FROM {started}) AS started "
+        "USING (visitor_id, visit_start)"
+    )
+
+
 def _page_visits() -> str:
     """`SELECT` the rows by page of the visits that started on the days and viewed each page
     (an event on it but an engagement), as `_INTO_VISIT_COUNTS` takes them, as the
     `visits` table holds those visits: the entries, bounces and durations of the site's
     (`closed_counts.PAGE_KINDS`), and the numbers of the page's events per exit page of
-    their visit (`closed_counts.EXIT_PAGE` paired with `PAGE`). A visit never crosses the
-    site's midnight: its events are on the days."""
-    site, exits = (
-        closed_counts.paired(kind, closed_counts.PAGE)
-        for kind in (closed_counts.SITE, closed_counts.EXIT_PAGE)
+    their visit (`closed_counts.EXIT_PAGE` paired with `PAGE`), both ways (`PAGE` paired
+    with `EXIT_PAGE`, `key` the exit page: `closed_counts.PAGES_KEYED`)."""
+    site, exits, pages = (
+        closed_counts.paired(kind, name)
+        for kind, name in (
+            (closed_counts.SITE, closed_counts.PAGE),
+            (closed_counts.EXIT_PAGE, closed_counts.PAGE),
+            (closed_counts.PAGE, closed_counts.EXIT_PAGE),
+        )
     )
-    viewed = _of_site(tables.EVENTS, _DAYS, "visit_start > 0")
-    started = _of_site(f"{tables.VISITS} FINAL", _EXITS_FROM, _EXITS_TO)
+    by_exit = f"[('{exits}', path, exit_page), ('{pages}', exit_page, path)]"
+    viewed = _in_visits("path", having="countIf(type != 'engagement') > 0")
     return (
-        f"SELECT {{site:String}}, if(by_exit, '{exits}', '{site}'), 'day', day, path, "
-        "if(by_exit, exit_page, ''), if(by_exit, visitors, 0), if(by_exit, visits, 0), "
-        "if(by_exit, page_views, 0), if(by_exit, engaged, 0), if(by_exit, 0, entries), "
-        f"if(by_exit, 0, bounced), if(by_exit, 0, lasted), '', {_VERSION} "
+        "SELECT {site:String}, pair.1, 'day', day, pair.2, pair.3, if(by_exit, visitors, 0), "
+        "if(by_exit, visits, 0), if(by_exit, page_views, 0), if(by_exit, engaged, 0), "
+        "if(by_exit, 0, entries), if(by_exit, 0, bounced), if(by_exit, 0, lasted), '', "
+        f"{_VERSION} "
         # `grouping` is 1 where its column is not grouped (the standard's GROUPING).
         "FROM (SELECT day, path, exit_page, grouping(exit_page) = 0 AS by_exit, "
         "uniqIf(visitor_id, views > 0) AS visitors, countIf(views > 0) AS visits, "
         "sum(views) AS page_views, sum(engaged_on) AS engaged, count() AS entries, "
         "countIf(pageviews = 1) AS bounced, sum(duration_ms) AS lasted "
-        "FROM (SELECT visitor_id, visit_start, path, "
-        f"toDate(visit_start, {{tz:String}}) AS day, countIf(type = 'pageview') AS views, "
-        f"sum(engaged_ms) AS engaged_on FROM {viewed} GROUP BY visitor_id, visit_start, path "
-        "HAVING countIf(type != 'engagement') > 0) AS viewed "
-        "INNER JOIN (SELECT visitor_id, visit_start, pageviews, duration_ms, "
-        f"{visit_rows.EXIT_PAGE} AS exit_page FROM {started}) AS started "
-        "USING (visitor_id, visit_start) "
-        "GROUP BY GROUPING SETS ((day, path), (day, path, exit_page)))"
+        f"FROM {viewed} GROUP BY GROUPING SETS ((day, path), (day, path, exit_page))) "
+        f"ARRAY JOIN if(by_exit, {by_exit}, [('{site}', path, '')]) AS pair"
+    )
+
+
+def _exit_articles() -> str:
+    """`SELECT` the rows of the articles' numbers among the visits of each exit page
+    (`closed_counts.ARTICLES` paired with `EXIT_PAGE`, `key` the exit page), as
+    `_INTO_VISIT_COUNTS` takes them: of the events of the visits that started on the days,
+    as `_paired_events` counts them among those of a value stamped on the events, with
+    each day's latest title."""
+    articles = closed_counts.paired(closed_counts.ARTICLES, closed_counts.EXIT_PAGE)
+    titled = "type = 'pageview' AND title != ''"
+    viewed = _in_visits(
+        "article_id",
+        f"argMaxIf(title, ts, {titled}) AS visit_title",
+        f"maxIf(ts, {titled}) AS titled_at",
+        where="article_id != ''",
+    )
+    return (
+        f"SELECT {{site:String}}, '{articles}', 'day', day, exit_page, article_id, "
+        "uniqIf(visitor_id, views > 0), countIf(views > 0), sum(views), sum(engaged_on), "
+        f"0, 0, 0, argMaxIf(visit_title, titled_at, visit_title != ''), {_VERSION} "
+        f"FROM {viewed} GROUP BY day, exit_page, article_id"
     )
 
 
@@ -230,6 +268,7 @@ CLOSE_DAYS = (
     _counts(_paired_events(closed_counts.BY_PAGE)),
     f"{_INTO_VISIT_COUNTS}{_paired_visits()}",
     f"{_INTO_VISIT_COUNTS}{_page_visits()}",
+    f"{_INTO_VISIT_COUNTS}{_exit_articles()}",
 )
 """The counts of the days {first}..{last}, at {version}: statements run one after the other,
 so that ClickHouse holds one's groups at a time (as one statement, a week of the 10 M

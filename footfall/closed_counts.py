@@ -4,7 +4,8 @@ The aggregator closes days (aggregator/closing.py) and the dashboard reads their
 counts (dashboard/closed_days.py); both ask this, and each reads the table with its
 own SQL. Migration 0013 says what each kind's rows hold (0015, those of `TOP_ARTICLES`;
 0020, the paired kinds, `paired`; 0022, those by page, `PAGE_KINDS`; 0023, the
-articles' by `BY_PAGE`; 0024, the visits' by `BY_PAGE`; 0025, `PAGES_KEYED`): of the
+articles' by `BY_PAGE`; 0024, the visits' by `BY_PAGE`; 0025, `PAGES_KEYED`; 0026,
+those among the visits of each exit page, `CLICKED`): of the
 numbers in `QUANTITIES`, every one its rollup answers (the site's, visitors only).
 """
 
@@ -53,12 +54,18 @@ entry page's, `PAGES_KEYED`, by `key`), the top articles the second, the cards, 
 and breakdowns by `PAIRED` the third; the `visits` table answers the breakdowns by the
 other properties of `BY_PAGE` and the exit page, whose many values would multiply the
 rows kept."""
-PAGES_KEYED = ("entry_page",)
-"""Of `BY_PAGE`, the properties whose pages' numbers are kept `key` the property's value
-too (`paired(PAGE, name)`, as `PAIRED`'s are; migration 0025): the same rows as by page,
-the other way round. Under a filter on one entry page, its breakdown by page reads
-them by `key`, where its rows by page (`value` the entry page) are every visit's pair
-of entry and page (a 12-month period's, 3.6 M on the 10 M bench: 440 ms)."""
+CLICKED = (*PAIRED, *BY_PAGE, EXIT_PAGE)
+"""The visit properties whose numbers closed days keep among the visits of each of their
+values, so that a click on one value (a filter) reads them: `PAIRED`, `BY_PAGE`, and the
+exit page (migration 0026), which is not stamped on the events (not known while the
+visit goes on): the closing joins them to their visit's row, kept as `BY_PAGE`'s are."""
+PAGES_KEYED = ("entry_page", EXIT_PAGE)
+"""Of `BY_PAGE` and the exit page, the properties whose pages' numbers are kept `key` the
+property's value too (`paired(PAGE, name)`, as `PAIRED`'s are; migrations 0025, 0026):
+the same rows as by page, the other way round. Under a filter on one entry page, its
+breakdown by page reads them by `key`, where its rows by page (`value` the entry page)
+are every visit's pair of entry and page (a 12-month period's, 3.6 M on the 10 M bench:
+440 ms)."""
 PAGE_KINDS = (SITE, ARTICLES, *BY_PAGE, EXIT_PAGE)
 """The kinds also kept paired with each page (`paired(kind, PAGE)`, migration 0022), as a
 filter on it counts them: the site's numbers of the page's events (visitors, visits,
@@ -90,12 +97,12 @@ the longest spans that fit it."""
 
 def paired_among(name: str) -> tuple[str, ...]:
     """The visit properties (of `VISIT_PROPERTIES`) whose visitors, visits and page views
-    are kept among the visits of each value of `name` (of `PAIRED` or `BY_PAGE`), as the
-    site's are (`paired(SITE, name)`): every one of them for `PAIRED`; for `BY_PAGE`,
-    those of `PAIRED` and `name` itself (a breakdown by the filter's own property)."""
+    are kept among the visits of each value of `name` (of `CLICKED`), as the site's are
+    (`paired(SITE, name)`): every one of them for `PAIRED`; for `BY_PAGE` and the exit
+    page, those of `PAIRED` and `name` itself (a breakdown by the filter's own property)."""
     if name in PAIRED:
         return VISIT_PROPERTIES
-    assert name in BY_PAGE, name
+    assert name in CLICKED, name
     return (*PAIRED, name)
 
 

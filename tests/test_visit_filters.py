@@ -19,10 +19,12 @@ from dashboard.filters import parse_filters
 from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES
 from dashboard.queries import Selection, plan
+from dashboard.sql.days import visit_kind
 from footfall import visit_rows
 from footfall.closed_counts import (
     ARTICLES,
     BY_PAGE,
+    EXIT_PAGE,
     PAGE,
     PAIRED,
     VISIT_PROPERTIES,
@@ -73,9 +75,10 @@ BY_PAGE_KINDS = {
         paired(PAGE, name) if pages_keyed(name) else paired(name, PAGE),
         *(paired(kind, name) for kind in paired_among(name)),
     }
-    for name in BY_PAGE
+    for name in (*BY_PAGE, EXIT_PAGE)
 }  # fmt: skip
-"""What a filter on one referrer, UTM tag or entry page reads of the closed days' counts."""
+"""What a filter on one referrer, UTM tag, entry or exit page reads of the closed days'
+counts."""
 PAIRED_KINDS = {paired(kind, name) for kind in PAIRED_OF for name in PAIRED}.union(
     *BY_PAGE_KINDS.values()
 )
@@ -93,6 +96,8 @@ FILTERS_OF_CLICKS = (
     "visit:utm_campaign==nov",
     f"visit:entry_page=={A1}",
     f"visit:entry_page=={B2}",
+    f"visit:exit_page=={A1}",
+    f"visit:exit_page=={B2}",
     "visit:source==Google|Facebook",
     "visit:country!=VN",
     "visit:referrer==google.com|m.facebook.com",
@@ -100,7 +105,9 @@ FILTERS_OF_CLICKS = (
 )
 """Filters on one source, country, device, browser or OS, referrer, UTM tag or entry page
 (what a click on a row sets), and some that the paired counts cannot answer."""
-CLICKED_BY_PAGE = {"referrer_host", "utm_source", "utm_medium", "utm_campaign", "entry_page"}
+CLICKED_BY_PAGE = {
+    "referrer_host", "utm_source", "utm_medium", "utm_campaign", "entry_page", EXIT_PAGE,
+}  # fmt: skip
 COUNTED = ["visitors", "visits", "pageviews", "entries", "bounces", "duration_ms", "engaged_ms"]
 """What the paired counts of visits answer: the dashboard's cards (and panels: visitors)."""
 
@@ -209,9 +216,17 @@ async def test_every_visit_filter_reads_the_visits_table_and_answers_as_raw_even
             # The visits that pass come from the table: none is grouped from the events.
             assert any("FROM visits FINAL" in sql for sql in fast.statements), text
             assert not any("GROUP BY visitor_id, visit_start" in sql for sql in fast.statements)
-            # Pages and articles read the visit's properties on the events, but its exit.
+            # Pages and articles read the visit's properties on the events, but its exit:
+            # the events join the visits that pass, or under one exit page (the paired
+            # counts' road, but by hour), are those of the visits whose rows pass.
             joined = [sql for sql in fast.statements if "INNER JOIN period_visits" in sql]
-            assert bool(joined) == ("exit_page" in text), text
+            one_exit = "exit_page" in text and plan.paired(sel) is not None
+            of_rows = [sql for sql in fast.statements if "visit_start) IN (SELECT" in sql]
+            assert bool(of_rows) == one_exit, text
+            if one_exit:
+                assert all("%H:00:00" in sql for sql in joined), text
+            else:
+                assert bool(joined) == ("exit_page" in text), text
 
 
 @pytest.mark.parametrize("first, last", [*RANGES, ("2023-11-01", "2023-11-30")])
@@ -239,9 +254,9 @@ async def test_breakdowns_and_articles_under_one_clicked_value_read_closed_days_
             continue
         # Every day with visits is closed: the breakdowns and articles come from the
         # counts, and the days read otherwise are those before the first (never closed).
-        # Of a referrer, a UTM tag or an entry page, all but the breakdowns by the
-        # others of these and the exit page.
-        name = one.property.in_visits
+        # Of a referrer, a UTM tag, an entry or an exit page, all but the breakdowns by
+        # the others of these.
+        name = visit_kind(one.property)
         seen.add(name)
         if name in PAIRED:
             wanted = {paired(kind, name) for kind in PAIRED_OF}

@@ -33,12 +33,12 @@ Their SQL is built in `dashboard.sql`. Sources, first that can answer:
   OS) equal to one value (`plan.paired`), the closed days' paired counts
   (`closed_counts.paired`) for the site's totals and time series by day or month, its
   breakdowns and its top articles; their open days from `visits`, or for pages and
-  articles the events by the stamped property; under one on a referrer, a UTM tag or
-  an entry page (`closed_counts.BY_PAGE`), the same but for its page breakdown (the
-  counts by page, by their value; an entry page's by their key,
+  articles the events by the stamped property; under one on a referrer, a UTM tag, an
+  entry or an exit page (`closed_counts.CLICKED`), the same but for its page breakdown
+  (the counts by page, by their value; an entry or exit page's by their key,
   `closed_counts.pages_keyed`) and its breakdowns by what is not kept among its
-  visits (`closed_counts.paired_among`: the others of `BY_PAGE`, the exit page), from
-  `visits`;
+  visits (`closed_counts.paired_among`: the others of these), from `visits`; under an
+  exit page, the open days' events of the visits whose rows pass;
 * under one filter on a page (`event:page` equal to one path: a click on a page row),
   its closed days' counts (`closed_counts.PAGE_KINDS`) for the site's totals and time
   series by day or month, the page breakdown, the top articles and the breakdowns by

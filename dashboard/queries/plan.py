@@ -13,8 +13,8 @@ value stamped on the events. Under one filter on a paired property (a source, a
 country, a device, a browser, an OS) equal to one value (`paired`), the site's totals
 and series, its breakdowns and the top articles read the closed days' paired counts
 (`PAIRED`, `PAIRED_VISITS`), as they read the rollups unfiltered; under one on a
-referrer, a UTM tag or an entry page, so do all but its breakdowns by the other
-properties of these and the exit page, which read `visits`; under one on a page (a
+referrer, a UTM tag, an entry or an exit page, so do all but its breakdowns by the
+other properties of these, which read `visits`; under one on a page (a
 click on a page row), its counts by page (`ONE_PAGE`, and `PAIRED` for its articles
 and its breakdowns by a visit property).
 """
@@ -27,9 +27,10 @@ from dashboard import top_articles
 from dashboard.filters import Filter
 from dashboard.properties import Property
 from dashboard.queries.selection import Selection
+from dashboard.sql.days import visit_kind
 from dashboard.sql.raw_events import VisitRoad
 from dashboard.sql.scope import SiteScope
-from dashboard.sql.site import FIRST_DAYS, visit_kind
+from dashboard.sql.site import FIRST_DAYS
 from dashboard.stats_metrics import (
     ARTICLE_SOURCES,
     ARTICLE_STATS,
@@ -107,15 +108,16 @@ def for_breakdown(
     kept among its visits (`closed_counts.paired_among`), their paired counts, when they
     answer every quantity (not `events`); under one on a page, by page (`ONE_PAGE`) or by
     a property paired with pages (their paired counts); under one on a property of
-    `closed_counts.BY_PAGE`, by page (its counts by page). By a visit property that these
-    cannot answer, or under visit filters, the period's rows of `visits`."""
+    `closed_counts.BY_PAGE`, by page (its counts by page, or by its value where
+    `closed_counts.pages_keyed`). By a visit property that these cannot answer, or
+    under visit filters, the period's rows of `visits`."""
     if raw:
         return RAW
     only = paired(sel)
     if only is not None and only.property.is_visit:
         if prop.name == "event:page" and _all_answer(quantities, PAIRED):
             return PAIRED
-        among = closed_counts.paired_among(only.property.in_visits)
+        among = closed_counts.paired_among(visit_kind(only.property))
         kept = prop.is_visit and visit_kind(prop) in among
         if kept and _all_answer(quantities, PAIRED_VISITS):
             return PAIRED_VISITS
@@ -159,17 +161,17 @@ def visit_road(sel: Selection, *, raw: bool = False) -> VisitRoad:
 
 def paired(sel: Selection) -> Filter | None:
     """The selection's one filter, if closed days keep numbers paired with its property
-    (`closed_counts.PAIRED`: a source, a country, a device, a browser, an OS; `BY_PAGE`, a
-    referrer, a UTM tag, an entry page: its pages' and articles' numbers alone; or the
-    page, `closed_counts.PAGE_KINDS`) and it keeps one value of it: a visitor of two
-    visits on one day, from two countries, is one visitor of both, so their counts do not
-    add up over several values."""
+    (`closed_counts.CLICKED`: a source, a country, a device, a browser, an OS; a
+    referrer, a UTM tag, an entry or an exit page, all but its breakdowns by the others
+    of these, `closed_counts.paired_among`; or the page, `closed_counts.PAGE_KINDS`) and
+    it keeps one value of it: a visitor of two visits on one day, from two countries, is
+    one visitor of both, so their counts do not add up over several values."""
     if len(sel.filters) != 1:
         return None
     (only,) = sel.filters
     one_value = not only.negated and not only.wildcard and len(only.values) == 1
     if only.property.is_visit:
-        kept = only.property.in_visits in (*closed_counts.PAIRED, *closed_counts.BY_PAGE)
+        kept = visit_kind(only.property) in closed_counts.CLICKED
     else:
         kept = only.property.name == "event:page"
     return only if one_value and kept else None

@@ -18,6 +18,7 @@ from footfall.closed_counts import SPANS
 if TYPE_CHECKING:
     from dashboard.closed_days import Split
     from dashboard.filters import Filter
+    from dashboard.properties import Property
 
 DAY_ROWS = "span = 'day'"
 """The day rows of `breakdown_stats`, `article_stats`, `article_sources` and `site_visitors`
@@ -66,41 +67,59 @@ class Rollup:
     """A day's title, over its rows."""
 
 
+OPEN_VISITS = (
+    "visit_start >= toDateTime({open_first:Date}, {tz:String}) "
+    "AND visit_start < toDateTime({open_last:Date} + 1, {tz:String})"
+)
+"""The visits that started on the open days {open_first}..{open_last}."""
+
+
 def paired(
     only: Filter, params: dict[str, object], kind: str, group: str, rows: str, where: str = "1"
 ) -> tuple[Counts, Rollup]:
     """The numbers per `group` (SQL over events) of the events that pass `rows`, among the
     visits that pass the filter `only` (its values added to `params`; one value of a
-    property of `closed_counts.PAIRED`, or of `BY_PAGE` for articles and, where
-    `closed_counts.pages_keyed`, pages), or on the page it keeps: closed days' counts of
-    `kind` paired with its property, with that value and passing `where`; open days'
-    events, by the visit's value stamped on them, or their path."""
-    name, _ = paired_with(only)
+    property of `closed_counts.PAIRED`, or of `BY_PAGE` or the exit page for articles
+    and, where `closed_counts.pages_keyed`, pages), or on the page it keeps: closed days'
+    counts of `kind` paired with its property, with that value and passing `where`; open
+    days' events, by the visit's value stamped on them, its row's, or their path."""
     counts = Counts(
-        closed_counts.paired(kind, name), "value", f"{only.condition('key', params)} AND {where}"
+        closed_counts.paired(kind, paired_with(only)),
+        "value",
+        f"{only.condition('key', params)} AND {where}",
     )
     return counts, events_of(only, params, group, rows)
 
 
 def events_of(only: Filter, params: dict[str, object], group: str, rows: str) -> Rollup:
     """Open days' events that pass `rows`, per `group`, among the visits that pass the filter
-    `only` (by the visit's value stamped on them), or on the page it keeps (see `paired`)."""
-    _, column = paired_with(only)
-    rows = f"{rows} AND {only.condition(column, params)}"
-    return Rollup(tables.EVENTS, group, rows, title=EVENTS_TITLE)
+    `only` (by the visit's value stamped on them; the exit page, by the visits' rows that
+    pass), or on the page it keeps (see `paired`)."""
+    prop = only.property
+    if prop.is_visit and prop.stamped is None:
+        exits = only.condition(prop.in_visits, params)
+        passing = scope.rows(f"{tables.VISITS} FINAL", OPEN_VISITS, exits)
+        kept = f"(visitor_id, visit_start) IN (SELECT visitor_id, visit_start FROM {passing})"
+    else:
+        kept = only.condition(prop.stamped or prop.column, params)
+    return Rollup(tables.EVENTS, group, f"{rows} AND {kept}", title=EVENTS_TITLE)
 
 
-def paired_with(only: Filter) -> tuple[str, str]:
+def paired_with(only: Filter) -> str:
     """The property the closed days' counts are paired with under the filter `only` (of
-    `closed_counts.PAIRED` or `BY_PAGE`, or `closed_counts.PAGE`), and its column on the
-    event rows."""
+    `closed_counts.CLICKED`, or `closed_counts.PAGE`)."""
     if not only.property.is_visit:
         assert only.property.name == "event:page", only.property.name
-        return closed_counts.PAGE, only.property.column
-    name, stamped = only.property.in_visits, only.property.stamped
-    kept = (*closed_counts.PAIRED, *closed_counts.BY_PAGE)
-    assert name in kept and stamped is not None, only.property.name
-    return name, stamped
+        return closed_counts.PAGE
+    name = visit_kind(only.property)
+    assert name in closed_counts.CLICKED, only.property.name
+    return name
+
+
+def visit_kind(prop: Property) -> str:
+    """The name of the visit property `prop` (of `closed_counts.VISIT_PROPERTIES`) in the
+    kinds of closed days' counts (`closed_counts.paired`)."""
+    return closed_counts.EXIT_PAGE if prop.name == "visit:exit_page" else prop.in_visits
 
 
 def counted_sql(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dashboard.filters import Filter
 from dashboard.properties import Property
 from dashboard.sql import days, scope
-from dashboard.sql.days import DAY_ROWS, Counts, Rollup
+from dashboard.sql.days import DAY_ROWS, OPEN_VISITS, Counts, Rollup, visit_kind
 from dashboard.sql.shapes import ONE_GROUP, T0, T1, VISIT_DAY, bucket, date_bucket, grouped
 from dashboard.stats_metrics import QUANTITIES, SITE_DAILY, SITE_HOURLY
 from footfall import closed_counts, tables, visit_rows
@@ -69,16 +69,12 @@ def visitor_days(group: str) -> tuple[Counts, Rollup]:
     return Counts(closed_counts.SITE, group), Rollup(tables.SITE_VISITORS, group, DAY_ROWS)
 
 
-_OPEN_VISITS = (
-    "visit_start >= toDateTime({open_first:Date}, {tz:String}) "
-    "AND visit_start < toDateTime({open_last:Date} + 1, {tz:String})"
-)
 EXIT_PAGE_DAYS = (
     Counts(closed_counts.EXIT_PAGE, "value"),
     Rollup(
         f"{tables.VISITS} FINAL",
         visit_rows.EXIT_PAGE,
-        f"{_OPEN_VISITS} AND {visit_rows.VIEWED}",
+        f"{OPEN_VISITS} AND {visit_rows.VIEWED}",
         VISIT_DAY,
     ),
 )
@@ -93,7 +89,7 @@ def _page_events(on_page: str) -> str:
     viewed = scope.rows(tables.EVENTS, "date IN {open_days:Array(Date)}", on_page)
     started = scope.rows(
         f"{tables.VISITS} FINAL",
-        _OPEN_VISITS,
+        OPEN_VISITS,
         f"(visitor_id, visit_start) IN (SELECT visitor_id, visit_start FROM {viewed})",
     )
     return (
@@ -105,14 +101,14 @@ def _page_events(on_page: str) -> str:
 
 def paired_days(prop: Property, only: Filter, params: dict[str, object]) -> tuple[Counts, Rollup]:
     """Numbers per page, or per value of the visit property `prop`, among the visits that
-    pass the filter `only` (one value of a property of `closed_counts.PAIRED` or `BY_PAGE`;
-    its values added to `params`): closed days' paired counts, the pages' by their `key`
-    where `closed_counts.pages_keyed`, else by page; open days' events by the visit's value
-    stamped on them (`days.paired`), or visits; those with no value only if `prop` labels
-    them. Under a filter on a page, see `_on_page_days`."""
+    pass the filter `only` (one value of a property of `closed_counts.CLICKED`; its values
+    added to `params`): closed days' paired counts, the pages' by their `key` where
+    `closed_counts.pages_keyed`, else by page; open days' events among those visits
+    (`days.events_of`), or visits; those with no value only if `prop` labels them. Under
+    a filter on a page, see `_on_page_days`."""
     if not only.property.is_visit:
         return _on_page_days(prop, only, params)
-    if prop.name == "event:page" and not closed_counts.pages_keyed(only.property.in_visits):
+    if prop.name == "event:page" and not closed_counts.pages_keyed(visit_kind(only.property)):
         # Kept by page alone (`closed_counts.PAGE_KINDS`): the page is the `key`.
         kind = closed_counts.paired(only.property.in_visits, closed_counts.PAGE)
         counts = Counts(kind, "key", f"{only.condition('value', params)} AND key != ''")
@@ -122,12 +118,6 @@ def paired_days(prop: Property, only: Filter, params: dict[str, object]) -> tupl
     kind = visit_kind(prop)
     valued = prop.in_visits if prop.empty is None else None
     return _paired_visits(only, params, kind, ("value", prop.in_visits), valued)
-
-
-def visit_kind(prop: Property) -> str:
-    """The kind of closed days' counts per value of the visit property `prop` (of
-    `closed_counts.VISIT_PROPERTIES`), as they are paired (`closed_counts.paired`)."""
-    return closed_counts.EXIT_PAGE if prop.name == "visit:exit_page" else prop.in_visits
 
 
 def paired_site_days(
@@ -201,13 +191,13 @@ def _paired_visits(
     """Closed days' counts of `kind` paired with the property of `only` (its values added
     to `params`), grouped by `groups[0]`; open days' visits that pass `only`, grouped by
     `groups[1]`; with `valued` (SQL over a visit), only those where it is not empty."""
-    name = only.property.in_visits
     key = [only.condition("key", params)]
-    rows = [_OPEN_VISITS, only.condition(name, params)]
+    rows = [OPEN_VISITS, only.condition(only.property.in_visits, params)]
     if valued is not None:
         key.append("value != ''")
         rows.append(f"{valued} != ''")
-    counts = Counts(closed_counts.paired(kind, name), groups[0], " AND ".join(key))
+    paired = closed_counts.paired(kind, visit_kind(only.property))
+    counts = Counts(paired, groups[0], " AND ".join(key))
     return counts, Rollup(f"{tables.VISITS} FINAL", groups[1], " AND ".join(rows), VISIT_DAY)
 
 
