@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from aggregator.cluster import Cluster
 from aggregator.schema import Migration, migrate
-from footfall.connections import AsyncClickHouse, ClickHouse, clickhouse
+from footfall.connections import IDLE_S, AsyncClickHouse, ClickHouse, clickhouse
 from footfall.settings import Settings
 
 
@@ -34,6 +34,8 @@ def migrated_clickhouse(settings: Settings) -> tuple[ClickHouse, list[Migration]
 
 
 def open_clickhouse(settings: Settings) -> AsyncClickHouse:
-    """The ClickHouse client of this process, for async code, with the schema up to date."""
+    """The ClickHouse client of this process, for async code, with the schema up to date;
+    the in-process engine's gives its memory back when idle (a server manages its own)."""
     client, _ = migrated_clickhouse(settings)
-    return AsyncClickHouse(client)
+    in_process = settings.clickhouse.startswith("chdb://")
+    return AsyncClickHouse(client, give_back_after_s=IDLE_S if in_process else None)

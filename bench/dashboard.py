@@ -81,7 +81,7 @@ from bench import dashboard_data, insert_load  # noqa: E402
 from bench.machine import of_process  # noqa: E402
 from dashboard import appkeys, queries, stats_api  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
-from footfall.connections import AsyncClickHouse  # noqa: E402
+from footfall.connections import IDLE_S, AsyncClickHouse  # noqa: E402
 from footfall.settings import Settings  # noqa: E402
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
@@ -484,11 +484,14 @@ async def serve_and_measure(args: argparse.Namespace, settings: Settings, clickh
                     timer, periods, args.runs, args.raw_runs, articles, args.filters
                 )
                 print_summary(rows)
+                # The in-process engine gives back what its allocator keeps once idle.
+                await asyncio.sleep(IDLE_S + 1)
                 print(
                     f"RSS of this process (the dashboard and the bench): before the calls "
                     f"{timer.rss_before:.0f} MiB, highest after a served call "
                     f"{max(timer.rss[False], default=0):.0f} MiB, after a raw one "
-                    f"{max(timer.rss[True], default=0):.0f} MiB"
+                    f"{max(timer.rss[True], default=0):.0f} MiB, idle {IDLE_S + 1:.0f} s after "
+                    f"the last {of_process(os.getpid())['VmRSS']:.0f} MiB"
                 )
         if args.browser:
             await browser_loads(url, periods, args.browser_loads, args.filters)

@@ -17,6 +17,7 @@ import concurrent.futures
 import copy
 import functools
 import importlib.util
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self, TypeVar
@@ -36,6 +37,7 @@ from redis.retry import Retry
 from footfall.private_files import private_dir
 
 __all__ = [
+    "IDLE_S",
     "AsyncClickHouse",
     "ClickHouse",
     "async_redis",
@@ -45,6 +47,7 @@ __all__ = [
     "sync_redis",
 ]
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _REDIS_OPTIONS = {
     "socket_connect_timeout": 2,
@@ -180,18 +183,51 @@ def _require_chdb() -> None:
         )
 
 
+GIVE_BACK = "SYSTEM JEMALLOC PURGE"
+"""Returns the memory chdb's allocator keeps after its queries to the system: 80 MiB
+after one query of a few million groups (BENCHMARKS.md, memory)."""
+IDLE_S = 5.0
+"""How long an in-process engine waits with no call before it gives its memory back
+(`GIVE_BACK`): a dashboard page's calls come within a second, and a live aggregator
+calls every second or so."""
+
+
+class _Idle:
+    """When an `AsyncClickHouse` (and its copies) gives its memory back: `after_s` with no
+    call running, or never (None)."""
+
+    def __init__(self, after_s: float | None):
+        self.after_s = after_s
+        self.running = 0
+        self.timer: asyncio.TimerHandle | None = None
+
+    def busy(self) -> None:
+        self.running += 1
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def done(self, loop: asyncio.AbstractEventLoop, give_back: Callable[[], None]) -> None:
+        self.running -= 1
+        if self.running == 0 and self.after_s is not None:
+            self.timer = loop.call_later(self.after_s, give_back)
+
+
 class AsyncClickHouse:
     """Runs a sync ClickHouse client's calls on one worker thread, for async code.
 
     One thread serializes the calls: chdb's engine is not to be entered from
     several threads of a process at once, and a single connection to a server
-    needs no more.
+    needs no more. With `give_back_after_s` (an in-process engine's), the engine
+    gives the memory its allocator keeps back to the system once no call has come for
+    that long: idle, `footfall serve` keeps what it holds, not its busiest moment.
     """
 
-    def __init__(self, client: ClickHouse):
+    def __init__(self, client: ClickHouse, *, give_back_after_s: float | None = None):
         self.client = client
         self.query_settings: dict[str, Any] = {}
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="clickhouse")
+        self._idle = _Idle(give_back_after_s)
 
     def with_query_settings(self, **settings: Any) -> Self:
         """The same client on the same thread, whose `query` calls run with `settings` too:
@@ -202,7 +238,18 @@ class AsyncClickHouse:
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        self._idle.busy()
+        try:
+            return await loop.run_in_executor(
+                self._executor, functools.partial(fn, *args, **kwargs)
+            )
+        finally:
+            self._idle.done(loop, self._give_back)
+
+    def _give_back(self) -> None:
+        self._idle.timer = None
+        done = self._executor.submit(self.client.command, GIVE_BACK)
+        done.add_done_callback(_log_failure)
 
     async def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple]:
         result = await self.run(
@@ -223,4 +270,12 @@ class AsyncClickHouse:
         await self.run(self.client.insert, table, rows, column_names=columns, settings=settings)
 
     def close(self) -> None:
+        if self._idle.timer is not None:
+            self._idle.timer.cancel()
         self._executor.shutdown(wait=True)
+
+
+def _log_failure(done: concurrent.futures.Future[Any]) -> None:
+    # Memory given back is a saving, never a reason to fail: a failure is only noted.
+    if (error := done.exception()) is not None:
+        log.warning("clickhouse: %s failed: %s", GIVE_BACK, error)

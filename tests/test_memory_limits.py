@@ -7,11 +7,13 @@ limits when a process first opens it, so that part runs in a process of its own.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 import textwrap
 
+from footfall.connections import GIVE_BACK, AsyncClickHouse
 from tests.conftest import AUTH
 
 SITE = "news.example"
@@ -98,3 +100,46 @@ def test_the_embedded_clickhouse_holds_its_total_and_caches_to_the_settings(tmp_
     assert "(total) memory limit exceeded" in found["refused"]
     assert "MEMORY_LIMIT_EXCEEDED" in found["refused"]
     assert found["after"] == 0  # the engine serves on after the refusal
+
+
+class _Noting:
+    """The test's ClickHouse client, noting each command it runs."""
+
+    def __init__(self, client) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.commands: list[str] = []
+
+    def query(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self.client.query(*args, **kwargs)
+
+    def command(self, sql, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.commands.append(sql)
+        return self.client.command(sql, *args, **kwargs)
+
+
+async def _given_back(noting: _Noting, ch: AsyncClickHouse) -> list[str]:
+    """The memory given back by `ch` once its wait is over (bounded: 100 x 50 ms)."""
+    for _ in range(100):
+        if GIVE_BACK in noting.commands:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)  # and not once more
+    ch.close()
+    return [sql for sql in noting.commands if sql == GIVE_BACK]
+
+
+async def test_the_embedded_engine_gives_its_memory_back_once_when_its_calls_stop(ch):
+    noting = _Noting(ch)
+    idle = AsyncClickHouse(noting, give_back_after_s=0.01)  # type: ignore[arg-type]
+    budgeted = idle.with_query_settings(max_memory_usage=1 << 30)
+    for _ in range(3):
+        await idle.query("SELECT 1")
+        await budgeted.query("SELECT uniqExact(number) FROM numbers(100000)")
+    assert await _given_back(noting, idle) == [GIVE_BACK]
+
+
+async def test_a_server_keeps_its_own_memory(ch):
+    noting = _Noting(ch)
+    server = AsyncClickHouse(noting)  # type: ignore[arg-type]
+    await server.query("SELECT 1")
+    assert await _given_back(noting, server) == []
