@@ -3,8 +3,8 @@
     .venv/bin/python bench/dashboard_data.py --dsn chdb:///tmp/ff-bench --pageviews 10000000
 
 `fill(client, site, pageviews, end)` inserts `pageviews` page views of `site`
-over the 365 days before `end` with one `INSERT ... SELECT` (no Python per row;
-ten million page views and their engagement events took 373 s on a 2-core
+over the 365 days before `end` with an `INSERT ... SELECT` per ten million (no Python
+per row; ten million page views and their engagement events took 373 s on a 2-core
 machine, 2026-12-06), through the materialized views, so
 the rollups are filled exactly as the aggregator would fill them. The shape:
 
@@ -154,7 +154,7 @@ FROM
             + toIntervalMillisecond(1000 * local_second + rand(16) % 1000) AS visit_start,
         -- The day's visits come from a pool of ids 1/0.6 as large (ids are salted per
         -- site-local day, as the collector's are): about 1.3 visits per visitor and day.
-        toUInt64(greatest(100, {visits:UInt64} * (2 * least(day_back_inverse, 364) + 1)
+        toUInt64(greatest(100, {all_visits:UInt64} * (2 * least(day_back_inverse, 364) + 1)
             / (365 * 365) / 0.6)) AS pool,
         cityHash64(toDate(visit_start, {timezone:String}), rand(4) % pool) AS visitor_id,
         toUInt16(least(20, 1 + floor(log(greatest(randCanonical(5), 1e-9)) / log(0.55))))
@@ -189,7 +189,7 @@ FROM
         if(source = 'campaign', concat('week-', toString(toWeek(visit_start))), '')
             AS entry_utm_campaign,
         {entry_path} AS entry_path
-    FROM numbers({visits:UInt64})
+    FROM numbers({first_visit:UInt64}, {visits:UInt64})
 )
 ARRAY JOIN range(pages) AS page
 -- Nothing after `end`, the bench's now: a visit in progress then has the page views it
@@ -213,34 +213,58 @@ FILL = (
 )
 
 
+STATEMENT_PAGEVIEWS = 10_000_000
+"""Page views per `INSERT ... SELECT`, each spread over the whole year: one statement
+of 100 M met the background merges of ever larger parts and took chdb past its memory
+budget after 54 minutes (BENCHMARKS.md); between statements the merges catch up."""
+
+
 def fill(
     client, site: str, pageviews: int, end: dt.datetime = END, timezone: str = TIMEZONE
 ) -> float:  # type: ignore[no-untyped-def]
     """Insert `pageviews` page views of `site`, dated in its `timezone`; returns the seconds."""
     started = time.perf_counter()
-    client.command(
-        FILL,
-        parameters={
-            "site": site,
-            "timezone": timezone,
-            "end": end.replace(tzinfo=None),
-            "visits": int(pageviews / 2.2 * 1.05) + 1000,
-            "hours": HOURS,
-            "pageviews": pageviews,
-        },
-        # Blocks of a quarter of a million rows: each goes through every materialized
-        # view at once, and a million-row block took chdb past its memory budget.
-        settings={"max_insert_threads": 2, "min_insert_block_size_rows": 262_144},
-    )
+    every_visit = _visits(pageviews)
+    first_visit = 0
+    for first in range(0, pageviews, STATEMENT_PAGEVIEWS):
+        statement_pageviews = min(STATEMENT_PAGEVIEWS, pageviews - first)
+        visits = _visits(statement_pageviews)
+        client.command(
+            FILL,
+            parameters={
+                "site": site,
+                "timezone": timezone,
+                "end": end.replace(tzinfo=None),
+                "first_visit": first_visit,
+                "visits": visits,
+                "all_visits": every_visit,
+                "hours": HOURS,
+                "pageviews": statement_pageviews,
+            },
+            # Blocks of a quarter of a million rows: each goes through every materialized
+            # view at once, and a million-row block took chdb past its memory budget.
+            settings={"max_insert_threads": 2, "min_insert_block_size_rows": 262_144},
+        )
+        first_visit += visits
     return time.perf_counter() - started
+
+
+def _visits(pageviews: int) -> int:
+    """Visits enough for `pageviews` page views (2.2 a visit, some cut at `end`)."""
+    return int(pageviews / 2.2 * 1.05) + 1000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--pageviews", type=int, default=10_000_000)
+    parser.add_argument(
+        "--chdb-memory-mb", type=int, default=Settings.chdb_memory_mb,
+        help="chdb's memory budget (a chdb:// DSN)",
+    )  # fmt: skip
     args = parser.parse_args()
-    client = open_clickhouse(Settings(clickhouse_dsn=args.dsn)).client
+    settings = Settings(clickhouse_dsn=args.dsn, chdb_memory_mb=args.chdb_memory_mb)
+    client = open_clickhouse(settings).client
     seconds = fill(client, SITE, args.pageviews)
     count = client.query(
         "SELECT countIf(type = 'pageview') FROM events WHERE site = {s:String}", {"s": SITE}
