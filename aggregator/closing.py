@@ -10,7 +10,8 @@ is over they no longer change, so the aggregator closes it:
   events are stamped when received and ids change at midnight, so only an
   aggregator that fell behind, and imports, add to a day after that;
 * `close_due` closes a site's days after its last closed one, oldest first, at
-  most `DAYS_PER_STEP` of them a call: the INSERTs of every rollup's counts of
+  most `DAYS_PER_STEP` of them a call, fewer where they hold more than
+  `PAGEVIEWS_PER_STEP` page views (one at least): the INSERTs of every rollup's counts of
   those days (`sql.CLOSE_DAYS`) and one of each day's top articles
   (`closed_counts.TOP_ARTICLES`), then one of their markers; when it closes the last
   day of a week (Monday to Sunday), a month or a quarter, its sums, top articles and
@@ -53,7 +54,13 @@ from footfall.connections import AsyncClickHouse
 CLOSE_GRACE_MS = 3_600_000
 DAYS_PER_STEP = 7
 """A week of a site's days per call, between two batches: after an upgrade, a year of
-bench/dashboard.py's data (10 million page views) closes in 52 calls, 49-51 s in all."""
+bench/dashboard.py's data (10 million page views) closes in 52 calls, 1,350 s in all
+(with migration 0026's kinds)."""
+PAGEVIEWS_PER_STEP = 500_000
+"""Most page views of a call's days, but one day's whatever it holds: the memory of a
+closing's statements grows with its days' pages, visits and articles, and was measured
+(under chdb's 1.5 GiB) on the 10 M bench's weeks, at most ~360 k page views each; a site
+of 100 M a year has as many in a day."""
 RUNS_PER_STEP = 2
 """Runs of months per call: a month's two, or, after an upgrade, a year's in a few rounds."""
 
@@ -86,10 +93,23 @@ async def close_due(ch: AsyncClickHouse, site: str, timezone: str, last: dt.date
     last = min(last, first + dt.timedelta(days=DAYS_PER_STEP - 1))
     if first > last:
         return []
+    last = await _step_end(ch, site, first, last)
     await _close(ch, site, timezone, first, last)
     for span, start in _spans_ending(first, last):
         await _close_span(ch, site, span, start)
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+async def _step_end(ch: AsyncClickHouse, site: str, first: dt.date, last: dt.date) -> dt.date:
+    """The last of the days `first`..`last` that one call closes: those whose page views
+    add up to `PAGEVIEWS_PER_STEP` at most, `first` at least."""
+    days = await ch.query(sql.DAY_PAGEVIEWS, {"site": site, "first": first, "last": last})
+    step = 0
+    for day, pageviews in days:
+        step += pageviews
+        if step > PAGEVIEWS_PER_STEP and day > first:
+            return day - dt.timedelta(days=1)
+    return last
 
 
 async def close_again(

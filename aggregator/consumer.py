@@ -254,7 +254,7 @@ class Aggregator:
                 await self._sleep(left)
 
     async def close_due(self) -> int:
-        """Close the days due of every site, up to `closing.DAYS_PER_STEP` each, and its
+        """Close the days due of every site, a step of them each (`closing.close_due`), and its
         runs of months due, up to `closing.RUNS_PER_STEP` (see `aggregator.closing`);
         returns how many days. While a site has more, the next round comes
         `BACKLOG_PAUSE` times this one's duration later, else `CLOSE_EVERY` seconds later.
@@ -284,7 +284,8 @@ class Aggregator:
             if done:
                 await self._redis.srem(keys.late_days(site), *(d.isoformat() for d in done))
             total += len(closed)
-            backlog = backlog or len(closed) == closing.DAYS_PER_STEP
+            # Days are left where this call stopped before the last due (a step's days).
+            backlog = backlog or (bool(closed) and closed[-1] < last)
             backlog = backlog or len(runs) == closing.RUNS_PER_STEP
         now = time.monotonic()
         self._close_at = now + (BACKLOG_PAUSE * (now - started) if backlog else CLOSE_EVERY)

@@ -40,6 +40,12 @@ CLOSING_VERSION = "SELECT now64(3, 'UTC')"
 FIRST_DAY = f"SELECT minOrNull(date) FROM {_of_site(tables.SITE_VISITORS, _DAY_ROWS)}"
 """The site's first day with visitors: where its first closing starts."""
 
+DAY_PAGEVIEWS = (
+    "SELECT date, sum(pageviews) "
+    f"FROM {_of_site(tables.SITE_VISITORS, _DAY_ROWS, _DAYS)} GROUP BY date ORDER BY date"
+)
+"""The site's page views per day of {first}..{last} (how many of them a closing takes)."""
+
 CLOSED_MARKERS = (
     "SELECT span, date, max(version) "
     f"FROM {_of_site(tables.CLOSED_COUNTS, 'kind = {closed:String}')} GROUP BY span, date"

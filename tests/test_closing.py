@@ -106,6 +106,25 @@ async def test_days_close_an_hour_after_they_end_oldest_first(
     ]  # fmt: skip
 
 
+async def test_a_call_closes_fewer_days_where_they_hold_more_page_views_than_a_step(
+    site, clock, aggregator, ch, redis_db, monkeypatch
+):
+    monkeypatch.setattr(closing, "PAGEVIEWS_PER_STEP", 2)
+    clock.now_ms = NOV_1_UTC + 28 * DAY_MS + 18 * 3_600_000  # Nov 30, 01:00 in Hà Nội
+    add_page_views(redis_db, SITE, PAGE_VIEWS[:5], clock())
+    await aggregator.drain()  # and its first round of closing
+    database, last = AsyncClickHouse(ch), dt.date(2023, 11, 29)
+    # Nov 2 holds 3 page views: alone, over the step; Nov 3 and 4, 1 each: a week.
+    assert sorted((await closed(database, SITE)).days) == [dt.date(2023, 11, 2)]
+    steps = []
+    while days := await closing.close_due(database, SITE, TZ, last):
+        steps.append((days[0].day, days[-1].day))
+    assert steps == [(3, 9), (10, 16), (17, 23), (24, 29)]
+    assert await numbers(ch, "2023-11-01", "2023-11-29") == (
+        await numbers(ch, "2023-11-01", "2023-11-29", raw=True)
+    )
+
+
 async def close_all_at(now_ms: int, clock, aggregator, redis_db) -> None:
     """At `now_ms`: `PAGE_VIEWS` added, aggregated, and every day due closed."""
     clock.now_ms = now_ms
