@@ -140,10 +140,8 @@ def for_breakdown(
 
 def _kept_by_page(prop: Property) -> bool:
     """Whether closed days keep each page's numbers per value of the visit property `prop`
-    (`closed_counts.PAIRED`, `BY_PAGE`, the exit page)."""
-    if prop.name == "visit:exit_page":
-        return True
-    return prop.is_visit and prop.in_visits in (*closed_counts.PAIRED, *closed_counts.BY_PAGE)
+    (`closed_counts.CLICKED`: `PAIRED`, `BY_PAGE`, the exit page)."""
+    return prop.is_visit and visit_kind(prop) in closed_counts.CLICKED
 
 
 def visit_road(sel: Selection, *, raw: bool = False) -> VisitRoad:
