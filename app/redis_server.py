@@ -20,6 +20,7 @@ its AOF is flushed) before a new one starts on the same AOF, never joined.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import logging
@@ -76,10 +77,30 @@ def _bundled(name: str) -> str:
     return str(path)
 
 
+# Below Linux's ephemeral range (32768-60999 by default), where the kernel picks the
+# source ports of outgoing connections and the ports of bind(0): a port handed out
+# here cannot be taken by a client's connection, or by another process's bind(0),
+# between this check and the server's own bind. Above the usual services' ports.
+FREE_PORTS = range(20000, 32768)
+# Two ports asked for in a row, before either server binds, must differ.
+_handed_out: collections.deque[int] = collections.deque(maxlen=64)
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port no one is bound to now, chosen at random from `FREE_PORTS`,
+    and not one this process handed out lately."""
+    for _ in range(100):
+        port = secrets.choice(FREE_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.append(port)
+        return port
+    raise RedisServerError(f"no free loopback port in {FREE_PORTS.start}-{FREE_PORTS.stop - 1}")
 
 
 class EmbeddedRedis:

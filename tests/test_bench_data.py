@@ -6,9 +6,7 @@ from __future__ import annotations
 from bench import dashboard_data
 
 
-def test_the_generator_makes_the_page_views_asked_in_statements_of_distinct_visits(
-    ch, monkeypatch
-):
+def test_the_generator_makes_the_page_views_asked_in_statements_of_distinct_visits(ch, monkeypatch):
     monkeypatch.setattr(dashboard_data, "STATEMENT_PAGEVIEWS", 10_000)
     dashboard_data.fill(ch, dashboard_data.SITE, 25_000)
     ((pageviews, engagements, ids, visits, latest),) = ch.query(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import collections
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
 import redis
 from redis.exceptions import AuthenticationError
 
-from app.redis_server import EmbeddedRedis, RedisServerError, find_redis_server
+from app import redis_server
+from app.redis_server import EmbeddedRedis, RedisServerError, find_redis_server, free_port
 from footfall.connections import sync_redis
 
 
@@ -34,6 +37,25 @@ def test_two_embedded_servers_get_different_ports(tmp_path):
     with EmbeddedRedis(tmp_path / "a") as a, EmbeddedRedis(tmp_path / "b") as b:
         assert a.port != b.port
         assert sync_redis(a.url).ping() and sync_redis(b.url).ping()
+
+
+def test_a_free_port_is_neither_bound_nor_handed_out_before(monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        monkeypatch.setattr(redis_server, "FREE_PORTS", range(port, port + 2))
+        monkeypatch.setattr(redis_server, "_handed_out", collections.deque(maxlen=64))
+        assert free_port() == port + 1
+        with pytest.raises(RedisServerError, match="no free loopback port"):
+            free_port()  # the other was handed out: its server may not have bound yet
+
+
+def test_free_ports_lie_below_the_kernels_ephemeral_range():
+    # Clients' source ports come from that range: one taken between the check and
+    # the server's bind was the parallel suite's "address already in use".
+    first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    assert redis_server.FREE_PORTS.stop <= first_ephemeral
+    assert all(free_port() in redis_server.FREE_PORTS for _ in range(20))
 
 
 def test_the_embedded_redis_requires_its_password(tmp_path):
