@@ -14,14 +14,19 @@ is over they no longer change, so the aggregator closes it:
   `PAGEVIEWS_PER_STEP` page views (one at least): the INSERTs of every rollup's counts of
   those days (`sql.CLOSE_DAYS`) and one of each day's top articles
   (`closed_counts.TOP_ARTICLES`), then one of their markers; when it closes the last
-  day of a week (Monday to Sunday), a month or a quarter, its sums, top articles and
-  marker follow, so that a long period reads a few spans' rows instead of every day's;
+  day of a week (Monday to Sunday), a month or a quarter, its sums (a statement per
+  piece of its kinds, `SPAN_PIECE_ROWS`), top articles and marker follow, so that a long
+  period reads a few spans' rows instead of every day's;
 * `close_runs` closes the runs of months (`closed_counts.MONTH_RUNS`: the whole
   months of a 6mo or 12mo period) once all their months are closed, from the months'
   sums, the latest first, at most `RUNS_PER_STEP` of them a call;
 * `close_again` closes anew the closed days (and their spans and runs) that late events were
   added to: the aggregator notes those days in Redis before it acknowledges their
   batch, and closes them again in its next round, once for many batches.
+
+The aggregator closes `in_background` (`footfall.connections`): under `footfall serve`,
+where chdb runs one statement at a time, the dashboard's queries go before the closing's
+next statement and wait for one at most.
 
 Every closing has a version, read from ClickHouse's clock before its states are
 read: a later closing reads a later snapshot and has the higher version, so the
@@ -61,6 +66,14 @@ PAGEVIEWS_PER_STEP = 500_000
 closing's statements grows with its days' pages, visits and articles, and was measured
 (under chdb's 1.5 GiB) on the 10 M bench's weeks, at most ~360 k page views each; a site
 of 100 M a year has as many in a day."""
+SPAN_PIECE_ROWS = 2_000_000
+"""About how many rows of its days (or months) one statement of a span's sums reads, a
+kind's at least: under `footfall serve` each statement holds chdb's one thread, so the
+dashboard's queries wait for it. A month of the 10 M bench's days is 21 M rows of 185
+kinds (0.8 M at most): 38 s in one statement, 25 s in 13 pieces of 3 s at most (both
+with other work on the machine)."""
+AFTER_EVERY_KIND = "\uffff"
+"""A string after every kind's name (they are ASCII): where the last piece of kinds ends."""
 RUNS_PER_STEP = 2
 """Runs of months per call: a month's two, or, after an upgrade, a year's in a few rounds."""
 
@@ -170,13 +183,32 @@ async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date)
     then its marker."""
     ((version,),) = await ch.query(sql.CLOSING_VERSION)
     first, last = start, span_end(span, start)
+    months = closed_counts.MONTH_RUNS.get(span)
     params = _KINDS | {
         "site": site, "span": span, "start": start, "first": first, "last": last,
-        "version": version, "parts": "month" if span in closed_counts.MONTH_RUNS else "day",
+        "version": version, "parts": "month" if months else "day",
+        "last_part": add_months(start, months - 1) if months else last,
     }  # fmt: skip
-    await ch.command(sql.CLOSE_SPAN, params)
+    last_part = await ch.query(sql.KINDS_OF_PART, params)
+    for after, before in _pieces(last_part, months or (last - first).days + 1):
+        await ch.command(sql.CLOSE_SPAN, params | {"after": after, "before": before})
     await _top_articles(ch, site, span, start, start, version)
     await ch.command(sql.MARK_SPAN_CLOSED, params)
+
+
+def _pieces(last_part: list[tuple[str, int]], parts: int) -> list[tuple[str, str]]:
+    """Ranges of kinds (first included, last excluded) that cover every kind, each of about
+    `SPAN_PIECE_ROWS` rows of a span of `parts` parts like its last one (`last_part`: its
+    rows per kind, by kind), or of one kind. A kind the last part lacks falls in a range
+    all the same."""
+    starts = [""]
+    rows = 0
+    for kind, count in last_part:
+        if rows and rows + count * parts > SPAN_PIECE_ROWS:
+            starts.append(kind)
+            rows = 0
+        rows += count * parts
+    return list(zip(starts, [*starts[1:], AFTER_EVERY_KIND], strict=True))
 
 
 async def _top_articles(

@@ -156,6 +156,8 @@ class Aggregator:
         self._settings = settings
         self._redis = redis
         self._clickhouse = clickhouse
+        # No one waits for a closing: its statements let the dashboard's queries go first.
+        self._closing = clickhouse.in_background()
         self._consumer = consumer
         self._clock = clock
         self._sleep = sleep
@@ -273,9 +275,9 @@ class Aggregator:
             noted = await self._redis.smembers(keys.late_days(site))
             late = {dt.date.fromisoformat(_text(day)) for day in noted}
             try:
-                again = await closing.close_again(self._clickhouse, site, timezone, late)
-                closed = await closing.close_due(self._clickhouse, site, timezone, last)
-                runs = await closing.close_runs(self._clickhouse, site)
+                again = await closing.close_again(self._closing, site, timezone, late)
+                closed = await closing.close_due(self._closing, site, timezone, last)
+                runs = await closing.close_runs(self._closing, site)
             except (DatabaseError, OperationalError, OSError) as e:
                 log.warning("closing the days of %s failed, trying again later: %s", site, e)
                 continue

@@ -213,12 +213,39 @@ class _Idle:
             self.timer = loop.call_later(self.after_s, give_back)
 
 
+QUIET_S = 0.1
+"""How long background work waits after the last call made for someone: the queries of a
+dashboard page's calls follow each other closer than that."""
+WAIT_AT_MOST_S = 1.0
+"""How long background work waits for a quiet moment before its next statement: under
+calls that never stop, it still goes on, a statement a second."""
+
+
+class _Turns:
+    """Whose turn the one thread is: calls made for someone (a dashboard's query, an insert)
+    go first, background work (closing days) when they have been quiet for `QUIET_S`."""
+
+    def __init__(self) -> None:
+        self.foreground = 0
+        self.last_done = -QUIET_S
+
+    async def quiet(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Until no call made for someone has run or waited for `QUIET_S`, or for
+        `WAIT_AT_MOST_S`."""
+        give_up = loop.time() + WAIT_AT_MOST_S
+        while self.foreground or loop.time() - self.last_done < QUIET_S:
+            if loop.time() >= give_up:
+                return
+            await asyncio.sleep(QUIET_S / 4)
+
+
 class AsyncClickHouse:
     """Runs a sync ClickHouse client's calls on one worker thread, for async code.
 
     One thread serializes the calls: chdb's engine is not to be entered from
     several threads of a process at once, and a single connection to a server
-    needs no more. With `give_back_after_s` (an in-process engine's), the engine
+    needs no more. Work no one waits for runs `in_background`: its calls let those made
+    for someone go first. With `give_back_after_s` (an in-process engine's), the engine
     gives the memory its allocator keeps back to the system once no call has come for
     that long: idle, `footfall serve` keeps what it holds, not its busiest moment.
     """
@@ -226,8 +253,10 @@ class AsyncClickHouse:
     def __init__(self, client: ClickHouse, *, give_back_after_s: float | None = None):
         self.client = client
         self.query_settings: dict[str, Any] = {}
+        self.background = False
         self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="clickhouse")
         self._idle = _Idle(give_back_after_s)
+        self._turns = _Turns()
 
     def with_query_settings(self, **settings: Any) -> Self:
         """The same client on the same thread, whose `query` calls run with `settings` too:
@@ -236,8 +265,20 @@ class AsyncClickHouse:
         budgeted.query_settings = {**self.query_settings, **settings}
         return budgeted
 
+    def in_background(self) -> Self:
+        """The same client on the same thread, whose calls wait for a quiet moment (see
+        `_Turns`): under `footfall serve` a closing's statements, each seconds long on a
+        large site, would otherwise hold the dashboard's queries behind them."""
+        background = copy.copy(self)
+        background.background = True
+        return background
+
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
+        if self.background:
+            await self._turns.quiet(loop)
+        else:
+            self._turns.foreground += 1
         self._idle.busy()
         try:
             return await loop.run_in_executor(
@@ -245,6 +286,9 @@ class AsyncClickHouse:
             )
         finally:
             self._idle.done(loop, self._give_back)
+            if not self.background:
+                self._turns.foreground -= 1
+                self._turns.last_done = loop.time()
 
     def _give_back(self) -> None:
         self._idle.timer = None

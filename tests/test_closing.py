@@ -270,6 +270,58 @@ async def test_late_events_close_their_day_and_month_again(site, clock, aggregat
     assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).days
 
 
+class NotingCommands(AsyncClickHouse):
+    """The test's ClickHouse, noting the statements it runs as commands (the closing's)."""
+
+    def __init__(self, client) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(client)
+        self.commands: list[str] = []
+
+    async def command(self, sql, parameters=None):  # type: ignore[no-untyped-def]
+        self.commands.append(sql)
+        await super().command(sql, parameters)
+
+
+def latest_month(ch) -> list[tuple]:
+    """Every kind's rows of November's month at its latest closing."""
+    return ch.query(
+        "SELECT kind, key, value, visitors, visits, pageviews, engaged_ms, entries, bounces, "
+        "duration_ms, title FROM closed_counts WHERE span = 'month' AND kind != 'closed' "
+        "AND version = (SELECT max(version) FROM closed_counts WHERE span = 'month') "
+        "ORDER BY ALL"
+    ).result_rows
+
+
+async def test_a_span_summed_a_kind_at_a_time_holds_what_one_statement_sums(
+    site, clock, aggregator, ch, redis_db, monkeypatch
+):
+    await close_all_at(NOV_1_UTC + 31 * DAY_MS, clock, aggregator, redis_db)
+    in_one = latest_month(ch)
+    monkeypatch.setattr(closing, "SPAN_PIECE_ROWS", 1)  # a statement per kind of Nov 30
+    noting = NotingCommands(ch)
+    await closing.close_again(noting, SITE, TZ, {dt.date(2023, 11, 3)})
+    kinds = ch.query(
+        "SELECT uniq(kind) FROM closed_counts WHERE span = 'day' AND date = '2023-11-30' "
+        "AND kind NOT IN ('closed', 'top_articles')"
+    ).result_rows[0][0]
+    assert kinds > 20
+    # The month's statements, and the one of Nov 3's week (its Sunday had no page view).
+    assert noting.commands.count(sql.CLOSE_SPAN) == kinds + 1
+    assert latest_month(ch) == in_one
+    assert {kind for kind, *_ in in_one} > {"page", "articles", "site:page"}
+
+
+def test_a_spans_pieces_cover_every_kind_once_even_those_its_last_part_lacks(monkeypatch):
+    monkeypatch.setattr(closing, "SPAN_PIECE_ROWS", 10)
+    last_day = [("articles", 2), ("page", 1), ("page:country", 1), ("site", 1)]
+    pieces = closing._pieces(last_day, parts=7)  # 14, 7, 7, 7 rows in a week
+    assert pieces == [("", "page"), ("page", "page:country"), ("page:country", "site"),
+                      ("site", closing.AFTER_EVERY_KIND)]  # fmt: skip
+    for kind in ("article", "articles", "exit_page", "page", "page:browser", "site:page", "x"):
+        assert sum(after <= kind < before for after, before in pieces) == 1
+    assert closing._pieces([], parts=30) == [("", closing.AFTER_EVERY_KIND)]
+
+
 async def test_a_closing_cut_short_leaves_counts_that_no_query_reads(
     site, clock, aggregator, ch, redis_db
 ):
