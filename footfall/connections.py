@@ -216,23 +216,21 @@ class _Idle:
 QUIET_S = 0.1
 """How long background work waits after the last call made for someone: the queries of a
 dashboard page's calls follow each other closer than that."""
-WAIT_AT_MOST_S = 1.0
-"""How long background work waits for a quiet moment before its next statement: under
-calls that never stop, it still goes on, a statement a second."""
 
 
 class _Turns:
     """Whose turn the one thread is: calls made for someone (a dashboard's query, an insert)
-    go first, background work (closing days) when they have been quiet for `QUIET_S`."""
+    go first, background work (closing days) once they have been quiet for `QUIET_S`, or
+    once it has waited as long as its last call took: under calls that never stop, it
+    still has about half the thread."""
 
     def __init__(self) -> None:
         self.foreground = 0
         self.last_done = -QUIET_S
+        self.last_background_s = 0.0
 
     async def quiet(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Until no call made for someone has run or waited for `QUIET_S`, or for
-        `WAIT_AT_MOST_S`."""
-        give_up = loop.time() + WAIT_AT_MOST_S
+        give_up = loop.time() + max(QUIET_S, self.last_background_s)
         while self.foreground or loop.time() - self.last_done < QUIET_S:
             if loop.time() >= give_up:
                 return
@@ -280,13 +278,16 @@ class AsyncClickHouse:
         else:
             self._turns.foreground += 1
         self._idle.busy()
+        started = loop.time()
         try:
             return await loop.run_in_executor(
                 self._executor, functools.partial(fn, *args, **kwargs)
             )
         finally:
             self._idle.done(loop, self._give_back)
-            if not self.background:
+            if self.background:
+                self._turns.last_background_s = loop.time() - started
+            else:
                 self._turns.foreground -= 1
                 self._turns.last_done = loop.time()
 
