@@ -187,7 +187,6 @@ async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date)
     params = _KINDS | {
         "site": site, "span": span, "start": start, "first": first, "last": last,
         "version": version, "parts": "month" if months else "day",
-        "last_part": add_months(start, months - 1) if months else last,
     }  # fmt: skip
     last_part = await ch.query(sql.KINDS_OF_PART, params)
     for after, before in _pieces(last_part, months or (last - first).days + 1):
@@ -198,9 +197,9 @@ async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date)
 
 def _pieces(last_part: list[tuple[str, int]], parts: int) -> list[tuple[str, str]]:
     """Ranges of kinds (first included, last excluded) that cover every kind, each of about
-    `SPAN_PIECE_ROWS` rows of a span of `parts` parts like its last one (`last_part`: its
-    rows per kind, by kind), or of one kind. A kind the last part lacks falls in a range
-    all the same."""
+    `SPAN_PIECE_ROWS` rows of a span of `parts` parts like its last one with visitors
+    (`last_part`: its rows per kind, by kind), or of one kind. A kind that part lacks
+    falls in a range all the same."""
     starts = [""]
     rows = 0
     for kind, count in last_part:

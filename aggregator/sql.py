@@ -298,14 +298,17 @@ _LATEST = (
     "(date, version) GLOBAL IN (SELECT date, max(version) "
     f"FROM {_of_site(tables.CLOSED_COUNTS, 'kind = {closed:String}', _PARTS, _DAYS)} GROUP BY date)"
 )
+_LAST_PART = (
+    "date = (SELECT max(date) "
+    f"FROM {_of_site(tables.CLOSED_COUNTS, 'kind = {site_kind:String}', _PARTS, _DAYS)})"
+)
 KINDS_OF_PART = (
-    "SELECT kind, count() "
-    f"FROM {_of_site(tables.CLOSED_COUNTS, _PARTS, 'date = {last_part:Date}', _COUNTED)} "
+    f"SELECT kind, count() FROM {_of_site(tables.CLOSED_COUNTS, _PARTS, _LAST_PART, _COUNTED)} "
     "GROUP BY kind ORDER BY kind"
 )
-"""The rows of each kind of a span's last part (day, or month of a run) {last_part}, every
-closing's: how its sums are cut into pieces (a span's whole rows took a second to count on
-the 10 M bench; its last day's, 30 times fewer)."""
+"""The rows of each kind of the last of the {parts} (days, or a run's months) {first}..{last}
+that had visitors, every closing's: how a span's sums are cut into pieces (a month's
+rows took a second to count on the 10 M bench; its last day's, 30 times fewer)."""
 CLOSE_SPAN = (
     f"{_INTO_VISIT_COUNTS}SELECT {{site:String}}, kind, {{span:String}}, {{start:Date}}, key, "
     "value, sum(visitors), sum(visits), sum(pageviews), sum(engaged_ms), sum(entries), "
