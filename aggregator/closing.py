@@ -9,7 +9,8 @@ is over they no longer change, so the aggregator closes it:
 * a day is closed an hour after it ends in the site's timezone (`CLOSE_GRACE_MS`):
   events are stamped when received and ids change at midnight, so only an
   aggregator that fell behind, and imports, add to a day after that;
-* `close_due` closes a site's days after its last closed one, oldest first, at
+* `close_due` closes the spans a closing cut short left unclosed, then a site's days
+  after its last closed one, oldest first, at
   most `DAYS_PER_STEP` of them a call, fewer where they hold more than
   `PAGEVIEWS_PER_STEP` page views (one at least): the INSERTs of every rollup's counts of
   those days (`sql.CLOSE_DAYS`) and one of each day's top articles
@@ -97,6 +98,8 @@ async def close_due(ch: AsyncClickHouse, site: str, timezone: str, last: dt.date
     """Close the site's days after its last closed one up to `last` (at most
     `DAYS_PER_STEP` of them); returns the days closed."""
     now = await closed(ch, site)
+    for span, start in _spans_missing(now):
+        await _close_span(ch, site, span, start)
     if now.through is not None:
         first = now.through + dt.timedelta(days=1)
     else:
@@ -238,6 +241,26 @@ def _spans_ending(first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:
             if span_end(span, start) == day:
                 ending.append((span, start))
     return ending
+
+
+def _spans_missing(now: Closed) -> list[tuple[str, dt.date]]:
+    """(span, first day) of the weeks, months and quarters whose days are closed (from the
+    site's first closed day on) but which are not: a closing cut short after its days'
+    markers leaves them so, and no later call would end them (queries would read their
+    days: right, but slower, and the runs of months wait for every month)."""
+    if now.through is None:
+        return []
+    first = min(now.days)
+    return [
+        (span, start)
+        for span, start in _spans_ending(first, now.through)
+        if start not in now.of(span)
+        and all(
+            day in now.days
+            for n in range((span_end(span, start) - start).days + 1)
+            if (day := start + dt.timedelta(days=n)) >= first
+        )
+    ]
 
 
 async def closed(ch: AsyncClickHouse, site: str) -> Closed:

@@ -357,6 +357,35 @@ async def test_a_closing_cut_short_leaves_counts_that_no_query_reads(
     assert served[0]["visitors"] == 4  # v1 on Nov 2, 3 and 4, v2
 
 
+async def test_spans_left_unclosed_by_a_closing_cut_short_close_at_the_next_call(
+    site, clock, aggregator, ch, redis_db
+):
+    clock.now_ms = NOV_1_UTC + 3 * DAY_MS  # Nov 4, 07:00 in Hà Nội
+    add_page_views(redis_db, SITE, PAGE_VIEWS[:5], clock())
+    await aggregator.drain()
+    while await aggregator.close_due():
+        pass
+    clock.now_ms = NOV_1_UTC + 31 * DAY_MS  # Dec 2
+    add_page_views(redis_db, SITE, PAGE_VIEWS[5:], clock())
+    await aggregator.drain()
+    # A closing of Nov 4-30 stops after its days' markers, before its weeks' and month's sums.
+    database = AsyncClickHouse(ch)
+    await closing._close(database, SITE, TZ, dt.date(2023, 11, 4), dt.date(2023, 11, 30))
+    cut = await closed(database, SITE)
+    assert cut.through == dt.date(2023, 11, 30) and not cut.months and not cut.weeks
+    assert await closing.close_due(database, SITE, TZ, dt.date(2023, 11, 30)) == []
+    now = await closed(database, SITE)
+    assert sorted(now.weeks) == [dt.date(2023, 10, 30) + dt.timedelta(weeks=n) for n in range(4)]
+    assert list(now.months) == [dt.date(2023, 11, 1)]
+    assert span_counts(ch, "month") == [
+        (dt.date(2023, 11, 1), "/a", 4), (dt.date(2023, 11, 1), "/b", 1),
+        (dt.date(2023, 11, 1), "/c", 1),
+    ]  # fmt: skip
+    assert await numbers(ch, "2023-11-01", "2023-11-30") == (
+        await numbers(ch, "2023-11-01", "2023-11-30", raw=True)
+    )
+
+
 # Page views from June to November: June to October, July to November are runs of five
 # whole months.
 SUMMER = [
