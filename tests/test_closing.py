@@ -327,14 +327,19 @@ def test_a_spans_pieces_cover_every_kind_once_even_those_its_last_part_lacks(mon
     assert closing._pieces([], parts=30) == [("", closing.AFTER_EVERY_KIND)]
 
 
-async def test_a_closing_cut_short_leaves_counts_that_no_query_reads(
-    site, clock, aggregator, ch, redis_db
-):
-    clock.now_ms = NOV_1_UTC + 3 * DAY_MS  # Nov 4, 07:00 in Hà Nội
+async def close_through_nov_3(clock, aggregator, redis_db) -> None:
+    """At Nov 4, 07:00 in Hà Nội: the page views of Nov 2-4 aggregated, every day due closed."""
+    clock.now_ms = NOV_1_UTC + 3 * DAY_MS
     add_page_views(redis_db, SITE, PAGE_VIEWS[:5], clock())
     await aggregator.drain()
     while await aggregator.close_due():
         pass
+
+
+async def test_a_closing_cut_short_leaves_counts_that_no_query_reads(
+    site, clock, aggregator, ch, redis_db
+):
+    await close_through_nov_3(clock, aggregator, redis_db)
     database = AsyncClickHouse(ch)
     assert (await closed(database, SITE)).through == dt.date(2023, 11, 3)
     # The first closing of Nov 4 stops after two of its statements (ClickHouse went away):
@@ -360,11 +365,7 @@ async def test_a_closing_cut_short_leaves_counts_that_no_query_reads(
 async def test_spans_left_unclosed_by_a_closing_cut_short_close_at_the_next_call(
     site, clock, aggregator, ch, redis_db
 ):
-    clock.now_ms = NOV_1_UTC + 3 * DAY_MS  # Nov 4, 07:00 in Hà Nội
-    add_page_views(redis_db, SITE, PAGE_VIEWS[:5], clock())
-    await aggregator.drain()
-    while await aggregator.close_due():
-        pass
+    await close_through_nov_3(clock, aggregator, redis_db)
     clock.now_ms = NOV_1_UTC + 31 * DAY_MS  # Dec 2
     add_page_views(redis_db, SITE, PAGE_VIEWS[5:], clock())
     await aggregator.drain()
