@@ -290,10 +290,7 @@ MARK_DAYS_CLOSED = (
 
 _PARTS = "span = {parts:String}"
 _COUNTED = "kind NOT IN ({closed:String}, {top_articles:String})"
-_KINDS_FROM_TO = (
-    "kind >= {after:String} AND kind < {before:String} "
-    "AND kind NOT IN ({closed:String}, {top_articles:String})"
-)
+_KINDS_FROM_TO = "kind >= {after:String} AND kind < {before:String}"
 _LATEST = (
     "(date, version) GLOBAL IN (SELECT date, max(version) "
     f"FROM {_of_site(tables.CLOSED_COUNTS, 'kind = {closed:String}', _PARTS, _DAYS)} GROUP BY date)"
@@ -314,7 +311,7 @@ CLOSE_SPAN = (
     "value, sum(visitors), sum(visits), sum(pageviews), sum(engaged_ms), sum(entries), "
     "sum(bounces), sum(duration_ms), "
     f"argMaxIf(title, date, title != ''), {_VERSION} "
-    f"FROM {_of_site(tables.CLOSED_COUNTS, _KINDS_FROM_TO, _PARTS, _DAYS, _LATEST)} "
+    f"FROM {_of_site(tables.CLOSED_COUNTS, _KINDS_FROM_TO, _PARTS, _DAYS, _COUNTED, _LATEST)} "
     "GROUP BY kind, key, value"
 )
 """The sums of the kinds {after} (included) to {before} (excluded) of the span {span} starting
