@@ -96,7 +96,8 @@ def last_due(today_an_hour_ago: dt.date) -> dt.date:
 
 async def close_due(ch: AsyncClickHouse, site: str, timezone: str, last: dt.date) -> list[dt.date]:
     """Close the site's days after its last closed one up to `last` (at most
-    `DAYS_PER_STEP` of them); returns the days closed."""
+    `DAYS_PER_STEP` of them), after the spans a closing cut short left unclosed; returns
+    the days closed."""
     now = await closed(ch, site)
     for span, start in _spans_missing(now):
         await _close_span(ch, site, span, start)
