@@ -16,8 +16,8 @@ is over they no longer change, so the aggregator closes it:
   those days (`sql.CLOSE_DAYS`) and one of each day's top articles
   (`closed_counts.TOP_ARTICLES`), then one of their markers; when it closes the last
   day of a week (Monday to Sunday), a month or a quarter, its sums (a statement per
-  piece of its kinds, `SPAN_PIECE_ROWS`), top articles and marker follow, so that a long
-  period reads a few spans' rows instead of every day's;
+  piece of its kinds and keys, `SPAN_PIECE_ROWS`), top articles and marker follow, so
+  that a long period reads a few spans' rows instead of every day's;
 * `close_runs` closes the runs of months (`closed_counts.MONTH_RUNS`: the whole
   months of a 6mo or 12mo period) once all their months are closed, from the months'
   sums, the latest first, at most `RUNS_PER_STEP` of them a call;
@@ -69,10 +69,12 @@ closing's statements grows with its days' pages, visits and articles, and was me
 of 100 M a year has as many in a day."""
 SPAN_PIECE_ROWS = 2_000_000
 """About how many rows of its days (or months) one statement of a span's sums reads, a
-kind's at least: under `footfall serve` each statement holds chdb's one thread, so the
+key's at least: under `footfall serve` each statement holds chdb's one thread, so the
 dashboard's queries wait for it. A month of the 10 M bench's days is 21 M rows of 185
 kinds (0.8 M at most): 38 s in one statement, 25 s in 13 pieces of 3 s at most (both
-with other work on the machine)."""
+with other work on the machine). A kind bigger than that is cut by its keys: its run of
+11 months (2.9 M rows), 2.2 s in one statement, 2.4 s in 4 pieces of 0.7 s at most (cut by
+a hash of the key instead, each piece reads the whole kind: 4.2 s)."""
 AFTER_EVERY_KIND = "\uffff"
 """A string after every kind's name (they are ASCII): where the last piece of kinds ends."""
 RUNS_PER_STEP = 2
@@ -192,26 +194,44 @@ async def _close_span(ch: AsyncClickHouse, site: str, span: str, start: dt.date)
         "site": site, "span": span, "start": start, "first": first, "last": last,
         "version": version, "parts": "month" if months else "day",
     }  # fmt: skip
+    parts = months or (last - first).days + 1
     last_part = await ch.query(sql.KINDS_OF_PART, params)
-    for after, before in _pieces(last_part, months or (last - first).days + 1):
-        await ch.command(sql.CLOSE_SPAN, params | {"after": after, "before": before})
+    big = [kind for kind, rows in last_part if rows * parts > SPAN_PIECE_ROWS]
+    keys = await ch.query(sql.KEYS_OF_PART, params | {"kinds": big}) if big else []
+    for after, before in _pieces(last_part, keys, parts):
+        await ch.command(
+            sql.CLOSE_SPAN,
+            params | {"after": after[0], "after_key": after[1],
+                      "before": before[0], "before_key": before[1]},
+        )  # fmt: skip
     await _top_articles(ch, site, span, start, start, version)
     await ch.command(sql.MARK_SPAN_CLOSED, params)
 
 
-def _pieces(last_part: list[tuple[str, int]], parts: int) -> list[tuple[str, str]]:
-    """Ranges of kinds (first included, last excluded) that cover every kind, each of about
-    `SPAN_PIECE_ROWS` rows of a span of `parts` parts like its last one with visitors
-    (`last_part`: its rows per kind, by kind), or of one kind. A kind that part lacks
-    falls in a range all the same."""
-    starts = [""]
+Bound = tuple[str, str]
+"""Where a piece of a span's sums starts or ends: a kind, and a key of it ('' for its first)."""
+
+
+def _pieces(
+    last_part: list[tuple[str, int]], keys: list[tuple[str, str, int]], parts: int
+) -> list[tuple[Bound, Bound]]:
+    """Ranges of (kind, key) (first included, last excluded) that cover every kind and key,
+    each of about `SPAN_PIECE_ROWS` rows of a span of `parts` parts like its last one with
+    visitors, or of one key. `last_part` holds its rows per kind, by kind; `keys`, per kind
+    and key, by kind and key, those of the kinds too big for one piece. A kind or key that
+    part lacks falls in a range all the same."""
+    keys_of: dict[str, list[tuple[str, int]]] = {}
+    for kind, key, rows in keys:
+        keys_of.setdefault(kind, []).append((key, rows))
+    starts: list[Bound] = [("", "")]
     rows = 0
-    for kind, count in last_part:
-        if rows and rows + count * parts > SPAN_PIECE_ROWS:
-            starts.append(kind)
-            rows = 0
-        rows += count * parts
-    return list(zip(starts, [*starts[1:], AFTER_EVERY_KIND], strict=True))
+    for kind, kind_rows in last_part:
+        for key, count in keys_of.get(kind, [("", kind_rows)]):
+            if rows and rows + count * parts > SPAN_PIECE_ROWS:
+                starts.append((kind, key))
+                rows = 0
+            rows += count * parts
+    return list(zip(starts, [*starts[1:], (AFTER_EVERY_KIND, "")], strict=True))
 
 
 async def _top_articles(

@@ -292,39 +292,53 @@ def latest_month(ch) -> list[tuple]:
     ).result_rows
 
 
-async def test_a_span_summed_a_kind_at_a_time_holds_what_one_statement_sums(
+async def test_a_span_summed_a_key_at_a_time_holds_what_one_statement_sums(
     site, clock, aggregator, ch, redis_db, monkeypatch
 ):
     await close_all_at(NOV_1_UTC + 31 * DAY_MS, clock, aggregator, redis_db)
     in_one = latest_month(ch)
-    monkeypatch.setattr(closing, "SPAN_PIECE_ROWS", 1)  # a statement per kind
+    monkeypatch.setattr(closing, "SPAN_PIECE_ROWS", 1)  # every kind cut, a statement per key
     noting = NotingCommands(ch)
     await closing.close_again(noting, SITE, TZ, {dt.date(2023, 11, 3)})
 
-    def kinds(day: str) -> int:
+    def keys(day: str) -> int:
         return ch.query(
-            "SELECT uniq(kind) FROM closed_counts WHERE span = 'day' AND date = {day:Date} "
-            "AND kind NOT IN ('closed', 'top_articles')",
+            "SELECT uniq(kind, key) FROM closed_counts WHERE span = 'day' "
+            "AND date = {day:Date} AND kind NOT IN ('closed', 'top_articles')",
             parameters={"day": day},
         ).result_rows[0][0]
 
-    # The kinds of the last day with visitors of Nov 3's week (Nov 4, not Sunday the 5th),
+    # The keys of the last day with visitors of Nov 3's week (Nov 4, not Sunday the 5th),
     # and of November (the 30th).
-    assert kinds("2023-11-05") == 0 and kinds("2023-11-04") > 20
-    assert noting.commands.count(sql.CLOSE_SPAN) == kinds("2023-11-04") + kinds("2023-11-30")
+    assert keys("2023-11-05") == 0 and keys("2023-11-04") > 40
+    assert noting.commands.count(sql.CLOSE_SPAN) == keys("2023-11-04") + keys("2023-11-30")
     assert latest_month(ch) == in_one
     assert {kind for kind, *_ in in_one} > {"page", "articles", "site:page"}
 
 
-def test_a_spans_pieces_cover_every_kind_once_even_those_its_last_part_lacks(monkeypatch):
+def test_a_spans_pieces_cover_every_kind_and_key_once_even_those_its_last_part_lacks(
+    monkeypatch,
+):
     monkeypatch.setattr(closing, "SPAN_PIECE_ROWS", 10)
     last_day = [("articles", 2), ("page", 1), ("page:country", 1), ("site", 1)]
-    pieces = closing._pieces(last_day, parts=7)  # 14, 7, 7, 7 rows in a week
-    assert pieces == [("", "page"), ("page", "page:country"), ("page:country", "site"),
-                      ("site", closing.AFTER_EVERY_KIND)]  # fmt: skip
-    for kind in ("article", "articles", "exit_page", "page", "page:browser", "site:page", "x"):
-        assert sum(after <= kind < before for after, before in pieces) == 1
-    assert closing._pieces([], parts=30) == [("", closing.AFTER_EVERY_KIND)]
+    pieces = closing._pieces(last_day, [], parts=7)  # 14, 7, 7, 7 rows in a week
+    assert pieces == [(("", ""), ("page", "")), (("page", ""), ("page:country", "")),
+                      (("page:country", ""), ("site", "")),
+                      (("site", ""), (closing.AFTER_EVERY_KIND, ""))]  # fmt: skip
+    # The kind too big for one piece is cut by its keys, a piece per key at most.
+    keys = [("articles", "/a", 1), ("articles", "/b", 1)]
+    pieces = closing._pieces(last_day, keys, parts=7)
+    assert pieces[:3] == [(("", ""), ("articles", "/b")), (("articles", "/b"), ("page", "")),
+                          (("page", ""), ("page:country", ""))]  # fmt: skip
+    keys = [("articles", "/a", 1), ("articles", "/b", 1), ("page", "/", 1)]
+    pieces = closing._pieces([("articles", 2), ("page", 1)], keys, parts=11)
+    assert pieces == [(("", ""), ("articles", "/b")), (("articles", "/b"), ("page", "/")),
+                      (("page", "/"), (closing.AFTER_EVERY_KIND, ""))]  # fmt: skip
+    for kind, key in (("article", "/"), ("articles", ""), ("articles", "/"), ("articles", "/b"),
+                      ("articles", "/bb"), ("articles", "/c"), ("exit_page", "/"), ("page", "/"),
+                      ("page:browser", "Firefox"), ("site:page", "/"), ("x", "")):  # fmt: skip
+        assert sum(after <= (kind, key) < before for after, before in pieces) == 1
+    assert closing._pieces([], [], parts=30) == [(("", ""), (closing.AFTER_EVERY_KIND, ""))]
 
 
 async def close_through_nov_3(clock, aggregator, redis_db) -> None:
