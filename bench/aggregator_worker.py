@@ -9,7 +9,9 @@ filled (bench/aggregator.py copies it from a template); the site is in the mirro
 
 * `aggregator`: `Aggregator(...).prepare()`, then the timed part is one
   `drain()`: read, decode, enrich, insert (with the deduplication token and
-  settings), acknowledge and count, batch after batch, until the stream is empty.
+  settings), acknowledge and count, batch after batch, until the stream is empty,
+  with the closing of the days due beside it (`close_in_turn`, as `run()` has it; the
+  entries' days are over, so it closes them), cut short when the drain ends.
   ClickHouse's inserts are timed on the side (`TimedClickHouse`).
 * `baseline`: the same entries read back (XRANGE, not timed); then timed apart,
   (1) enrichment alone: what the aggregator does per entry before inserting
@@ -152,7 +154,10 @@ async def measure_aggregator(args: argparse.Namespace, client) -> dict:  # type:
         else:
             waited = wait_for_quiet(args.quiet_wait)
         with Meter(args.redis_pid) as meter:
+            closing_days = asyncio.create_task(aggregator.close_in_turn())
             drained = await aggregator.drain()
+            closing_days.cancel()
+            await asyncio.gather(closing_days, return_exceptions=True)
         if args.wait_go:
             print("DRAINED", flush=True)
     finally:

@@ -160,6 +160,13 @@ def late_days(site: str) -> str:
     return f"ff:{{{site}}}:late_days"
 
 
+def late_days_closing(site: str) -> str:
+    """Set: the site's late days (`late_days`) that a closing took and has not closed yet:
+    taken in one step (`aggregator/take_late_days.lua`), so that a day noted again
+    meanwhile is noted anew."""
+    return f"ff:{{{site}}}:late_days_closing"
+
+
 def article_pageviews(site: str) -> str:
     """Hash: article id -> all-time page views."""
     return f"ff:{{{site}}}:pageviews"

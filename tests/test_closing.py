@@ -3,6 +3,7 @@ when late events (an import) reach it; the Stats API's numbers stay those of raw
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 import types
@@ -11,6 +12,7 @@ import pytest
 
 from aggregator import closing, consumer, sql
 from aggregator.closing import closed
+from aggregator.consumer import Aggregator
 from dashboard import closed_days, queries
 from dashboard.periods import DateRange
 from dashboard.properties import PROPERTIES
@@ -27,7 +29,7 @@ from dashboard.stats_metrics import (
 )
 from footfall import closed_counts, keys
 from footfall.closed_counts import Closed
-from footfall.connections import AsyncClickHouse
+from footfall.connections import AsyncClickHouse, async_redis
 from tests.helpers import Recording, add_page_views
 
 SITE = "news.example"
@@ -82,6 +84,7 @@ async def test_days_close_an_hour_after_they_end_oldest_first(
     assert redis_db.smembers(keys.late_days(SITE)) == {b"2023-11-03", b"2023-11-04"}
     assert await aggregator.close_due() == closing.DAYS_PER_STEP  # Nov 3-9: a backlog
     assert redis_db.smembers(keys.late_days(SITE)) == set()
+    assert redis_db.smembers(keys.late_days_closing(SITE)) == set()
     while await aggregator.close_due():
         pass
     known = await closed(AsyncClickHouse(ch), SITE)
@@ -112,7 +115,8 @@ async def test_a_call_closes_fewer_days_where_they_hold_more_page_views_than_a_s
     monkeypatch.setattr(closing, "PAGEVIEWS_PER_STEP", 2)
     clock.now_ms = NOV_1_UTC + 28 * DAY_MS + 18 * 3_600_000  # Nov 30, 01:00 in Hà Nội
     add_page_views(redis_db, SITE, PAGE_VIEWS[:5], clock())
-    await aggregator.drain()  # and its first round of closing
+    await aggregator.drain()
+    await aggregator.close_due()  # a first round
     database, last = AsyncClickHouse(ch), dt.date(2023, 11, 29)
     # Nov 2 holds 3 page views: alone, over the step; Nov 3 and 4, 1 each: a week.
     assert sorted((await closed(database, SITE)).days) == [dt.date(2023, 11, 2)]
@@ -144,7 +148,7 @@ def span_counts(ch, span: str, kind: str = "page") -> list[tuple[dt.date, str, i
 
 
 async def test_a_backlog_closes_in_rounds_that_rest_three_times_as_long_as_each_took(
-    site, clock, aggregator, ch, redis_db, monkeypatch
+    site, settings, clock, ch, redis_db, monkeypatch
 ):
     # Under `footfall serve` the dashboard's queries wait behind closing's statements.
     now = [1_000.0]
@@ -157,31 +161,36 @@ async def test_a_backlog_closes_in_rounds_that_rest_three_times_as_long_as_each_
         return await close_due(*args)
 
     monkeypatch.setattr(closing, "close_due", taking_two_seconds)
+    database = AsyncClickHouse(ch)
+    rounds: list[tuple[dt.date | None, float]] = []
 
-    async def through() -> dt.date | None:
-        return (await closed(AsyncClickHouse(ch), SITE)).through
+    class Enough(Exception):
+        pass
+
+    async def rest(seconds: float) -> None:
+        rounds.append(((await closed(database, SITE)).through, seconds))
+        now[0] += seconds
+        clock.now_ms += DAY_MS if len(rounds) == 5 else 0
+        if len(rounds) == 6:
+            raise Enough
 
     clock.now_ms = NOV_1_UTC + 31 * DAY_MS  # Dec 2, 07:00 in Hà Nội: Nov 2 to Dec 1 due
     add_page_views(redis_db, SITE, PAGE_VIEWS, clock())
-    assert await aggregator.step() == len(PAGE_VIEWS)  # then a first round: Nov 2-8
-    assert await through() == dt.date(2023, 11, 8)
-    now[0] += 5.9
-    await aggregator.step()
-    assert await through() == dt.date(2023, 11, 8)  # resting 3 x 2 s
-    now[0] += 0.2
-    await aggregator.step()
-    assert await through() == dt.date(2023, 11, 15)
-    for _ in range(3):
-        now[0] += 6.1
-        await aggregator.step()
-    assert await through() == dt.date(2023, 12, 1)  # no backlog left: the next in 60 s
-    now[0] += 59
-    await aggregator.step()
-    now[0] += 1.1
-    clock.now_ms += DAY_MS
-    assert await through() == dt.date(2023, 12, 1)
-    await aggregator.step()
-    assert await through() == dt.date(2023, 12, 2)
+    redis = async_redis(settings.redis_url)
+    aggregator = Aggregator(settings, redis, database, consumer="t", clock=clock, rest=rest)
+    await aggregator.prepare()
+    await aggregator.drain()
+    with pytest.raises(Enough):
+        await aggregator.close_in_turn()
+    await redis.aclose()
+    assert rounds == [
+        (dt.date(2023, 11, 8), 6.0),  # a backlog: resting 3 x 2 s
+        (dt.date(2023, 11, 15), 6.0),
+        (dt.date(2023, 11, 22), 6.0),
+        (dt.date(2023, 11, 29), 6.0),
+        (dt.date(2023, 12, 1), consumer.CLOSE_EVERY),  # no backlog left; a day goes by
+        (dt.date(2023, 12, 2), consumer.CLOSE_EVERY),
+    ]
 
 
 async def test_a_closed_month_and_its_days_answer_as_raw_events(
@@ -268,6 +277,96 @@ async def test_late_events_close_their_day_and_month_again(site, clock, aggregat
     for first, last in (("2023-11-01",) * 2, ("2023-11-03",) * 2, ("2023-10-30", "2023-11-05")):
         assert await numbers(ch, first, last) == await numbers(ch, first, last, raw=True)
     assert dt.date(2023, 11, 1) in (await closed(AsyncClickHouse(ch), SITE)).days
+
+
+async def test_batches_go_in_while_a_closing_takes_long(
+    site, settings, clock, ch, redis_db, monkeypatch
+):
+    closing_now, release = asyncio.Event(), asyncio.Event()
+    close_due = closing.close_due
+
+    async def taking_long(*args):  # type: ignore[no-untyped-def]
+        closing_now.set()
+        await release.wait()  # a month of a big site: minutes
+        return await close_due(*args)
+
+    monkeypatch.setattr(closing, "close_due", taking_long)
+    clock.now_ms = NOV_1_UTC + 31 * DAY_MS
+    redis = async_redis(settings.redis_url)
+    aggregator = Aggregator(settings, redis, AsyncClickHouse(ch), consumer="t", clock=clock)
+    add_page_views(redis_db, SITE, PAGE_VIEWS[:1], clock())
+    running = asyncio.create_task(aggregator.run())
+    await asyncio.wait_for(closing_now.wait(), 10)
+    add_page_views(redis_db, SITE, PAGE_VIEWS[1:], clock())
+    for _ in range(200):
+        (inserted,) = ch.query("SELECT count() FROM events").result_rows[0]
+        if inserted == len(PAGE_VIEWS):
+            break
+        await asyncio.sleep(0.05)
+    assert inserted == len(PAGE_VIEWS)
+    assert (await closed(AsyncClickHouse(ch), SITE)).through is None  # still closing
+    release.set()
+    for _ in range(200):
+        if (await closed(AsyncClickHouse(ch), SITE)).through is not None:
+            break
+        await asyncio.sleep(0.05)
+    aggregator.stop()
+    await running
+    await redis.aclose()
+    assert (await closed(AsyncClickHouse(ch), SITE)).through is not None  # once let go
+
+
+async def test_a_day_noted_late_while_a_closing_closes_it_again_stays_noted(
+    site, clock, aggregator, ch, redis_db, monkeypatch
+):
+    await close_all_at(NOV_1_UTC + 31 * DAY_MS, clock, aggregator, redis_db)
+    add_page_views(redis_db, SITE, [("2023-11-03T08:00:00", "/b", "v4")], clock())
+    await aggregator.drain()  # Nov 3 noted late
+    close_again = closing.close_again
+    imported = [("2023-11-03T09:00:00", "/c", "v5")]
+
+    async def with_a_batch_meanwhile(*args):  # type: ignore[no-untyped-def]
+        again = await close_again(*args)
+        # Another batch of Nov 3 (another aggregator's, or this one's under `run`),
+        # inserted after the closing read the day's states.
+        add_page_views(redis_db, SITE, imported, clock())
+        await aggregator.drain()
+        return again
+
+    monkeypatch.setattr(closing, "close_again", with_a_batch_meanwhile)
+    await aggregator.close_due()
+    assert redis_db.smembers(keys.late_days(SITE)) == {b"2023-11-03"}
+    assert await numbers(ch, "2023-11-03", "2023-11-03") != await numbers(
+        ch, "2023-11-03", "2023-11-03", raw=True
+    )
+    imported = []
+    await aggregator.close_due()  # the next round
+    assert redis_db.smembers(keys.late_days(SITE)) == set()
+    for first, last in (("2023-11-03",) * 2, ("2023-11-01", "2023-11-30")):
+        assert await numbers(ch, first, last) == await numbers(ch, first, last, raw=True)
+
+
+async def test_late_days_a_closing_cut_short_took_are_closed_at_the_next_round(
+    site, clock, aggregator, ch, redis_db, monkeypatch
+):
+    await close_all_at(NOV_1_UTC + 31 * DAY_MS, clock, aggregator, redis_db)
+    add_page_views(redis_db, SITE, [("2023-11-03T08:00:00", "/b", "v4")], clock())
+    await aggregator.drain()
+    close_again = closing.close_again
+
+    async def cut_short(*args):  # type: ignore[no-untyped-def]
+        raise OSError("ClickHouse went away")
+
+    monkeypatch.setattr(closing, "close_again", cut_short)
+    await aggregator.close_due()  # logged, left for the next round
+    assert redis_db.smembers(keys.late_days(SITE)) == set()
+    assert redis_db.smembers(keys.late_days_closing(SITE)) == {b"2023-11-03"}
+    monkeypatch.setattr(closing, "close_again", close_again)
+    await aggregator.close_due()
+    assert redis_db.smembers(keys.late_days_closing(SITE)) == set()
+    assert await numbers(ch, "2023-11-03", "2023-11-03") == await numbers(
+        ch, "2023-11-03", "2023-11-03", raw=True
+    )
 
 
 class NotingCommands(AsyncClickHouse):

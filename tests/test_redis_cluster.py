@@ -134,6 +134,12 @@ async def test_collector_and_aggregator_on_a_cluster_count_every_site_exactly(
     try:
         await aggregator.prepare()
         assert await aggregator.drain() == VISITORS * len(sites)
+        # A closing takes the noted late days in one script call, on the site's node (no
+        # day is closed yet, so this one stays taken, for a later round).
+        cluster_db.sadd(keys.late_days(sites[0]), "2020-01-01")
+        await aggregator.close_due()
+        assert cluster_db.smembers(keys.late_days(sites[0])) == set()
+        assert cluster_db.smembers(keys.late_days_closing(sites[0])) == {b"2020-01-01"}
     finally:
         await connection.aclose()
     expect_exact(ch, cluster_db, sites)
