@@ -81,6 +81,7 @@ from bench import dashboard_data, insert_load  # noqa: E402
 from bench.machine import of_process  # noqa: E402
 from dashboard import appkeys, queries, stats_api  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
+from footfall import closed_counts  # noqa: E402
 from footfall.connections import IDLE_S, AsyncClickHouse  # noqa: E402
 from footfall.settings import Settings  # noqa: E402
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -111,7 +112,9 @@ SHOWN_FIRST = {tabs[0] for tabs in PANELS}
 # -- data --------------------------------------------------------------------------------
 
 
-def prepare_data(client, pageviews: int, optimize: bool, timezone: str) -> None:  # type: ignore[no-untyped-def]
+def prepare_data(  # type: ignore[no-untyped-def]
+    client, pageviews: int, optimize: bool, timezone: str, latest_runs_only: bool = False
+) -> None:
     counts = client.query(
         "SELECT countIf(type = 'pageview'), countIf(type = 'engagement') FROM events "
         "WHERE site = {s:String}",
@@ -131,7 +134,7 @@ def prepare_data(client, pageviews: int, optimize: bool, timezone: str) -> None:
         print(f"data: {pageviews:,} page views and as many engagements already there")
     describe_growth(client, timezone)
     started = time.perf_counter()
-    closed = asyncio.run(close_days(client, timezone))
+    closed = asyncio.run(close_days(client, timezone, latest_runs_only))
     print(f"data: closed {closed} days in {time.perf_counter() - started:.1f} s")
     parts = dict(
         client.query(
@@ -192,19 +195,33 @@ def describe_growth(client, timezone: str) -> None:  # type: ignore[no-untyped-d
           f"now, {END:%Y-%m-%d %H:%M} UTC ({timezone})")  # fmt: skip
 
 
-async def close_days(client, timezone: str) -> int:  # type: ignore[no-untyped-def]
+async def close_days(  # type: ignore[no-untyped-def]
+    client, timezone: str, latest_runs_only: bool = False
+) -> int:
     """Close the days due at the data's end, and the runs of months, as the aggregator
-    would have (see aggregator/closing.py); returns how many days were due."""
+    would have (see aggregator/closing.py), or only the latest runs (those ending with
+    the last closed month: the only ones the bench's periods read); returns how many
+    days were due."""
     ch = AsyncClickHouse(client)
     an_hour_ago = dashboard_data.END - dt.timedelta(milliseconds=closing.CLOSE_GRACE_MS)
     last = closing.last_due(an_hour_ago.astimezone(ZoneInfo(timezone)).date())
     total = 0
     while days := await closing.close_due(ch, SITE, timezone, last):
         total += len(days)
-    while await closing.close_runs(ch, SITE):
-        pass
+    while not (latest_runs_only and await latest_runs_closed(ch)):
+        if not await closing.close_runs(ch, SITE):
+            break
     ch.close()
     return total
+
+
+async def latest_runs_closed(ch: AsyncClickHouse) -> bool:
+    now = await closing.closed(ch, SITE)
+    last = max(now.months, default=None)
+    return last is not None and all(
+        closed_counts.add_months(last, 1 - months) in now.of(span)
+        for span, months in closed_counts.MONTH_RUNS.items()
+    )
 
 
 def _tables(client) -> list[str]:  # type: ignore[no-untyped-def]
@@ -531,6 +548,24 @@ def main() -> None:
     parser.add_argument("--browser-loads", type=int, default=10)
     parser.add_argument("--no-optimize", action="store_true")
     parser.add_argument(
+        "--chdb-memory-mb",
+        type=int,
+        default=Settings.chdb_memory_mb,
+        help="the engine's whole budget (FOOTFALL_CHDB_MEMORY_MB)",
+    )
+    parser.add_argument(
+        "--chdb-cache-mb",
+        type=int,
+        default=Settings.chdb_cache_mb,
+        help="each of its caches (FOOTFALL_CHDB_CACHE_MB; marks, primary indexes...)",
+    )
+    parser.add_argument(
+        "--latest-runs-only",
+        action="store_true",
+        help="close only the runs of months the periods read, not the older ones (at 100 M "
+        "page views a year each takes minutes)",
+    )
+    parser.add_argument(
         "--filters", default="", help="on every call, as a click sets them: visit:country==VN"
     )
     parser.add_argument(
@@ -550,9 +585,14 @@ def main() -> None:
         admin_token=TOKEN,
         admin_email=EMAIL,
         admin_password=PASSWORD,
+        chdb_memory_mb=args.chdb_memory_mb,
+        chdb_cache_mb=args.chdb_cache_mb,
     )
     clickhouse = open_clickhouse(settings)
-    prepare_data(clickhouse.client, args.pageviews, not args.no_optimize, args.timezone)
+    prepare_data(
+        clickhouse.client, args.pageviews, not args.no_optimize, args.timezone,
+        args.latest_runs_only,
+    )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="ff-dash-redis-") as redis_dir:
         redis = EmbeddedRedis(redis_dir, appendonly=False).start()
         try:

@@ -10,7 +10,7 @@ import types
 
 import pytest
 
-from aggregator import closing, consumer, sql
+from aggregator import closing, consumer, schema, sql
 from aggregator.closing import closed
 from aggregator.consumer import Aggregator
 from dashboard import closed_days, queries
@@ -367,6 +367,29 @@ async def test_late_days_a_closing_cut_short_took_are_closed_at_the_next_round(
     assert await numbers(ch, "2023-11-03", "2023-11-03") == await numbers(
         ch, "2023-11-03", "2023-11-03", raw=True
     )
+
+
+async def test_the_granules_migration_keeps_every_closed_count_and_may_run_again(
+    site, clock, aggregator, ch, redis_db
+):
+    await close_all_at(NOV_1_UTC + 31 * DAY_MS, clock, aggregator, redis_db)
+    every_row = "SELECT * FROM closed_counts ORDER BY ALL"
+    before = ch.query(every_row).result_rows
+    assert {kind for _, kind, *_ in before} >= {"closed", "page", "articles"}
+    (granules,) = [m for m in schema.migrations() if m.version == 27]
+    for statement in granules.statements * 2:  # again, as after an interruption
+        ch.command(statement)
+    assert ch.query(every_row).result_rows == before
+    (create,) = ch.query("SHOW CREATE TABLE closed_counts").result_rows[0]
+    assert "index_granularity = 1024" in create
+    # Cut short once the table is dropped, then run again: nothing is closed any more,
+    # and every number is the rollups' (the aggregator closes the days anew).
+    dropped = granules.statements.index("DROP TABLE IF EXISTS closed_counts")
+    for statement in [*granules.statements[: dropped + 1], *granules.statements]:
+        ch.command(statement)
+    assert (await closed(AsyncClickHouse(ch), SITE)).through is None
+    for first, last in (("2023-11-03",) * 2, ("2023-11-01", "2023-11-30")):
+        assert await numbers(ch, first, last) == await numbers(ch, first, last, raw=True)
 
 
 class NotingCommands(AsyncClickHouse):
